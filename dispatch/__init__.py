@@ -1,0 +1,1 @@
+"""Patrol dispatch: drone sightings in, patrols sent, everything traceable."""

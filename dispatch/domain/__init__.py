@@ -1,0 +1,1 @@
+"""Pure domain logic: plain values in, decisions out. No Redis, no Dash, no sockets."""

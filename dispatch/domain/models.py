@@ -1,0 +1,126 @@
+"""The message contract: what drones, operators, tablets and supervisors send.
+
+Times are milliseconds since the epoch (UTC); positions are WGS84 degrees.
+docs/streams.md is the same contract written for people building a bridge;
+keep the two in step.
+
+Privacy by design: no field names or describes a person. Units are known by
+call sign (patrols), airframe code (drones) or a pseudonymous code (operators,
+supervisors); the only free text is a short sighting note.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+# Identifier formats. Kept strict so that a typo or a name typed into an id
+# field is caught at the door instead of spreading through the picture.
+DRONE_ID = r"^DR-[0-9A-Z]{1,8}$"
+PATROL_ID = r"^[A-Z]{1,5}-[0-9]{1,4}$"
+OPERATOR_ID = r"^OP-[0-9A-Z]{1,8}$"
+SUPERVISOR_ID = r"^SUP-[0-9A-Z]{1,8}$"
+EVENT_ID = r"^[A-Za-z0-9_-]{6,40}$"
+
+ID_FORMATS = {
+    DRONE_ID: "DR- then 1 to 8 capitals or digits, e.g. DR-07",
+    PATROL_ID: "1 to 5 capitals, '-', 1 to 4 digits, e.g. BAC-12",
+    OPERATOR_ID: "OP- then 1 to 8 capitals or digits, e.g. OP-3",
+    SUPERVISOR_ID: "SUP- then 1 to 8 capitals or digits, e.g. SUP-1",
+    EVENT_ID: "6 to 40 letters, digits, '-' or '_', e.g. a UUID",
+}
+
+NOTE_MAX_CHARS = 140
+
+DroneId = Annotated[str, StringConstraints(pattern=DRONE_ID)]
+PatrolId = Annotated[str, StringConstraints(pattern=PATROL_ID)]
+OperatorId = Annotated[str, StringConstraints(pattern=OPERATOR_ID)]
+SupervisorId = Annotated[str, StringConstraints(pattern=SUPERVISOR_ID)]
+EventId = Annotated[str, StringConstraints(pattern=EVENT_ID)]
+# One line of printable text: no control characters, so nothing can forge log lines.
+Note = Annotated[str, StringConstraints(max_length=NOTE_MAX_CHARS, pattern=r"^[^\x00-\x1f\x7f]*$")]
+
+Timestamp = Annotated[int, Field(gt=0, description="ms since the epoch, UTC")]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+
+
+class SightingCategory(str, Enum):
+    LOOKOUT = "lookout"
+    DEAL = "deal"
+    VEHICLE = "vehicle"
+    GATHERING = "gathering"
+    OTHER = "other"
+
+
+class PatrolStatus(str, Enum):
+    AVAILABLE = "available"
+    ASSIGNED = "assigned"
+    EN_ROUTE = "en_route"
+    ON_SCENE = "on_scene"
+    UNAVAILABLE = "unavailable"
+
+
+class AssignmentState(str, Enum):
+    ASSIGNED = "assigned"
+    ACKNOWLEDGED = "acknowledged"
+    EN_ROUTE = "en_route"
+    ON_SCENE = "on_scene"
+    CLEARED = "cleared"
+    CANCELLED = "cancelled"
+
+
+class _Message(BaseModel):
+    # extra="forbid": a misspelt field ("lng") is refused, not silently ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Telemetry(_Message):
+    drone_id: DroneId
+    ts: Timestamp
+    lat: Latitude
+    lon: Longitude
+    alt_m: Annotated[float, Field(ge=-100, le=1_000)]
+    heading_deg: Annotated[float, Field(ge=0, lt=360)]
+    speed_mps: Annotated[float, Field(ge=0, le=100)]
+    battery_pct: Annotated[float, Field(ge=0, le=100)]
+
+
+class Sighting(_Message):
+    sighting_id: EventId
+    ts: Timestamp
+    drone_id: DroneId
+    operator_id: OperatorId
+    category: SightingCategory
+    lat: Latitude
+    lon: Longitude
+    priority: Annotated[int, Field(ge=1, le=3, description="1 is the most urgent")]
+    note: Note = ""
+
+
+class PatrolReport(_Message):
+    patrol_id: PatrolId
+    ts: Timestamp
+    lat: Latitude
+    lon: Longitude
+    status: PatrolStatus
+
+
+class Assignment(_Message):
+    assignment_id: EventId
+    sighting_id: EventId
+    patrol_id: PatrolId
+    supervisor_id: SupervisorId
+    ts: Timestamp
+    state: AssignmentState
+
+
+MESSAGE_MODELS: dict[str, type[_Message]] = {
+    "telemetry": Telemetry,
+    "sighting": Sighting,
+    "patrol": PatrolReport,
+    "assignment": Assignment,
+}
+"""Model of each message kind, by the name used for its input stream and in deltas."""

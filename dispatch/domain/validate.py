@@ -1,0 +1,140 @@
+"""Raw stream fields (untrusted bytes) -> a message model, or a precise reason why not.
+
+Validation never raises: every input, however malformed, yields either a model
+or a `Rejection` whose reason a bridge developer can act on. It is also
+deterministic: "now" is the time Redis received the entry (its stream id), not
+the wall clock, so ingest and replay judge an entry the same way, and judging it
+twice gives the same answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Union
+
+from pydantic import ValidationError
+
+from .models import ID_FORMATS, MESSAGE_MODELS, Assignment, PatrolReport, Sighting, Telemetry
+
+Message = Union[Telemetry, Sighting, PatrolReport, Assignment]
+
+# Size limits: an entry beyond them is refused before any parsing.
+MAX_FIELDS = 16
+MAX_NAME_BYTES = 32
+MAX_VALUE_BYTES = 512
+_MAX_ERRORS_REPORTED = 3
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why an entry was refused. Goes to the dead-letter stream with the original fields."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class ClockLimits:
+    """How far a message's own ts may stray from the time Redis received it."""
+
+    max_future_ms: int = 30_000
+    max_past_ms: int = 6 * 3_600_000
+
+
+def validate(
+    kind: str,
+    fields: Mapping[bytes | str, bytes | str],
+    received_ms: int,
+    limits: ClockLimits = ClockLimits(),
+) -> Message | Rejection:
+    """Judge one stream entry of the given kind ("telemetry", "sighting", ...)."""
+    model = MESSAGE_MODELS.get(kind)
+    if model is None:
+        return Rejection(f"unknown message kind {kind!r}")
+    decoded = _decode(fields)
+    if isinstance(decoded, Rejection):
+        return decoded
+    try:
+        message = model.model_validate(decoded)
+    except ValidationError as error:
+        return Rejection(describe(error))
+    return _check_clock(message, received_ms, limits)
+
+
+def _decode(fields: Mapping[bytes | str, bytes | str]) -> dict[str, str] | Rejection:
+    if len(fields) > MAX_FIELDS:
+        return Rejection(f"oversized entry: {len(fields)} fields, at most {MAX_FIELDS}")
+    decoded: dict[str, str] = {}
+    for raw_name, raw_value in fields.items():
+        name = _text(raw_name)
+        if name is None:
+            return Rejection(f"a field name is not valid UTF-8: {raw_name!r:.60}")
+        if len(name.encode()) > MAX_NAME_BYTES:
+            return Rejection(f"oversized field name {name[:40]!r}: at most {MAX_NAME_BYTES} bytes")
+        value = _text(raw_value)
+        if value is None:
+            return Rejection(f"{name}: not valid UTF-8: {raw_value!r:.60}")
+        if len(value.encode()) > MAX_VALUE_BYTES:
+            return Rejection(f"oversized field {name!r}: {len(value.encode())} bytes, at most {MAX_VALUE_BYTES}")
+        decoded[name] = value
+    return decoded
+
+
+def _text(raw: bytes | str) -> str | None:
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _check_clock(message: Message, received_ms: int, limits: ClockLimits) -> Message | Rejection:
+    skew = message.ts - received_ms
+    if skew > limits.max_future_ms:
+        return Rejection(
+            f"ts: {skew / 1000:.1f} s in the future (at most {limits.max_future_ms / 1000:g} s); "
+            "is the sender's clock right, and is ts in milliseconds?"
+        )
+    if -skew > limits.max_past_ms:
+        return Rejection(
+            f"ts: {-skew / 1000:.0f} s in the past (at most {limits.max_past_ms / 1000:g} s); "
+            "is ts in milliseconds since the epoch?"
+        )
+    return message
+
+
+def describe(error: ValidationError) -> str:
+    """Pydantic's errors, rewritten for a bridge developer: field, problem, value received."""
+    parts = [_describe_one(item) for item in error.errors(include_url=False)[:_MAX_ERRORS_REPORTED]]
+    hidden = error.error_count() - len(parts)
+    if hidden > 0:
+        parts.append(f"and {hidden} more")
+    return "; ".join(parts)
+
+
+def _describe_one(item: dict) -> str:
+    field = ".".join(str(part) for part in item["loc"]) or "entry"
+    kind = item["type"]
+    given = item.get("input")
+    shown = repr(given)[:60] if isinstance(given, str) else ""
+    if kind == "missing":
+        return f"missing field {field!r}"
+    if kind == "extra_forbidden":
+        return f"unknown field {field!r}"
+    if kind in ("float_parsing", "float_type"):
+        return f"{field}: not a number: {shown}"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{field}: not a whole number: {shown}"
+    if kind == "finite_number":
+        return f"{field}: must be a finite number, got {shown}"
+    if kind == "string_pattern_mismatch":
+        expected = ID_FORMATS.get(item.get("ctx", {}).get("pattern"), "one line of plain text")
+        return f"{field}: bad format {shown}, expected {expected}"
+    if kind == "string_too_long":
+        limit = item.get("ctx", {}).get("max_length")
+        return f"{field}: too long ({len(given)} characters, at most {limit})"
+    if kind == "enum":
+        expected = item.get("ctx", {}).get("expected", "")
+        return f"{field}: unknown value {shown}, expected {expected}"
+    message = item["msg"].removeprefix("Input should be ").removeprefix("Value error, ")
+    return f"{field}: must be {message}, got {shown}" if shown else f"{field}: {item['msg']}"

@@ -1,0 +1,84 @@
+"""Every Redis key, stream and consumer-group name, built from the site.
+
+All keys of one site share the hash tag ``{site}`` so that they live in one
+Redis Cluster slot: Lua scripts and transactions over several of them work on a
+cluster, and different sites spread over shards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INGEST_GROUP = "ingest"
+
+
+@dataclass(frozen=True)
+class Keys:
+    site: str
+
+    def _key(self, name: str) -> str:
+        return f"{{{self.site}}}:{name}"
+
+    # Input streams: written by anyone with XADD, untrusted.
+    @property
+    def in_telemetry(self) -> str:
+        return self._key("in:telemetry")
+
+    @property
+    def in_sightings(self) -> str:
+        return self._key("in:sightings")
+
+    @property
+    def in_patrols(self) -> str:
+        return self._key("in:patrols")
+
+    @property
+    def inputs(self) -> dict[str, str]:
+        """Input stream of each message kind, in the order ingest reads them."""
+        return {
+            "telemetry": self.in_telemetry,
+            "sighting": self.in_sightings,
+            "patrol": self.in_patrols,
+        }
+
+    # Output streams.
+    @property
+    def live(self) -> str:
+        """Compact deltas of the current picture, tailed by the push gateway."""
+        return self._key("live")
+
+    @property
+    def deadletter(self) -> str:
+        """Rejected input entries, with their reason and original fields."""
+        return self._key("deadletter")
+
+    @property
+    def deadletter_seen(self) -> str:
+        """Sorted set of (source, entry id) already dead-lettered: makes rejection idempotent."""
+        return self._key("deadletter:seen")
+
+    # The current picture.
+    @property
+    def drones(self) -> str:
+        """Hash drone_id -> latest telemetry (JSON)."""
+        return self._key("drones")
+
+    @property
+    def patrols(self) -> str:
+        """Hash patrol_id -> latest patrol report (JSON)."""
+        return self._key("patrols")
+
+    @property
+    def patrols_available(self) -> str:
+        """GEO set of the patrols whose latest status is available."""
+        return self._key("patrols:available")
+
+    @property
+    def sightings(self) -> str:
+        """Hash sighting_id -> open sighting (JSON)."""
+        return self._key("sightings")
+
+    @property
+    def stats(self) -> str:
+        """Hash of counters: accepted and rejected entries per kind."""
+        return self._key("stats")

@@ -1,0 +1,160 @@
+"""Every setting of the product, read once from the environment (12-factor).
+
+One frozen object, built by `Settings.from_env()`; nothing here does I/O at import.
+The README's "Configuration" table lists each variable; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Mapping
+
+_SITE_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+
+
+class SettingsError(ValueError):
+    """A variable of the environment has a value the product cannot use."""
+
+
+def _text(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip()
+    return value or default
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum:g}, got {raw!r}")
+    return value
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    value = _number(env, name, default, minimum=minimum)
+    if value != int(value):
+        raise SettingsError(f"{name} must be a whole number, got {env.get(name)!r}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed view of the environment. Field comments name the variable and why the default."""
+
+    # REDIS_URL: unset means "start a private embedded Redis" (demo and development).
+    redis_url: str | None = None
+    # DISPATCH_SITE: one deployment per site; every Redis key carries it as a cluster hash tag.
+    site: str = "rennes"
+    # DISPATCH_DATA_DIR: where the embedded Redis keeps its files.
+    data_dir: Path = Path("var")
+    # DISPATCH_EMBEDDED_REDIS_PORT: port of the embedded Redis (not 6379, often taken).
+    embedded_redis_port: int = 6380
+    # DISPATCH_RETENTION_DAYS: the legal maximum for recordings is 7 days.
+    retention_days: float = 7.0
+    # DISPATCH_AUDIT_RETENTION_DAYS: the audit trail outlives recordings, to answer inquiries.
+    audit_retention_days: float = 365.0
+    # DISPATCH_LIVE_MAXLEN: bound of the live delta stream (approximate MAXLEN).
+    live_maxlen: int = 100_000
+    # DISPATCH_INGEST_BATCH: entries read per stream per XREADGROUP call.
+    ingest_batch: int = 500
+    # DISPATCH_INGEST_BLOCK_MS: how long one read waits for new entries.
+    ingest_block_ms: int = 1_000
+    # DISPATCH_CLAIM_IDLE_MS: an entry pending this long on a consumer is taken over.
+    claim_idle_ms: int = 30_000
+    # DISPATCH_MAX_DELIVERIES: an entry delivered this often is dead-lettered as poison.
+    max_deliveries: int = 5
+    # DISPATCH_MAX_FUTURE_S / DISPATCH_MAX_PAST_S: accepted clock skew of a message's ts
+    # against the time Redis received it. Past is generous: bridges buffer through link loss.
+    max_future_s: float = 30.0
+    max_past_s: float = 6 * 3600.0
+    # DISPATCH_WEB_HOST / DISPATCH_WEB_PORT: the Dash app.
+    web_host: str = "127.0.0.1"
+    web_port: int = 8050
+    # DISPATCH_GATEWAY_PORT: the websockets push gateway.
+    gateway_port: int = 8765
+    # DISPATCH_TILE_URL: police networks run their own tile server; empty means no base map.
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # DISPATCH_SIM_SEED / DISPATCH_SIM_PATROLS / DISPATCH_SIM_DRONES: the demo scenario.
+    sim_seed: int = 42
+    sim_patrols: int = 24
+    sim_drones: int = 3
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        site = _text(env, "DISPATCH_SITE", cls.site)
+        if not _SITE_PATTERN.match(site):
+            raise SettingsError(
+                f"DISPATCH_SITE must be lowercase letters, digits or '-', "
+                f"starting with a letter (at most 32), got {site!r}"
+            )
+        return cls(
+            redis_url=env.get("REDIS_URL", "").strip() or None,
+            site=site,
+            data_dir=Path(_text(env, "DISPATCH_DATA_DIR", str(cls.data_dir))),
+            embedded_redis_port=_integer(env, "DISPATCH_EMBEDDED_REDIS_PORT", cls.embedded_redis_port, minimum=1),
+            retention_days=_number(env, "DISPATCH_RETENTION_DAYS", cls.retention_days, minimum=0.001),
+            audit_retention_days=_number(
+                env, "DISPATCH_AUDIT_RETENTION_DAYS", cls.audit_retention_days, minimum=0.001
+            ),
+            live_maxlen=_integer(env, "DISPATCH_LIVE_MAXLEN", cls.live_maxlen, minimum=100),
+            ingest_batch=_integer(env, "DISPATCH_INGEST_BATCH", cls.ingest_batch, minimum=1),
+            ingest_block_ms=_integer(env, "DISPATCH_INGEST_BLOCK_MS", cls.ingest_block_ms, minimum=1),
+            claim_idle_ms=_integer(env, "DISPATCH_CLAIM_IDLE_MS", cls.claim_idle_ms, minimum=1),
+            max_deliveries=_integer(env, "DISPATCH_MAX_DELIVERIES", cls.max_deliveries, minimum=1),
+            max_future_s=_number(env, "DISPATCH_MAX_FUTURE_S", cls.max_future_s, minimum=0),
+            max_past_s=_number(env, "DISPATCH_MAX_PAST_S", cls.max_past_s, minimum=0),
+            web_host=_text(env, "DISPATCH_WEB_HOST", cls.web_host),
+            web_port=_integer(env, "DISPATCH_WEB_PORT", cls.web_port, minimum=1),
+            gateway_port=_integer(env, "DISPATCH_GATEWAY_PORT", cls.gateway_port, minimum=1),
+            tile_url=env.get("DISPATCH_TILE_URL", cls.tile_url).strip(),
+            sim_seed=_integer(env, "DISPATCH_SIM_SEED", cls.sim_seed, minimum=0),
+            sim_patrols=_integer(env, "DISPATCH_SIM_PATROLS", cls.sim_patrols, minimum=1),
+            sim_drones=_integer(env, "DISPATCH_SIM_DRONES", cls.sim_drones, minimum=1),
+        )
+
+    @property
+    def retention_ms(self) -> int:
+        return int(self.retention_days * 86_400_000)
+
+    @property
+    def audit_retention_ms(self) -> int:
+        return int(self.audit_retention_days * 86_400_000)
+
+    def as_env(self) -> dict[str, str]:
+        """The environment that reproduces these settings in a child process."""
+        names = {
+            "redis_url": "REDIS_URL",
+            "site": "DISPATCH_SITE",
+            "data_dir": "DISPATCH_DATA_DIR",
+            "embedded_redis_port": "DISPATCH_EMBEDDED_REDIS_PORT",
+            "retention_days": "DISPATCH_RETENTION_DAYS",
+            "audit_retention_days": "DISPATCH_AUDIT_RETENTION_DAYS",
+            "live_maxlen": "DISPATCH_LIVE_MAXLEN",
+            "ingest_batch": "DISPATCH_INGEST_BATCH",
+            "ingest_block_ms": "DISPATCH_INGEST_BLOCK_MS",
+            "claim_idle_ms": "DISPATCH_CLAIM_IDLE_MS",
+            "max_deliveries": "DISPATCH_MAX_DELIVERIES",
+            "max_future_s": "DISPATCH_MAX_FUTURE_S",
+            "max_past_s": "DISPATCH_MAX_PAST_S",
+            "web_host": "DISPATCH_WEB_HOST",
+            "web_port": "DISPATCH_WEB_PORT",
+            "gateway_port": "DISPATCH_GATEWAY_PORT",
+            "tile_url": "DISPATCH_TILE_URL",
+            "sim_seed": "DISPATCH_SIM_SEED",
+            "sim_patrols": "DISPATCH_SIM_PATROLS",
+            "sim_drones": "DISPATCH_SIM_DRONES",
+        }
+        assert set(names) == {f.name for f in fields(self)}, "as_env is missing a setting"
+        return {
+            var: str(getattr(self, attr))
+            for attr, var in names.items()
+            if getattr(self, attr) is not None
+        }

