@@ -69,6 +69,19 @@ class Keys:
         return self._key("patrols")
 
     @property
+    def drones_ts(self) -> str:
+        """Hash drone_id -> ts of the stored telemetry: the newer-wins check reads it."""
+        return self._key("drones:ts")
+
+    @property
+    def patrols_ts(self) -> str:
+        return self._key("patrols:ts")
+
+    @property
+    def sightings_ts(self) -> str:
+        return self._key("sightings:ts")
+
+    @property
     def patrols_available(self) -> str:
         """GEO set of the patrols whose latest status is available."""
         return self._key("patrols:available")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import os
-from pathlib import Path
 
 import pytest
 
@@ -60,4 +59,3 @@ def settings(redis_server, site, tmp_path) -> Settings:
     )
 
 
-ROOT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,154 @@
+"""The ingest worker: input streams -> validated picture, live deltas, dead letters.
+
+`python -m dispatch.ingest` (a Procfile process). Run as many as you like: they
+share the work through the "ingest" consumer group. Each batch is judged by the
+pure `plan_batch` and applied by one atomic Redis script, so a worker can be
+killed at any instant without losing or duplicating anything.
+
+The loop, in order of priority: own pending entries (after a restart), entries
+a dead consumer left behind (XAUTOCLAIM, every claim interval), new entries.
+Redis going away is waited out with capped exponential backoff; a consumer group
+lost with an unpersisted Redis is recreated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+
+import redis
+
+from .domain.batch import BatchPlan, RawEntry, RejectedEntry, plan_batch
+from .domain.validate import ClockLimits
+from .keys import Keys
+from .settings import Settings, SettingsError
+from .store import streams
+from .store.connection import RETRYABLE, connect
+from .store.scripts import IngestScript
+
+log = logging.getLogger("dispatch.ingest")
+
+
+class IngestWorker:
+    def __init__(self, settings: Settings, consumer: str | None = None):
+        self.settings = settings
+        self.keys = Keys(settings.site)
+        self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
+        self.client = connect(settings.redis_url, blocking_ms=settings.ingest_block_ms)
+        self.apply_plan = IngestScript(self.client, self.keys, live_maxlen=settings.live_maxlen)
+        self.limits = ClockLimits(
+            max_future_ms=int(settings.max_future_s * 1000), max_past_ms=int(settings.max_past_s * 1000)
+        )
+        self.processed = 0
+        self._next_claim = 0.0
+        self._backoff = 0.0
+
+    def run(self, stop: threading.Event) -> None:
+        log.info("ingest consumer %s on site %s", self.consumer, self.settings.site)
+        recovered = False
+        while not stop.is_set():
+            try:
+                if not recovered:
+                    streams.ensure_groups(self.client, self.keys)
+                    self._drain_own_pending()
+                    recovered = True
+                self._step()
+                self._backoff = 0.0
+            except RETRYABLE as error:
+                recovered = False
+                self._wait_after_error(stop, f"Redis unavailable ({error.__class__.__name__}: {error})")
+            except redis.ResponseError as error:
+                if not streams.is_missing_group(error):
+                    raise
+                recovered = False
+                log.warning("consumer group missing (Redis restarted without persistence?): recreating")
+
+    def _step(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_claim:
+            self._next_claim = now + self.settings.claim_idle_ms / 1000 / 2
+            claimed = streams.claim_stale(
+                self.client, self.keys, self.consumer,
+                min_idle_ms=self.settings.claim_idle_ms, count=self.settings.ingest_batch,
+            )
+            if claimed:
+                log.info("took over %d entries left pending by another consumer", len(claimed))
+                self._process(self._isolate_poison(claimed))
+        entries = streams.read_group(
+            self.client, self.keys, self.consumer,
+            count=self.settings.ingest_batch, block_ms=self.settings.ingest_block_ms,
+        )
+        if entries:
+            self._process(entries)
+
+    def _drain_own_pending(self) -> None:
+        """After a restart under the same name, finish what was delivered but not acked."""
+        while True:
+            entries = streams.read_group(
+                self.client, self.keys, self.consumer, count=self.settings.ingest_batch,
+                block_ms=None, pending=True,
+            )
+            if not entries:
+                return
+            self._process(self._isolate_poison(entries))
+
+    def _isolate_poison(self, entries: list[RawEntry]) -> list[RawEntry]:
+        """Entries delivered max_deliveries times without success are dead-lettered, not retried."""
+        counts = streams.delivery_counts(self.client, self.keys, entries)
+        poison = [e for e in entries if counts.get(e.entry_id, 0) > self.settings.max_deliveries]
+        if poison:
+            plan = BatchPlan(rejected=[
+                RejectedEntry(e.kind, e.entry_id,
+                              f"poison: delivered {counts[e.entry_id]} times without being processed",
+                              e.fields or {})
+                for e in poison
+            ])
+            self.apply_plan(plan)
+            log.error("dead-lettered %d poison entries", len(poison))
+        poison_ids = {e.entry_id for e in poison}
+        return [e for e in entries if e.entry_id not in poison_ids]
+
+    def _process(self, entries: list[RawEntry]) -> None:
+        plan = plan_batch(entries, self.limits)
+        self.apply_plan(plan)
+        self.processed += len(entries)
+        if plan.rejected:
+            log.info("rejected %d of %d entries (see %s)", len(plan.rejected), len(entries), self.keys.deadletter)
+
+    def _wait_after_error(self, stop: threading.Event, why: str) -> None:
+        self._backoff = min(max(self._backoff * 2, 0.1), 5.0)
+        log.warning("%s; retrying in %.1f s", why, self._backoff)
+        stop.wait(self._backoff)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--consumer", help="consumer name in the group (default: host-pid)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"ingest: {error}", file=sys.stderr)
+        return 2
+    if not settings.redis_url:
+        print("ingest: REDIS_URL is not set. Run the whole demo with `make run`, "
+              "or point REDIS_URL at your Redis.", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    worker = IngestWorker(settings, consumer=args.consumer)
+    worker.run(stop)
+    log.info("ingest stopped after %d entries", worker.processed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
