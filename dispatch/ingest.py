@@ -73,13 +73,15 @@ class IngestWorker:
         now = time.monotonic()
         if now >= self._next_claim:
             self._next_claim = now + self.settings.claim_idle_ms / 1000 / 2
-            claimed = streams.claim_stale(
+            claimed, trimmed = streams.claim_stale(
                 self.client, self.keys, self.consumer,
                 min_idle_ms=self.settings.claim_idle_ms, count=self.settings.ingest_batch,
             )
-            if claimed:
-                log.info("took over %d entries left pending by another consumer", len(claimed))
+            if claimed or trimmed:
+                log.info("took over %d entries left pending by another consumer", len(claimed) + trimmed)
                 self._process(self._isolate_poison(claimed))
+            if trimmed:
+                self._drain_own_pending()
         entries = streams.read_group(
             self.client, self.keys, self.consumer,
             count=self.settings.ingest_batch, block_ms=self.settings.ingest_block_ms,
@@ -88,7 +90,7 @@ class IngestWorker:
             self._process(entries)
 
     def _drain_own_pending(self) -> None:
-        """After a restart under the same name, finish what was delivered but not acked."""
+        """Finish what this consumer holds but has not acked: after a restart, or a takeover."""
         while True:
             entries = streams.read_group(
                 self.client, self.keys, self.consumer, count=self.settings.ingest_batch,

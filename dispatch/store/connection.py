@@ -29,6 +29,6 @@ def connect(url: str, *, blocking_ms: int = 0) -> redis.Redis:
         socket_connect_timeout=2.0,
         socket_timeout=5.0 + blocking_ms / 1000,
         health_check_interval=15,
-        retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=6),
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3),
         retry_on_error=list(RETRYABLE),
     )

@@ -38,7 +38,7 @@ def _decode_all(values: dict[bytes, bytes]) -> list[dict]:
 
 
 def _unit_id(unit: dict) -> str:
-    return unit.get("drone_id") or unit.get("patrol_id") or unit.get("sighting_id") or ""
+    return unit.get("sighting_id") or unit.get("patrol_id") or unit.get("drone_id") or ""
 
 
 def read_stats(client: redis.Redis, keys: Keys) -> dict[str, int]:

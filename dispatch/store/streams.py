@@ -59,20 +59,29 @@ def claim_stale(
     min_idle_ms: int,
     count: int,
     group: str = INGEST_GROUP,
-) -> list[RawEntry]:
-    """Take over entries another (presumably dead) consumer left pending for min_idle_ms."""
+) -> tuple[list[RawEntry], int]:
+    """Take over entries another (presumably dead) consumer left pending for min_idle_ms.
+
+    Returns the entries and how many claimed entries had been trimmed meanwhile:
+    Redis 6.2 returns those as bare nils, yet they become ours; reading our own
+    pending entries (`read_group(..., pending=True)`) then yields them with their ids.
+    """
     kinds = {stream: kind for kind, stream in keys.inputs.items()}
     claimed: list[RawEntry] = []
+    trimmed = 0
     for stream, kind in kinds.items():
         start = "0-0"
-        while len(claimed) < count:
-            reply = client.xautoclaim(stream, group, consumer, min_idle_ms, start_id=start, count=count)
-            next_start, messages = reply[0], reply[1]
-            claimed.extend(_entry(kind, entry_id, fields) for entry_id, fields in messages)
+        while len(claimed) + trimmed < count:
+            next_start, messages = client.xautoclaim(stream, group, consumer, min_idle_ms, start_id=start, count=count)[:2]
+            for entry_id, fields in messages:
+                if entry_id is None:
+                    trimmed += 1
+                else:
+                    claimed.append(_entry(kind, entry_id, fields))
             if next_start in (b"0-0", "0-0") or not messages:
                 break
             start = next_start
-    return claimed
+    return claimed, trimmed
 
 
 def delivery_counts(client: redis.Redis, keys: Keys, entries: list[RawEntry], group: str = INGEST_GROUP) -> dict[str, int]:
