@@ -52,11 +52,6 @@ class Keys:
         """Rejected input entries, with their reason and original fields."""
         return self._key("deadletter")
 
-    @property
-    def deadletter_seen(self) -> str:
-        """Sorted set of (source, entry id) already dead-lettered: makes rejection idempotent."""
-        return self._key("deadletter:seen")
-
     # The current picture.
     @property
     def drones(self) -> str:

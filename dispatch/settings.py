@@ -6,6 +6,7 @@ The README's "Configuration" table lists each variable; keep the two in step.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, fields
@@ -24,7 +25,9 @@ def _text(env: Mapping[str, str], name: str, default: str) -> str:
     return value or default
 
 
-def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+def _number(
+    env: Mapping[str, str], name: str, default: float, *, minimum: float, maximum: float | None = None
+) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -32,16 +35,28 @@ def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float
         value = float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value):  # float() accepts "nan" and "inf"
+        raise SettingsError(f"{name} must be a finite number, got {raw!r}")
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum:g}, got {raw!r}")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{name} must be at most {maximum:g}, got {raw!r}")
     return value
 
 
-def _integer(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
-    value = _number(env, name, default, minimum=minimum)
+def _integer(
+    env: Mapping[str, str], name: str, default: int, *, minimum: int, maximum: int | None = None
+) -> int:
+    value = _number(env, name, default, minimum=minimum, maximum=maximum)
     if value != int(value):
         raise SettingsError(f"{name} must be a whole number, got {env.get(name)!r}")
-    return int(value)
+    try:
+        return int(env.get(name, "").strip())  # exact: a float loses digits beyond 2**53
+    except ValueError:
+        return int(value)  # unset, or written as "1e6" or "8000.0"
+
+
+_MAX_PORT = 65_535
 
 
 @dataclass(frozen=True)
@@ -99,7 +114,9 @@ class Settings:
             redis_url=env.get("REDIS_URL", "").strip() or None,
             site=site,
             data_dir=Path(_text(env, "DISPATCH_DATA_DIR", str(cls.data_dir))),
-            embedded_redis_port=_integer(env, "DISPATCH_EMBEDDED_REDIS_PORT", cls.embedded_redis_port, minimum=1),
+            embedded_redis_port=_integer(
+                env, "DISPATCH_EMBEDDED_REDIS_PORT", cls.embedded_redis_port, minimum=1, maximum=_MAX_PORT
+            ),
             retention_days=_number(env, "DISPATCH_RETENTION_DAYS", cls.retention_days, minimum=0.001),
             audit_retention_days=_number(
                 env, "DISPATCH_AUDIT_RETENTION_DAYS", cls.audit_retention_days, minimum=0.001
@@ -112,8 +129,8 @@ class Settings:
             max_future_s=_number(env, "DISPATCH_MAX_FUTURE_S", cls.max_future_s, minimum=0),
             max_past_s=_number(env, "DISPATCH_MAX_PAST_S", cls.max_past_s, minimum=0),
             web_host=_text(env, "DISPATCH_WEB_HOST", cls.web_host),
-            web_port=_integer(env, "DISPATCH_WEB_PORT", cls.web_port, minimum=1),
-            gateway_port=_integer(env, "DISPATCH_GATEWAY_PORT", cls.gateway_port, minimum=1),
+            web_port=_integer(env, "DISPATCH_WEB_PORT", cls.web_port, minimum=1, maximum=_MAX_PORT),
+            gateway_port=_integer(env, "DISPATCH_GATEWAY_PORT", cls.gateway_port, minimum=1, maximum=_MAX_PORT),
             tile_url=env.get("DISPATCH_TILE_URL", cls.tile_url).strip(),
             sim_seed=_integer(env, "DISPATCH_SIM_SEED", cls.sim_seed, minimum=0),
             sim_patrols=_integer(env, "DISPATCH_SIM_PATROLS", cls.sim_patrols, minimum=1),

@@ -39,8 +39,11 @@ PatrolId = Annotated[str, StringConstraints(pattern=PATROL_ID)]
 OperatorId = Annotated[str, StringConstraints(pattern=OPERATOR_ID)]
 SupervisorId = Annotated[str, StringConstraints(pattern=SUPERVISOR_ID)]
 EventId = Annotated[str, StringConstraints(pattern=EVENT_ID)]
-# One line of printable text: no control characters, so nothing can forge log lines.
-Note = Annotated[str, StringConstraints(max_length=NOTE_MAX_CHARS, pattern=r"^[^\x00-\x1f\x7f]*$")]
+# One line of printable text: no control characters (C0, DEL, C1) nor Unicode line or
+# paragraph separators, so nothing can forge log lines.
+Note = Annotated[
+    str, StringConstraints(max_length=NOTE_MAX_CHARS, pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$")
+]
 
 Timestamp = Annotated[int, Field(gt=0, description="ms since the epoch, UTC")]
 Latitude = Annotated[float, Field(ge=-90, le=90)]

@@ -1,0 +1,248 @@
+"""Settings.from_env: defaults, parsing of every variable, clear errors, round trip."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dispatch.settings import Settings, SettingsError
+
+
+def test_defaults_when_the_environment_is_empty():
+    s = Settings.from_env({})
+    assert s == Settings()
+    assert s.redis_url is None
+    assert s.site == "rennes"
+    assert s.data_dir == Path("var")
+    assert s.embedded_redis_port == 6380
+    assert s.retention_days == 7.0
+    assert s.audit_retention_days == 365.0
+    assert s.live_maxlen == 100_000
+    assert s.ingest_batch == 500
+    assert s.ingest_block_ms == 1_000
+    assert s.claim_idle_ms == 30_000
+    assert s.max_deliveries == 5
+    assert s.max_future_s == 30.0
+    assert s.max_past_s == 21_600.0
+    assert (s.web_host, s.web_port, s.gateway_port) == ("127.0.0.1", 8050, 8765)
+    assert s.tile_url == "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    assert (s.sim_seed, s.sim_patrols, s.sim_drones) == (42, 24, 3)
+
+
+def test_blank_values_mean_default():
+    blank = {var: "   " for var in Settings().as_env() if var != "DISPATCH_TILE_URL"}
+    assert Settings.from_env(blank) == Settings()
+
+
+def test_from_env_without_argument_reads_the_process_environment(monkeypatch):
+    monkeypatch.setenv("DISPATCH_SITE", "lyon")
+    monkeypatch.setenv("DISPATCH_WEB_PORT", "9000")
+    s = Settings.from_env()
+    assert (s.site, s.web_port) == ("lyon", 9000)
+
+
+PARSED = [
+    # (variable, raw, attribute, expected)
+    ("REDIS_URL", "redis://10.0.0.5:6379/0", "redis_url", "redis://10.0.0.5:6379/0"),
+    ("REDIS_URL", "  rediss://user@redis.local:6380  ", "redis_url", "rediss://user@redis.local:6380"),
+    ("REDIS_URL", "", "redis_url", None),
+    ("DISPATCH_SITE", "marseille", "site", "marseille"),
+    ("DISPATCH_SITE", "paris-15", "site", "paris-15"),
+    ("DISPATCH_SITE", " lille ", "site", "lille"),
+    ("DISPATCH_SITE", "a" * 32, "site", "a" * 32),
+    ("DISPATCH_DATA_DIR", "/srv/dispatch", "data_dir", Path("/srv/dispatch")),
+    ("DISPATCH_EMBEDDED_REDIS_PORT", "7000", "embedded_redis_port", 7000),
+    ("DISPATCH_EMBEDDED_REDIS_PORT", "65535", "embedded_redis_port", 65535),
+    ("DISPATCH_RETENTION_DAYS", "3", "retention_days", 3.0),
+    ("DISPATCH_RETENTION_DAYS", "0.5", "retention_days", 0.5),
+    ("DISPATCH_RETENTION_DAYS", "0.001", "retention_days", 0.001),
+    ("DISPATCH_AUDIT_RETENTION_DAYS", "1825", "audit_retention_days", 1825.0),
+    ("DISPATCH_LIVE_MAXLEN", "100", "live_maxlen", 100),
+    ("DISPATCH_LIVE_MAXLEN", "1e6", "live_maxlen", 1_000_000),
+    ("DISPATCH_INGEST_BATCH", "1", "ingest_batch", 1),
+    ("DISPATCH_INGEST_BATCH", "2000", "ingest_batch", 2000),
+    ("DISPATCH_INGEST_BLOCK_MS", "250", "ingest_block_ms", 250),
+    ("DISPATCH_CLAIM_IDLE_MS", "60000", "claim_idle_ms", 60_000),
+    ("DISPATCH_MAX_DELIVERIES", "3", "max_deliveries", 3),
+    ("DISPATCH_MAX_FUTURE_S", "0", "max_future_s", 0.0),
+    ("DISPATCH_MAX_FUTURE_S", "2.5", "max_future_s", 2.5),
+    ("DISPATCH_MAX_PAST_S", "86400", "max_past_s", 86_400.0),
+    ("DISPATCH_WEB_HOST", "0.0.0.0", "web_host", "0.0.0.0"),
+    ("DISPATCH_WEB_PORT", "80", "web_port", 80),
+    ("DISPATCH_WEB_PORT", "8000.0", "web_port", 8000),
+    ("DISPATCH_GATEWAY_PORT", "9001", "gateway_port", 9001),
+    ("DISPATCH_TILE_URL", "https://tiles.interieur.gouv.fr/{z}/{x}/{y}.png", "tile_url", "https://tiles.interieur.gouv.fr/{z}/{x}/{y}.png"),
+    ("DISPATCH_TILE_URL", "", "tile_url", ""),
+    ("DISPATCH_TILE_URL", "   ", "tile_url", ""),
+    ("DISPATCH_SIM_SEED", "0", "sim_seed", 0),
+    ("DISPATCH_SIM_SEED", "20260101", "sim_seed", 20_260_101),
+    ("DISPATCH_SIM_SEED", "9007199254740993", "sim_seed", 2**53 + 1),  # exact beyond float precision
+    ("DISPATCH_SIM_PATROLS", "200", "sim_patrols", 200),
+    ("DISPATCH_SIM_DRONES", "1", "sim_drones", 1),
+]
+
+
+@pytest.mark.parametrize("var, raw, attr, expected", PARSED, ids=[f"{v}={r!r}" for v, r, _, _ in PARSED])
+def test_each_variable_is_parsed(var, raw, attr, expected):
+    s = Settings.from_env({var: raw})
+    got = getattr(s, attr)
+    assert got == expected and type(got) is type(expected)
+    # Only that setting moved.
+    assert dataclasses.replace(s, **{attr: getattr(Settings(), attr)}) == Settings()
+
+
+def test_every_setting_has_a_parsed_row():
+    assert {attr for _, _, attr, _ in PARSED} == {f.name for f in dataclasses.fields(Settings)}
+
+
+ERRORS = [
+    # (variable, raw, fragments of the message)
+    ("DISPATCH_WEB_PORT", "http", ("DISPATCH_WEB_PORT", "must be a number", "'http'")),
+    ("DISPATCH_WEB_PORT", "80a", ("DISPATCH_WEB_PORT", "must be a number", "'80a'")),
+    ("DISPATCH_WEB_PORT", "0", ("DISPATCH_WEB_PORT", "at least 1", "'0'")),
+    ("DISPATCH_WEB_PORT", "-8050", ("DISPATCH_WEB_PORT", "at least 1", "'-8050'")),
+    ("DISPATCH_WEB_PORT", "80.5", ("DISPATCH_WEB_PORT", "whole number", "'80.5'")),
+    ("DISPATCH_WEB_PORT", "65536", ("DISPATCH_WEB_PORT", "at most 65535", "'65536'")),
+    ("DISPATCH_GATEWAY_PORT", "100000", ("DISPATCH_GATEWAY_PORT", "at most 65535")),
+    ("DISPATCH_EMBEDDED_REDIS_PORT", "70000", ("DISPATCH_EMBEDDED_REDIS_PORT", "at most 65535")),
+    ("DISPATCH_WEB_PORT", "inf", ("DISPATCH_WEB_PORT", "finite", "'inf'")),
+    ("DISPATCH_WEB_PORT", "nan", ("DISPATCH_WEB_PORT", "finite", "'nan'")),
+    ("DISPATCH_RETENTION_DAYS", "seven", ("DISPATCH_RETENTION_DAYS", "must be a number", "'seven'")),
+    ("DISPATCH_RETENTION_DAYS", "7d", ("DISPATCH_RETENTION_DAYS", "must be a number", "'7d'")),
+    ("DISPATCH_RETENTION_DAYS", "0", ("DISPATCH_RETENTION_DAYS", "at least 0.001", "'0'")),
+    ("DISPATCH_RETENTION_DAYS", "-7", ("DISPATCH_RETENTION_DAYS", "at least 0.001")),
+    ("DISPATCH_RETENTION_DAYS", "nan", ("DISPATCH_RETENTION_DAYS", "finite", "'nan'")),
+    ("DISPATCH_RETENTION_DAYS", "inf", ("DISPATCH_RETENTION_DAYS", "finite", "'inf'")),
+    ("DISPATCH_AUDIT_RETENTION_DAYS", "0", ("DISPATCH_AUDIT_RETENTION_DAYS", "at least 0.001")),
+    ("DISPATCH_LIVE_MAXLEN", "99", ("DISPATCH_LIVE_MAXLEN", "at least 100", "'99'")),
+    ("DISPATCH_LIVE_MAXLEN", "1e999", ("DISPATCH_LIVE_MAXLEN", "finite")),
+    ("DISPATCH_INGEST_BATCH", "0", ("DISPATCH_INGEST_BATCH", "at least 1")),
+    ("DISPATCH_INGEST_BATCH", "1.5", ("DISPATCH_INGEST_BATCH", "whole number", "'1.5'")),
+    ("DISPATCH_INGEST_BLOCK_MS", "0", ("DISPATCH_INGEST_BLOCK_MS", "at least 1")),
+    ("DISPATCH_CLAIM_IDLE_MS", "30s", ("DISPATCH_CLAIM_IDLE_MS", "must be a number", "'30s'")),
+    ("DISPATCH_MAX_DELIVERIES", "0", ("DISPATCH_MAX_DELIVERIES", "at least 1")),
+    ("DISPATCH_MAX_FUTURE_S", "-1", ("DISPATCH_MAX_FUTURE_S", "at least 0", "'-1'")),
+    ("DISPATCH_MAX_PAST_S", "-0.5", ("DISPATCH_MAX_PAST_S", "at least 0")),
+    ("DISPATCH_MAX_PAST_S", "inf", ("DISPATCH_MAX_PAST_S", "finite")),
+    ("DISPATCH_SIM_SEED", "-1", ("DISPATCH_SIM_SEED", "at least 0")),
+    ("DISPATCH_SIM_PATROLS", "0", ("DISPATCH_SIM_PATROLS", "at least 1")),
+    ("DISPATCH_SIM_DRONES", "two", ("DISPATCH_SIM_DRONES", "must be a number")),
+    # Site names: they become a Redis Cluster hash tag, {site}, in every key.
+    ("DISPATCH_SITE", "Rennes", ("DISPATCH_SITE", "lowercase", "'Rennes'")),
+    ("DISPATCH_SITE", "15e", ("DISPATCH_SITE", "starting with a letter", "'15e'")),
+    ("DISPATCH_SITE", "-rennes", ("DISPATCH_SITE", "'-rennes'")),
+    ("DISPATCH_SITE", "saint_malo", ("DISPATCH_SITE", "'saint_malo'")),
+    ("DISPATCH_SITE", "saint malo", ("DISPATCH_SITE", "'saint malo'")),
+    ("DISPATCH_SITE", "{rennes}", ("DISPATCH_SITE", "'{rennes}'")),
+    ("DISPATCH_SITE", "rennes}x", ("DISPATCH_SITE", "'rennes}x'")),
+    ("DISPATCH_SITE", "rennes:in", ("DISPATCH_SITE", "'rennes:in'")),
+    ("DISPATCH_SITE", "orléans", ("DISPATCH_SITE", "'orléans'")),
+    ("DISPATCH_SITE", "a" * 33, ("DISPATCH_SITE", "at most 32")),
+    ("DISPATCH_SITE", "ren\nnes", ("DISPATCH_SITE", "'ren\\nnes'")),
+]
+
+
+@pytest.mark.parametrize("var, raw, fragments", ERRORS, ids=[f"{v}={r!r}" for v, r, _ in ERRORS])
+def test_bad_values_raise_a_clear_settings_error(var, raw, fragments):
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({var: raw})
+    message = str(caught.value)
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+    assert "\n" not in message
+
+
+def test_settings_error_is_a_value_error():
+    assert issubclass(SettingsError, ValueError)
+
+
+def test_settings_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Settings().site = "paris"  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- as_env
+
+
+def test_as_env_of_the_defaults():
+    env = Settings().as_env()
+    assert "REDIS_URL" not in env  # None is "unset", not the string "None"
+    assert env["DISPATCH_SITE"] == "rennes"
+    assert env["DISPATCH_DATA_DIR"] == "var"
+    assert env["DISPATCH_WEB_PORT"] == "8050"
+    assert all(isinstance(value, str) for value in env.values())
+    assert len(env) == len(dataclasses.fields(Settings)) - 1
+
+
+def test_as_env_round_trips_the_defaults():
+    s = Settings()
+    assert Settings.from_env(s.as_env()) == s
+
+
+def test_as_env_round_trips_every_changed_setting():
+    env = {
+        "REDIS_URL": "redis://redis.internal:6379/2",
+        "DISPATCH_SITE": "paris-15",
+        "DISPATCH_DATA_DIR": "/var/lib/dispatch",
+        "DISPATCH_EMBEDDED_REDIS_PORT": "6390",
+        "DISPATCH_RETENTION_DAYS": "2.5",
+        "DISPATCH_AUDIT_RETENTION_DAYS": "730",
+        "DISPATCH_LIVE_MAXLEN": "5000",
+        "DISPATCH_INGEST_BATCH": "50",
+        "DISPATCH_INGEST_BLOCK_MS": "200",
+        "DISPATCH_CLAIM_IDLE_MS": "1000",
+        "DISPATCH_MAX_DELIVERIES": "2",
+        "DISPATCH_MAX_FUTURE_S": "0.25",
+        "DISPATCH_MAX_PAST_S": "600",
+        "DISPATCH_WEB_HOST": "0.0.0.0",
+        "DISPATCH_WEB_PORT": "8000",
+        "DISPATCH_GATEWAY_PORT": "8001",
+        "DISPATCH_TILE_URL": "",
+        "DISPATCH_SIM_SEED": "7",
+        "DISPATCH_SIM_PATROLS": "5",
+        "DISPATCH_SIM_DRONES": "2",
+    }
+    s = Settings.from_env(env)
+    assert all(getattr(s, f.name) != getattr(Settings(), f.name) for f in dataclasses.fields(Settings))
+    assert Settings.from_env(s.as_env()) == s
+    assert s.as_env()["REDIS_URL"] == env["REDIS_URL"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    site=st.from_regex(r"[a-z][a-z0-9-]{0,31}", fullmatch=True),
+    retention_days=st.floats(min_value=0.001, max_value=10_000),
+    max_future_s=st.floats(min_value=0, max_value=1e6),
+    max_past_s=st.floats(min_value=0, max_value=1e7),
+    live_maxlen=st.integers(min_value=100, max_value=10**9),
+    web_port=st.integers(min_value=1, max_value=65_535),
+    sim_seed=st.integers(min_value=0, max_value=2**63),
+)
+def test_as_env_round_trips(site, retention_days, max_future_s, max_past_s, live_maxlen, web_port, sim_seed):
+    s = Settings(
+        site=site, retention_days=retention_days, max_future_s=max_future_s, max_past_s=max_past_s,
+        live_maxlen=live_maxlen, web_port=web_port, sim_seed=sim_seed,
+    )
+    assert Settings.from_env(s.as_env()) == s
+
+
+# --------------------------------------------------------------------------- derived values
+
+
+@pytest.mark.parametrize(
+    "days, ms",
+    [("7", 604_800_000), ("1", 86_400_000), ("0.5", 43_200_000), ("0.001", 86_400), ("30", 2_592_000_000)],
+)
+def test_retention_ms(days, ms):
+    s = Settings.from_env({"DISPATCH_RETENTION_DAYS": days, "DISPATCH_AUDIT_RETENTION_DAYS": days})
+    assert s.retention_ms == ms and type(s.retention_ms) is int
+    assert s.audit_retention_ms == ms
+
+
+def test_default_retention_is_the_legal_seven_days_and_audit_one_year():
+    assert Settings().retention_ms == 7 * 24 * 3600 * 1000
+    assert Settings().audit_retention_ms == 365 * 24 * 3600 * 1000
