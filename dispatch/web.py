@@ -1,0 +1,120 @@
+"""The Dash app and its small HTTP API, built by `create_app(settings)`.
+
+One Redis client per process, created on first use: with `--preload` gunicorn
+imports the app in its master before forking workers, and a client opened there
+would be shared across processes. The app can be built without REDIS_URL (so
+`python app.py` imports it before the launcher has started Redis); a request
+then gets a clear 503 saying what to set.
+
+Reads are guarded by a short circuit breaker: with Redis gone, a read takes
+seconds (the client retries with backoff), and every open screen polls once a
+second; without the breaker, those reads would occupy every gunicorn thread,
+health checks included.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import dash
+import flask
+import orjson
+import redis
+
+from .keys import Keys
+from .settings import Settings
+from .store.connection import connect
+from .store.state import read_snapshot
+from .ui import PictureUnavailable, UiContext, install, live_map
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSETS = ROOT / "assets"
+
+# After a failed read, answer from the failure for this long before trying Redis again.
+BREAKER_OPEN_S = 2.0
+
+
+class RedisPicture:
+    """The process's access to the current picture: lazy client, breaker, readable errors."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.keys = Keys(settings.site)
+        self._client: redis.Redis | None = None
+        self._lock = threading.Lock()
+        self._failed_until = 0.0
+        self._failure = ""
+
+    def client(self) -> redis.Redis:
+        if not self.settings.redis_url:
+            raise PictureUnavailable(
+                "REDIS_URL is not set: start the demo with `python app.py` (it starts a private "
+                "Redis), or set REDIS_URL to your Redis, e.g. redis://127.0.0.1:6379/0"
+            )
+        with self._lock:
+            if self._client is None:
+                self._client = connect(self.settings.redis_url)
+            return self._client
+
+    def _guarded(self, operation):
+        if time.monotonic() < self._failed_until:
+            raise PictureUnavailable(self._failure)
+        client = self.client()
+        try:
+            result = operation(client)
+        except redis.RedisError as error:
+            self._failure = f"Redis unavailable: {error.__class__.__name__}: {error}"
+            self._failed_until = time.monotonic() + BREAKER_OPEN_S
+            raise PictureUnavailable(self._failure) from error
+        self._failed_until = 0.0
+        return result
+
+    def snapshot(self) -> dict:
+        return self._guarded(lambda client: read_snapshot(client, self.keys))
+
+    def ping(self) -> None:
+        self._guarded(lambda client: client.ping())
+
+
+def create_app(settings: Settings) -> dash.Dash:
+    """A new, independent app (tests build several per process)."""
+    picture = RedisPicture(settings)
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(ASSETS),
+        title="Patrol dispatch",
+        update_title=None,  # no "Updating..." flicker in the tab every second
+        serve_locally=True,  # no internet on police networks: never a CDN
+    )
+    install(app.server, UiContext(settings=settings, snapshot=picture.snapshot))
+    live_map.register(app)
+    app.layout = dash.page_container
+    _add_routes(app.server, picture)
+    return app
+
+
+def _add_routes(server: flask.Flask, picture: RedisPicture) -> None:
+    @server.get("/api/snapshot")
+    def snapshot():
+        try:
+            body, status = orjson.dumps(picture.snapshot()), 200
+        except PictureUnavailable as error:
+            body, status = orjson.dumps({"error": str(error)}), 503
+        response = flask.Response(body, status=status, mimetype="application/json")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @server.get("/healthz")
+    def healthz():
+        try:
+            picture.ping()
+        except PictureUnavailable as error:
+            response = flask.Response(f"unavailable: {error}\n", status=503, mimetype="text/plain")
+        else:
+            response = flask.Response("ok", status=200, mimetype="text/plain")
+        response.headers["Cache-Control"] = "no-store"
+        return response
