@@ -1,0 +1,153 @@
+"""Ingest throughput: telemetry entries per second through one worker process.
+
+    .venv/bin/python bench/ingest.py [--entries 200000] [--runs 5]
+
+Each run fills a fresh site's telemetry stream with N entries (200 drones, 1 %
+malformed), starts one `python -m dispatch.ingest` process and times the drain
+(validate, coalesce, update the picture, publish the live delta, dead-letter,
+ack). In the same run, on the same private redis-server, `redis-benchmark -P 16`
+measures the raw pipelined XADD rate as a reference. Every run checks that
+nothing was lost: accepted + dead-lettered == sent, nothing pending, and each
+drone holds its newest position. Medians are quoted; the machine is noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from dispatch.keys import Keys  # noqa: E402
+from dispatch.settings import Settings  # noqa: E402
+from dispatch.store import streams  # noqa: E402
+from dispatch.store.connection import connect  # noqa: E402
+from dispatch.store.embedded import EmbeddedRedis  # noqa: E402
+from dispatch.store.state import read_snapshot, read_stats  # noqa: E402
+
+DRONES = 200
+BAD_EVERY = 100
+
+
+def fill(client, keys: Keys, count: int) -> tuple[int, dict[str, int]]:
+    base = int(time.time() * 1000) - count // 10
+    newest: dict[str, int] = {}
+    bad = 0
+    pipe = client.pipeline(transaction=False)
+    for i in range(count):
+        drone = f"DR-{i % DRONES}"
+        ts = base + i // 10
+        fields = {"drone_id": drone, "ts": ts, "lat": f"{48.10 + (i % 997) / 100_000:.6f}",
+                  "lon": f"{-1.68 + (i % 991) / 100_000:.6f}", "alt_m": "95.0", "heading_deg": i % 360,
+                  "speed_mps": "8.5", "battery_pct": f"{90 - (i % 50) / 10:.1f}"}
+        if i % BAD_EVERY == 7:
+            fields["battery_pct"] = "140"
+            bad += 1
+        else:
+            newest[drone] = max(ts, newest.get(drone, 0))
+        pipe.xadd(keys.in_telemetry, fields)
+        if len(pipe) >= 2000:
+            pipe.execute()
+    pipe.execute()
+    return bad, newest
+
+
+def ingest_run(server: EmbeddedRedis, run: int, count: int, batch: int) -> float:
+    site = f"bench{run}"
+    keys = Keys(site)
+    client = connect(server.url)
+    bad, newest = fill(client, keys, count)
+    settings = Settings.from_env({"REDIS_URL": server.url, "DISPATCH_SITE": site,
+                                  "DISPATCH_INGEST_BATCH": str(batch)})
+    env = {**settings.as_env(), "PATH": "/usr/bin:/bin"}
+    worker = subprocess.Popen([sys.executable, "-m", "dispatch.ingest"], env=env,
+                              cwd=Path(__file__).resolve().parent.parent,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        first_seen = None
+        while True:
+            done = sum(read_stats(client, keys).values())
+            now = time.perf_counter()
+            if done and first_seen is None:
+                first_seen, done_at_first = now, done
+            if done >= count:
+                break
+            if worker.poll() is not None:
+                raise SystemExit(f"ingest worker exited with {worker.returncode}")
+            time.sleep(0.01)
+        elapsed = now - first_seen
+        rate = (count - done_at_first) / elapsed
+    finally:
+        worker.terminate()
+        worker.wait()
+    check_nothing_lost(client, keys, count, bad, newest)
+    client.delete(keys.in_telemetry, keys.live, keys.deadletter)
+    client.close()
+    return rate
+
+
+def check_nothing_lost(client, keys: Keys, count: int, bad: int, newest: dict[str, int]) -> None:
+    stats = read_stats(client, keys)
+    problems = []
+    if stats.get("accepted:telemetry", 0) + stats.get("rejected:telemetry", 0) != count:
+        problems.append(f"accounted {stats} for {count} sent")
+    if client.xlen(keys.deadletter) != bad or stats.get("rejected:telemetry") != bad:
+        problems.append(f"dead letters {client.xlen(keys.deadletter)}, expected {bad}")
+    if streams.pending_count(client, keys):
+        problems.append(f"{streams.pending_count(client, keys)} entries left pending")
+    stored = {d["drone_id"]: d["ts"] for d in read_snapshot(client, keys)["drones"]}
+    if stored != newest:
+        problems.append("some drone does not hold its newest position")
+    if problems:
+        raise SystemExit("LOST OR DUPLICATED: " + "; ".join(problems))
+
+
+def raw_xadd_rate(server: EmbeddedRedis, count: int) -> float:
+    binary = shutil.which("redis-benchmark")
+    if not binary:
+        raise SystemExit("redis-benchmark not found: apt-get install redis-tools")
+    fields = ["drone_id", "DR-1", "ts", "1764000000000", "lat", "48.100000", "lon", "-1.680000",
+              "alt_m", "95.0", "heading_deg", "120", "speed_mps", "8.5", "battery_pct", "88.0"]
+    output = subprocess.run(
+        [binary, "-p", str(server.port), "-P", "16", "-n", str(count), "-q",
+         "XADD", "{bench}:reference", "MAXLEN", "~", "1000000", "*", *fields],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    match = re.search(r"([\d.]+) requests per second", output.replace(",", ""))
+    if not match:
+        raise SystemExit(f"could not read redis-benchmark output: {output!r}")
+    return float(match.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Ingest throughput against raw XADD.")
+    parser.add_argument("--entries", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=Settings.ingest_batch)
+    args = parser.parse_args()
+
+    with EmbeddedRedis(Path(tempfile.mkdtemp(prefix="bench-redis-")), persistent=False) as server:
+        print(f"redis-server {server.url}, {args.entries} telemetry entries per run, "
+              f"{DRONES} drones, 1 in {BAD_EVERY} malformed, batch {args.batch}")
+        ingest_rates, raw_rates = [], []
+        for run in range(args.runs):
+            raw_rates.append(raw_xadd_rate(server, args.entries))
+            ingest_rates.append(ingest_run(server, run, args.entries, args.batch))
+            print(f"run {run + 1}: ingest {ingest_rates[-1]:>9,.0f} entries/s   "
+                  f"raw XADD -P 16 {raw_rates[-1]:>9,.0f} /s   nothing lost")
+        ingest, raw = statistics.median(ingest_rates), statistics.median(raw_rates)
+        print(f"\nmedian ingest: {ingest:,.0f} entries/s (one worker process)")
+        print(f"median raw XADD (redis-benchmark -P 16): {raw:,.0f} /s")
+        print(f"ratio ingest / raw XADD: {ingest / raw:.2f}")
+        print(f"target 50,000 entries/s: {'met' if ingest >= 50_000 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""The whole product in one command (`make run`, i.e. `python app.py`).
+
+Starts, in order: an embedded Redis when REDIS_URL is unset, the ingest worker,
+the web app under gunicorn, and the simulator feeding the Rennes scenario;
+prints where to look; stops everything cleanly on Ctrl-C. The same processes
+are listed in the Procfile for a real deployment, where something else
+(systemd, a PaaS, Kubernetes) supervises them and REDIS_URL points at a real
+Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, replace
+
+from .settings import Settings, SettingsError
+from .store.embedded import EmbeddedRedis, free_port
+
+
+@dataclass
+class Child:
+    name: str
+    args: list[str]
+    process: subprocess.Popen | None = None
+
+
+def children(settings: Settings) -> list[Child]:
+    python = sys.executable
+    bind = f"{settings.web_host}:{settings.web_port}"
+    return [
+        Child("ingest", [python, "-m", "dispatch.ingest"]),
+        Child("web", [python, "-m", "gunicorn", "app:server", "--bind", bind,
+                      "--workers", "2", "--threads", "4", "--log-level", "warning",
+                      "--no-control-socket"]),
+        Child("simulator", [python, "-m", "dispatch.simulator"]),
+    ]
+
+
+def start_redis(settings: Settings) -> tuple[EmbeddedRedis | None, Settings]:
+    if settings.redis_url:
+        return None, settings
+    port = settings.embedded_redis_port
+    if _port_taken(port):
+        port = free_port()
+        print(f"  port {settings.embedded_redis_port} is taken; embedded Redis uses {port} instead")
+    server = EmbeddedRedis(settings.data_dir / "redis", port=port, persistent=True).start()
+    return server, replace(settings, redis_url=server.url)
+
+
+def _port_taken(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _wait_for_web(settings: Settings, running: list[Child], timeout_s: float = 30.0) -> bool:
+    url = f"http://{settings.web_host}:{settings.web_port}/healthz"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if any(child.process.poll() is not None for child in running):
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def _stop(running: list[Child]) -> None:
+    for child in reversed(running):
+        if child.process.poll() is None:
+            child.process.terminate()
+    for child in reversed(running):
+        try:
+            child.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.process.kill()
+
+
+def main() -> int:
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"patrol dispatch: {error}", file=sys.stderr)
+        return 2
+    print("Patrol dispatch: starting the demo")
+    server, settings = start_redis(settings)
+    if server:
+        print(f"  embedded Redis: {server.url} (data in {server.data_dir.resolve()})")
+    env = {**os.environ, **settings.as_env(), "PYTHONUNBUFFERED": "1"}
+    running: list[Child] = []
+    interrupted = False
+
+    def interrupt(*_):
+        nonlocal interrupted
+        interrupted = True
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        for child in children(settings):
+            # Own session: Ctrl-C reaches only this launcher, which stops children in order.
+            child.process = subprocess.Popen(child.args, env=env, start_new_session=True)
+            running.append(child)
+        if not _wait_for_web(settings, running):
+            print("patrol dispatch: the web app did not start; see the messages above", file=sys.stderr)
+            return 1
+        url = f"http://{settings.web_host}:{settings.web_port}/"
+        print(f"\n  Supervisor screen: {url}\n  Snapshot API:      {url}api/snapshot\n"
+              f"  Site: {settings.site}. Press Ctrl-C to stop.\n", flush=True)
+        while not interrupted:
+            for child in running:
+                if child.process.poll() is not None:
+                    print(f"patrol dispatch: {child.name} exited with code {child.process.returncode}; stopping",
+                          file=sys.stderr)
+                    return 1
+            time.sleep(0.3)
+        print("\nPatrol dispatch: stopping")
+        return 0
+    finally:
+        _stop(running)
+        if server:
+            server.stop()
