@@ -86,6 +86,37 @@ class Keys:
         """Hash sighting_id -> open sighting (JSON)."""
         return self._key("sightings")
 
+    # Dispatch: assignments, alerts, zones.
+    @property
+    def assignments(self) -> str:
+        """Stream of every assignment event (created, each state change): replay and review read it."""
+        return self._key("assignments")
+
+    @property
+    def assignments_open(self) -> str:
+        """Hash assignment_id -> latest state (JSON) of each assignment not yet cleared or cancelled."""
+        return self._key("assignments:open")
+
+    @property
+    def patrol_assignment(self) -> str:
+        """Hash patrol_id -> assignment_id of its one open assignment (at most one per patrol)."""
+        return self._key("patrols:assignment")
+
+    @property
+    def alerts(self) -> str:
+        """Stream of every alert event (raised, acknowledged, resolved)."""
+        return self._key("alerts")
+
+    @property
+    def alerts_open(self) -> str:
+        """Hash alert_id -> latest state (JSON) of each alert not yet resolved."""
+        return self._key("alerts:open")
+
+    @property
+    def zones(self) -> str:
+        """Hash zone_id -> authorised flight zone (JSON): perimeter, decree, validity period."""
+        return self._key("zones")
+
     @property
     def stats(self) -> str:
         """Hash of counters: accepted and rejected entries per kind."""
