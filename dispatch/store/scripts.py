@@ -18,7 +18,8 @@ from ..keys import INGEST_GROUP, Keys
 
 _INGEST_LUA = r"""
 -- KEYS: live, deadletter, stats, drones, drones:ts, patrols, patrols:ts,
---       patrols:available, sightings, sightings:ts, then the input streams.
+--       patrols:available, sightings, sightings:ts, patrols:assignment,
+--       then the input streams.
 local LIVE, DEADLETTER, STATS = KEYS[1], KEYS[2], KEYS[3]
 local group, maxlen = ARGV[1], ARGV[2]
 local at = 3
@@ -48,12 +49,12 @@ local function ack_all(stream, ids)
 end
 
 -- Accepted entries, per input stream: kind, count, ids.
-for s = 1, #KEYS - 10 do
+for s = 1, #KEYS - 11 do
   local kind, n = take(), tonumber(take())
   if n > 0 then
     local ids = {}
     for j = 1, n do ids[j] = take() end
-    local acked = ack_all(KEYS[10 + s], ids)
+    local acked = ack_all(KEYS[11 + s], ids)
     if acked > 0 then redis.call('HINCRBY', STATS, 'accepted:' .. kind, acked) end
   end
 end
@@ -67,7 +68,7 @@ for r = 1, tonumber(take()) do
     entry[#entry + 1] = 'f:' .. take()
     entry[#entry + 1] = take()
   end
-  if redis.call('XACK', KEYS[10 + s], group, id) == 1 then
+  if redis.call('XACK', KEYS[11 + s], group, id) == 1 then
     redis.call('XADD', DEADLETTER, '*', unpack(entry))
     redis.call('HINCRBY', STATS, 'rejected:' .. kind, 1)
     rejected = rejected + 1
@@ -94,10 +95,10 @@ local function write_units(data_key, ts_key, width, on_change)
   for u = 1, n do
     local row = rows[u]
     if not stored[u] or tonumber(stored[u]) < tonumber(row[2]) then
+      if on_change then row[3] = on_change(row) or row[3] end
       ts_pairs[#ts_pairs + 1], ts_pairs[#ts_pairs + 2] = row[1], row[2]
       data_pairs[#data_pairs + 1], data_pairs[#data_pairs + 2] = row[1], row[3]
       changed[#changed + 1] = row[3]
-      if on_change then on_change(row) end
     end
   end
   if #changed > 0 then
@@ -109,7 +110,20 @@ end
 
 local drones = write_units(KEYS[4], KEYS[5], 3)
 local available, unavailable = {}, {}
+-- A patrol with an open assignment keeps the status its assignment implies
+-- (set by the assignment scripts) and stays out of the available set: its
+-- report moves it on the map, nothing more.
 local patrols = write_units(KEYS[6], KEYS[7], 6, function(row)
+  if redis.call('HEXISTS', KEYS[11], row[1]) == 1 then
+    unavailable[#unavailable + 1] = row[1]
+    local current = redis.call('HGET', KEYS[6], row[1])
+    if current then
+      local report = cjson.decode(row[3])
+      report.status = cjson.decode(current).status
+      return cjson.encode(report)
+    end
+    return row[3]
+  end
   if row[6] == '1' then
     available[#available + 1], available[#available + 2], available[#available + 3] = row[4], row[5], row[1]
   else
@@ -142,7 +156,7 @@ class IngestScript:
             keys.live, keys.deadletter, keys.stats,
             keys.drones, keys.drones_ts,
             keys.patrols, keys.patrols_ts, keys.patrols_available,
-            keys.sightings, keys.sightings_ts,
+            keys.sightings, keys.sightings_ts, keys.patrol_assignment,
             *keys.inputs.values(),
         ]
         self._group = group

@@ -12,33 +12,37 @@ import redis
 from ..keys import Keys
 
 
+def collections(keys: Keys) -> dict[str, str]:
+    """Each collection of the picture and the hash holding it (unit id -> JSON)."""
+    return {
+        "drones": keys.drones,
+        "patrols": keys.patrols,
+        "sightings": keys.sightings,
+        "assignments": keys.assignments_open,
+        "alerts": keys.alerts_open,
+        "zones": keys.zones,
+    }
+
+
 def read_snapshot(client: redis.Redis, keys: Keys) -> dict:
-    """Every drone, patrol and open sighting as plain JSON-ready dicts, read atomically.
+    """The whole current picture as JSON-ready dicts, read atomically.
 
     `live_id` is the id of the last live delta at the time of the snapshot, so a
     reader can apply the deltas after it without gap or overlap.
     """
     pipe = client.pipeline(transaction=True)
-    pipe.hgetall(keys.drones)
-    pipe.hgetall(keys.patrols)
-    pipe.hgetall(keys.sightings)
+    for key in collections(keys).values():
+        pipe.hgetall(key)
     pipe.xrevrange(keys.live, count=1)
-    drones, patrols, sightings, last_live = pipe.execute()
-    return {
-        "site": keys.site,
-        "live_id": last_live[0][0].decode() if last_live else "0-0",
-        "drones": _decode_all(drones),
-        "patrols": _decode_all(patrols),
-        "sightings": _decode_all(sightings),
-    }
+    *hashes, last_live = pipe.execute()
+    snapshot = {"site": keys.site, "live_id": last_live[0][0].decode() if last_live else "0-0"}
+    for name, values in zip(collections(keys), hashes):
+        snapshot[name] = _decode_all(values)
+    return snapshot
 
 
 def _decode_all(values: dict[bytes, bytes]) -> list[dict]:
-    return sorted((orjson.loads(raw) for raw in values.values()), key=_unit_id)
-
-
-def _unit_id(unit: dict) -> str:
-    return unit.get("sighting_id") or unit.get("patrol_id") or unit.get("drone_id") or ""
+    return [orjson.loads(values[unit_id]) for unit_id in sorted(values)]
 
 
 def read_stats(client: redis.Redis, keys: Keys) -> dict[str, int]:

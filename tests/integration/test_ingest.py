@@ -158,6 +158,28 @@ def test_an_older_message_never_moves_a_unit_back(settings, keys, redis_client):
     assert redis_client.xlen(keys.live) == 1, "the ignored report published no delta"
 
 
+def test_a_patrol_with_an_open_assignment_keeps_its_assigned_status(settings, keys, redis_client):
+    """Its own report moves it on the map; only the assignment lifecycle changes its status."""
+    ts = now_ms()
+    redis_client.xadd(keys.in_patrols, patrol(ts=ts - 1_000, status="available"))
+    with RunningWorker(settings):
+        wait_until(lambda: processed(redis_client, keys) == 1, what="first report")
+        assert redis_client.zcard(keys.patrols_available) == 1
+        # What the assignment script does when a supervisor assigns BAC-12:
+        redis_client.hset(keys.patrol_assignment, "BAC-12", "assignment-0001")
+        redis_client.hset(keys.patrols, "BAC-12", orjson.dumps({**patrol(ts=ts - 1_000), "status": "assigned"}))
+        redis_client.zrem(keys.patrols_available, "BAC-12")
+
+        redis_client.xadd(keys.in_patrols, patrol(ts=ts, status="available", lat=48.2))
+        wait_until(lambda: processed(redis_client, keys) == 2, what="report while assigned")
+
+    (stored,) = read_snapshot(redis_client, keys)["patrols"]
+    assert (stored["status"], stored["lat"]) == ("assigned", 48.2)
+    assert redis_client.zcard(keys.patrols_available) == 0, "not back in the available set"
+    (_, delta), = redis_client.xrevrange(keys.live, count=1)
+    assert orjson.loads(delta[b"patrols"])[0]["status"] == "assigned"
+
+
 def test_entries_left_by_a_dead_consumer_are_taken_over(settings, keys, redis_client):
     streams.ensure_groups(redis_client, keys)
     redis_client.xadd(keys.in_telemetry, telemetry())
