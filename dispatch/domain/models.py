@@ -75,6 +75,16 @@ class AssignmentState(str, Enum):
     CANCELLED = "cancelled"
 
 
+class Outcome(str, Enum):
+    """What the patrol found, reported when it clears: feeds review and statistics, names nobody."""
+
+    NOTHING_FOUND = "nothing_found"
+    DISPERSED = "dispersed"
+    VEHICLE_CHECKED = "vehicle_checked"
+    ARREST = "arrest"
+    OTHER = "other"
+
+
 class _Message(BaseModel):
     # extra="forbid": a misspelt field ("lng") is refused, not silently ignored.
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -112,12 +122,22 @@ class PatrolReport(_Message):
 
 
 class Assignment(_Message):
+    """A supervisor sending a patrol to a sighting, as of its latest state.
+
+    `ts` is when it entered `state`; `assigned_ts` keeps when it was created, so
+    a refusal can still say "assigned by SUP-2 at 14:02:11" after later changes.
+    Both new fields are optional so that the first contract's assignments stay
+    valid. `outcome` is set once, when the patrol clears (lifecycle.py requires it).
+    """
+
     assignment_id: EventId
     sighting_id: EventId
     patrol_id: PatrolId
     supervisor_id: SupervisorId
     ts: Timestamp
     state: AssignmentState
+    assigned_ts: Timestamp | None = None
+    outcome: Outcome | None = None
 
 
 MESSAGE_MODELS: dict[str, type[_Message]] = {

@@ -1,0 +1,410 @@
+"""Assigning patrols and moving assignments along their lifecycle, each as one atomic step.
+
+Two supervisors clicking the same patrol at the same instant must not both
+succeed, and a patrol must never hold two open assignments. Each step is
+therefore one Lua script that re-checks, inside Redis, what it depends on
+(the patrol is still available and free, the sighting still open, the
+assignment still in the state the rules were checked against) and then makes
+every write: the open-assignment hashes, the patrol's status and its place in
+the available GEO set, the event on {site}:assignments, the live delta.
+
+The rules themselves (what may follow what, who may do it) live in
+domain/lifecycle.py and are checked here in Python against the stored state;
+the script enforces that this state has not changed meanwhile (optimistic
+check-and-set on the state). The machine has no cycles, so a state seen twice
+is the same step, never a state that left and came back. A stale check is
+simply re-read and re-checked a few times.
+
+The patrol's JSON keeps its own report's ts and position: the assignment only
+rewrites its status. Ingest, for its part, keeps that status while the patrol
+has an open assignment (store/scripts.py). All keys share the site's hash
+tag, so these scripts run on a cluster.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from datetime import tzinfo
+
+import orjson
+import redis
+from pydantic import ValidationError
+
+from ..domain import lifecycle
+from ..domain.lifecycle import Role
+from ..domain.models import PATROL_ID, SUPERVISOR_ID, Assignment, AssignmentState, Outcome
+from ..domain.validate import describe
+from ..keys import Keys
+
+DEFAULT_LIVE_MAXLEN = 100_000
+STALE_RETRIES = 3
+
+_PRELUDE = r"""
+local SIGHTINGS, PATROLS, AVAILABLE, PATROL_ASSIGNMENT, OPEN, EVENTS, LIVE =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local GEO_MAX_LATITUDE = 85.05112878
+local at = 1
+
+local function take()
+  local value = ARGV[at]
+  at = at + 1
+  return value
+end
+
+local function take_fields()
+  local fields = {}
+  for i = 1, 2 * tonumber(take()) do fields[i] = take() end
+  return fields
+end
+
+local function append(list, value)
+  if value then list[#list + 1] = value end
+end
+
+-- Why patrol_id cannot be sent to sighting_id now, as {code, detail}; nil if it can.
+-- Checked before any write, so a refused step changes nothing.
+local function refusal(sighting_id, patrol_id, assignment_id)
+  if redis.call('HEXISTS', SIGHTINGS, sighting_id) == 0 then return {'sighting_closed', ''} end
+  local busy = redis.call('HGET', PATROL_ASSIGNMENT, patrol_id)
+  if busy then return {'busy', redis.call('HGET', OPEN, busy) or ''} end
+  if not redis.call('ZSCORE', AVAILABLE, patrol_id) then
+    return {'unavailable', redis.call('HGET', PATROLS, patrol_id) or ''}
+  end
+  if redis.call('HEXISTS', OPEN, assignment_id) == 1 then return {'duplicate_id', ''} end
+  return nil
+end
+
+-- The stored assignment must still be in the state the rules were checked against.
+local function state_refusal(assignment_id, expected)
+  local raw = redis.call('HGET', OPEN, assignment_id)
+  if not raw then return {'closed', ''} end
+  if cjson.decode(raw).state ~= expected then return {'stale', raw} end
+  return nil
+end
+
+-- Rewrites the patrol's status and its membership of the available set, at its
+-- last reported position. Returns its new JSON, or nil if it never reported.
+local function set_patrol_status(patrol_id, status)
+  local raw = redis.call('HGET', PATROLS, patrol_id)
+  local patrol = raw and cjson.decode(raw)
+  if status == 'available' then
+    if patrol and math.abs(patrol.lat) <= GEO_MAX_LATITUDE then
+      redis.call('GEOADD', AVAILABLE, patrol.lon, patrol.lat, patrol_id)
+    end
+  else
+    redis.call('ZREM', AVAILABLE, patrol_id)
+  end
+  if not patrol then return nil end
+  patrol.status = status
+  local json = cjson.encode(patrol)
+  redis.call('HSET', PATROLS, patrol_id, json)
+  return json
+end
+
+local function open_assignment(assignment_id, patrol_id, json, event)
+  redis.call('HSET', PATROL_ASSIGNMENT, patrol_id, assignment_id)
+  redis.call('HSET', OPEN, assignment_id, json)
+  redis.call('XADD', EVENTS, '*', unpack(event))
+  return set_patrol_status(patrol_id, 'assigned')
+end
+
+local function close_assignment(assignment_id, patrol_id, event)
+  redis.call('HDEL', OPEN, assignment_id)
+  if redis.call('HGET', PATROL_ASSIGNMENT, patrol_id) == assignment_id then
+    redis.call('HDEL', PATROL_ASSIGNMENT, patrol_id)
+  end
+  redis.call('XADD', EVENTS, '*', unpack(event))
+  return set_patrol_status(patrol_id, 'available')
+end
+
+-- The sighting leaves the picture; its ts stays in sightings:ts, so a late
+-- copy of the same report cannot reopen it. Returns it marked closed.
+local function close_sighting(sighting_id)
+  local raw = redis.call('HGET', SIGHTINGS, sighting_id)
+  if not raw then return nil end
+  redis.call('HDEL', SIGHTINGS, sighting_id)
+  local sighting = cjson.decode(raw)
+  sighting.closed = true
+  return cjson.encode(sighting)
+end
+
+-- One live delta; each field is a JSON array, and an empty one is left out.
+local function publish(maxlen, delta)
+  local args = {}
+  for _, field in ipairs(delta) do
+    if #field[2] > 0 then
+      args[#args + 1] = field[1]
+      args[#args + 1] = '[' .. table.concat(field[2], ',') .. ']'
+    end
+  end
+  return redis.call('XADD', LIVE, 'MAXLEN', '~', maxlen, '*', unpack(args))
+end
+"""
+
+_ASSIGN_LUA = _PRELUDE + r"""
+local maxlen, sighting_id, patrol_id, assignment_id, json = take(), take(), take(), take(), take()
+local event = take_fields()
+local refused = refusal(sighting_id, patrol_id, assignment_id)
+if refused then return {'refused', refused[1], refused[2]} end
+local patrols = {}
+append(patrols, open_assignment(assignment_id, patrol_id, json, event))
+return {'ok', publish(maxlen, {{'assignments', {json}}, {'patrols', patrols}})}
+"""
+
+_TRANSITION_LUA = _PRELUDE + r"""
+local maxlen, assignment_id, expected, patrol_id, sighting_id = take(), take(), take(), take(), take()
+local mode, patrol_status, json = take(), take(), take()
+local event = take_fields()
+local refused = state_refusal(assignment_id, expected)
+if refused then return {'refused', refused[1], refused[2]} end
+local patrols, sightings = {}, {}
+if mode == 'open' then
+  redis.call('HSET', OPEN, assignment_id, json)
+  redis.call('XADD', EVENTS, '*', unpack(event))
+  append(patrols, set_patrol_status(patrol_id, patrol_status))
+else
+  append(patrols, close_assignment(assignment_id, patrol_id, event))
+  if mode == 'clear' then append(sightings, close_sighting(sighting_id)) end
+end
+return {'ok', publish(maxlen, {{'assignments', {json}}, {'patrols', patrols}, {'sightings', sightings}})}
+"""
+
+_REASSIGN_LUA = _PRELUDE + r"""
+local maxlen, old_id, expected, old_patrol, old_json = take(), take(), take(), take(), take()
+local old_event = take_fields()
+local sighting_id, new_patrol, new_id, new_json = take(), take(), take(), take()
+local new_event = take_fields()
+local refused = state_refusal(old_id, expected) or refusal(sighting_id, new_patrol, new_id)
+if refused then return {'refused', refused[1], refused[2]} end
+local patrols = {}
+append(patrols, close_assignment(old_id, old_patrol, old_event))
+append(patrols, open_assignment(new_id, new_patrol, new_json, new_event))
+return {'ok', publish(maxlen, {{'assignments', {old_json, new_json}}, {'patrols', patrols}})}
+"""
+
+
+class AssignmentRefused(Exception):
+    """A step the rules or the current state do not allow; `reason` is shown to the user as is."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Stale(Exception):
+    """The assignment changed between the check and the script: read and check again."""
+
+
+def assign(
+    client: redis.Redis, keys: Keys, *, sighting_id: str, patrol_id: str, supervisor_id: str,
+    now_ms: int | None = None, assignment_id: str | None = None,
+    live_maxlen: int = DEFAULT_LIVE_MAXLEN, tz: tzinfo = lifecycle.DISPLAY_TIMEZONE,
+) -> Assignment:
+    """Send an available, free patrol to an open sighting; raises AssignmentRefused otherwise."""
+    ts = _now(now_ms)
+    created = _model(
+        assignment_id=assignment_id or generate_assignment_id(), sighting_id=sighting_id, patrol_id=patrol_id,
+        supervisor_id=supervisor_id, ts=ts, assigned_ts=ts, state=AssignmentState.ASSIGNED,
+    )
+    json = created.model_dump_json()
+    args = [live_maxlen, sighting_id, patrol_id, created.assignment_id, json,
+            *_flat(_event(created, actor=supervisor_id, role=Role.SUPERVISOR, event="created"))]
+    reply = _run(client, _ASSIGN_LUA, keys, args)
+    if reply[0] != b"ok":
+        raise AssignmentRefused(_explain(reply, created, tz))
+    return created
+
+
+def transition(
+    client: redis.Redis, keys: Keys, *, assignment_id: str, new_state: AssignmentState | str,
+    actor_id: str, actor_role: Role | str, outcome: Outcome | str | None = None,
+    now_ms: int | None = None, live_maxlen: int = DEFAULT_LIVE_MAXLEN,
+) -> Assignment:
+    """Move an open assignment to `new_state` if the lifecycle rules let `actor_id` do it.
+
+    Returns the assignment as stored afterwards; raises AssignmentRefused with
+    the rule's own sentence otherwise.
+    """
+    try:
+        new_state = AssignmentState(new_state)
+    except ValueError:
+        choices = ", ".join(s.value for s in AssignmentState)
+        raise AssignmentRefused(f"unknown state {new_state!r}: expected one of {choices}") from None
+    _check_actor(actor_id, actor_role)
+    for _ in range(STALE_RETRIES):
+        current = _read_open(client, keys, assignment_id)
+        if actor_role == Role.PATROL and actor_id != current.patrol_id:
+            raise AssignmentRefused(lifecycle.explain_not_owner(actor_id, current))
+        refusal = lifecycle.check_transition(current.state, new_state, actor_role=actor_role)
+        refusal = refusal or lifecycle.check_outcome(new_state, outcome)
+        if refusal:
+            raise AssignmentRefused(refusal)
+        updated = current.model_copy(update={
+            "state": new_state, "ts": max(_now(now_ms), current.ts),
+            "outcome": None if outcome is None else Outcome(outcome),
+        })
+        try:
+            _apply_transition(client, keys, current, updated, actor_id=actor_id, actor_role=actor_role,
+                              live_maxlen=live_maxlen)
+            return updated
+        except _Stale:
+            continue
+    raise AssignmentRefused(f"{assignment_id} kept changing while being updated: try again")
+
+
+def cancel(
+    client: redis.Redis, keys: Keys, *, assignment_id: str, supervisor_id: str,
+    now_ms: int | None = None, live_maxlen: int = DEFAULT_LIVE_MAXLEN,
+) -> Assignment:
+    """The supervisor withdraws the patrol: it becomes available again, the sighting stays open."""
+    return transition(
+        client, keys, assignment_id=assignment_id, new_state=AssignmentState.CANCELLED,
+        actor_id=supervisor_id, actor_role=Role.SUPERVISOR, now_ms=now_ms, live_maxlen=live_maxlen,
+    )
+
+
+def reassign(
+    client: redis.Redis, keys: Keys, *, assignment_id: str, new_patrol_id: str, supervisor_id: str,
+    now_ms: int | None = None, new_assignment_id: str | None = None,
+    live_maxlen: int = DEFAULT_LIVE_MAXLEN, tz: tzinfo = lifecycle.DISPLAY_TIMEZONE,
+) -> Assignment:
+    """Cancel an open assignment and give its sighting to another patrol, in one step.
+
+    If the new patrol cannot take it, nothing changes (the first patrol keeps
+    the call). Returns the new assignment; the events link the two
+    (`replaced_by` on the cancellation, `replaces` on the creation).
+    """
+    _check_actor(supervisor_id, Role.SUPERVISOR)
+    for _ in range(STALE_RETRIES):
+        current = _read_open(client, keys, assignment_id)
+        refusal = lifecycle.check_transition(current.state, AssignmentState.CANCELLED, actor_role=Role.SUPERVISOR)
+        if refusal:
+            raise AssignmentRefused(refusal)
+        ts = max(_now(now_ms), current.ts)
+        cancelled = current.model_copy(update={"state": AssignmentState.CANCELLED, "ts": ts})
+        created = _model(
+            assignment_id=new_assignment_id or generate_assignment_id(), sighting_id=current.sighting_id,
+            patrol_id=new_patrol_id, supervisor_id=supervisor_id, ts=ts, assigned_ts=ts,
+            state=AssignmentState.ASSIGNED,
+        )
+        args = [
+            live_maxlen, current.assignment_id, current.state.value, current.patrol_id, _closed_json(cancelled),
+            *_flat(_event(cancelled, actor=supervisor_id, role=Role.SUPERVISOR, event="cancelled",
+                           replaced_by=created.assignment_id)),
+            created.sighting_id, created.patrol_id, created.assignment_id, created.model_dump_json(),
+            *_flat(_event(created, actor=supervisor_id, role=Role.SUPERVISOR, event="created",
+                           replaces=current.assignment_id)),
+        ]
+        reply = _run(client, _REASSIGN_LUA, keys, args)
+        if reply[0] == b"ok":
+            return created
+        if reply[1] not in (b"stale", b"closed"):
+            raise AssignmentRefused(_explain(reply, created, tz))
+    raise AssignmentRefused(f"{assignment_id} kept changing while being reassigned: try again")
+
+
+def open_assignments(client: redis.Redis, keys: Keys) -> list[dict]:
+    """Every open assignment as a JSON-ready dict, oldest first."""
+    found = [orjson.loads(raw) for raw in client.hvals(keys.assignments_open)]
+    return sorted(found, key=lambda a: (a.get("assigned_ts") or a["ts"], a["assignment_id"]))
+
+
+def generate_assignment_id() -> str:
+    """32 hex digits: unique without coordination between web workers, fits models.EVENT_ID."""
+    return uuid.uuid4().hex
+
+
+# ----------------------------------------------------------------------------- internals
+
+
+def _apply_transition(
+    client: redis.Redis, keys: Keys, current: Assignment, updated: Assignment, *,
+    actor_id: str, actor_role: Role | str, live_maxlen: int,
+) -> None:
+    """Run the transition script, expecting `current.state` to still be stored."""
+    closing = not lifecycle.is_open(updated.state)
+    mode = "open" if not closing else ("clear" if updated.state is AssignmentState.CLEARED else "close")
+    args = [
+        live_maxlen, current.assignment_id, current.state.value, current.patrol_id, current.sighting_id,
+        mode, lifecycle.patrol_status_for(updated.state).value,
+        _closed_json(updated) if closing else updated.model_dump_json(),
+        *_flat(_event(updated, actor=actor_id, role=actor_role, event=updated.state.value)),
+    ]
+    reply = _run(client, _TRANSITION_LUA, keys, args)
+    if reply[0] != b"ok":
+        raise _Stale()
+
+
+def _run(client: redis.Redis, source: str, keys: Keys, args: list) -> list:
+    script = client.register_script(source)  # only hashes the text; EVALSHA, loaded once per server
+    return script(keys=_script_keys(keys), args=args, client=client)
+
+
+def _script_keys(keys: Keys) -> list[str]:
+    return [keys.sightings, keys.patrols, keys.patrols_available, keys.patrol_assignment,
+            keys.assignments_open, keys.assignments, keys.live]
+
+
+def _read_open(client: redis.Redis, keys: Keys, assignment_id: str) -> Assignment:
+    raw = client.hget(keys.assignments_open, assignment_id)
+    if raw is None:
+        raise AssignmentRefused(f"assignment {assignment_id} is not open (cleared, cancelled or unknown)")
+    return Assignment.model_validate_json(raw)
+
+
+def _check_actor(actor_id: str, actor_role: Role | str) -> None:
+    try:
+        role = Role(actor_role)
+    except ValueError:
+        raise AssignmentRefused(f"unknown role {actor_role!r}: expected 'supervisor' or 'patrol'") from None
+    pattern = SUPERVISOR_ID if role is Role.SUPERVISOR else PATROL_ID
+    if not isinstance(actor_id, str) or not re.match(pattern, actor_id):
+        raise AssignmentRefused(f"{actor_id!r} is not a {role.value} id")
+
+
+def _model(**fields) -> Assignment:
+    try:
+        return Assignment(**fields)
+    except ValidationError as error:
+        raise AssignmentRefused(describe(error)) from None
+
+
+def _explain(reply: list, created: Assignment, tz: tzinfo) -> str:
+    code, detail = reply[1].decode(), reply[2]
+    if code == "sighting_closed":
+        return lifecycle.explain_sighting_closed(created.sighting_id)
+    if code == "busy":
+        holder = Assignment.model_validate_json(detail) if detail else None
+        return lifecycle.explain_busy(created.patrol_id, holder, tz)
+    if code == "unavailable":
+        return lifecycle.explain_unavailable(created.patrol_id, orjson.loads(detail)["status"] if detail else None)
+    if code == "duplicate_id":
+        return f"assignment id {created.assignment_id} is already in use"
+    return f"assignment refused ({code})"
+
+
+def _event(assignment: Assignment, *, actor: str, role: Role, event: str, **extra: str) -> dict[str, str]:
+    """Stream fields of one event: the assignment's fields (unset ones left out), who, what.
+
+    The role is recorded, not inferred from the id: "SUP-1" is also a valid call sign.
+    """
+    fields = {name: str(value) for name, value in assignment.model_dump(mode="json").items() if value is not None}
+    return {**fields, "actor": actor, "role": Role(role).value, "event": event, **extra}
+
+
+def _flat(fields: dict[str, str]) -> list[str]:
+    flat: list[str] = [str(len(fields))]
+    for name, value in fields.items():
+        flat += [name, value]
+    return flat
+
+
+def _closed_json(assignment: Assignment) -> bytes:
+    """What the live delta says about an assignment that just closed."""
+    return orjson.dumps({**assignment.model_dump(mode="json"), "closed": True})
+
+
+def _now(now_ms: int | None) -> int:
+    return int(time.time() * 1000) if now_ms is None else int(now_ms)
