@@ -1,0 +1,172 @@
+"""Alerts in Redis: the open ones (`{site}:alerts:open`), their history (`{site}:alerts`), live deltas.
+
+Every change is one atomic step that updates the open hash, appends the event
+to the alerts stream and publishes the live delta (field `alerts`: a JSON array
+of alerts, resolved ones as `{"alert_id", "kind", "unit_id", "closed": true}`).
+
+Applying a diff is idempotent: an alert is raised only if it is not open
+(HSETNX) and resolved only if it is (HDEL's answer), so two watchers running
+by mistake, or a watcher retrying after a lost reply, never record an event
+twice. A supervisor's acknowledgement is a WATCH/MULTI transaction around the
+pure rule in domain/alerts.py: if the watcher resolves the alert meanwhile, the
+acknowledgement is refused instead of resurrecting it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import orjson
+import redis
+from pydantic import ValidationError
+
+from ..domain import alerts as rules
+from ..domain.alerts import Alert, AlertError, AlertKind
+from ..keys import Keys
+from ..settings import Settings
+
+log = logging.getLogger(__name__)
+
+_APPLY_LUA = r"""
+-- KEYS: alerts:open, alerts, live
+-- ARGV: now_ms, live_maxlen, alerts MINID, raised count, (id, json)*, resolved count, (id, closed json)*
+local OPEN, STREAM, LIVE = KEYS[1], KEYS[2], KEYS[3]
+local now, maxlen, minid = ARGV[1], ARGV[2], ARGV[3]
+local at, live, raised, resolved = 4, {}, {}, {}
+for i = 1, tonumber(ARGV[at]) do
+  local id, json = ARGV[at + 1], ARGV[at + 2]
+  at = at + 2
+  if redis.call('HSETNX', OPEN, id, json) == 1 then
+    redis.call('XADD', STREAM, 'MINID', '~', minid, '*', 'event', 'raised', 'alert_id', id, 'ts', now, 'alert', json)
+    live[#live + 1], raised[#raised + 1] = json, id
+  end
+end
+at = at + 1
+for i = 1, tonumber(ARGV[at]) do
+  local id, closed = ARGV[at + 1], ARGV[at + 2]
+  at = at + 2
+  local stored = redis.call('HGET', OPEN, id)
+  if stored then
+    redis.call('HDEL', OPEN, id)
+    redis.call('XADD', STREAM, 'MINID', '~', minid, '*', 'event', 'resolved', 'alert_id', id, 'ts', now, 'alert', stored)
+    live[#live + 1], resolved[#resolved + 1] = closed, id
+  end
+end
+local live_id = false
+if #live > 0 then
+  live_id = redis.call('XADD', LIVE, 'MAXLEN', '~', maxlen, '*', 'alerts', '[' .. table.concat(live, ',') .. ']')
+end
+return {raised, resolved, live_id}
+"""
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What a diff actually changed: ids raised and resolved, and the live delta's id (None if nothing)."""
+
+    raised: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    live_id: str | None = None
+
+
+class AlertStore:
+    """Alert persistence for one site, bound to a client (the Lua step is loaded once, EVALSHA after)."""
+
+    def __init__(self, client: redis.Redis, keys: Keys, *, live_maxlen: int = Settings.live_maxlen,
+                 retention_ms: int = Settings().retention_ms):
+        self.client = client
+        self.keys = keys
+        self.live_maxlen = live_maxlen
+        # Alerts carry drone and sighting positions: the stream is a recording, kept at most as long as
+        # the others (7 days by default). Acknowledgements belong in the audit trail as well, once it exists.
+        self.retention_ms = retention_ms
+        self._apply = client.register_script(_APPLY_LUA)
+
+    def read_open(self) -> dict[str, Alert]:
+        return read_open_alerts(self.client, self.keys)
+
+    def apply(self, raised: list[Alert], resolved: list[Alert], now_ms: int) -> Applied:
+        """Record a diff from domain.alerts.diff in one atomic step."""
+        if not raised and not resolved:
+            return Applied()
+        args: list = [now_ms, self.live_maxlen, max(0, now_ms - self.retention_ms), len(raised)]
+        for alert in raised:
+            args += [alert.alert_id, alert.model_dump_json()]
+        args.append(len(resolved))
+        for alert in resolved:
+            args += [alert.alert_id, orjson.dumps(closed_item(alert))]
+        done_raised, done_resolved, live_id = self._apply(
+            keys=[self.keys.alerts_open, self.keys.alerts, self.keys.live], args=args)
+        return Applied([i.decode() for i in done_raised], [i.decode() for i in done_resolved],
+                       live_id.decode() if live_id else None)
+
+    def acknowledge(self, alert_id: str, supervisor_id: str, now_ms: int) -> Alert:
+        return acknowledge(self.client, self.keys, alert_id, supervisor_id, now_ms,
+                           live_maxlen=self.live_maxlen, retention_ms=self.retention_ms)
+
+
+def closed_item(alert: Alert) -> dict:
+    return {"alert_id": alert.alert_id, "kind": alert.kind.value, "unit_id": alert.unit_id, "closed": True}
+
+
+def read_open_alerts(client: redis.Redis, keys: Keys) -> dict[str, Alert]:
+    """Every open alert by id. An unreadable stored value is logged and skipped."""
+    alerts = {}
+    for alert_id, raw in client.hgetall(keys.alerts_open).items():
+        try:
+            alert = Alert.model_validate_json(raw)
+        except ValidationError as error:
+            log.error("open alert %r is unreadable, ignored: %s", alert_id, error)
+            continue
+        alerts[alert.alert_id] = alert
+    return alerts
+
+
+def acknowledge(client: redis.Redis, keys: Keys, alert_id: str, supervisor_id: str, now_ms: int, *,
+                live_maxlen: int = Settings.live_maxlen,
+                retention_ms: int = Settings().retention_ms) -> Alert:
+    """Mark an open alert acknowledged by a supervisor, record who and when, publish it.
+
+    Raises AlertError (readable, for the supervisor's screen) if the alert is
+    not open (never raised, or already resolved) or was already acknowledged.
+    """
+    def step(pipe: redis.client.Pipeline) -> Alert:
+        raw = pipe.hget(keys.alerts_open, alert_id)
+        if raw is None:
+            raise AlertError(_not_open(alert_id))
+        alert = rules.acknowledge(Alert.model_validate_json(raw), supervisor_id, now_ms)
+        json = alert.model_dump_json()
+        pipe.multi()
+        pipe.hset(keys.alerts_open, alert_id, json)
+        pipe.xadd(keys.alerts, {"event": "acknowledged", "alert_id": alert_id, "ts": now_ms, "by": supervisor_id,
+                                "alert": json}, minid=max(0, now_ms - retention_ms), approximate=True)
+        pipe.xadd(keys.live, {"alerts": f"[{json}]"}, maxlen=live_maxlen, approximate=True)
+        return alert
+
+    return client.transaction(step, keys.alerts_open, value_from_callable=True)
+
+
+def _not_open(alert_id: str) -> str:
+    kind = alert_id.partition(":")[0]
+    if kind not in {k.value for k in AlertKind}:
+        return f"unknown alert {alert_id!r:.80}: alert ids are '<kind>:<unit id>'"
+    return f"alert {alert_id!r:.80} is not open: it was already resolved, or never raised"
+
+
+def alert_events(client: redis.Redis, keys: Keys, count: int | None = None) -> list[dict]:
+    """The alerts stream, oldest first, decoded: event, alert_id, ts, by (acknowledgements), alert (dict), id."""
+    events = []
+    for entry_id, fields in client.xrange(keys.alerts, count=count):
+        event = {name.decode(): value.decode() for name, value in fields.items()}
+        event["id"] = entry_id.decode()
+        event["ts"] = int(event["ts"])
+        event["alert"] = orjson.loads(event["alert"])
+        events.append(event)
+    return events
+
+
+def apply_diff(client: redis.Redis, keys: Keys, raised: list[Alert], resolved: list[Alert], now_ms: int,
+               **options) -> Applied:
+    """One-off form of AlertStore.apply (a long-running process keeps an AlertStore)."""
+    return AlertStore(client, keys, **options).apply(raised, resolved, now_ms)
