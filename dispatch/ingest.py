@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import socket
 import sys
 import threading
@@ -27,7 +26,8 @@ import redis
 from .domain.batch import BatchPlan, RawEntry, RejectedEntry, plan_batch
 from .domain.validate import ClockLimits
 from .keys import Keys
-from .settings import Settings, SettingsError
+from . import process
+from .settings import Settings
 from .store import streams
 from .store.connection import RETRYABLE, connect
 from .store.scripts import IngestScript
@@ -133,19 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--consumer", help="consumer name in the group (default: host-pid)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    try:
-        settings = Settings.from_env()
-    except SettingsError as error:
-        print(f"ingest: {error}", file=sys.stderr)
+    settings = process.start("ingest")
+    if settings is None:
         return 2
-    if not settings.redis_url:
-        print("ingest: REDIS_URL is not set. Run the whole demo with `make run`, "
-              "or point REDIS_URL at your Redis.", file=sys.stderr)
-        return 2
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = process.stop_event()
     worker = IngestWorker(settings, consumer=args.consumer)
     worker.run(stop)
     log.info("ingest stopped after %d entries", worker.processed)

@@ -1,7 +1,8 @@
 """The whole product in one command (`make run`, i.e. `python app.py`).
 
 Starts, in order: an embedded Redis when REDIS_URL is unset, the ingest worker,
-the web app under gunicorn, and the simulator feeding the Rennes scenario;
+the alert watcher, the web app under gunicorn, and the simulator feeding the
+Rennes scenario (whose zones it authorises first, if none are stored);
 prints where to look; stops everything cleanly on Ctrl-C. The same processes
 are listed in the Procfile for a real deployment, where something else
 (systemd, a PaaS, Kubernetes) supervises them and REDIS_URL points at a real
@@ -19,7 +20,10 @@ import urllib.request
 from dataclasses import dataclass, replace
 
 from .settings import Settings, SettingsError
+from .keys import Keys
+from .store.connection import connect
 from .store.embedded import EmbeddedRedis, free_port
+from .store.zones import seed_demo_zones
 
 
 @dataclass
@@ -34,6 +38,7 @@ def children(settings: Settings) -> list[Child]:
     bind = f"{settings.web_host}:{settings.web_port}"
     return [
         Child("ingest", [python, "-m", "dispatch.ingest"]),
+        Child("watch", [python, "-m", "dispatch.watch"]),
         Child("web", [python, "-m", "gunicorn", "app:server", "--bind", bind,
                       "--workers", "2", "--threads", "4", "--log-level", "warning",
                       "--no-control-socket"]),
@@ -50,6 +55,18 @@ def start_redis(settings: Settings) -> tuple[EmbeddedRedis | None, Settings]:
         print(f"  port {settings.embedded_redis_port} is taken; embedded Redis uses {port} instead")
     server = EmbeddedRedis(settings.data_dir / "redis", port=port, persistent=True).start()
     return server, replace(settings, redis_url=server.url)
+
+
+def seed_zones(settings: Settings) -> None:
+    """The demo flies over the scenario's zones: authorise them (only if no zone is stored yet)."""
+    client = connect(settings.redis_url)
+    try:
+        seeded = seed_demo_zones(client, Keys(settings.site), int(time.time() * 1000),
+                                 tz=settings.timezone, live_maxlen=settings.live_maxlen)
+    finally:
+        client.close()
+    if seeded:
+        print(f"  authorised demo zones: {', '.join(zone.zone_id for zone in seeded)}")
 
 
 def _port_taken(port: int) -> bool:
@@ -96,6 +113,7 @@ def main() -> int:
     server, settings = start_redis(settings)
     if server:
         print(f"  embedded Redis: {server.url} (data in {server.data_dir.resolve()})")
+    seed_zones(settings)
     env = {**os.environ, **settings.as_env(), "PYTHONUNBUFFERED": "1"}
     running: list[Child] = []
     interrupted = False

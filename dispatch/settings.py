@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _SITE_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 
@@ -59,6 +60,15 @@ def _integer(
 _MAX_PORT = 65_535
 
 
+def _timezone(env: Mapping[str, str]) -> str:
+    name = _text(env, "DISPATCH_TIMEZONE", "Europe/Paris")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"DISPATCH_TIMEZONE must be an IANA time zone such as Europe/Paris, got {name!r}") from None
+    return name
+
+
 @dataclass(frozen=True)
 class Settings:
     """Typed view of the environment. Field comments name the variable and why the default."""
@@ -96,6 +106,21 @@ class Settings:
     gateway_port: int = 8765
     # DISPATCH_TILE_URL: police networks run their own tile server; empty means no base map.
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # DISPATCH_TIMEZONE: supervisors read local time; decrees end at local midnight.
+    timezone: str = "Europe/Paris"
+    # DISPATCH_WATCH_INTERVAL_MS: how often the alert watcher looks (1 s keeps the user's flow).
+    watch_interval_ms: int = 1_000
+    # DISPATCH_ALERT_LINK_LOST_S: drones report >= 1 Hz; MAVLink calls a link lost after 4-5 missed heartbeats.
+    alert_link_lost_s: float = 5.0
+    # DISPATCH_ALERT_LOW_BATTERY_PCT: below this a drone must head home soon.
+    alert_low_battery_pct: float = 25.0
+    # DISPATCH_ALERT_PATROL_STALE_S: patrol terminals report every 2-60 s; 120 s is two missed parked reports.
+    alert_patrol_stale_s: float = 120.0
+    # DISPATCH_ALERT_SIGHTING_UNASSIGNED_S / ..._URGENT_...: nobody sent yet (priority 1 sooner).
+    alert_sighting_unassigned_s: float = 60.0
+    alert_urgent_sighting_unassigned_s: float = 30.0
+    # DISPATCH_ALERT_UNACKNOWLEDGED_S: the tablet shows an assignment at once; 30 s unacknowledged = not seen.
+    alert_unacknowledged_s: float = 30.0
     # DISPATCH_SIM_SEED / DISPATCH_SIM_PATROLS / DISPATCH_SIM_DRONES: the demo scenario.
     sim_seed: int = 42
     sim_patrols: int = 24
@@ -132,6 +157,20 @@ class Settings:
             web_port=_integer(env, "DISPATCH_WEB_PORT", cls.web_port, minimum=1, maximum=_MAX_PORT),
             gateway_port=_integer(env, "DISPATCH_GATEWAY_PORT", cls.gateway_port, minimum=1, maximum=_MAX_PORT),
             tile_url=env.get("DISPATCH_TILE_URL", cls.tile_url).strip(),
+            timezone=_timezone(env),
+            watch_interval_ms=_integer(env, "DISPATCH_WATCH_INTERVAL_MS", cls.watch_interval_ms,
+                                       minimum=10, maximum=60_000),
+            alert_link_lost_s=_number(env, "DISPATCH_ALERT_LINK_LOST_S", cls.alert_link_lost_s, minimum=0.001),
+            alert_low_battery_pct=_number(env, "DISPATCH_ALERT_LOW_BATTERY_PCT", cls.alert_low_battery_pct,
+                                          minimum=0, maximum=100),
+            alert_patrol_stale_s=_number(env, "DISPATCH_ALERT_PATROL_STALE_S", cls.alert_patrol_stale_s,
+                                         minimum=0.001),
+            alert_sighting_unassigned_s=_number(env, "DISPATCH_ALERT_SIGHTING_UNASSIGNED_S",
+                                                cls.alert_sighting_unassigned_s, minimum=0.001),
+            alert_urgent_sighting_unassigned_s=_number(env, "DISPATCH_ALERT_URGENT_SIGHTING_UNASSIGNED_S",
+                                                       cls.alert_urgent_sighting_unassigned_s, minimum=0.001),
+            alert_unacknowledged_s=_number(env, "DISPATCH_ALERT_UNACKNOWLEDGED_S", cls.alert_unacknowledged_s,
+                                           minimum=0.001),
             sim_seed=_integer(env, "DISPATCH_SIM_SEED", cls.sim_seed, minimum=0),
             sim_patrols=_integer(env, "DISPATCH_SIM_PATROLS", cls.sim_patrols, minimum=1),
             sim_drones=_integer(env, "DISPATCH_SIM_DRONES", cls.sim_drones, minimum=1),
@@ -165,6 +204,14 @@ class Settings:
             "web_port": "DISPATCH_WEB_PORT",
             "gateway_port": "DISPATCH_GATEWAY_PORT",
             "tile_url": "DISPATCH_TILE_URL",
+            "timezone": "DISPATCH_TIMEZONE",
+            "watch_interval_ms": "DISPATCH_WATCH_INTERVAL_MS",
+            "alert_link_lost_s": "DISPATCH_ALERT_LINK_LOST_S",
+            "alert_low_battery_pct": "DISPATCH_ALERT_LOW_BATTERY_PCT",
+            "alert_patrol_stale_s": "DISPATCH_ALERT_PATROL_STALE_S",
+            "alert_sighting_unassigned_s": "DISPATCH_ALERT_SIGHTING_UNASSIGNED_S",
+            "alert_urgent_sighting_unassigned_s": "DISPATCH_ALERT_URGENT_SIGHTING_UNASSIGNED_S",
+            "alert_unacknowledged_s": "DISPATCH_ALERT_UNACKNOWLEDGED_S",
             "sim_seed": "DISPATCH_SIM_SEED",
             "sim_patrols": "DISPATCH_SIM_PATROLS",
             "sim_drones": "DISPATCH_SIM_DRONES",

@@ -23,7 +23,6 @@ import heapq
 import logging
 import math
 import random
-import signal
 import sys
 import threading
 import time
@@ -36,7 +35,8 @@ from .scenario_rennes import (
     CATEGORY_WEIGHTS, DIRECTIONS, NOTE_TEMPLATES, PRIORITY_WEIGHTS, ZONES, Message, Patrol, Zone,
     as_sent, call_signs, fixed, random_ms,
 )
-from .settings import Settings, SettingsError
+from . import process
+from .settings import Settings
 from .store.connection import RETRYABLE, connect
 
 log = logging.getLogger("dispatch.simulator")
@@ -408,28 +408,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--duration must be more than 0")
     if args.seed is not None and args.seed < 0:
         parser.error("--seed must be 0 or more")
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    try:
-        settings = Settings.from_env()
-    except SettingsError as error:
-        print(f"simulator: {error}", file=sys.stderr)
-        return 2
-    if settings.redis_url is None:
-        print("simulator: REDIS_URL is not set. Run the whole demo with `make run`, which starts an "
-              "embedded Redis, or point REDIS_URL at one (e.g. REDIS_URL=redis://127.0.0.1:6380/0).",
-              file=sys.stderr)
-        return 2
-    try:
-        connect(settings.redis_url).close()  # checks the URL's shape; connecting is lazy
-    except ValueError as error:
-        print(f"simulator: REDIS_URL: {error}", file=sys.stderr)
+    settings = process.start("simulator")
+    if settings is None:
         return 2
     if args.seed is not None:
         settings = dataclasses.replace(settings, sim_seed=args.seed)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = process.stop_event()
     run(settings, duration_s=args.duration, stop=stop)
     return 0
 

@@ -16,15 +16,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
-import os
-import signal
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Callable
 
 import orjson
 import redis
@@ -32,7 +28,8 @@ import redis
 from .domain.alerts import Alert, Thresholds, diff, evaluate
 from .domain.zones import LOCAL_TZ
 from .keys import Keys
-from .settings import Settings, SettingsError
+from . import process
+from .settings import Settings
 from .store.alerts import Applied, AlertStore
 from .store.connection import RETRYABLE, connect
 from .store.state import read_snapshot
@@ -54,53 +51,19 @@ class WatchOptions:
     tz: str = LOCAL_TZ
 
     @classmethod
-    def from_env(cls, settings: Settings, env: Mapping[str, str] | None = None) -> "WatchOptions":
-        env = os.environ if env is None else env
-        defaults = Thresholds()
-
-        def seconds_ms(attribute: str, variable: str, default_ms: int) -> int:
-            return round(_setting(settings, env, attribute, variable, default_ms / 1000, minimum=0.001) * 1000)
-
-        thresholds = Thresholds(
-            link_lost_ms=seconds_ms("alert_link_lost_s", "DISPATCH_ALERT_LINK_LOST_S", defaults.link_lost_ms),
-            low_battery_pct=_setting(settings, env, "alert_low_battery_pct", "DISPATCH_ALERT_LOW_BATTERY_PCT",
-                                     defaults.low_battery_pct, minimum=0, maximum=100),
-            patrol_stale_ms=seconds_ms("alert_patrol_stale_s", "DISPATCH_ALERT_PATROL_STALE_S",
-                                       defaults.patrol_stale_ms),
-            sighting_unassigned_ms=seconds_ms("alert_sighting_unassigned_s", "DISPATCH_ALERT_SIGHTING_UNASSIGNED_S",
-                                              defaults.sighting_unassigned_ms),
-            urgent_sighting_unassigned_ms=seconds_ms(
-                "alert_urgent_sighting_unassigned_s", "DISPATCH_ALERT_URGENT_SIGHTING_UNASSIGNED_S",
-                defaults.urgent_sighting_unassigned_ms),
-            assignment_unacknowledged_ms=seconds_ms("alert_unacknowledged_s", "DISPATCH_ALERT_UNACKNOWLEDGED_S",
-                                                    defaults.assignment_unacknowledged_ms),
+    def from_settings(cls, settings: Settings) -> "WatchOptions":
+        return cls(
+            interval_ms=settings.watch_interval_ms,
+            thresholds=Thresholds(
+                link_lost_ms=round(settings.alert_link_lost_s * 1000),
+                low_battery_pct=settings.alert_low_battery_pct,
+                patrol_stale_ms=round(settings.alert_patrol_stale_s * 1000),
+                sighting_unassigned_ms=round(settings.alert_sighting_unassigned_s * 1000),
+                urgent_sighting_unassigned_ms=round(settings.alert_urgent_sighting_unassigned_s * 1000),
+                assignment_unacknowledged_ms=round(settings.alert_unacknowledged_s * 1000),
+            ),
+            tz=settings.timezone,
         )
-        interval_ms = _setting(settings, env, "watch_interval_ms", "DISPATCH_WATCH_INTERVAL_MS",
-                               cls.interval_ms, minimum=10, maximum=60_000)
-        tz = getattr(settings, "timezone", None) or env.get("DISPATCH_TIMEZONE", "").strip() or LOCAL_TZ
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise SettingsError(f"DISPATCH_TIMEZONE must be an IANA time zone such as Europe/Paris, got {tz!r}")
-        return cls(interval_ms=int(interval_ms), thresholds=thresholds, tz=tz)
-
-
-def _setting(settings: Settings, env: Mapping[str, str], attribute: str, variable: str, default: float, *,
-             minimum: float, maximum: float | None = None) -> float:
-    """A number from Settings once it has the field, until then from the environment variable."""
-    if hasattr(settings, attribute):
-        return getattr(settings, attribute)
-    raw = env.get(variable, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{variable} must be a number, got {raw!r}") from None
-    if not math.isfinite(value) or value < minimum or (maximum is not None and value > maximum):
-        bounds = f"from {minimum:g}" + (f" to {maximum:g}" if maximum is not None else "")
-        raise SettingsError(f"{variable} must be a finite number {bounds}, got {raw!r}")
-    return value
 
 
 class AlertWatcher:
@@ -165,28 +128,11 @@ def _log_changes(applied: Applied, raised: list[Alert]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dispatch.watch", description=__doc__.splitlines()[0])
     parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    try:
-        settings = Settings.from_env()
-        options = WatchOptions.from_env(settings)
-    except SettingsError as error:
-        print(f"watch: {error}", file=sys.stderr)
+    settings = process.start("watch")
+    if settings is None:
         return 2
-    if not settings.redis_url:
-        print("watch: REDIS_URL is not set. Run the whole demo with `make run`, "
-              "or point REDIS_URL at your Redis.", file=sys.stderr)
-        return 2
-    stop = threading.Event()
-
-    def request_stop(signum, _frame) -> None:
-        # A stop under way ends within one tick. Ignoring repeats matters: Python puts the default
-        # (deadly) handler back while the interpreter shuts down, so a second SIGTERM arriving then
-        # would turn a clean exit into death by signal.
-        signal.signal(signum, signal.SIG_IGN)
-        stop.set()
-
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, request_stop)
+    options = WatchOptions.from_settings(settings)
+    stop = process.stop_event()
     watcher = AlertWatcher(settings, options)
     watcher.run(stop)
     log.info("alert watcher stopped after %d ticks", watcher.ticks)

@@ -83,6 +83,14 @@ PARSED = [
     ("DISPATCH_SIM_SEED", "9007199254740993", "sim_seed", 2**53 + 1),  # exact beyond float precision
     ("DISPATCH_SIM_PATROLS", "200", "sim_patrols", 200),
     ("DISPATCH_SIM_DRONES", "1", "sim_drones", 1),
+    ("DISPATCH_TIMEZONE", "Europe/Brussels", "timezone", "Europe/Brussels"),
+    ("DISPATCH_WATCH_INTERVAL_MS", "250", "watch_interval_ms", 250),
+    ("DISPATCH_ALERT_LINK_LOST_S", "1.5", "alert_link_lost_s", 1.5),
+    ("DISPATCH_ALERT_LOW_BATTERY_PCT", "30", "alert_low_battery_pct", 30.0),
+    ("DISPATCH_ALERT_PATROL_STALE_S", "90", "alert_patrol_stale_s", 90.0),
+    ("DISPATCH_ALERT_SIGHTING_UNASSIGNED_S", "45", "alert_sighting_unassigned_s", 45.0),
+    ("DISPATCH_ALERT_URGENT_SIGHTING_UNASSIGNED_S", "20", "alert_urgent_sighting_unassigned_s", 20.0),
+    ("DISPATCH_ALERT_UNACKNOWLEDGED_S", "40", "alert_unacknowledged_s", 40.0),
 ]
 
 
@@ -101,6 +109,9 @@ def test_every_setting_has_a_parsed_row():
 
 ERRORS = [
     # (variable, raw, fragments of the message)
+    ("DISPATCH_TIMEZONE", "Mars/Olympus", ("DISPATCH_TIMEZONE", "IANA", "'Mars/Olympus'")),
+    ("DISPATCH_ALERT_LOW_BATTERY_PCT", "120", ("DISPATCH_ALERT_LOW_BATTERY_PCT", "at most 100")),
+    ("DISPATCH_WATCH_INTERVAL_MS", "0", ("DISPATCH_WATCH_INTERVAL_MS", "at least 10")),
     ("DISPATCH_WEB_PORT", "http", ("DISPATCH_WEB_PORT", "must be a number", "'http'")),
     ("DISPATCH_WEB_PORT", "80a", ("DISPATCH_WEB_PORT", "must be a number", "'80a'")),
     ("DISPATCH_WEB_PORT", "0", ("DISPATCH_WEB_PORT", "at least 1", "'0'")),
@@ -184,28 +195,11 @@ def test_as_env_round_trips_the_defaults():
 
 
 def test_as_env_round_trips_every_changed_setting():
-    env = {
-        "REDIS_URL": "redis://redis.internal:6379/2",
-        "DISPATCH_SITE": "paris-15",
-        "DISPATCH_DATA_DIR": "/var/lib/dispatch",
-        "DISPATCH_EMBEDDED_REDIS_PORT": "6390",
-        "DISPATCH_RETENTION_DAYS": "2.5",
-        "DISPATCH_AUDIT_RETENTION_DAYS": "730",
-        "DISPATCH_LIVE_MAXLEN": "5000",
-        "DISPATCH_INGEST_BATCH": "50",
-        "DISPATCH_INGEST_BLOCK_MS": "200",
-        "DISPATCH_CLAIM_IDLE_MS": "1000",
-        "DISPATCH_MAX_DELIVERIES": "2",
-        "DISPATCH_MAX_FUTURE_S": "0.25",
-        "DISPATCH_MAX_PAST_S": "600",
-        "DISPATCH_WEB_HOST": "0.0.0.0",
-        "DISPATCH_WEB_PORT": "8000",
-        "DISPATCH_GATEWAY_PORT": "8001",
-        "DISPATCH_TILE_URL": "",
-        "DISPATCH_SIM_SEED": "7",
-        "DISPATCH_SIM_PATROLS": "5",
-        "DISPATCH_SIM_DRONES": "2",
-    }
+    # One non-default value for every setting, taken from the PARSED table.
+    env = {}
+    for variable, raw, attribute, expected in PARSED:
+        if attribute not in env.values() and expected != getattr(Settings(), attribute):
+            env.setdefault(variable, raw)
     s = Settings.from_env(env)
     assert all(getattr(s, f.name) != getattr(Settings(), f.name) for f in dataclasses.fields(Settings))
     assert Settings.from_env(s.as_env()) == s

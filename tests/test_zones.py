@@ -99,7 +99,7 @@ def test_just_beyond_a_vertex_is_outside(z):
 
 
 def test_demo_launch_points_and_hotspots_are_inside_their_zone_only():
-    for index, source in enumerate(DEMO):
+    for source in DEMO:
         for point in (source.launch, *source.hotspots):
             assert [z.zone_id for z in covering_zones(ALL_DEMO, *point, FROM)] == [source.zone_id]
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import orjson
 import redis
 
+from ..domain.zones import Zone
 from ..keys import Keys
+from .zones import live_item
 
 
 def collections(keys: Keys) -> dict[str, str]:
@@ -38,6 +40,8 @@ def read_snapshot(client: redis.Redis, keys: Keys) -> dict:
     snapshot = {"site": keys.site, "live_id": last_live[0][0].decode() if last_live else "0-0"}
     for name, values in zip(collections(keys), hashes):
         snapshot[name] = _decode_all(values)
+    # Zones are stored as models; readers get them as in live deltas (GeoJSON features).
+    snapshot["zones"] = [live_item(Zone.model_validate(zone)) for zone in snapshot["zones"]]
     return snapshot
 
 

@@ -6,7 +6,6 @@ import threading
 import time
 
 import orjson
-import pytest
 
 from dispatch.domain.batch import RawEntry, plan_batch
 from dispatch.ingest import IngestWorker
@@ -116,7 +115,7 @@ def test_every_malformed_entry_is_dead_lettered_with_its_reason(settings, keys, 
 
     letters = {(f[b"source"].decode(), f[b"entry_id"].decode()): f for _, f in redis_client.xrange(keys.deadletter)}
     assert set(letters) == set(sent), "exactly the malformed entries are dead-lettered"
-    for (kind, fields, expected_reason), source_and_id in zip(MALFORMED, sent):
+    for (_, fields, expected_reason), source_and_id in zip(MALFORMED, sent):
         letter = letters[source_and_id]
         assert expected_reason in letter[b"reason"].decode()
         original = {name[2:].decode(): value for name, value in letter.items() if name.startswith(b"f:")}

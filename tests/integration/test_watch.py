@@ -6,7 +6,6 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from types import SimpleNamespace
 
 import orjson
 import pytest
@@ -332,13 +331,11 @@ def test_a_bad_setting_stops_the_watcher_with_a_reason(settings, variable, value
     assert variable in watcher.output()
 
 
-def test_options_come_from_the_environment_until_settings_has_them(settings):
-    env = {"DISPATCH_ALERT_LINK_LOST_S": "1.5", "DISPATCH_ALERT_UNACKNOWLEDGED_S": "45"}
-    options = WatchOptions.from_env(settings, env)
+def test_options_come_from_the_settings(settings):
+    env = {**settings.as_env(), "DISPATCH_ALERT_LINK_LOST_S": "1.5", "DISPATCH_ALERT_UNACKNOWLEDGED_S": "45",
+           "DISPATCH_WATCH_INTERVAL_MS": "500", "DISPATCH_TIMEZONE": "Europe/Brussels"}
+    options = WatchOptions.from_settings(Settings.from_env(env))
     assert options.thresholds.link_lost_ms == 1_500
     assert options.thresholds.assignment_unacknowledged_ms == 45_000
     assert options.thresholds.patrol_stale_ms == 120_000
-    assert options.interval_ms == 1_000 and options.tz == "Europe/Paris"
-    extended = SimpleNamespace(alert_link_lost_s=3.0, watch_interval_ms=500, timezone="Europe/Brussels")
-    options = WatchOptions.from_env(extended, env)
-    assert (options.thresholds.link_lost_ms, options.interval_ms, options.tz) == (3_000, 500, "Europe/Brussels")
+    assert (options.interval_ms, options.tz) == (500, "Europe/Brussels")
