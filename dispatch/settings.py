@@ -104,6 +104,15 @@ class Settings:
     web_port: int = 8050
     # DISPATCH_GATEWAY_PORT: the websockets push gateway.
     gateway_port: int = 8765
+    # DISPATCH_GATEWAY_HOST: bind address of the gateway; empty = same as the web app.
+    gateway_host: str = ""
+    # DISPATCH_GATEWAY_TICK_MS: deltas are coalesced and pushed once per tick (0.1 s feels instantaneous).
+    gateway_tick_ms: int = 150
+    # DISPATCH_ALLOWED_ORIGINS: pages allowed to open the live socket, comma-separated.
+    allowed_origins: str = "http://127.0.0.1:8050,http://localhost:8050"
+    # DISPATCH_GATEWAY_QUEUE_MESSAGES / _BYTES: a client further behind gets a fresh snapshot instead.
+    gateway_queue_messages: int = 64
+    gateway_queue_bytes: int = 1_048_576
     # DISPATCH_TILE_URL: police networks run their own tile server; empty means no base map.
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     # DISPATCH_TIMEZONE: supervisors read local time; decrees end at local midnight.
@@ -156,6 +165,13 @@ class Settings:
             web_host=_text(env, "DISPATCH_WEB_HOST", cls.web_host),
             web_port=_integer(env, "DISPATCH_WEB_PORT", cls.web_port, minimum=1, maximum=_MAX_PORT),
             gateway_port=_integer(env, "DISPATCH_GATEWAY_PORT", cls.gateway_port, minimum=1, maximum=_MAX_PORT),
+            gateway_host=env.get("DISPATCH_GATEWAY_HOST", "").strip(),
+            gateway_tick_ms=_integer(env, "DISPATCH_GATEWAY_TICK_MS", cls.gateway_tick_ms, minimum=10, maximum=5_000),
+            allowed_origins=_text(env, "DISPATCH_ALLOWED_ORIGINS", cls.allowed_origins),
+            gateway_queue_messages=_integer(env, "DISPATCH_GATEWAY_QUEUE_MESSAGES", cls.gateway_queue_messages,
+                                            minimum=1),
+            gateway_queue_bytes=_integer(env, "DISPATCH_GATEWAY_QUEUE_BYTES", cls.gateway_queue_bytes,
+                                         minimum=1_024),
             tile_url=env.get("DISPATCH_TILE_URL", cls.tile_url).strip(),
             timezone=_timezone(env),
             watch_interval_ms=_integer(env, "DISPATCH_WATCH_INTERVAL_MS", cls.watch_interval_ms,
@@ -203,6 +219,11 @@ class Settings:
             "web_host": "DISPATCH_WEB_HOST",
             "web_port": "DISPATCH_WEB_PORT",
             "gateway_port": "DISPATCH_GATEWAY_PORT",
+            "gateway_host": "DISPATCH_GATEWAY_HOST",
+            "gateway_tick_ms": "DISPATCH_GATEWAY_TICK_MS",
+            "allowed_origins": "DISPATCH_ALLOWED_ORIGINS",
+            "gateway_queue_messages": "DISPATCH_GATEWAY_QUEUE_MESSAGES",
+            "gateway_queue_bytes": "DISPATCH_GATEWAY_QUEUE_BYTES",
             "tile_url": "DISPATCH_TILE_URL",
             "timezone": "DISPATCH_TIMEZONE",
             "watch_interval_ms": "DISPATCH_WATCH_INTERVAL_MS",

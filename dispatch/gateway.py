@@ -1,0 +1,389 @@
+"""The push gateway: `python -m dispatch.gateway` (a Procfile process).
+
+Browsers open `ws://<host>:<gateway_port>/live[?since=<live id>]` and receive
+the picture as a snapshot, then coalesced deltas every tick, and a heartbeat
+every second (docs/live-protocol.md). Every decision is taken by the pure hub
+(dispatch/domain/live.py); this module only moves bytes between it, Redis and
+the sockets, with one task per duty so that none waits on another:
+
+- one tailer follows `{site}:live` with XREAD BLOCK (its own connection, a
+  socket timeout longer than BLOCK) and feeds the hub;
+- one ticker flushes the hub every tick and queues heartbeats;
+- one snapshotter reads the picture when some client needs it (one read
+  serves every client waiting at that moment);
+- one writer per client drains that client's bounded queue, so a slow client
+  only ever blocks its own writer, never the broadcast.
+
+Run as many gateways as you like behind a load balancer: each follows the
+stream on its own and clients resume on any of them with `?since=`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import socket
+import sys
+import time
+import weakref
+from dataclasses import dataclass
+from typing import Callable
+from urllib.parse import parse_qs, urlsplit
+
+import redis.asyncio
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.datastructures import MultipleValuesError
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request
+
+from .domain.live import EVERYTHING, Hub, Limits, LiveEntry, Snapshot, Subscription, decode_entry, origin_allowed
+from .domain.live import parse_stream_id
+from .keys import Keys
+from .settings import Settings, SettingsError
+from .store.connection import connect
+from .store.state import read_snapshot
+
+log = logging.getLogger("dispatch.gateway")
+
+PATH = "/live"
+MAX_INCOMING_BYTES = 64 * 1024  # clients send nothing but control frames
+# Kernel send buffer per client. Linux would grow it to megabytes for a client
+# that stopped reading; kept small, such a client reaches the hub's queue bound
+# (and its slow-client policy) in seconds, with little memory held for it.
+SEND_BUFFER_BYTES = 128 * 1024
+TAIL_BLOCK_MS = 1_000
+TAIL_COUNT = 1_000
+CLOSE_TIMEOUT_S = 3.0  # a client that stopped reading cannot answer a close either
+DEFAULT_ORIGINS = ("http://127.0.0.1:8050", "http://localhost:8050")
+
+
+@dataclass(frozen=True)
+class Role:
+    """Who holds the socket. A placeholder until the roles issue brings real ones."""
+
+    name: str
+    patrol_id: str | None = None
+
+
+SUPERVISOR = Role("supervisor")
+
+
+def authorise(request: Request) -> Role | None:
+    """Hook for socket authentication (roles issue): the role of this request, None to refuse.
+
+    It will check a short-lived token issued by the signed-in page; a patrol
+    id sent by the client is never to be trusted. Until then, everyone is a
+    supervisor.
+    """
+    return SUPERVISOR
+
+
+def subscription_for(role: Role) -> Subscription:
+    """What a role may see. Tablets (next issue) will get their patrol's units only."""
+    return EVERYTHING
+
+
+@dataclass(frozen=True)
+class GatewayOptions:
+    host: str
+    port: int
+    tick_ms: int = 150
+    allowed_origins: tuple[str, ...] = DEFAULT_ORIGINS
+    limits: Limits = Limits()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "GatewayOptions":
+        return cls(
+            host=settings.gateway_host or settings.web_host,
+            port=settings.gateway_port,
+            tick_ms=settings.gateway_tick_ms,
+            allowed_origins=tuple(o.strip() for o in settings.allowed_origins.split(",") if o.strip()),
+            limits=Limits(queue_messages=settings.gateway_queue_messages, queue_bytes=settings.gateway_queue_bytes),
+        )
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Gateway:
+    def __init__(
+        self,
+        settings: Settings,
+        options: GatewayOptions,
+        *,
+        authorise: Callable[[Request], Role | None] = authorise,
+        subscribe: Callable[[Role], Subscription] = subscription_for,
+    ):
+        self.options = options
+        self.keys = Keys(settings.site)
+        self.hub = Hub(options.limits)
+        self._authorise = authorise
+        self._subscribe = subscribe
+        # Our own reconnection loop (with backoff) handles failures: no hidden retries.
+        self._redis = redis.asyncio.Redis.from_url(
+            settings.redis_url, socket_connect_timeout=2.0, socket_timeout=TAIL_BLOCK_MS / 1000 + 5.0,
+            retry=Retry(NoBackoff(), 0), health_check_interval=15,
+        )
+        self._snapshot_client = connect(settings.redis_url)  # sync: read_snapshot runs in a thread
+        self._roles: weakref.WeakKeyDictionary[ServerConnection, Role] = weakref.WeakKeyDictionary()
+        self._clients: dict[int, tuple[ServerConnection, asyncio.Event]] = {}
+        self._snapshot_wanted = asyncio.Event()
+        self._tail_delay = 0.0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        duties = [asyncio.create_task(duty(), name=duty.__name__)
+                  for duty in (self._tail_forever, self._tick_forever, self._snapshots_forever)]
+        try:
+            async with serve(
+                self._connection, self.options.host, self.options.port,
+                process_request=self._check_request, max_size=MAX_INCOMING_BYTES,
+                close_timeout=CLOSE_TIMEOUT_S,
+            ):
+                log.info("gateway listening on ws://%s:%d%s for site %s",
+                         self.options.host, self.options.port, PATH, self.keys.site)
+                stopping = asyncio.create_task(stop.wait())
+                await asyncio.wait([stopping, *duties], return_when=asyncio.FIRST_COMPLETED)
+                stopping.cancel()  # a duty only ends by crashing; its error is raised below
+                log.info("stopping: closing %d connections", len(self._clients))
+        finally:
+            for duty in duties:
+                duty.cancel()
+            results = await asyncio.gather(*duties, return_exceptions=True)
+            await self._redis.aclose()
+            self._snapshot_client.close()
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                raise result
+
+    # Connections.
+    def _check_request(self, connection: ServerConnection, request: Request):
+        if urlsplit(request.path).path != PATH:
+            return connection.respond(404, "Not found: the live feed is at /live\n")
+        try:
+            origin, host = request.headers.get("Origin"), request.headers.get("Host")
+        except MultipleValuesError:  # more than one Origin: a forged request
+            return connection.respond(400, "Bad request\n")
+        if not origin_allowed(origin, host, self.options.allowed_origins):
+            log.warning("refused %s: origin %r not allowed", _peer(connection), origin)
+            return connection.respond(403, "Forbidden origin\n")
+        role = self._authorise(request)
+        if role is None:
+            log.warning("refused %s: not authorised", _peer(connection))
+            return connection.respond(403, "Not authorised\n")
+        self._roles[connection] = role
+        return None
+
+    async def _connection(self, ws: ServerConnection) -> None:
+        role = self._roles.pop(ws, None)
+        if role is None:  # never happens while process_request runs first; fail closed if it does
+            await ws.close(1008, "not authorised")
+            return
+        since = _query_value(ws.request.path, "since")
+        backlog, epoch, how = None, self.hub.epoch, "from memory"
+        if since is not None and self.hub.needs_backlog(since):
+            backlog = await self._read_backlog(since)
+            how = f"from Redis ({len(backlog)} entries)" if backlog is not None else how
+        client_id, resumed = self.hub.attach(self._subscribe(role), since=since, backlog=backlog, epoch=epoch)
+        wake = asyncio.Event()
+        self._clients[client_id] = (ws, wake)
+        writer = asyncio.create_task(self._write(client_id, ws, wake))
+        try:
+            _limit_send_buffer(ws)
+            log.info("client %d connected from %s as %s: %s", client_id, _peer(ws), role.name,
+                     f"resumed after {since} {how}" if resumed
+                     else "snapshot" if since is None else f"snapshot (cannot resume after {since!r})")
+            if not resumed:
+                self._snapshot_wanted.set()
+            async for _ in ws:  # nothing expected; reading keeps pings and the close handshake going
+                pass
+        except ConnectionClosed:
+            pass
+        finally:
+            writer.cancel()
+            self._clients.pop(client_id, None)
+            self.hub.detach(client_id)
+            log.info("client %d disconnected (code %s)", client_id, ws.close_code)
+
+    async def _write(self, client_id: int, ws: ServerConnection, wake: asyncio.Event) -> None:
+        try:
+            while True:
+                await wake.wait()
+                wake.clear()
+                while (data := self.hub.take(client_id)) is not None:
+                    await ws.send(data, text=True)
+        except ConnectionClosed:
+            pass
+
+    def _wake(self, client_ids) -> None:
+        for client_id in client_ids:
+            if client_id in self._clients:
+                self._clients[client_id][1].set()
+
+    async def _read_backlog(self, since: str) -> list[LiveEntry] | None:
+        """The entries after `since` if `since` is still in the stream (and not too far back)."""
+        limit = self.options.limits.backlog_entries
+        try:
+            raw = await self._redis.xrange(self.keys.live, min=since, max="+", count=limit + 1)
+        except (RedisError, OSError) as error:
+            log.warning("cannot read %s after %s: %s", self.keys.live, since, error)
+            return None
+        if not raw or parse_stream_id(raw[0][0]) != parse_stream_id(since) or len(raw) > limit:
+            return None
+        return self._decode(raw[1:])
+
+    def _decode(self, raw) -> list[LiveEntry]:
+        entries = []
+        for entry_id, fields in raw:
+            entry, problems = decode_entry(entry_id, fields)
+            for problem in problems:
+                log.error("skipped part of a live entry: %s", problem)
+            entries.append(entry)
+        return entries
+
+    # Duties.
+    async def _tail_forever(self) -> None:
+        while True:
+            try:
+                await self._follow()
+            except (RedisError, OSError) as error:
+                if self.hub.upstream_ok or self._tail_delay == 0:
+                    log.warning("Redis unavailable (%s: %s); retrying with backoff", type(error).__name__, error)
+                self.hub.upstream_ok = False
+                self._tail_delay = min(max(self._tail_delay * 2, 0.1), 5.0)
+                await asyncio.sleep(self._tail_delay)
+
+    async def _follow(self) -> None:
+        last = self.hub.last_id
+        if last is None:
+            start = await self._latest_id()
+            self.hub.reset(start)
+            log.info("following %s after %s", self.keys.live, start)
+        elif last != "0-0" and not await self._redis.xrange(self.keys.live, min=last, max=last, count=1):
+            start = await self._latest_id()
+            self.hub.reset(start)
+            log.warning("%s no longer holds %s (Redis restarted without its data?): "
+                        "following after %s, every client gets a snapshot", self.keys.live, last, start)
+        elif self._tail_delay:
+            log.info("Redis is back: %s continues after %s, no gap", self.keys.live, last)
+        self.hub.upstream_ok = True
+        self._tail_delay = 0.0
+        self._snapshot_wanted.set()
+        while True:
+            reply = await self._redis.xread({self.keys.live: self.hub.last_id}, count=TAIL_COUNT, block=TAIL_BLOCK_MS)
+            for _stream, raw in reply or ():
+                self.hub.receive(self._decode(raw))
+
+    async def _latest_id(self) -> str:
+        last = await self._redis.xrevrange(self.keys.live, count=1)
+        return last[0][0].decode() if last else "0-0"
+
+    async def _tick_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        period = self.options.tick_ms / 1000
+        due = loop.time()
+        while True:
+            due += period
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            if loop.time() - due > period:
+                due = loop.time()  # after a stall, go on from now instead of bursting to catch up
+            self._tick()
+
+    def _tick(self) -> None:
+        result = self.hub.tick(now_ms())
+        for client_id in result.resynced:
+            log.info("client %d fell behind: queued messages dropped, a snapshot follows", client_id)
+        for client_id in result.too_slow:
+            self._drop_too_slow(client_id)
+        self._wake(result.ready)
+        if self.hub.wants_snapshot():
+            self._snapshot_wanted.set()
+
+    def _drop_too_slow(self, client_id: int) -> None:
+        connection = self._clients.get(client_id)
+        log.warning("client %d disconnected: too slow (fell behind again before taking its snapshot)", client_id)
+        if connection is not None:
+            # It reads nothing, so a close handshake would only wait for the timeout.
+            connection[0].transport.abort()
+
+    async def _snapshots_forever(self) -> None:
+        delay = 0.0
+        while True:
+            await self._snapshot_wanted.wait()
+            self._snapshot_wanted.clear()
+            if not self.hub.wants_snapshot() or not self.hub.upstream_ok:
+                continue  # the tailer asks again once Redis is back
+            epoch = self.hub.epoch
+            try:
+                picture = await asyncio.to_thread(read_snapshot, self._snapshot_client, self.keys)
+            except (RedisError, OSError) as error:
+                delay = min(max(delay * 2, 0.1), 5.0)
+                log.warning("cannot read a snapshot (%s); retrying in %.1f s", error, delay)
+                await asyncio.sleep(delay)
+                self._snapshot_wanted.set()
+                continue
+            delay = 0.0
+            given = self.hub.deliver_snapshot(Snapshot.from_store(picture), epoch)
+            self._wake(given)
+            if not given and self.hub.wants_snapshot():
+                await asyncio.sleep(0.05)  # the stream was reset meanwhile: read again
+                self._snapshot_wanted.set()
+
+
+def _query_value(path: str, name: str) -> str | None:
+    values = parse_qs(urlsplit(path).query).get(name)
+    return values[0] if values else None
+
+
+def _peer(connection: ServerConnection) -> str:
+    address = connection.remote_address
+    return f"{address[0]}:{address[1]}" if address else "?"
+
+
+def _limit_send_buffer(ws: ServerConnection) -> None:
+    sock = ws.transport.get_extra_info("socket")
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
+        except OSError:  # already gone: the read loop will notice
+            pass
+
+
+async def _serve_until_signalled(settings: Settings, options: GatewayOptions) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await Gateway(settings, options).run(stop)
+    except OSError as error:  # the port is taken, the host does not exist
+        log.error("cannot serve on %s:%d: %s", options.host, options.port, error)
+        return 1
+    log.info("gateway stopped")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("websockets").setLevel(logging.WARNING)  # our own line per connection event
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"gateway: {error}", file=sys.stderr)
+        return 2
+    if not settings.redis_url:
+        print("gateway: REDIS_URL is not set. Run the whole demo with `make run`, "
+              "or point REDIS_URL at your Redis.", file=sys.stderr)
+        return 2
+    return asyncio.run(_serve_until_signalled(settings, GatewayOptions.from_settings(settings)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
