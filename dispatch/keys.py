@@ -118,6 +118,11 @@ class Keys:
         return self._key("zones")
 
     @property
+    def audit(self) -> str:
+        """Stream of every action taken through the product: who, what, when, from where."""
+        return self._key("audit")
+
+    @property
     def stats(self) -> str:
         """Hash of counters: accepted and rejected entries per kind."""
         return self._key("stats")
