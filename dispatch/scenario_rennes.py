@@ -298,6 +298,30 @@ class Patrol:
             self.until_ms = start_ms + random_ms(rng, 60, 420)
         self.next_ms = start_ms + self.rng.randrange(self._report_gap_ms())
 
+    # Dispatch by a supervisor (the simulator plays the crew's tablet). ----------
+
+    assigned = False  # holding an assignment: no self-dispatch, no standing down
+
+    def hold_for_assignment(self) -> None:
+        """Assigned, not yet rolling: carry on the beat, take no other call."""
+        self.assigned = True
+
+    def dispatch_to(self, scene: LatLon, now_ms: int) -> None:
+        """En route to the assigned sighting, lights on."""
+        self._advance(now_ms)
+        self.assigned = True
+        start = self.node or nearest_node(self.position)
+        route = list(shortest_route(start, nearest_node(scene)))
+        self.status = EN_ROUTE
+        self._drive([self.position, *(NODES[name] for name in route), scene], route, self.rng.uniform(11, 15))
+        self.path_nodes = []  # the scene is off the roads
+
+    def release(self, now_ms: int) -> None:
+        """The assignment is over (cleared or cancelled): back to the beat."""
+        self.assigned = False
+        if self.status in (EN_ROUTE, ON_SCENE):
+            self._patrol(now_ms)
+
     def report(self, now_ms: int) -> Message:
         self._advance(now_ms)
         self.next_ms = now_ms + self._report_gap_ms()
@@ -338,7 +362,7 @@ class Patrol:
             self.status, self.until_ms = ON_SCENE, now_ms + random_ms(self.rng, 180, 480)
         elif self.status == UNAVAILABLE:
             self.until_ms = now_ms + random_ms(self.rng, 180, 480)
-        elif now_ms < self.until_ms:
+        elif now_ms < self.until_ms or self.assigned:
             self._drive_on()
         else:
             draw = self.rng.random()

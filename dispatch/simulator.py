@@ -29,8 +29,13 @@ import time
 from collections import Counter, deque
 from itertools import islice
 
+import orjson
+
 from .domain.geo import LatLon, contains, destination, haversine_m, initial_bearing_deg
+from .domain.lifecycle import Role
 from .keys import Keys
+from .simulated_tablets import SimulatedTablets
+from .store.assignments import AssignmentRefused, open_assignments, transition
 from .scenario_rennes import (
     CATEGORY_WEIGHTS, DIRECTIONS, NOTE_TEMPLATES, PRIORITY_WEIGHTS, ZONES, Message, Patrol, Zone,
     as_sent, call_signs, fixed, random_ms,
@@ -300,6 +305,7 @@ class Scenario:
 # The I/O loop. -----------------------------------------------------------------
 
 TICK_S = 0.2
+FOLLOW_EVERY_S = 1.0
 SUMMARY_EVERY_S = 60.0
 PIPELINE_BATCH = 1_000
 MAX_KEPT = 100_000  # about three hours of demo traffic: beyond that, the oldest go
@@ -364,13 +370,18 @@ def run(settings: Settings, *, duration_s: float | None = None, stop: threading.
     scenario = Scenario.from_settings(settings, start_ms=_now_ms())
     log.info("simulating %d drones, %d patrols over Rennes (seed %d) into site %r",
              settings.sim_drones, settings.sim_patrols, settings.sim_seed, settings.site)
-    started = next_tick = last_summary = time.monotonic()
+    tablets = SimulatedTablets(scenario.patrols)
+    keys = Keys(settings.site)
+    started = next_tick = last_summary = next_follow = time.monotonic()
     reported: Counter[str] = Counter()
     try:
         while not stop.is_set():
             outbox.add(scenario.step(_now_ms()))
             outbox.flush()
             now = time.monotonic()
+            if now >= next_follow:
+                next_follow = now + FOLLOW_EVERY_S
+                _follow_assignments(client, keys, tablets, settings.live_maxlen)
             if now - last_summary >= SUMMARY_EVERY_S:
                 _log_summary(outbox.sent - reported, now - last_summary, len(outbox.kept))
                 reported, last_summary = Counter(outbox.sent), now
@@ -383,6 +394,27 @@ def run(settings: Settings, *, duration_s: float | None = None, stop: threading.
         client.close()
         _log_summary(outbox.sent, time.monotonic() - started, len(outbox.kept), total=True)
     return outbox.sent
+
+
+def _follow_assignments(client, keys: Keys, tablets: SimulatedTablets, live_maxlen: int) -> None:
+    """Play the crews' tablets: acknowledge, go, arrive, clear what supervisors assigned."""
+    try:
+        open_now = open_assignments(client, keys)
+        sighting_ids = sorted({a["sighting_id"] for a in open_now})
+        scenes = {}
+        for sighting_id, raw in zip(sighting_ids, client.hmget(keys.sightings, sighting_ids) if sighting_ids else []):
+            if raw:
+                sighting = orjson.loads(raw)
+                scenes[sighting_id] = (sighting["lat"], sighting["lon"])
+        for step in tablets.follow(open_now, scenes, _now_ms()):
+            try:
+                transition(client, keys, assignment_id=step.assignment_id, new_state=step.new_state,
+                           actor_id=step.patrol_id, actor_role=Role.PATROL, outcome=step.outcome,
+                           live_maxlen=live_maxlen)
+            except AssignmentRefused as refused:  # e.g. a supervisor cancelled it meanwhile
+                log.info("%s could not report %s: %s", step.patrol_id, step.new_state.value, refused.reason)
+    except RETRYABLE:
+        pass  # the outbox already reports the outage; try again next time
 
 
 def _log_summary(sent: Counter[str], seconds: float, waiting: int, *, total: bool = False) -> None:

@@ -79,3 +79,41 @@ def test_run_keeps_what_it_produced_while_redis_was_down_and_sends_it_later(tmp_
     for kind, entries in all_entries.items():
         for entry_id, fields in entries:
             assert not isinstance(validate(kind, fields, received_ms(entry_id)), Rejection)
+
+
+def test_simulated_crews_follow_a_supervisors_assignment(settings, redis_client, keys):
+    """The simulator plays the tablets: an assigned crew acknowledges and heads for the sighting."""
+    from dispatch.domain.models import AssignmentState
+    from dispatch.store.assignments import assign, open_assignments
+    from dispatch.store.state import read_snapshot
+    from tests.processes import python_module, wait_until
+
+    ingest = python_module("ingest", "dispatch.ingest", settings).start()
+    stop = threading.Event()
+    simulator = threading.Thread(target=run, args=(settings,), kwargs={"stop": stop}, daemon=True)
+    simulator.start()
+    try:
+        def available_patrol_and_sighting():
+            snapshot = read_snapshot(redis_client, keys)
+            patrols = [p["patrol_id"] for p in snapshot["patrols"] if p["status"] == "available"]
+            return (patrols[0], snapshot["sightings"][0]["sighting_id"]) if patrols and snapshot["sightings"] else None
+
+        patrol_id, sighting_id = wait_until(available_patrol_and_sighting, timeout=30,
+                                            what="an available patrol and a sighting")
+        made = assign(redis_client, keys, sighting_id=sighting_id, patrol_id=patrol_id, supervisor_id="SUP-1")
+
+        def state():
+            current = [a for a in open_assignments(redis_client, keys) if a["assignment_id"] == made.assignment_id]
+            return current[0]["state"] if current else None
+
+        wait_until(lambda: state() == AssignmentState.EN_ROUTE.value, timeout=25,
+                   what="the crew to acknowledge and head out (3-12 s + 1-5 s)")
+        events = [fields[b"state"].decode() for _, fields in redis_client.xrange(keys.assignments)
+                  if fields[b"assignment_id"].decode() == made.assignment_id]
+        assert events == ["assigned", "acknowledged", "en_route"]
+        (patrol,) = [p for p in read_snapshot(redis_client, keys)["patrols"] if p["patrol_id"] == patrol_id]
+        assert patrol["status"] == "en_route"
+    finally:
+        stop.set()
+        simulator.join(timeout=10)
+        ingest.stop()
