@@ -1,7 +1,7 @@
 """The whole product in one command (`make run`, i.e. `python app.py`).
 
 Starts, in order: an embedded Redis when REDIS_URL is unset, the ingest worker,
-the alert watcher, the push gateway, the web app under gunicorn, and the simulator feeding the
+the alert watcher, the push gateway, the retention job, the web app under gunicorn, and the simulator feeding the
 Rennes scenario (whose zones it authorises first, if none are stored);
 prints where to look; stops everything cleanly on Ctrl-C. The same processes
 are listed in the Procfile for a real deployment, where something else
@@ -40,6 +40,7 @@ def children(settings: Settings) -> list[Child]:
         Child("ingest", [python, "-m", "dispatch.ingest"]),
         Child("watch", [python, "-m", "dispatch.watch"]),
         Child("gateway", [python, "-m", "dispatch.gateway"]),
+        Child("retention", [python, "-m", "dispatch.retention"]),
         Child("web", [python, "-m", "gunicorn", "app:server", "--bind", bind,
                       "--workers", "2", "--threads", "4", "--log-level", "warning",
                       "--no-control-socket"]),

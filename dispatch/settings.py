@@ -85,6 +85,8 @@ class Settings:
     retention_days: float = 7.0
     # DISPATCH_AUDIT_RETENTION_DAYS: the audit trail outlives recordings, to answer inquiries.
     audit_retention_days: float = 365.0
+    # DISPATCH_RETENTION_INTERVAL_S: how often the retention job runs (a limit may be overrun by this much).
+    retention_interval_s: float = 600.0
     # DISPATCH_LIVE_MAXLEN: bound of the live delta stream (approximate MAXLEN).
     live_maxlen: int = 100_000
     # DISPATCH_INGEST_BATCH: entries read per stream per XREADGROUP call.
@@ -155,6 +157,8 @@ class Settings:
             audit_retention_days=_number(
                 env, "DISPATCH_AUDIT_RETENTION_DAYS", cls.audit_retention_days, minimum=0.001
             ),
+            retention_interval_s=_number(env, "DISPATCH_RETENTION_INTERVAL_S", cls.retention_interval_s,
+                                         minimum=1, maximum=86_400),
             live_maxlen=_integer(env, "DISPATCH_LIVE_MAXLEN", cls.live_maxlen, minimum=100),
             ingest_batch=_integer(env, "DISPATCH_INGEST_BATCH", cls.ingest_batch, minimum=1),
             ingest_block_ms=_integer(env, "DISPATCH_INGEST_BLOCK_MS", cls.ingest_block_ms, minimum=1),
@@ -209,6 +213,7 @@ class Settings:
             "embedded_redis_port": "DISPATCH_EMBEDDED_REDIS_PORT",
             "retention_days": "DISPATCH_RETENTION_DAYS",
             "audit_retention_days": "DISPATCH_AUDIT_RETENTION_DAYS",
+            "retention_interval_s": "DISPATCH_RETENTION_INTERVAL_S",
             "live_maxlen": "DISPATCH_LIVE_MAXLEN",
             "ingest_batch": "DISPATCH_INGEST_BATCH",
             "ingest_block_ms": "DISPATCH_INGEST_BLOCK_MS",

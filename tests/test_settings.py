@@ -84,6 +84,7 @@ PARSED = [
     ("DISPATCH_SIM_PATROLS", "200", "sim_patrols", 200),
     ("DISPATCH_SIM_DRONES", "1", "sim_drones", 1),
     ("DISPATCH_TIMEZONE", "Europe/Brussels", "timezone", "Europe/Brussels"),
+    ("DISPATCH_RETENTION_INTERVAL_S", "30", "retention_interval_s", 30.0),
     ("DISPATCH_GATEWAY_HOST", "0.0.0.0", "gateway_host", "0.0.0.0"),
     ("DISPATCH_GATEWAY_TICK_MS", "100", "gateway_tick_ms", 100),
     ("DISPATCH_ALLOWED_ORIGINS", "https://dispatch.example", "allowed_origins", "https://dispatch.example"),
@@ -114,6 +115,8 @@ def test_every_setting_has_a_parsed_row():
 
 ERRORS = [
     # (variable, raw, fragments of the message)
+    ("DISPATCH_RETENTION_INTERVAL_S", "0.5", ("DISPATCH_RETENTION_INTERVAL_S", "at least 1")),
+    ("DISPATCH_RETENTION_INTERVAL_S", "86401", ("DISPATCH_RETENTION_INTERVAL_S", "at most 86400")),
     ("DISPATCH_TIMEZONE", "Mars/Olympus", ("DISPATCH_TIMEZONE", "IANA", "'Mars/Olympus'")),
     ("DISPATCH_ALERT_LOW_BATTERY_PCT", "120", ("DISPATCH_ALERT_LOW_BATTERY_PCT", "at most 100")),
     ("DISPATCH_WATCH_INTERVAL_MS", "0", ("DISPATCH_WATCH_INTERVAL_MS", "at least 10")),

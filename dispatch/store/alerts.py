@@ -9,7 +9,10 @@ Applying a diff is idempotent: an alert is raised only if it is not open
 by mistake, or a watcher retrying after a lost reply, never record an event
 twice. A supervisor's acknowledgement is a WATCH/MULTI transaction around the
 pure rule in domain/alerts.py: if the watcher resolves the alert meanwhile, the
-acknowledgement is refused instead of resurrecting it.
+acknowledgement is refused instead of resurrecting it. The acknowledgement's
+audit entry is written in the same transaction; a refused one is audited after
+the refusal. Raising and resolving are the watcher's, recorded on the alerts
+stream, and not audited: nobody acted.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from pydantic import ValidationError
 
 from ..domain import alerts as rules
 from ..domain.alerts import Alert, AlertError, AlertKind
+from ..domain.audit import INTERNAL_ORIGIN, Action, AuditRole, make_entry
 from ..keys import Keys
 from ..settings import Settings
+from .audit import record, refusal_audited
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +84,7 @@ class AlertStore:
         self.keys = keys
         self.live_maxlen = live_maxlen
         # Alerts carry drone and sighting positions: the stream is a recording, kept at most as long as
-        # the others (7 days by default). Acknowledgements belong in the audit trail as well, once it exists.
+        # the others (7 days by default). Acknowledgements are also on the audit trail.
         self.retention_ms = retention_ms
         self._apply = client.register_script(_APPLY_LUA)
 
@@ -101,9 +106,9 @@ class AlertStore:
         return Applied([i.decode() for i in done_raised], [i.decode() for i in done_resolved],
                        live_id.decode() if live_id else None)
 
-    def acknowledge(self, alert_id: str, supervisor_id: str, now_ms: int) -> Alert:
+    def acknowledge(self, alert_id: str, supervisor_id: str, now_ms: int, *, origin: str = INTERNAL_ORIGIN) -> Alert:
         return acknowledge(self.client, self.keys, alert_id, supervisor_id, now_ms,
-                           live_maxlen=self.live_maxlen, retention_ms=self.retention_ms)
+                           live_maxlen=self.live_maxlen, retention_ms=self.retention_ms, origin=origin)
 
 
 def closed_item(alert: Alert) -> dict:
@@ -125,26 +130,33 @@ def read_open_alerts(client: redis.Redis, keys: Keys) -> dict[str, Alert]:
 
 def acknowledge(client: redis.Redis, keys: Keys, alert_id: str, supervisor_id: str, now_ms: int, *,
                 live_maxlen: int = Settings.live_maxlen,
-                retention_ms: int = Settings().retention_ms) -> Alert:
+                retention_ms: int = Settings().retention_ms, origin: str = INTERNAL_ORIGIN) -> Alert:
     """Mark an open alert acknowledged by a supervisor, record who and when, publish it.
 
     Raises AlertError (readable, for the supervisor's screen) if the alert is
     not open (never raised, or already resolved) or was already acknowledged.
+    `origin` (the supervisor's client IP, or "internal") goes on the audit entry.
     """
     def step(pipe: redis.client.Pipeline) -> Alert:
         raw = pipe.hget(keys.alerts_open, alert_id)
         if raw is None:
             raise AlertError(_not_open(alert_id))
         alert = rules.acknowledge(Alert.model_validate_json(raw), supervisor_id, now_ms)
+        audit = make_entry(ts=now_ms, actor=supervisor_id, role=AuditRole.SUPERVISOR,
+                           action=Action.ALERT_ACKNOWLEDGED, target=alert_id, origin=origin,
+                           details={"kind": alert.kind.value, "unit_id": alert.unit_id})
         json = alert.model_dump_json()
         pipe.multi()
         pipe.hset(keys.alerts_open, alert_id, json)
         pipe.xadd(keys.alerts, {"event": "acknowledged", "alert_id": alert_id, "ts": now_ms, "by": supervisor_id,
                                 "alert": json}, minid=max(0, now_ms - retention_ms), approximate=True)
         pipe.xadd(keys.live, {"alerts": f"[{json}]"}, maxlen=live_maxlen, approximate=True)
+        record(pipe, keys, audit)
         return alert
 
-    return client.transaction(step, keys.alerts_open, value_from_callable=True)
+    with refusal_audited(client, keys, AlertError, ts=now_ms, actor=supervisor_id, role=AuditRole.SUPERVISOR,
+                         action=Action.ALERT_ACKNOWLEDGED, target=alert_id, origin=origin):
+        return client.transaction(step, keys.alerts_open, value_from_callable=True)
 
 
 def _not_open(alert_id: str) -> str:

@@ -6,7 +6,10 @@ therefore one Lua script that re-checks, inside Redis, what it depends on
 (the patrol is still available and free, the sighting still open, the
 assignment still in the state the rules were checked against) and then makes
 every write: the open-assignment hashes, the patrol's status and its place in
-the available GEO set, the event on {site}:assignments, the live delta.
+the available GEO set, the event on {site}:assignments, the live delta, and
+the action's entry on the audit trail ({site}:audit): an action is never on
+record without its audit entry, nor the reverse. A refused attempt changes
+nothing; it is audited after the refusal (outcome "refused", with the reason).
 
 The rules themselves (what may follow what, who may do it) live in
 domain/lifecycle.py and are checked here in Python against the stored state;
@@ -33,17 +36,19 @@ import redis
 from pydantic import ValidationError
 
 from ..domain import lifecycle
+from ..domain.audit import INTERNAL_ORIGIN, Action, AuditEntry, id_or_invalid, make_entry
 from ..domain.lifecycle import Role
-from ..domain.models import PATROL_ID, SUPERVISOR_ID, Assignment, AssignmentState, Outcome
+from ..domain.models import EVENT_ID, PATROL_ID, SUPERVISOR_ID, Assignment, AssignmentState, Outcome
 from ..domain.validate import describe
 from ..keys import Keys
+from .audit import AUDIT_LUA, audit_argv, refusal_audited
 
 DEFAULT_LIVE_MAXLEN = 100_000
 STALE_RETRIES = 3
 
-_PRELUDE = r"""
-local SIGHTINGS, PATROLS, AVAILABLE, PATROL_ASSIGNMENT, OPEN, EVENTS, LIVE =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+_PRELUDE = AUDIT_LUA + r"""
+local SIGHTINGS, PATROLS, AVAILABLE, PATROL_ASSIGNMENT, OPEN, EVENTS, LIVE, AUDIT =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local GEO_MAX_LATITUDE = 85.05112878
 local at = 1
 
@@ -145,9 +150,10 @@ end
 
 _ASSIGN_LUA = _PRELUDE + r"""
 local maxlen, sighting_id, patrol_id, assignment_id, json = take(), take(), take(), take(), take()
-local event = take_fields()
+local event, audit = take_fields(), take_fields()
 local refused = refusal(sighting_id, patrol_id, assignment_id)
 if refused then return {'refused', refused[1], refused[2]} end
+record_audit(AUDIT, audit)
 local patrols = {}
 append(patrols, open_assignment(assignment_id, patrol_id, json, event))
 return {'ok', publish(maxlen, {{'assignments', {json}}, {'patrols', patrols}})}
@@ -156,9 +162,10 @@ return {'ok', publish(maxlen, {{'assignments', {json}}, {'patrols', patrols}})}
 _TRANSITION_LUA = _PRELUDE + r"""
 local maxlen, assignment_id, expected, patrol_id, sighting_id = take(), take(), take(), take(), take()
 local mode, patrol_status, json = take(), take(), take()
-local event = take_fields()
+local event, audit = take_fields(), take_fields()
 local refused = state_refusal(assignment_id, expected)
 if refused then return {'refused', refused[1], refused[2]} end
+record_audit(AUDIT, audit)
 local patrols, sightings = {}, {}
 if mode == 'open' then
   redis.call('HSET', OPEN, assignment_id, json)
@@ -175,9 +182,10 @@ _REASSIGN_LUA = _PRELUDE + r"""
 local maxlen, old_id, expected, old_patrol, old_json = take(), take(), take(), take(), take()
 local old_event = take_fields()
 local sighting_id, new_patrol, new_id, new_json = take(), take(), take(), take()
-local new_event = take_fields()
+local new_event, audit = take_fields(), take_fields()
 local refused = state_refusal(old_id, expected) or refusal(sighting_id, new_patrol, new_id)
 if refused then return {'refused', refused[1], refused[2]} end
+record_audit(AUDIT, audit)
 local patrols = {}
 append(patrols, close_assignment(old_id, old_patrol, old_event))
 append(patrols, open_assignment(new_id, new_patrol, new_json, new_event))
@@ -201,67 +209,86 @@ def assign(
     client: redis.Redis, keys: Keys, *, sighting_id: str, patrol_id: str, supervisor_id: str,
     now_ms: int | None = None, assignment_id: str | None = None,
     live_maxlen: int = DEFAULT_LIVE_MAXLEN, tz: tzinfo = lifecycle.DISPLAY_TIMEZONE,
+    origin: str = INTERNAL_ORIGIN,
 ) -> Assignment:
-    """Send an available, free patrol to an open sighting; raises AssignmentRefused otherwise."""
+    """Send an available, free patrol to an open sighting; raises AssignmentRefused otherwise.
+
+    `origin` (the supervisor's client IP, or "internal") goes on the audit entry, as for every step here.
+    """
     ts = _now(now_ms)
-    created = _model(
-        assignment_id=assignment_id or generate_assignment_id(), sighting_id=sighting_id, patrol_id=patrol_id,
-        supervisor_id=supervisor_id, ts=ts, assigned_ts=ts, state=AssignmentState.ASSIGNED,
-    )
-    json = created.model_dump_json()
-    args = [live_maxlen, sighting_id, patrol_id, created.assignment_id, json,
-            *_flat(_event(created, actor=supervisor_id, role=Role.SUPERVISOR, event="created"))]
-    reply = _run(client, _ASSIGN_LUA, keys, args)
-    if reply[0] != b"ok":
-        raise AssignmentRefused(_explain(reply, created, tz))
-    return created
+    assignment_id = assignment_id or generate_assignment_id()
+    inputs = ((sighting_id, EVENT_ID), (patrol_id, PATROL_ID), (assignment_id, EVENT_ID))
+    details = {"sighting_id": id_or_invalid(sighting_id, EVENT_ID), "patrol_id": id_or_invalid(patrol_id, PATROL_ID)}
+    with refusal_audited(client, keys, AssignmentRefused, ts=ts, actor=supervisor_id, role=Role.SUPERVISOR.value,
+                         action=Action.ASSIGNMENT_CREATED, target=assignment_id, origin=origin, details=details,
+                         untrusted=inputs):
+        created = _model(
+            assignment_id=assignment_id, sighting_id=sighting_id, patrol_id=patrol_id,
+            supervisor_id=supervisor_id, ts=ts, assigned_ts=ts, state=AssignmentState.ASSIGNED,
+        )
+        json = created.model_dump_json()
+        audit = _audit(created, Action.ASSIGNMENT_CREATED, supervisor_id, Role.SUPERVISOR, origin, state="assigned")
+        args = [live_maxlen, sighting_id, patrol_id, created.assignment_id, json,
+                *_flat(_event(created, actor=supervisor_id, role=Role.SUPERVISOR, event="created")),
+                *audit_argv(audit)]
+        reply = _run(client, _ASSIGN_LUA, keys, args)
+        if reply[0] != b"ok":
+            raise AssignmentRefused(_explain(reply, created, tz))
+        return created
 
 
 def transition(
     client: redis.Redis, keys: Keys, *, assignment_id: str, new_state: AssignmentState | str,
     actor_id: str, actor_role: Role | str, outcome: Outcome | str | None = None,
-    now_ms: int | None = None, live_maxlen: int = DEFAULT_LIVE_MAXLEN,
+    now_ms: int | None = None, live_maxlen: int = DEFAULT_LIVE_MAXLEN, origin: str = INTERNAL_ORIGIN,
 ) -> Assignment:
     """Move an open assignment to `new_state` if the lifecycle rules let `actor_id` do it.
 
     Returns the assignment as stored afterwards; raises AssignmentRefused with
-    the rule's own sentence otherwise.
+    the rule's own sentence otherwise. Audited as assignment_cancelled when the
+    new state is cancelled, else assignment_state_changed.
     """
-    try:
-        new_state = AssignmentState(new_state)
-    except ValueError:
-        choices = ", ".join(s.value for s in AssignmentState)
-        raise AssignmentRefused(f"unknown state {new_state!r}: expected one of {choices}") from None
-    _check_actor(actor_id, actor_role)
-    for _ in range(STALE_RETRIES):
-        current = _read_open(client, keys, assignment_id)
-        if actor_role == Role.PATROL and actor_id != current.patrol_id:
-            raise AssignmentRefused(lifecycle.explain_not_owner(actor_id, current))
-        refusal = lifecycle.check_transition(current.state, new_state, actor_role=actor_role)
-        refusal = refusal or lifecycle.check_outcome(new_state, outcome)
-        if refusal:
-            raise AssignmentRefused(refusal)
-        updated = current.model_copy(update={
-            "state": new_state, "ts": max(_now(now_ms), current.ts),
-            "outcome": None if outcome is None else Outcome(outcome),
-        })
+    states = "^(" + "|".join(state.value for state in AssignmentState) + ")$"
+    wanted = id_or_invalid(getattr(new_state, "value", new_state), states)
+    action = Action.ASSIGNMENT_CANCELLED if wanted == AssignmentState.CANCELLED else Action.ASSIGNMENT_STATE_CHANGED
+    with refusal_audited(client, keys, AssignmentRefused, ts=_now(now_ms), actor=actor_id, role=actor_role,
+                         action=action, target=assignment_id, origin=origin, details={"to": wanted},
+                         untrusted=((new_state, states), (assignment_id, EVENT_ID))):
         try:
-            _apply_transition(client, keys, current, updated, actor_id=actor_id, actor_role=actor_role,
-                              live_maxlen=live_maxlen)
-            return updated
-        except _Stale:
-            continue
-    raise AssignmentRefused(f"{assignment_id} kept changing while being updated: try again")
+            new_state = AssignmentState(new_state)
+        except ValueError:
+            choices = ", ".join(s.value for s in AssignmentState)
+            raise AssignmentRefused(f"unknown state {new_state!r}: expected one of {choices}") from None
+        _check_actor(actor_id, actor_role)
+        for _ in range(STALE_RETRIES):
+            current = _read_open(client, keys, assignment_id)
+            if actor_role == Role.PATROL and actor_id != current.patrol_id:
+                raise AssignmentRefused(lifecycle.explain_not_owner(actor_id, current))
+            refusal = lifecycle.check_transition(current.state, new_state, actor_role=actor_role)
+            refusal = refusal or lifecycle.check_outcome(new_state, outcome)
+            if refusal:
+                raise AssignmentRefused(refusal)
+            updated = current.model_copy(update={
+                "state": new_state, "ts": max(_now(now_ms), current.ts),
+                "outcome": None if outcome is None else Outcome(outcome),
+            })
+            try:
+                _apply_transition(client, keys, current, updated, actor_id=actor_id, actor_role=actor_role,
+                                  live_maxlen=live_maxlen, origin=origin)
+                return updated
+            except _Stale:
+                continue
+        raise AssignmentRefused(f"{assignment_id} kept changing while being updated: try again")
 
 
 def cancel(
     client: redis.Redis, keys: Keys, *, assignment_id: str, supervisor_id: str,
-    now_ms: int | None = None, live_maxlen: int = DEFAULT_LIVE_MAXLEN,
+    now_ms: int | None = None, live_maxlen: int = DEFAULT_LIVE_MAXLEN, origin: str = INTERNAL_ORIGIN,
 ) -> Assignment:
     """The supervisor withdraws the patrol: it becomes available again, the sighting stays open."""
     return transition(
         client, keys, assignment_id=assignment_id, new_state=AssignmentState.CANCELLED,
-        actor_id=supervisor_id, actor_role=Role.SUPERVISOR, now_ms=now_ms, live_maxlen=live_maxlen,
+        actor_id=supervisor_id, actor_role=Role.SUPERVISOR, now_ms=now_ms, live_maxlen=live_maxlen, origin=origin,
     )
 
 
@@ -269,40 +296,51 @@ def reassign(
     client: redis.Redis, keys: Keys, *, assignment_id: str, new_patrol_id: str, supervisor_id: str,
     now_ms: int | None = None, new_assignment_id: str | None = None,
     live_maxlen: int = DEFAULT_LIVE_MAXLEN, tz: tzinfo = lifecycle.DISPLAY_TIMEZONE,
+    origin: str = INTERNAL_ORIGIN,
 ) -> Assignment:
     """Cancel an open assignment and give its sighting to another patrol, in one step.
 
     If the new patrol cannot take it, nothing changes (the first patrol keeps
     the call). Returns the new assignment; the events link the two
-    (`replaced_by` on the cancellation, `replaces` on the creation).
+    (`replaced_by` on the cancellation, `replaces` on the creation). One audit
+    entry, assignment_reassigned, targets the cancelled assignment.
     """
-    _check_actor(supervisor_id, Role.SUPERVISOR)
-    for _ in range(STALE_RETRIES):
-        current = _read_open(client, keys, assignment_id)
-        refusal = lifecycle.check_transition(current.state, AssignmentState.CANCELLED, actor_role=Role.SUPERVISOR)
-        if refusal:
-            raise AssignmentRefused(refusal)
-        ts = max(_now(now_ms), current.ts)
-        cancelled = current.model_copy(update={"state": AssignmentState.CANCELLED, "ts": ts})
-        created = _model(
-            assignment_id=new_assignment_id or generate_assignment_id(), sighting_id=current.sighting_id,
-            patrol_id=new_patrol_id, supervisor_id=supervisor_id, ts=ts, assigned_ts=ts,
-            state=AssignmentState.ASSIGNED,
-        )
-        args = [
-            live_maxlen, current.assignment_id, current.state.value, current.patrol_id, _closed_json(cancelled),
-            *_flat(_event(cancelled, actor=supervisor_id, role=Role.SUPERVISOR, event="cancelled",
-                           replaced_by=created.assignment_id)),
-            created.sighting_id, created.patrol_id, created.assignment_id, created.model_dump_json(),
-            *_flat(_event(created, actor=supervisor_id, role=Role.SUPERVISOR, event="created",
-                           replaces=current.assignment_id)),
-        ]
-        reply = _run(client, _REASSIGN_LUA, keys, args)
-        if reply[0] == b"ok":
-            return created
-        if reply[1] not in (b"stale", b"closed"):
-            raise AssignmentRefused(_explain(reply, created, tz))
-    raise AssignmentRefused(f"{assignment_id} kept changing while being reassigned: try again")
+    with refusal_audited(client, keys, AssignmentRefused, ts=_now(now_ms), actor=supervisor_id,
+                         role=Role.SUPERVISOR.value, action=Action.ASSIGNMENT_REASSIGNED, target=assignment_id,
+                         origin=origin, details={"to_patrol": id_or_invalid(new_patrol_id, PATROL_ID)},
+                         untrusted=((new_patrol_id, PATROL_ID), (assignment_id, EVENT_ID))):
+        _check_actor(supervisor_id, Role.SUPERVISOR)
+        for _ in range(STALE_RETRIES):
+            current = _read_open(client, keys, assignment_id)
+            refusal = lifecycle.check_transition(current.state, AssignmentState.CANCELLED,
+                                                 actor_role=Role.SUPERVISOR)
+            if refusal:
+                raise AssignmentRefused(refusal)
+            ts = max(_now(now_ms), current.ts)
+            cancelled = current.model_copy(update={"state": AssignmentState.CANCELLED, "ts": ts})
+            created = _model(
+                assignment_id=new_assignment_id or generate_assignment_id(), sighting_id=current.sighting_id,
+                patrol_id=new_patrol_id, supervisor_id=supervisor_id, ts=ts, assigned_ts=ts,
+                state=AssignmentState.ASSIGNED,
+            )
+            audit = _audit(cancelled, Action.ASSIGNMENT_REASSIGNED, supervisor_id, Role.SUPERVISOR, origin,
+                           new_assignment_id=created.assignment_id, to_patrol=created.patrol_id,
+                           from_state=current.state.value)
+            args = [
+                live_maxlen, current.assignment_id, current.state.value, current.patrol_id, _closed_json(cancelled),
+                *_flat(_event(cancelled, actor=supervisor_id, role=Role.SUPERVISOR, event="cancelled",
+                               replaced_by=created.assignment_id)),
+                created.sighting_id, created.patrol_id, created.assignment_id, created.model_dump_json(),
+                *_flat(_event(created, actor=supervisor_id, role=Role.SUPERVISOR, event="created",
+                               replaces=current.assignment_id)),
+                *audit_argv(audit),
+            ]
+            reply = _run(client, _REASSIGN_LUA, keys, args)
+            if reply[0] == b"ok":
+                return created
+            if reply[1] not in (b"stale", b"closed"):
+                raise AssignmentRefused(_explain(reply, created, tz))
+        raise AssignmentRefused(f"{assignment_id} kept changing while being reassigned: try again")
 
 
 def open_assignments(client: redis.Redis, keys: Keys) -> list[dict]:
@@ -321,16 +359,21 @@ def generate_assignment_id() -> str:
 
 def _apply_transition(
     client: redis.Redis, keys: Keys, current: Assignment, updated: Assignment, *,
-    actor_id: str, actor_role: Role | str, live_maxlen: int,
+    actor_id: str, actor_role: Role | str, live_maxlen: int, origin: str = INTERNAL_ORIGIN,
 ) -> None:
     """Run the transition script, expecting `current.state` to still be stored."""
     closing = not lifecycle.is_open(updated.state)
     mode = "open" if not closing else ("clear" if updated.state is AssignmentState.CLEARED else "close")
+    cancelling = updated.state is AssignmentState.CANCELLED
+    outcome = {"outcome": updated.outcome.value} if updated.outcome is not None else {}
+    audit = _audit(updated, Action.ASSIGNMENT_CANCELLED if cancelling else Action.ASSIGNMENT_STATE_CHANGED,
+                   actor_id, actor_role, origin, **{"from": current.state.value, "to": updated.state.value}, **outcome)
     args = [
         live_maxlen, current.assignment_id, current.state.value, current.patrol_id, current.sighting_id,
         mode, lifecycle.patrol_status_for(updated.state).value,
         _closed_json(updated) if closing else updated.model_dump_json(),
         *_flat(_event(updated, actor=actor_id, role=actor_role, event=updated.state.value)),
+        *audit_argv(audit),
     ]
     reply = _run(client, _TRANSITION_LUA, keys, args)
     if reply[0] != b"ok":
@@ -344,7 +387,7 @@ def _run(client: redis.Redis, source: str, keys: Keys, args: list) -> list:
 
 def _script_keys(keys: Keys) -> list[str]:
     return [keys.sightings, keys.patrols, keys.patrols_available, keys.patrol_assignment,
-            keys.assignments_open, keys.assignments, keys.live]
+            keys.assignments_open, keys.assignments, keys.live, keys.audit]
 
 
 def _read_open(client: redis.Redis, keys: Keys, assignment_id: str) -> Assignment:
@@ -392,6 +435,14 @@ def _event(assignment: Assignment, *, actor: str, role: Role, event: str, **extr
     """
     fields = {name: str(value) for name, value in assignment.model_dump(mode="json").items() if value is not None}
     return {**fields, "actor": actor, "role": Role(role).value, "event": event, **extra}
+
+
+def _audit(assignment: Assignment, action: Action, actor: str, role: Role | str, origin: str,
+           **details: str) -> AuditEntry:
+    """The audit entry of a step on `assignment` (its id, patrol and sighting), ts of the step."""
+    return make_entry(ts=assignment.ts, actor=actor, role=Role(role).value, action=action,
+                      target=assignment.assignment_id, origin=origin,
+                      details={"sighting_id": assignment.sighting_id, "patrol_id": assignment.patrol_id, **details})
 
 
 def _flat(fields: dict[str, str]) -> list[str]:

@@ -4,38 +4,57 @@ Each zone is stored as its model's JSON under its zone_id. Every change is
 published on the live stream in the same atomic step, field `zones`: a JSON
 array of GeoJSON Features (with `zone_id` at the top, like every unit in a
 delta), or `{"zone_id": …, "closed": true}` for a zone deleted, so the map
-redraws its zone layer without reloading the picture.
+redraws its zone layer without reloading the picture. The same step appends
+the change's audit entry (zone_saved, zone_deleted): the legality of every
+flight rests on these zones, so who changed one, when and from where, is on
+record with the change itself. Deleting a zone that does not exist changes
+nothing and is audited as refused.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 import orjson
 import redis
 from pydantic import ValidationError
 
+from ..domain.audit import (
+    INTERNAL_ORIGIN, SYSTEM_ACTOR, TARGET_ID, Action, AuditEntry, AuditRole, id_or_invalid, make_entry,
+)
 from ..domain.zones import LOCAL_TZ, Zone, end_of_local_day_ms, local_date, make_zone, zone_to_geojson
 from ..keys import Keys
 from ..scenario_rennes import ZONES as DEMO_ZONES
 from ..settings import Settings
+from .audit import AUDIT_LUA, audit_argv, record, record_refusal
 
 log = logging.getLogger(__name__)
 
 DEMO_VALIDITY_DAYS = 30
 
-# Delete only what exists, and publish only a deletion that happened.
-_DELETE_LUA = r"""
+# Delete only what exists, and publish and audit only a deletion that happened.
+# KEYS: zones, live, audit. ARGV: zone_id, live maxlen, closed delta, audit fields.
+_DELETE_LUA = AUDIT_LUA + r"""
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return false end
+record_audit(KEYS[3], audit_fields_at(4))
 return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'zones', ARGV[3])
 """
 
 # Seed only an empty hash, so two launchers starting at once seed once, and a
 # zone edited by an administrator is never overwritten by the demo's.
-_SEED_LUA = r"""
+# KEYS: zones, live, audit. ARGV: live maxlen, delta, zone count, (id, json)*, then audit fields per zone.
+_SEED_LUA = AUDIT_LUA + r"""
 if redis.call('EXISTS', KEYS[1]) == 1 then return false end
-for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+local count = tonumber(ARGV[3])
+for i = 4, 3 + 2 * count, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+local at = 4 + 2 * count
+for _ = 1, count do
+  local fields
+  fields, at = audit_fields_at(at)
+  record_audit(KEYS[3], fields)
+end
 return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'zones', ARGV[2])
 """
 
@@ -45,19 +64,36 @@ def live_item(zone: Zone) -> dict:
     return {"zone_id": zone.zone_id, **zone_to_geojson(zone)}
 
 
-def save_zone(client: redis.Redis, keys: Keys, zone: Zone, *, live_maxlen: int = Settings.live_maxlen) -> str:
-    """Create or replace a zone; returns the id of its live delta."""
+def save_zone(client: redis.Redis, keys: Keys, zone: Zone, *, live_maxlen: int = Settings.live_maxlen,
+              actor: str = SYSTEM_ACTOR, role: str = AuditRole.SYSTEM.value, origin: str = INTERNAL_ORIGIN,
+              now_ms: int | None = None) -> str:
+    """Create or replace a zone; returns the id of its live delta. `actor`, `role` and `origin` say who
+    did it for the audit trail (an administrator's code and client IP; "system" for a process); a
+    malformed one raises AuditError before anything is written."""
+    audit = _zone_audit(zone, actor=actor, role=role, origin=origin, now_ms=now_ms)
     pipe = client.pipeline(transaction=True)
     pipe.hset(keys.zones, zone.zone_id, zone.model_dump_json())
     pipe.xadd(keys.live, {"zones": orjson.dumps([live_item(zone)])}, maxlen=live_maxlen, approximate=True)
-    _, live_id = pipe.execute()
+    record(pipe, keys, audit)
+    _, live_id, _ = pipe.execute()
     return live_id.decode()
 
 
-def delete_zone(client: redis.Redis, keys: Keys, zone_id: str, *, live_maxlen: int = Settings.live_maxlen) -> bool:
-    """Remove a zone; False if there was none by that id (then nothing is published)."""
+def delete_zone(client: redis.Redis, keys: Keys, zone_id: str, *, live_maxlen: int = Settings.live_maxlen,
+                actor: str = SYSTEM_ACTOR, role: str = AuditRole.SYSTEM.value, origin: str = INTERNAL_ORIGIN,
+                now_ms: int | None = None) -> bool:
+    """Remove a zone; False if there was none by that id (then nothing is published, and the attempt
+    is audited as refused)."""
+    ts = _now(now_ms)
     closed = orjson.dumps([{"zone_id": zone_id, "closed": True}])
-    return bool(client.eval(_DELETE_LUA, 2, keys.zones, keys.live, zone_id, live_maxlen, closed))
+    audit = make_entry(ts=ts, actor=actor, role=role, action=Action.ZONE_DELETED,
+                       target=id_or_invalid(zone_id, TARGET_ID), origin=origin)
+    if client.eval(_DELETE_LUA, 3, keys.zones, keys.live, keys.audit, zone_id, live_maxlen, closed,
+                   *audit_argv(audit)):
+        return True
+    record_refusal(client, keys, ts=ts, actor=actor, role=role, action=Action.ZONE_DELETED, target=zone_id,
+                   origin=origin, reason=f"no zone {zone_id!r:.60} to delete")
+    return False
 
 
 def load_zones(client: redis.Redis, keys: Keys) -> list[Zone]:
@@ -96,8 +132,22 @@ def seed_demo_zones(client: redis.Redis, keys: Keys, now_ms: int, *, tz: str = L
                     live_maxlen: int = Settings.live_maxlen) -> list[Zone]:
     """Store the demo zones if no zone is stored yet; returns the zones seeded (none if there were zones)."""
     zones = demo_zones(now_ms, tz)
-    args: list = [live_maxlen, orjson.dumps([live_item(zone) for zone in zones])]
+    args: list = [live_maxlen, orjson.dumps([live_item(zone) for zone in zones]), len(zones)]
     for zone in zones:
         args += [zone.zone_id, zone.model_dump_json()]
-    seeded = client.eval(_SEED_LUA, 2, keys.zones, keys.live, *args)
+    for zone in zones:
+        args += audit_argv(_zone_audit(zone, actor=SYSTEM_ACTOR, role=AuditRole.SYSTEM.value,
+                                       origin=INTERNAL_ORIGIN, now_ms=now_ms, demo=True))
+    seeded = client.eval(_SEED_LUA, 3, keys.zones, keys.live, keys.audit, *args)
     return zones if seeded else []
+
+
+def _zone_audit(zone: Zone, *, actor: str, role: str, origin: str, now_ms: int | None, **extra) -> AuditEntry:
+    return make_entry(ts=_now(now_ms), actor=actor, role=role, action=Action.ZONE_SAVED, target=zone.zone_id,
+                      origin=origin, details={"decree_ref": zone.decree_ref, "valid_from_ms": zone.valid_from_ms,
+                                              "valid_until_ms": zone.valid_until_ms,
+                                              "vertices": len(zone.polygon), **extra})
+
+
+def _now(now_ms: int | None) -> int:
+    return int(time.time() * 1000) if now_ms is None else int(now_ms)
