@@ -6,10 +6,10 @@ would be shared across processes. The app can be built without REDIS_URL (so
 `python app.py` imports it before the launcher has started Redis); a request
 then gets a clear 503 saying what to set.
 
-Reads are guarded by a short circuit breaker: with Redis gone, a read takes
-seconds (the client retries with backoff), and every open screen polls once a
-second; without the breaker, those reads would occupy every gunicorn thread,
-health checks included.
+Redis calls are guarded by a short circuit breaker: with Redis gone, a call
+takes seconds (the client retries with backoff), and every screen whose live
+socket is down polls /api/snapshot; without the breaker, those reads would
+occupy every gunicorn thread, health checks included.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from .keys import Keys
 from .settings import Settings
 from .store.connection import connect
 from .store.state import read_snapshot
-from .ui import PictureUnavailable, UiContext, install, live_map
+from .ui import PictureUnavailable, UiContext, install, supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
@@ -58,6 +58,10 @@ class RedisPicture:
                 self._client = connect(self.settings.redis_url)
             return self._client
 
+    def run(self, operation):
+        """`operation(client)` behind the breaker: a Redis failure becomes PictureUnavailable."""
+        return self._guarded(operation)
+
     def _guarded(self, operation):
         if time.monotonic() < self._failed_until:
             raise PictureUnavailable(self._failure)
@@ -87,14 +91,28 @@ def create_app(settings: Settings) -> dash.Dash:
         pages_folder="",
         assets_folder=str(ASSETS),
         title="Patrol dispatch",
-        update_title=None,  # no "Updating..." flicker in the tab every second
+        update_title=None,  # no "Updating..." flicker in the tab on every callback
         serve_locally=True,  # no internet on police networks: never a CDN
     )
-    install(app.server, UiContext(settings=settings, snapshot=picture.snapshot))
-    live_map.register(app)
+    install(app.server, UiContext(settings=settings, snapshot=picture.snapshot, redis=picture.run))
+    supervisor.register(app)
     app.layout = dash.page_container
     _add_routes(app.server, picture)
+    _set_up_now(app)
     return app
+
+
+def _set_up_now(app: dash.Dash) -> None:
+    """Let Dash finish its set-up before the first real request, not during it.
+
+    Dash sets itself up on the first request of each process, and marks that
+    done before doing it: under gunicorn's threads, a page's parallel script
+    requests then race the set-up and some get a 500 ("dash is not a registered
+    library"), leaving the page blank. One request made here, before the
+    server takes any, closes that window. The path matches no route: only
+    Dash's before-request set-up runs (no Redis call, no layout).
+    """
+    app.server.test_client().get("/_dispatch-warm-up")
 
 
 def _add_routes(server: flask.Flask, picture: RedisPicture) -> None:

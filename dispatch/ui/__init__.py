@@ -6,21 +6,24 @@ Pages never import the app (dispatch/web.py builds it). Each page module has a
 callbacks into the first app it sets up and leaves later apps (tests build
 several per process) without them.
 
-What a page needs at run time (settings, a snapshot reader) is installed on the
-Flask server by `install` and looked up with `context()`, inside a request:
-layouts and callbacks both run in one.
+What a page needs at run time (settings, the snapshot reader, Redis behind the
+app's circuit breaker) is installed on the Flask server by `install` and looked
+up with `context()`, inside a request: layouts and callbacks both run in one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, TypeVar
 
 import flask
+import redis
 
+from ..keys import Keys
 from ..settings import Settings
 
 _EXTENSION = "dispatch"
+T = TypeVar("T")
 
 
 class PictureUnavailable(RuntimeError):
@@ -32,6 +35,13 @@ class UiContext:
     settings: Settings
     # Returns read_snapshot's dict, or raises PictureUnavailable.
     snapshot: Callable[[], dict]
+    # Runs an operation with the process's Redis client behind the app's breaker;
+    # a Redis failure comes out as PictureUnavailable, anything else as raised.
+    redis: Callable[[Callable[[redis.Redis], T]], T]
+
+    @property
+    def keys(self) -> Keys:
+        return Keys(self.settings.site)
 
 
 def install(server: flask.Flask, ui_context: UiContext) -> None:

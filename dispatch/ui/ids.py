@@ -1,23 +1,52 @@
 """Every Dash component id, in one place.
 
-Callbacks, layouts, CSS and the browser tests all name components; a typo in a
-string id fails silently in Dash (the callback never fires), a typo in a
-constant fails at import.
+Callbacks, layouts, CSS, the browser scripts and the browser tests all name
+components; a typo in a string id fails silently in Dash (the callback never
+fires), a typo in a constant fails at import. The browser scripts receive these
+ids in the page's configuration (`supervisor.screen_config`) instead of
+repeating them.
 """
 
-# Live map page ("/").
-LIVE_ROOT = "live-root"
-LIVE_MAP = "live-map"
-LIVE_DRONES = "live-drones"
-LIVE_PATROLS = "live-patrols"
-LIVE_SIGHTINGS = "live-sightings"
-LIVE_TICK = "live-tick"
-LIVE_STATUS = "live-status"
-LIVE_FINGERPRINTS = "live-fingerprints"
-LIVE_SITE = "live-site"
-LIVE_COUNT_DRONES = "live-count-drones"
-LIVE_COUNT_PATROLS = "live-count-patrols"
-LIVE_COUNT_SIGHTINGS = "live-count-sightings"
-LIVE_UPDATED = "live-updated"
-LIVE_ALERT = "live-alert"
-LIVE_LEGEND = "live-legend"
+# Supervisor wall screen ("/"): frame.
+SCREEN = "sup-root"
+CONFIG = "sup-config"
+STARTED = "sup-started"  # written once by the clientside start-up: proves the scripts ran
+
+# Header.
+SITE = "sup-site"
+LINK_STATUS = "sup-link"
+CLOCK = "sup-clock"
+COUNT_DRONES = "sup-count-drones"
+COUNT_PATROLS = "sup-count-patrols"
+COUNT_SIGHTINGS = "sup-count-sightings"
+COUNT_ALERTS = "sup-count-alerts"
+
+# Map and its overlays.
+MAP = "sup-map"
+LAYER_TOGGLES = "sup-layers"
+LEGEND = "sup-legend"
+KEY_HELP = "sup-keys"
+
+# Right column.
+QUEUE = "sup-queue"
+QUEUE_COUNT = "sup-queue-count"
+SOUND = "sup-sound"
+DETAIL = "sup-detail"
+CANDIDATES = "sup-candidates"
+MESSAGE = "sup-message"
+ALERTS = "sup-alerts"
+ALERTS_COUNT = "sup-alerts-count"
+
+# Browser <-> server: the page writes a request (dash_clientside.set_props), a
+# server callback answers in the matching result store.
+NEAREST_REQUEST = "sup-nearest-request"
+NEAREST_RESULT = "sup-nearest-result"
+ACTION_REQUEST = "sup-action-request"
+ACTION_RESULT = "sup-action-result"
+CLIENT_SINK = "sup-client-sink"  # output of the clientside callbacks that only hand data to the scripts
+
+# Fallback polling of /api/snapshot, enabled only while the live socket is down.
+POLL_TICK = "sup-poll"
+
+# Class of the map container: the browser scripts recognise the map by it when Leaflet creates it.
+MAP_CLASS = "dispatch-map"

@@ -1,159 +1,141 @@
-"""Snapshot -> map layers: GeoJSON FeatureCollections the browser renders.
+"""What the supervisor map draws and how each state looks: one vocabulary for the legend and the markers.
 
-Pure (no Dash, no Redis, no clock of its own: "now" is an argument), so the
-live page, the coming websocket push and replay all draw the same picture from
-the same data, and tests need nothing but dicts.
+The markers are drawn in the browser (assets/screen_map.js), from the live
+picture, without a server round trip. What they may show is decided here, once:
+which states exist, the word and the glyph (CSS classes, assets/style.css) of
+each, the map's layers, and the thresholds that make a drone "lost" or "low".
+The legend (built by supervisor.py) and the rules handed to the browser
+(`map_rules`, in the page configuration) both come from these tables, so the
+legend cannot drift from the map, and the map cannot disagree with the alert
+watcher: its thresholds are the watcher's settings.
 
-Each feature's properties carry only what the client renderer
-(assets/map_render.js) needs: ids, enums and numbers. Free text (a sighting's
-note) is left out on purpose: dash-leaflet binds `properties.popup` and
-`properties.tooltip` as HTML, and the renderer builds marker HTML from
-properties, so user text must never get there unescaped. When a note is shown
-one day, pass it through `html.escape` here and escape again in the renderer.
+Status is never told by colour alone: every state has its own shape and its own
+word. Pure: no Dash, no Redis, no clock.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
-from typing import Iterable
+from dataclasses import dataclass
 
-import orjson
+from ..domain.alerts import Severity
+from ..domain.models import PatrolStatus, SightingCategory
+from ..domain.zones import ZoneStatus
+from ..settings import Settings
 
-# Drones send telemetry at least once a second; a link is considered lost after
-# 4-5 missed 1 Hz heartbeats (MAVLink practice).
-DRONE_LOST_AFTER_MS = 5_000
-# Below this a drone must head home soon: the supervisor should see it coming.
-LOW_BATTERY_PCT = 25.0
-# 6 decimals of a degree is about 0.1 m: enough on a map, smaller payloads.
-_DECIMALS = 6
-
-DroneStatus = str  # "ok" | "low_battery" | "lost"
-
-
-def feature_collection(features: Iterable[dict]) -> dict:
-    return {"type": "FeatureCollection", "features": list(features)}
-
-
-def _position(unit: dict) -> tuple[float, float] | None:
-    """(lon, lat) if the unit has a usable position, else None (the unit is not drawn)."""
-    lat, lon = unit.get("lat"), unit.get("lon")
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (lat, lon)):
-        return None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        return None
-    return round(float(lon), _DECIMALS), round(float(lat), _DECIMALS)
+# Positions kept per drone for its trail: at 1-2 Hz, the last 15-30 seconds.
+TRAIL_POINTS = 30
+# Above this many patrols, they are drawn on one canvas (shape and colour, no
+# label) instead of one DOM element each: a thousand labelled DOM markers make
+# every pan and zoom stutter, a canvas redraws them in a few milliseconds.
+PATROLS_ON_CANVAS_ABOVE = 400
+# Beyond this many drones their labels (call sign, battery, link age) would bury the map:
+# the arrows stay, and the alerts panel still names any drone in trouble.
+DRONE_LABELS_UP_TO = 40
+# The same for sightings (the selected one keeps its label): pins stay sized and coloured by
+# priority, and the queue spells each one out.
+SIGHTING_LABELS_UP_TO = 30
+# A sighting's pin fades from full strength to FADE_MIN_OPACITY over this long:
+# fresh calls catch the eye, old ones stay visible (they are still open).
+SIGHTING_FADE_MS = 15 * 60_000
+FADE_MIN_OPACITY = 0.45
 
 
-def _point(position: tuple[float, float], properties: dict) -> dict:
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": list(position)},
-        "properties": properties,
-    }
+@dataclass(frozen=True)
+class Look:
+    """How one state is drawn: its enum value, the word shown, the glyph's CSS classes."""
+
+    state: str
+    label: str
+    glyph: str
+    letter: str = ""
 
 
-def drone_status(drone: dict, now_ms: int) -> DroneStatus:
-    """Lost beats low battery: a silent drone's battery figure is stale anyway."""
-    if now_ms - drone.get("ts", 0) > DRONE_LOST_AFTER_MS:
-        return "lost"
-    if drone.get("battery_pct", 100.0) < LOW_BATTERY_PCT:
-        return "low_battery"
-    return "ok"
+DRONE_LOOKS = (
+    Look("ok", "flying", "glyph-drone is-ok"),
+    Look("low_battery", "low battery", "glyph-drone is-low_battery"),
+    Look("lost", "link lost", "glyph-drone is-lost"),
+)
+
+_PATROL_LABELS = {
+    PatrolStatus.AVAILABLE: "available",
+    PatrolStatus.ASSIGNED: "assigned",
+    PatrolStatus.EN_ROUTE: "en route",
+    PatrolStatus.ON_SCENE: "on scene",
+    PatrolStatus.UNAVAILABLE: "unavailable",
+}
+PATROL_LOOKS = tuple(Look(s.value, label, f"glyph-patrol is-{s.value}") for s, label in _PATROL_LABELS.items())
+
+PRIORITY_LOOKS = (
+    Look("1", "priority 1 · urgent", "glyph-sighting prio-1", "1"),
+    Look("2", "priority 2", "glyph-sighting prio-2", "2"),
+    Look("3", "priority 3", "glyph-sighting prio-3", "3"),
+)
+
+CATEGORY_LETTERS = {
+    SightingCategory.LOOKOUT.value: "L",
+    SightingCategory.DEAL.value: "D",
+    SightingCategory.VEHICLE.value: "V",
+    SightingCategory.GATHERING.value: "G",
+    SightingCategory.OTHER.value: "O",
+}
+
+ZONE_LOOKS = (
+    Look(ZoneStatus.ACTIVE.value, "authorised zone", "glyph-zone is-active"),
+    Look(ZoneStatus.UPCOMING.value, "zone not yet valid", "glyph-zone is-upcoming"),
+    Look(ZoneStatus.EXPIRED.value, "zone expired", "glyph-zone is-expired"),
+)
+
+ALERT_LOOKS = (
+    Look(Severity.CRITICAL.value, "critical alert", "glyph-ring is-critical"),
+    Look(Severity.WARNING.value, "warning", "glyph-ring is-warning"),
+    Look("acknowledged", "acknowledged", "glyph-ring is-acknowledged"),
+)
+
+# The map's layers, in the order of their toggle buttons: (name, button text).
+LAYERS = (
+    ("zones", "Zones"),
+    ("sightings", "Sightings"),
+    ("patrols", "Patrols"),
+    ("drones", "Drones"),
+    ("trails", "Trails"),
+    ("alerts", "Alert rings"),
+)
 
 
-def drone_features(drones: Iterable[dict], now_ms: int) -> dict:
-    features = []
-    for drone in drones:
-        position = _position(drone)
-        if position is None:
-            continue
-        features.append(_point(position, {
-            "id": drone["drone_id"],
-            "kind": "drone",
-            "status": drone_status(drone, now_ms),
-            # Whole degrees and percents: finer values would only make every refresh differ.
-            "heading": round(drone.get("heading_deg", 0.0)) % 360,
-            "battery": round(drone.get("battery_pct", 0.0)),
-            "speed": round(drone.get("speed_mps", 0.0), 1),
-            "alt": round(drone.get("alt_m", 0.0)),
-            "ts": drone["ts"],
-        }))
-    return feature_collection(features)
-
-
-def patrol_features(patrols: Iterable[dict]) -> dict:
-    features = []
-    for patrol in patrols:
-        position = _position(patrol)
-        if position is None:
-            continue
-        features.append(_point(position, {
-            "id": patrol["patrol_id"],
-            "kind": "patrol",
-            "status": patrol["status"],
-            "ts": patrol["ts"],
-        }))
-    return feature_collection(features)
-
-
-def sighting_features(sightings: Iterable[dict]) -> dict:
-    features = []
-    for sighting in sightings:
-        position = _position(sighting)
-        if position is None:
-            continue
-        # No "note" here: free text, see the module docstring.
-        features.append(_point(position, {
-            "id": sighting["sighting_id"],
-            "kind": "sighting",
-            "category": sighting["category"],
-            "priority": sighting["priority"],
-            "drone_id": sighting.get("drone_id"),
-            "ts": sighting["ts"],
-        }))
-    return feature_collection(features)
-
-
-def layers(snapshot: dict, now_ms: int) -> dict[str, dict]:
-    """One FeatureCollection per kind: each kind is its own map layer, refreshed on its own."""
-    return {
-        "drones": drone_features(snapshot.get("drones", []), now_ms),
-        "patrols": patrol_features(snapshot.get("patrols", [])),
-        "sightings": sighting_features(snapshot.get("sightings", [])),
-    }
-
-
-def counts(snapshot: dict, now_ms: int) -> dict[str, int]:
-    """The figures of the header: what a supervisor checks at a glance."""
-    drones = snapshot.get("drones", [])
-    patrols = snapshot.get("patrols", [])
-    sightings = snapshot.get("sightings", [])
-    return {
-        "drones": len(drones),
-        "drones_lost": sum(drone_status(d, now_ms) == "lost" for d in drones),
-        "patrols": len(patrols),
-        "patrols_available": sum(p.get("status") == "available" for p in patrols),
-        "sightings": len(sightings),
-        "sightings_urgent": sum(s.get("priority") == 1 for s in sightings),
-    }
-
-
-def latest_ts(snapshot: dict) -> int | None:
-    """Time of the newest message in the picture: how fresh what the screen shows is."""
-    stamps = [
-        unit["ts"]
-        for kind in ("drones", "patrols", "sightings")
-        for unit in snapshot.get(kind, [])
-        if isinstance(unit.get("ts"), int)
+def legend_sections() -> list[tuple[str, tuple[Look, ...]]]:
+    """(title, looks) for each block of the legend, in reading order."""
+    return [
+        ("Patrols", PATROL_LOOKS),
+        ("Sightings", PRIORITY_LOOKS),
+        ("Drones", DRONE_LOOKS),
+        ("Zones", ZONE_LOOKS),
+        ("Alerts", ALERT_LOOKS),
     ]
-    return max(stamps, default=None)
 
 
-def fingerprint(collection: dict) -> str:
-    """Short digest of a layer: the page resends a layer only when it changed.
+def category_key() -> str:
+    """One line explaining the letters on the sighting pins: "L lookout · D deal · …"."""
+    return " · ".join(f"{letter} {category}" for category, letter in CATEGORY_LETTERS.items())
 
-    Worth it because dash-leaflet clears and re-adds every feature when `data`
-    changes, and patrols and sightings change far less often than once a second.
+
+def map_rules(settings: Settings) -> dict:
+    """What the browser renderer needs to draw states exactly as the legend and the watcher say.
+
+    JSON-ready; the thresholds are the alert watcher's settings, so a drone turns
+    "lost" on the map when the link_lost alert is raised, not at another moment.
     """
-    return hashlib.blake2b(orjson.dumps(collection, option=orjson.OPT_SORT_KEYS), digest_size=12).hexdigest()
+    return {
+        "link_lost_ms": round(settings.alert_link_lost_s * 1000),
+        "low_battery_pct": settings.alert_low_battery_pct,
+        "trail_points": TRAIL_POINTS,
+        "patrols_on_canvas_above": PATROLS_ON_CANVAS_ABOVE,
+        "drone_labels_up_to": DRONE_LABELS_UP_TO,
+        "sighting_labels_up_to": SIGHTING_LABELS_UP_TO,
+        "sighting_fade_ms": SIGHTING_FADE_MS,
+        "fade_min_opacity": FADE_MIN_OPACITY,
+        "category_letters": dict(CATEGORY_LETTERS),
+        "drone_states": {look.state: look.label for look in DRONE_LOOKS},
+        "patrol_states": {look.state: look.label for look in PATROL_LOOKS},
+        "zone_states": {look.state: look.label for look in ZONE_LOOKS},
+        "layers": [name for name, _ in LAYERS],
+    }

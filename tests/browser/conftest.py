@@ -1,18 +1,25 @@
 """Browser-test harness: a real headless Chromium against the real app served by gunicorn.
 
 Reused by every screen's tests. Fixtures:
-- `chrome`: one headless Chromium for the session (starting one costs ~1 s).
+- `chrome`: one headless Chromium for the session (starting one costs ~1 s);
+  `second_chrome`: another one, a second supervisor's screen, started on first use.
+- `browser` / `second_browser`: those, attached to the test's failure report.
 - `web`: the app (`gunicorn app:server`) on a free port with the test's settings;
   yields its base URL once /healthz answers 200.
 - `ingest`: the ingest worker (`python -m dispatch.ingest`), so tests write to the
   input streams exactly as a drone bridge would.
 - `services`: start any other `python -m` process with the test's settings.
-When a test fails, the logs of its services and the browser's console are
+- `stack` / `screen`: the processes a screen needs (ingest, gateway, web) started
+  once per test module on the module's own site (`stack`), and per test that
+  stack with the site's picture emptied (`screen`), so each test starts from a
+  blank screen without paying for three process starts.
+When a test fails, the logs of its services and the browsers' consoles are
 attached to the report.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
@@ -21,13 +28,17 @@ import urllib.request
 
 import pytest
 
+from dispatch.keys import Keys
+from dispatch.settings import Settings
+from dispatch.store.connection import connect
 from dispatch.store.embedded import free_port
-from tests.processes import Service, python_module, wait_until
+from tests.processes import Service, port_open, python_module, wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 _SERVICES = pytest.StashKey[list]()
-_BROWSER = pytest.StashKey[object]()
+_BROWSERS = pytest.StashKey[list]()
+_module_sites = itertools.count(1)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -37,18 +48,16 @@ def pytest_runtest_makereport(item, call):
     if report.when == "call" and report.failed:
         for service in item.stash.get(_SERVICES, []):
             report.sections.append((f"{service.name} log", service.output()[-20_000:] or "(empty)"))
-        driver = item.stash.get(_BROWSER, None)
-        if driver is not None:
+        for number, driver in enumerate(item.stash.get(_BROWSERS, []), start=1):
             try:
                 console = "\n".join(f"{e['level']} {e['message']}" for e in driver.get_log("browser"))
             except Exception as error:  # a crashed browser must not hide the real failure
                 console = f"(browser log unavailable: {error})"
-            report.sections.append(("browser console", console or "(empty)"))
+            report.sections.append((f"browser {number} console", console or "(empty)"))
     return report
 
 
-@pytest.fixture(scope="session")
-def chrome():
+def _start_chrome():
     missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not os.access(path, os.X_OK)]
     if missing:
         pytest.fail(
@@ -76,18 +85,42 @@ def chrome():
         "Emulation.setDeviceMetricsOverride", {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False}
     )
     driver.set_page_load_timeout(30)
+    return driver, profile
+
+
+@pytest.fixture(scope="session")
+def chrome():
+    driver, profile = _start_chrome()
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def second_chrome():
+    """A second, independent Chromium: another supervisor's screen (own cookies, own socket)."""
+    driver, profile = _start_chrome()
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def _attach(request, driver):
+    request.node.stash.setdefault(_BROWSERS, []).append(driver)
+    driver.get("about:blank")
+    driver.get_log("browser")  # drop the previous test's console messages
+    return driver
+
+
 @pytest.fixture
 def browser(chrome, request):
     """The session's Chromium, attached to this test's failure report."""
-    request.node.stash[_BROWSER] = chrome
-    chrome.get("about:blank")
-    chrome.get_log("browser")  # drop the previous test's console messages
-    return chrome
+    return _attach(request, chrome)
+
+
+@pytest.fixture
+def second_browser(second_chrome, request):
+    return _attach(request, second_chrome)
 
 
 @pytest.fixture
@@ -146,3 +179,98 @@ def ingest(services) -> Service:
                timeout=15, what="the ingest worker to start")
     assert service.running, f"ingest exited:\n{service.output()}"
     return service
+
+
+# --- One stack of processes per test module ---------------------------------------------------------------
+
+class Stack:
+    """ingest, gateway and web (gunicorn) for one site, as `make run` starts them (without the simulator)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.keys = Keys(settings.site)
+        self.services: list[Service] = []
+        self.url = f"http://127.0.0.1:{free_port()}"
+        self.gateway: Service | None = None
+
+    def _start(self, name: str, module: str, *args: str) -> Service:
+        service = python_module(name, module, self.settings, *args).start()
+        self.services.append(service)
+        return service
+
+    def start(self) -> "Stack":
+        ingest = self._start("ingest", "dispatch.ingest")
+        self.start_gateway(wait=False)
+        web = self._start("web", "gunicorn", "app:server", "-b", self.url.removeprefix("http://"),
+                          "--workers", "1", "--threads", "4", "--graceful-timeout", "3", "--no-control-socket")
+        wait_until(lambda: not ingest.running or "ingest consumer" in ingest.output(), timeout=15,
+                   what="the ingest worker to start")
+        assert ingest.running, ingest.output()
+        self.wait_for_gateway()
+
+        def healthy():
+            if not web.running:
+                raise AssertionError(f"gunicorn exited ({web.process.returncode}):\n{web.output()}")
+            return _status(f"{self.url}/healthz") == 200
+
+        wait_until(healthy, timeout=30, interval=0.1, what=f"{self.url}/healthz to answer 200")
+        return self
+
+    def start_gateway(self, wait: bool = True) -> Service:
+        self.gateway = self._start("gateway", "dispatch.gateway")
+        if wait:
+            self.wait_for_gateway()
+        return self.gateway
+
+    def wait_for_gateway(self) -> None:
+        port, gateway = self.settings.gateway_port, self.gateway
+        wait_until(lambda: not gateway.running or ("following" in gateway.output() and port_open(port)),
+                   timeout=15, what="the gateway to listen")
+        assert gateway.running, gateway.output()
+
+    def stop_gateway(self) -> None:
+        self.gateway.stop()
+
+    def reset_picture(self) -> None:
+        """Empty the site's picture and dispatch state (input and live streams stay: the processes follow them)."""
+        k = self.keys
+        client = connect(self.settings.redis_url)
+        try:
+            client.delete(k.drones, k.patrols, k.sightings, k.drones_ts, k.patrols_ts, k.sightings_ts,
+                          k.patrols_available, k.assignments, k.assignments_open, k.patrol_assignment,
+                          k.alerts, k.alerts_open, k.zones)
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(redis_server, tmp_path_factory):
+    site = f"m{os.getpid()}-{next(_module_sites)}"
+    settings = Settings.from_env({
+        "REDIS_URL": redis_server.url,
+        "DISPATCH_SITE": site,
+        "DISPATCH_DATA_DIR": str(tmp_path_factory.mktemp("var")),
+        "DISPATCH_INGEST_BLOCK_MS": "100",
+        "DISPATCH_CLAIM_IDLE_MS": "500",
+        "DISPATCH_GATEWAY_PORT": str(free_port()),
+        "DISPATCH_TILE_URL": "",  # no internet in tests: the map must work without tiles
+    })
+    started = Stack(settings)
+    try:
+        yield started.start()
+    finally:
+        started.stop()
+
+
+@pytest.fixture
+def screen(stack, request) -> Stack:
+    """The module's stack with an empty picture, its logs attached to this test's failure report."""
+    request.node.stash[_SERVICES] = stack.services
+    if stack.gateway is None or not stack.gateway.running:  # a previous test stopped it and failed
+        stack.start_gateway()
+    stack.reset_picture()
+    return stack

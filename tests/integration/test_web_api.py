@@ -8,6 +8,8 @@ the pages read.
 from __future__ import annotations
 
 import dataclasses
+import re
+import threading
 import time
 
 import orjson
@@ -99,8 +101,31 @@ def test_without_redis_url_the_app_builds_and_says_what_to_set():
 
 
 def test_every_app_of_a_process_gets_the_page_callbacks(settings):
-    """Tests and workers may build several apps: each must refresh its own map."""
+    """Tests and workers may build several apps: each must answer its own screen's requests."""
     for _ in range(2):
         client = create_app(settings).server.test_client()
         outputs = " ".join(c["output"] for c in orjson.loads(client.get("/_dash-dependencies").data))
-        assert "live-drones.data" in outputs and "live-updated.children" in outputs
+        assert "sup-nearest-result.data" in outputs and "sup-action-result.data" in outputs
+
+
+def test_a_fresh_worker_serves_a_pages_parallel_script_requests(settings):
+    """The browser fetches a page's scripts in parallel: the first requests of a new gunicorn
+    worker must all succeed (Dash's lazy set-up used to answer some with a 500, leaving a blank page)."""
+    index = create_app(settings).server.test_client().get("/").get_data(as_text=True)
+    scripts = re.findall(r'<script src="(/_dash-component-suites/[^"]+)"', index)
+    assert len(scripts) >= 5
+    fresh = create_app(settings).server  # no request has reached this one yet
+    start = threading.Barrier(len(scripts))
+    statuses: list[int] = []
+
+    def fetch(path: str) -> None:
+        client = fresh.test_client()
+        start.wait()
+        statuses.append(client.get(path).status_code)
+
+    threads = [threading.Thread(target=fetch, args=(path,)) for path in scripts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert statuses == [200] * len(scripts)

@@ -1,0 +1,117 @@
+/*
+ * Supervisor wall screen: where the picture comes from (see screen_core.js for the file map).
+ *
+ * Normally from the push gateway through dispatchLive (assets/live_client.js): one snapshot,
+ * then deltas, applied to S.model without any request to the web server. Only when the
+ * socket has not been live for config.fallback_after_ms does the page poll /api/snapshot,
+ * every config.poll_ms, through a dcc.Interval that is otherwise disabled; it stops as soon
+ * as the socket is live again (dispatchLive resumes with ?since=, so nothing is missed).
+ * One poll at a time: a slow server never gets a pile of them.
+ */
+(function () {
+  "use strict";
+
+  var S = (window.dispatchScreen = window.dispatchScreen || {});
+  var WATCH_EVERY_MS = 500;
+
+  var config = null;
+  var notLiveSince = null;
+  var polling = false;
+  var pollInFlight = false;
+  var statusListeners = [];
+
+  var feed = {
+    lastPollAt: null, // Date.now() of the last successful poll
+    pollError: null, // why the last poll failed, for the header
+    get polling() { return polling; },
+
+    init: function (cfg) {
+      config = cfg;
+      var live = window.dispatchLive;
+      live.on("snapshot", function (event) { S.model.replace(pictureOf(event.picture), "live"); });
+      live.on("delta", function (event) { S.model.apply(event.changes, "live"); });
+      live.on("status", function () { watch(); });
+      live.connect(gatewayUrl(cfg.gateway));
+      notLiveSince = Date.now();
+      setInterval(watch, WATCH_EVERY_MS);
+      watch();
+    },
+
+    /* Called by the dcc.Interval's clientside callback (and once when polling starts). */
+    poll: function () {
+      if (!polling || pollInFlight) return;
+      pollInFlight = true;
+      fetch(config.snapshot_url, { cache: "no-store", credentials: "same-origin" })
+        .then(function (response) {
+          return response.json().then(function (body) {
+            if (!response.ok) throw new Error(body && body.error ? body.error : "HTTP " + response.status);
+            return body;
+          });
+        })
+        .then(function (body) {
+          feed.pollError = null;
+          feed.lastPollAt = Date.now();
+          if (polling) S.model.replace(body, "poll"); // the socket may have come back meanwhile
+        })
+        .catch(function (error) { feed.pollError = String(error && error.message ? error.message : error); })
+        .then(function () {
+          pollInFlight = false;
+          notify();
+        });
+    },
+
+    /* What the header shows: the socket's state, and whether the fallback is running. */
+    describe: function () {
+      var status = window.dispatchLive ? window.dispatchLive.status : { state: "offline" };
+      return {
+        state: S.started ? status.state : "connecting",
+        upstream: status.upstream,
+        lastMessageAt: status.lastMessageAt,
+        polling: polling,
+        lastPollAt: feed.lastPollAt,
+        pollError: feed.pollError
+      };
+    },
+
+    onStatus: function (listener) { statusListeners.push(listener); }
+  };
+
+  function gatewayUrl(gateway) {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var host = location.hostname.indexOf(":") >= 0 ? "[" + location.hostname + "]" : location.hostname; // IPv6
+    return scheme + host + ":" + Number(gateway.port) + gateway.path;
+  }
+
+  /* dispatchLive's picture (collection -> Map) as the arrays S.model.replace takes. */
+  function pictureOf(picture) {
+    var collections = {};
+    Object.keys(picture).forEach(function (name) { collections[name] = Array.from(picture[name].values()); });
+    return collections;
+  }
+
+  function watch() {
+    var live = window.dispatchLive.status.state === "live";
+    if (live) notLiveSince = null;
+    else if (notLiveSince === null) notLiveSince = Date.now();
+    setPolling(!live && Date.now() - notLiveSince >= config.fallback_after_ms);
+    notify();
+  }
+
+  function setPolling(on) {
+    if (on === polling) return;
+    polling = on;
+    S.setProps("poll_tick", { disabled: !on });
+    if (on) feed.poll(); // at once, not one interval later
+  }
+
+  var lastReported = "";
+  function notify() {
+    var state = feed.describe();
+    var signature = [state.state, state.upstream, state.polling, state.pollError, state.lastPollAt].join("|");
+    if (signature === lastReported) return;
+    lastReported = signature;
+    statusListeners.forEach(function (listener) { listener(state); });
+  }
+
+  S.feed = feed;
+})();

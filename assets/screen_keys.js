@@ -1,0 +1,107 @@
+/*
+ * Supervisor wall screen: the header and the keyboard (see screen_core.js for the file map).
+ *
+ * Header: the link status (shape + word + colour: ● LIVE, ▲ RECONNECTING, ■ OFFLINE, and
+ * "polling every 2 s" while the fallback runs), the counts, the site's wall clock.
+ *
+ * Keyboard (documented on screen, dispatch/ui/supervisor.py KEY_HELP): 1-5 sends the n-th
+ * nearest patrol, ↑/↓ or j/k move in the queue, Esc clears the selection. Keys typed
+ * with a modifier, or into a form field, are left alone.
+ */
+(function () {
+  "use strict";
+
+  var S = (window.dispatchScreen = window.dispatchScreen || {});
+  var STATE_WORDS = { connecting: "CONNECTING", live: "LIVE", reconnecting: "RECONNECTING", offline: "OFFLINE" };
+
+  var countsScheduled = false;
+
+  S.header = {
+    init: function () {
+      S.feed.onStatus(showLink);
+      S.onChange(function () {
+        if (countsScheduled) return;
+        countsScheduled = true;
+        requestAnimationFrame(function () { countsScheduled = false; showCounts(S.now()); });
+      });
+      S.onTick(function (now) {
+        S.byId("clock").textContent = S.clock(now);
+        showCounts(now);
+      });
+      S.byId("clock").textContent = S.clock(S.now());
+      showCounts(S.now());
+    }
+  };
+
+  function showLink(status) {
+    var box = S.byId("link_status");
+    var state = S.known(status.state, STATE_WORDS, "offline");
+    box.className = "link is-" + state + (status.polling ? " is-polling" : "") +
+      (state === "live" && status.upstream === "lost" ? " is-upstream-lost" : "");
+    box.dataset.state = state;
+    box.dataset.polling = status.polling ? "true" : "false";
+    box.querySelector(".link-text").textContent = STATE_WORDS[state];
+    var detail = "";
+    if (state === "live" && status.upstream === "lost") detail = "gateway has lost Redis: picture frozen";
+    else if (status.polling && status.pollError) detail = "polling failed: " + status.pollError;
+    else if (status.polling) detail = "polling every " + Math.round(S.config.poll_ms / 1000) + " s";
+    box.querySelector(".link-detail").textContent = detail;
+  }
+
+  function setCount(name, total, noun, part, partLabel) {
+    var element = S.byId(name);
+    var text = total + " " + noun + (total === 1 ? "" : "s");
+    element.replaceChildren(S.el("b", null, String(total)), document.createTextNode(text.slice(String(total).length)));
+    if (part) element.appendChild(S.el("span", "count-part warn", " · " + part + " " + partLabel));
+  }
+
+  function showCounts(now) {
+    var units = S.model.units;
+    var lost = 0;
+    var lostAfter = S.config.map.link_lost_ms;
+    units.drones.forEach(function (drone) { if (now - drone.ts > lostAfter) lost += 1; });
+    var available = 0;
+    units.patrols.forEach(function (patrol) { if (patrol.status === "available") available += 1; });
+    var unassigned = 0;
+    units.sightings.forEach(function (_, id) { if (!S.model.assignmentBySighting.has(id)) unassigned += 1; });
+    var critical = 0;
+    units.alerts.forEach(function (alert) { if (alert.severity === "critical" && alert.state !== "acknowledged") critical += 1; });
+    setCount("count_sightings", units.sightings.size, "sighting", unassigned, "unassigned");
+    setCount("count_patrols", units.patrols.size, "patrol", 0, "");
+    S.byId("count_patrols").appendChild(S.el("span", "count-part", " · " + available + " available"));
+    setCount("count_drones", units.drones.size, "drone", lost, "lost");
+    setCount("count_alerts", units.alerts.size, "alert", critical, "critical");
+  }
+
+  // ---- keyboard ----------------------------------------------------------------------------------
+  S.keys = {
+    init: function () { document.addEventListener("keydown", onKey); }
+  };
+
+  function onKey(event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+    var target = event.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+    var key = event.key;
+    if (key >= "1" && key <= "5" && key.length === 1) {
+      S.panels.pick(Number(key));
+    } else if (key === "ArrowDown" || key === "j") {
+      move(1);
+    } else if (key === "ArrowUp" || key === "k") {
+      move(-1);
+    } else if (key === "Escape") {
+      S.panels.clear();
+    } else {
+      return;
+    }
+    event.preventDefault();
+  }
+
+  function move(step) {
+    var order = S.queue.order();
+    if (!order.length) return;
+    var at = order.indexOf(S.panels.selected);
+    var next = at < 0 ? (step > 0 ? 0 : order.length - 1) : Math.min(order.length - 1, Math.max(0, at + step));
+    S.panels.select(order[next]);
+  }
+})();

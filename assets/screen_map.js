@@ -1,0 +1,365 @@
+/*
+ * Supervisor wall screen: the map's units (see screen_core.js for the file map).
+ *
+ * Raw Leaflet layers on the dash-leaflet map, never Dash components: Dash would rebuild a layer
+ * whenever its data changed. One marker per unit, created once and then updated in place:
+ * setLatLng when the unit moved, a class swap when its status changed, a text node for its
+ * label. Changes from the feed are collected and drawn once per animation frame.
+ *
+ * Drones: an arrow turned to the heading, call sign, battery and link age, a trail of their
+ * last positions. Patrols: shape AND colour by status, call sign; beyond
+ * rules.patrols_on_canvas_above they move to one canvas (same shapes and colours, call sign
+ * on hover) so that thousands stay smooth. Sightings: a pin with the category letter, sized
+ * and coloured by priority, fading with age. Zones, alert rings and the lines to the nearest
+ * patrols are in screen_overlays.js.
+ *
+ * Marker roots carry data-unit-id, data-kind, data-status, data-lat and data-lon: the browser
+ * tests (and a curious supervisor's devtools) find units by them.
+ */
+(function () {
+  "use strict";
+
+  var S = (window.dispatchScreen = window.dispatchScreen || {});
+  var MAP_CLASS = "dispatch-map"; // dispatch/ui/ids.py MAP_CLASS
+  var KINDS = ["drones", "patrols", "sightings"];
+  var PATROL_SHAPES = { available: "circle", assigned: "diamond", en_route: "hexagon", on_scene: "square",
+                        unavailable: "cross" };
+  var PRIORITIES = { 1: true, 2: true, 3: true };
+
+  var map = null;
+  var rules = null;
+  var ready = false;
+  var groups = {}; // layer name -> L.LayerGroup
+  var drawn = { drones: new Map(), patrols: new Map(), sightings: new Map() }; // id -> entry
+  var dirty = { drones: new Set(), patrols: new Set(), sightings: new Set() };
+  var extrasDirty = false;
+  var scheduled = false;
+  var patrolMode = "dom";
+  var trailRenderer = null;
+  var patrolRenderer = null;
+  var colours = {};
+
+  // Leaflet calls this for every map it creates: catch ours before it is even shown.
+  L.Map.addInitHook(function () {
+    var container = this.getContainer();
+    if (container && container.classList && container.classList.contains(MAP_CLASS)) {
+      map = this;
+      setUp();
+    }
+  });
+
+  var view = {
+    get map() { return map; },
+    groups: groups,
+    colour: function (name) { return colours[name]; },
+    init: function (config) {
+      rules = config.map;
+      S.onChange(onChange);
+      S.onTick(onTick);
+      setUp();
+    },
+    /* Where a unit is drawn now ([lat, lon]) or null. */
+    position: function (kind, id) {
+      var entry = drawn[kind] && drawn[kind].get(id);
+      return entry ? [entry.lat, entry.lon] : null;
+    },
+    schedule: schedule,
+    setSelected: function (sightingId) {
+      drawn.sightings.forEach(function (entry, id) { styleSighting(entry, id === sightingId); });
+    }
+  };
+  S.mapView = view;
+
+  function setUp() {
+    if (ready || map === null || rules === null) return;
+    ready = true;
+    var style = getComputedStyle(document.documentElement);
+    ["--c-available", "--c-assigned", "--c-en-route", "--c-on-scene", "--c-unavailable", "--c-trail", "--c-zone",
+     "--c-muted-zone", "--c-line"].forEach(function (name) { colours[name] = style.getPropertyValue(name).trim(); });
+    // Panes fix the stacking whatever the order of creation: zones, trails, lines, canvas patrols, rings, markers.
+    [["dz-zones", 350], ["dz-trails", 380], ["dz-lines", 390], ["dz-zone-labels", 395], ["dz-patrols", 420],
+     ["dz-rings", 590]]
+      .forEach(function (pane) { map.createPane(pane[0]).style.zIndex = pane[1]; });
+    map.getPane("dz-trails").style.pointerEvents = "none";
+    map.getPane("dz-rings").style.pointerEvents = "none";
+    map.getPane("dz-zone-labels").style.pointerEvents = "none";
+    trailRenderer = L.canvas({ pane: "dz-trails" });
+    patrolRenderer = L.canvas({ pane: "dz-patrols", tolerance: 4 });
+    rules.layers.forEach(function (name) { groups[name] = L.layerGroup().addTo(map); });
+    groups.lines = L.layerGroup().addTo(map);
+    KINDS.forEach(function (kind) { S.model.units[kind].forEach(function (_, id) { dirty[kind].add(id); }); });
+    extrasDirty = true;
+    if (S.overlays) S.overlays.setUp(map);
+    schedule();
+  }
+
+  function onChange(changes) {
+    KINDS.forEach(function (kind) {
+      var change = changes[kind];
+      if (!change) return;
+      change.changed.forEach(function (id) { dirty[kind].add(id); });
+      change.removed.forEach(function (id) { dirty[kind].add(id); });
+    });
+    if (changes.assignments) { // a sighting's label names its patrol
+      S.model.units.sightings.forEach(function (_, id) { dirty.sightings.add(id); });
+    }
+    extrasDirty = true;
+    if (S.overlays) S.overlays.onChange(changes);
+    schedule();
+  }
+
+  /* Once per frame; a hidden page gets no frames, so a timer stands in after 250 ms. */
+  function schedule() {
+    if (scheduled) return;
+    scheduled = true;
+    requestAnimationFrame(flush);
+    setTimeout(flush, 250);
+  }
+
+  function flush() {
+    if (!scheduled) return;
+    scheduled = false;
+    if (!ready) return;
+    choosePatrolMode();
+    var versions = [];
+    KINDS.forEach(function (kind) {
+      dirty[kind].forEach(function (id) {
+        var unit = S.model.units[kind].get(id);
+        DRAW[kind](id, unit);
+        if (unit) versions.push([kind + ":" + id, unit.ts]);
+        else S.rendered.delete(kind + ":" + id);
+      });
+      dirty[kind].clear();
+    });
+    if (extrasDirty && S.overlays) S.overlays.draw();
+    extrasDirty = false;
+    map.getContainer().classList.toggle("many-drones", drawn.drones.size > rules.drone_labels_up_to);
+    map.getContainer().classList.toggle("many-sightings", drawn.sightings.size > rules.sighting_labels_up_to);
+    var at = Date.now();
+    versions.forEach(function (version) { S.rendered.set(version[0], { ts: version[1], at: at }); });
+  }
+
+  function validPosition(unit) {
+    return unit && typeof unit.lat === "number" && typeof unit.lon === "number" && isFinite(unit.lat) &&
+      isFinite(unit.lon) && Math.abs(unit.lat) <= 90 && Math.abs(unit.lon) <= 180;
+  }
+
+  /* Common to every unit: create, move, or remove the marker; returns the entry or null. */
+  function place(kind, id, unit, create) {
+    var entry = drawn[kind].get(id);
+    if (!validPosition(unit)) {
+      if (entry) remove(kind, id, entry);
+      return null;
+    }
+    if (!entry) {
+      entry = create(id, unit);
+      entry.lat = unit.lat;
+      entry.lon = unit.lon;
+      drawn[kind].set(id, entry);
+    } else if (entry.lat !== unit.lat || entry.lon !== unit.lon) {
+      entry.lat = unit.lat;
+      entry.lon = unit.lon;
+      entry.marker.setLatLng([unit.lat, unit.lon]);
+    }
+    if (entry.root) {
+      entry.root.dataset.lat = String(unit.lat);
+      entry.root.dataset.lon = String(unit.lon);
+    }
+    return entry;
+  }
+
+  function remove(kind, id, entry) {
+    entry.marker.remove();
+    if (entry.trail) entry.trail.remove();
+    drawn[kind].delete(id);
+  }
+
+  function markerRoot(kind, id, glyphClasses, letter) {
+    var root = S.el("div", "unit unit-" + kind);
+    root.dataset.unitId = id;
+    root.dataset.kind = kind;
+    var wrap = S.glyph(glyphClasses, letter);
+    var name = S.el("span", "unit-name", id);
+    var detail = S.el("span", "unit-detail");
+    var label = S.append(S.el("span", "unit-label"), name, document.createTextNode(" "), detail);
+    S.append(root, wrap, label);
+    return { root: root, glyph: wrap.firstChild, name: name, detail: detail };
+  }
+
+  function domMarker(latlng, root, zIndexOffset, interactive) {
+    // iconSize [0, 0]: the icon element sits exactly on the point; style.css centres the glyph on it.
+    var icon = L.divIcon({ className: "unit-icon", html: root, iconSize: [0, 0] });
+    return L.marker(latlng, { icon: icon, zIndexOffset: zIndexOffset, keyboard: false, interactive: interactive,
+                              bubblingMouseEvents: false });
+  }
+
+  function setClass(entry, key, value, element, prefix) {
+    if (entry[key] === value) return;
+    if (entry[key] !== undefined) element.classList.remove(prefix + entry[key]);
+    element.classList.add(prefix + value);
+    entry[key] = value;
+  }
+
+  // ---- drones -----------------------------------------------------------------------------------
+  function drawDrone(id, unit) {
+    var entry = place("drones", id, unit, function (droneId, first) {
+      var parts = markerRoot("drone", droneId, "glyph-drone", "");
+      parts.marker = domMarker([first.lat, first.lon], parts.root, 1000, false).addTo(groups.drones);
+      parts.points = [];
+      parts.trail = L.polyline([], { renderer: trailRenderer, color: colours["--c-trail"], weight: 3, opacity: 0.55,
+                                     interactive: false }).addTo(groups.trails);
+      return parts;
+    });
+    if (!entry) return;
+    entry.unit = unit;
+    var last = entry.points[entry.points.length - 1];
+    if (!last || last[0] !== unit.lat || last[1] !== unit.lon) {
+      entry.points.push([unit.lat, unit.lon]);
+      if (entry.points.length > rules.trail_points) entry.points.shift();
+      entry.trail.setLatLngs(entry.points);
+    }
+    var heading = Number(unit.heading_deg) || 0; // a number, never text, in the style
+    entry.glyph.style.transform = "rotate(" + heading + "deg)";
+    refreshDrone(entry, S.now());
+  }
+
+  /* Status and label of a drone: they change with time alone (the link ages). */
+  function refreshDrone(entry, now) {
+    var unit = entry.unit;
+    var ageMs = now - unit.ts;
+    var battery = Number(unit.battery_pct);
+    // The watcher's rules exactly (strictly older, strictly below), on the raw figures; rounding is for display.
+    var status = ageMs > rules.link_lost_ms ? "lost" : battery < rules.low_battery_pct ? "low_battery" : "ok";
+    setClass(entry, "status", status, entry.glyph, "is-");
+    entry.root.dataset.status = status;
+    entry.root.classList.toggle("is-warn", status !== "ok");
+    var link = Math.max(0, Math.round(ageMs / 1000)) + " s";
+    entry.detail.textContent = status === "lost" ? "LINK LOST · " + link : (status === "low_battery" ? "LOW " : "") +
+      Math.round(battery) + "% · " + link;
+  }
+
+  // ---- patrols -----------------------------------------------------------------------------------
+  /* A canvas marker drawn as the patrol's status shape instead of a circle. */
+  var ShapeMarker = L.CircleMarker.extend({
+    _updatePath: function () {
+      var renderer = this._renderer;
+      if (!renderer._drawing || this._empty()) return;
+      var ctx = renderer._ctx;
+      ctx.beginPath();
+      traceShape(ctx, this.options.shape, this._point.x, this._point.y, this._radius);
+      renderer._fillStroke(ctx, this);
+    }
+  });
+
+  function traceShape(ctx, shape, x, y, r) {
+    var k;
+    if (shape === "diamond") {
+      ctx.moveTo(x, y - r * 1.2); ctx.lineTo(x + r * 1.2, y); ctx.lineTo(x, y + r * 1.2); ctx.lineTo(x - r * 1.2, y);
+    } else if (shape === "hexagon") {
+      for (k = 0; k < 6; k++) ctx[k ? "lineTo" : "moveTo"](x + r * Math.cos(k * Math.PI / 3), y + r * Math.sin(k * Math.PI / 3));
+    } else if (shape === "square") {
+      ctx.rect(x - r * 0.85, y - r * 0.85, r * 1.7, r * 1.7);
+    } else if (shape === "cross") {
+      var a = r * 0.35;
+      [[-a, -r], [a, -r], [a, -a], [r, -a], [r, a], [a, a], [a, r], [-a, r], [-a, a], [-r, a], [-r, -a], [-a, -a]]
+        .forEach(function (p, i) { ctx[i ? "lineTo" : "moveTo"](x + p[0], y + p[1]); });
+    } else {
+      ctx.arc(x, y, r, 0, Math.PI * 2, false);
+    }
+    ctx.closePath();
+  }
+
+  function patrolColour(status) {
+    return colours["--c-" + status.replace("_", "-")] || colours["--c-unavailable"];
+  }
+
+  /* DOM markers up to the threshold, one canvas beyond (with a margin, so it does not flip-flop). */
+  function choosePatrolMode() {
+    var count = S.model.units.patrols.size;
+    var limit = rules.patrols_on_canvas_above;
+    var wanted = count > limit ? "canvas" : count < limit * 0.8 ? "dom" : patrolMode;
+    if (wanted === patrolMode) return;
+    patrolMode = wanted;
+    drawn.patrols.forEach(function (entry, id) { remove("patrols", id, entry); });
+    S.model.units.patrols.forEach(function (_, id) { dirty.patrols.add(id); });
+  }
+
+  function drawPatrol(id, unit) {
+    var entry = place("patrols", id, unit, patrolMode === "dom" ? createDomPatrol : createCanvasPatrol);
+    if (!entry) return;
+    var status = S.known(unit.status, PATROL_SHAPES, "unavailable");
+    if (entry.status === status) return;
+    if (entry.root) {
+      setClass(entry, "status", status, entry.glyph, "is-");
+      entry.root.dataset.status = status;
+    } else {
+      entry.status = status;
+      entry.marker.options.shape = PATROL_SHAPES[status];
+      entry.marker.setStyle({ fillColor: patrolColour(status) });
+    }
+  }
+
+  function createDomPatrol(id, unit) {
+    var parts = markerRoot("patrol", id, "glyph-patrol", "");
+    parts.marker = domMarker([unit.lat, unit.lon], parts.root, 2000, false).addTo(groups.patrols);
+    return parts;
+  }
+
+  function createCanvasPatrol(id, unit) {
+    var marker = new ShapeMarker([unit.lat, unit.lon], {
+      renderer: patrolRenderer, radius: 6, shape: "circle", weight: 1.5, color: "#000", opacity: 0.9,
+      fillColor: patrolColour("unavailable"), fillOpacity: 0.95, bubblingMouseEvents: false
+    });
+    marker.bindTooltip(function () { return S.el("span", "unit-name", id); }, { direction: "top", offset: [0, -6] });
+    return { marker: marker.addTo(groups.patrols) };
+  }
+
+  // ---- sightings ---------------------------------------------------------------------------------
+  function drawSighting(id, unit) {
+    var entry = place("sightings", id, unit, function (sightingId, first) {
+      var priority = PRIORITIES[first.priority] ? first.priority : 3;
+      var letter = rules.category_letters[first.category] || "?";
+      var parts = markerRoot("sighting", sightingId, "glyph-sighting prio-" + priority, letter);
+      parts.name.textContent = "P" + priority;
+      parts.priority = priority;
+      parts.root.classList.add("prio-" + priority);
+      parts.root.dataset.status = "prio-" + priority;
+      parts.marker = domMarker([first.lat, first.lon], parts.root, 3000 + (4 - priority) * 100, true)
+        .addTo(groups.sightings);
+      parts.marker.on("click", function () { if (S.panels) S.panels.select(sightingId); });
+      return parts;
+    });
+    if (!entry) return;
+    entry.unit = unit;
+    var category = Object.prototype.hasOwnProperty.call(rules.category_letters, unit.category) ? unit.category : "other";
+    var assignment = S.model.assignmentBySighting.get(id);
+    entry.detail.textContent = category + (assignment ? " → " + assignment.patrol_id : "");
+    entry.root.classList.toggle("is-assigned", !!assignment);
+    styleSighting(entry, S.panels ? S.panels.selected === id : false);
+    fade(entry, S.now());
+  }
+
+  function styleSighting(entry, selected) {
+    if (entry.selected === selected) return;
+    entry.selected = selected;
+    entry.root.classList.toggle("is-selected", selected);
+    entry.marker.setZIndexOffset(3000 + (4 - entry.priority) * 100 + (selected ? 1000 : 0));
+    if (entry.unit) fade(entry, S.now());
+  }
+
+  /* Fresh calls catch the eye; old ones stay visible, dimmer (they are still open). */
+  function fade(entry, now) {
+    var age = Math.max(0, now - entry.unit.ts);
+    var opacity = Math.max(rules.fade_min_opacity, 1 - (1 - rules.fade_min_opacity) * age / rules.sighting_fade_ms);
+    entry.root.style.opacity = entry.selected ? "1" : opacity.toFixed(2);
+  }
+
+  var DRAW = { drones: drawDrone, patrols: drawPatrol, sightings: drawSighting };
+
+  function onTick(now) {
+    if (!ready) return;
+    drawn.drones.forEach(function (entry) { refreshDrone(entry, now); });
+    if (Math.floor(now / 1000) % 5 === 0) drawn.sightings.forEach(function (entry) { fade(entry, now); });
+    if (S.overlays) S.overlays.tick(now);
+  }
+})();

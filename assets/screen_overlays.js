@@ -1,0 +1,238 @@
+/*
+ * Supervisor wall screen: what the map draws besides units (see screen_core.js for the file map).
+ *
+ * - Authorised zones: solid outline while valid; dashed grey with the word "EXPIRED" or
+ *   "NOT YET VALID" otherwise (re-evaluated every 10 s: validity ends with time alone).
+ * - Alert rings around the unit an alert is about, following it as it moves: double and
+ *   pulsing for critical, dashed for warnings, dim once acknowledged.
+ * - Lines from the selected sighting to its nearest patrols, with the rank (the key 1-5).
+ * - The layer toggle buttons, and fitting the view to the zones once they are known.
+ *
+ * Labels are DOM elements filled with textContent (zone names come from administrators,
+ * Leaflet would bind a string tooltip as HTML).
+ */
+(function () {
+  "use strict";
+
+  var S = (window.dispatchScreen = window.dispatchScreen || {});
+  var ZONE_STYLE = {
+    active: { dashArray: null, weight: 3, fillOpacity: 0.07, opacity: 0.9 },
+    upcoming: { dashArray: "10 8", weight: 2, fillOpacity: 0.02, opacity: 0.8 },
+    expired: { dashArray: "4 8", weight: 2, fillOpacity: 0.0, opacity: 0.7 }
+  };
+  // Which collection holds the unit an alert is about, by alert kind (dispatch/domain/alerts.py).
+  var ALERT_UNIT = { link_lost: "drones", low_battery: "drones", outside_zone: "drones", patrol_stale: "patrols",
+                     sighting_unassigned: "sightings", assignment_unacknowledged: "assignments" };
+  var SEVERITY_RANK = { critical: 0, warning: 1, info: 2 };
+
+  var map = null;
+  var zones = new Map(); // zone id -> {polygon, state, name, status}
+  var zonesDirty = new Set();
+  var rings = new Map(); // "kind:id" of the unit -> {marker, root}
+  var candidates = null; // {sightingId, list}
+  var fitted = false;
+  var dateFormat = null;
+
+  var overlays = {
+    setUp: function (leafletMap) {
+      map = leafletMap;
+      S.model.units.zones.forEach(function (_, id) { zonesDirty.add(id); });
+      bindToggles();
+    },
+    onChange: function (changes) {
+      if (!changes.zones) return;
+      changes.zones.changed.concat(changes.zones.removed).forEach(function (id) { zonesDirty.add(id); });
+    },
+    draw: function () {
+      zonesDirty.forEach(drawZone);
+      zonesDirty.clear();
+      drawRings();
+      drawLines();
+      if (!fitted && zones.size) fitToZones();
+    },
+    tick: function (now) {
+      if (Math.floor(now / 1000) % 10 === 0) zones.forEach(function (entry) { styleZone(entry, now); });
+    },
+    showCandidates: function (sightingId, list) {
+      candidates = { sightingId: sightingId, list: list };
+      drawLines();
+    },
+    clearCandidates: function () {
+      candidates = null;
+      drawLines();
+    },
+    /* Bring a point into view (an alert clicked in the panel) without changing the zoom. */
+    reveal: function (lat, lon) {
+      if (map && typeof lat === "number" && typeof lon === "number" && !map.getBounds().pad(-0.1).contains([lat, lon])) {
+        map.panTo([lat, lon]);
+      }
+    },
+    alertPosition: alertPosition
+  };
+  S.overlays = overlays;
+
+  // ---- zones -------------------------------------------------------------------------------------
+  function zoneStatus(zone, now) {
+    var p = zone.properties || {};
+    return now < p.valid_from_ms ? "upcoming" : now < p.valid_until_ms ? "active" : "expired";
+  }
+
+  function dateTime(ms) {
+    if (dateFormat === null) {
+      var options = { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+      try {
+        dateFormat = new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: S.config.timezone }, options));
+      } catch (error) {
+        dateFormat = new Intl.DateTimeFormat("en-GB", options);
+      }
+    }
+    return dateFormat.format(new Date(ms));
+  }
+
+  function drawZone(id) {
+    var zone = S.model.units.zones.get(id);
+    var entry = zones.get(id);
+    if (entry) {
+      entry.polygon.remove();
+      zones.delete(id);
+    }
+    var ring = zone && zone.geometry && zone.geometry.type === "Polygon" && zone.geometry.coordinates[0];
+    if (!Array.isArray(ring)) return;
+    var latlngs = ring.map(function (position) { return [Number(position[1]), Number(position[0])]; });
+    var polygon = L.polygon(latlngs, { pane: "dz-zones", interactive: false, color: S.mapView.colour("--c-zone") });
+    var name = S.el("div", "zone-name", (zone.properties && zone.properties.name) || id);
+    var state = S.el("div", "zone-state");
+    var label = S.append(S.el("div", "zone-label-body"), name, state);
+    // Labels under the units (their own pane): a zone's name must never hide a patrol.
+    polygon.bindTooltip(label, { permanent: true, direction: "center", className: "zone-label", interactive: false,
+                                 pane: "dz-zone-labels" });
+    entry = { polygon: polygon, zone: zone, state: state, label: label, status: null };
+    label.dataset.zoneId = id;
+    zones.set(id, entry);
+    polygon.addTo(S.mapView.groups.zones);
+    styleZone(entry, S.now());
+  }
+
+  function styleZone(entry, now) {
+    var status = zoneStatus(entry.zone, now);
+    var p = entry.zone.properties || {};
+    entry.state.textContent = status === "active" ? "authorised until " + dateTime(p.valid_until_ms)
+      : status === "upcoming" ? "NOT YET VALID · from " + dateTime(p.valid_from_ms)
+      : "EXPIRED · " + dateTime(p.valid_until_ms);
+    if (entry.status === status) return;
+    entry.status = status;
+    entry.label.dataset.status = status;
+    entry.label.className = "zone-label-body is-" + status;
+    var colour = S.mapView.colour(status === "active" ? "--c-zone" : "--c-muted-zone");
+    entry.polygon.setStyle(Object.assign({ color: colour, fillColor: colour }, ZONE_STYLE[status]));
+  }
+
+  function fitToZones() {
+    var bounds = null;
+    zones.forEach(function (entry) {
+      bounds = bounds ? bounds.extend(entry.polygon.getBounds()) : L.latLngBounds(entry.polygon.getBounds());
+    });
+    if (bounds && bounds.isValid()) map.fitBounds(bounds, { padding: [60, 60], maxZoom: 15, animate: false });
+    fitted = true;
+  }
+
+  // ---- alert rings -------------------------------------------------------------------------------
+  /* The unit an alert is about ("drones:DR-07"), and where it is now. */
+  function alertPosition(alert) {
+    var kind = ALERT_UNIT[alert.kind];
+    var id = alert.unit_id;
+    if (kind === "assignments") {
+      var assignment = S.model.units.assignments.get(id);
+      kind = "patrols";
+      id = assignment ? assignment.patrol_id : null;
+    }
+    var position = kind && id ? S.mapView.position(kind, id) : null;
+    if (!position && typeof alert.lat === "number" && typeof alert.lon === "number") position = [alert.lat, alert.lon];
+    return position ? { key: kind + ":" + id, latlng: position } : null;
+  }
+
+  function drawRings() {
+    // One ring per unit: the worst alert still to be seen, or, once all are acknowledged, the worst one dimmed.
+    var wanted = new Map(); // unit key -> {latlng, rank, open: worst rank not acknowledged}
+    S.model.units.alerts.forEach(function (alert) {
+      var where = alertPosition(alert);
+      if (!where) return;
+      var rank = SEVERITY_RANK[S.known(alert.severity, SEVERITY_RANK, "info")];
+      var seen = wanted.get(where.key) || { latlng: where.latlng, rank: 9, open: 9 };
+      seen.rank = Math.min(seen.rank, rank);
+      if (alert.state !== "acknowledged") seen.open = Math.min(seen.open, rank);
+      wanted.set(where.key, seen);
+    });
+    wanted.forEach(function (want) {
+      want.acknowledged = want.open === 9;
+      if (!want.acknowledged) want.rank = want.open;
+    });
+    rings.forEach(function (ring, key) {
+      if (!wanted.has(key)) {
+        ring.marker.remove();
+        rings.delete(key);
+      }
+    });
+    wanted.forEach(function (want, key) {
+      var severity = want.rank === 0 ? "critical" : want.rank === 1 ? "warning" : "info";
+      var className = "ring is-" + severity + (want.acknowledged ? " is-acknowledged" : "");
+      var ring = rings.get(key);
+      if (!ring) {
+        var root = S.el("div", className);
+        root.dataset.ringFor = key;
+        ring = { root: root, marker: L.marker(want.latlng, {
+          icon: L.divIcon({ className: "ring-icon", html: root, iconSize: [0, 0] }), pane: "dz-rings",
+          interactive: false, keyboard: false }).addTo(S.mapView.groups.alerts) };
+        rings.set(key, ring);
+      } else {
+        var at = ring.marker.getLatLng();
+        if (at.lat !== want.latlng[0] || at.lng !== want.latlng[1]) ring.marker.setLatLng(want.latlng);
+      }
+      if (ring.root.className !== className) ring.root.className = className;
+    });
+  }
+
+  // ---- lines to the nearest patrols --------------------------------------------------------------
+  function drawLines() {
+    var group = S.mapView.groups.lines;
+    if (!group) return;
+    group.clearLayers();
+    if (!candidates) return;
+    var from = S.mapView.position("sightings", candidates.sightingId);
+    if (!from) return;
+    candidates.list.forEach(function (candidate) {
+      var to = S.mapView.position("patrols", candidate.patrol_id) || [candidate.lat, candidate.lon];
+      L.polyline([from, to], { pane: "dz-lines", color: S.mapView.colour("--c-line"), weight: candidate.rank === 1 ? 5 : 3,
+                               opacity: candidate.rank === 1 ? 0.95 : 0.7, dashArray: candidate.rank === 1 ? null : "8 8",
+                               interactive: false }).addTo(group);
+      var badge = S.el("div", "rank-badge", String(candidate.rank));
+      badge.dataset.rankFor = candidate.patrol_id;
+      L.marker(to, { icon: L.divIcon({ className: "rank-icon", html: badge, iconSize: [0, 0] }), interactive: false,
+                     keyboard: false, zIndexOffset: 5000 }).addTo(group);
+    });
+  }
+
+  // ---- layer toggles -----------------------------------------------------------------------------
+  function bindToggles() {
+    var box = S.byId("layer_toggles");
+    if (!box || box.dataset.bound) return;
+    box.dataset.bound = "1";
+    box.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-layer]");
+      if (!button) return;
+      var on = button.getAttribute("aria-pressed") !== "true";
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+      button.classList.toggle("is-on", on);
+      var name = button.dataset.layer;
+      if (name === "legend") {
+        S.byId("legend").classList.toggle("hidden", !on);
+        return;
+      }
+      var group = S.mapView.groups[name];
+      if (!group) return;
+      if (on) group.addTo(map);
+      else group.remove();
+      if (name === "sightings") S.mapView.groups.lines[on ? "addTo" : "remove"](map);
+    });
+  }
+})();

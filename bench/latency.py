@@ -1,0 +1,245 @@
+"""Supervisor screen latency: from the XADD of a drone position to that position drawn on the map.
+
+    .venv/bin/python bench/latency.py [--probes 100] [--drones 200] [--patrols 1000]
+
+Starts a private redis-server and the real processes (ingest, gateway, web under
+gunicorn), opens the supervisor page in a real headless Chromium, and keeps a
+background load on the input streams: `--drones` drones at 2 Hz and `--patrols`
+patrols at 1 Hz (about 1,400 XADDs a second with the defaults). A probe drone
+is then XADDed five times a second; the page's own hook,
+`dispatchScreen.rendered`, says when each version was drawn (Date.now() in the
+page, time.time() here: the same machine clock). A probe's latency is from its
+XADD to the first drawing of that version or a newer one.
+
+Two runs in one go: with the live socket (snapshot then gateway deltas), then
+with the gateway stopped, so that the page falls back to polling /api/snapshot
+every 2 s (the dcc.Interval fallback): the cost of the same update by polling.
+Also measured under the same load: selecting a sighting -> its nearest patrols
+listed (a Dash server callback), and long tasks (> 50 ms) on the page's main
+thread, the stutter a supervisor would see.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import redis  # noqa: E402
+
+from dispatch.keys import Keys  # noqa: E402
+from dispatch.settings import Settings  # noqa: E402
+from dispatch.store.embedded import EmbeddedRedis, free_port  # noqa: E402
+from tests.browser.screen import Screen, patrol, sighting, telemetry  # noqa: E402
+from tests.processes import port_open, python_module, wait_until  # noqa: E402
+
+RENNES = (48.1113, -1.6800)
+PROBE = "DR-PROBE"
+PROBE_HZ = 5
+TARGET_MEDIAN_MS, TARGET_P95_MS = 150, 300
+
+# Every version of the probe drawn by the page, in order: the page keeps only the latest.
+RECORD_PROBE = """
+const log = window.__probeLog = [];
+const rendered = dispatchScreen.rendered;
+const set = rendered.set.bind(rendered);
+rendered.set = (key, value) => { if (key === arguments[0]) log.push(value); return set(key, value); };
+window.__longTasks = [];
+new PerformanceObserver(list => list.getEntries().forEach(e => __longTasks.push(e.duration)))
+  .observe({type: 'longtask', buffered: false});
+"""
+
+
+def chrome():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={tempfile.mkdtemp(prefix='bench-chromium-')}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
+    return driver
+
+
+class Load(threading.Thread):
+    """Drones circling at 2 Hz and patrols jittering at 1 Hz, XADDed in small pipelined batches."""
+
+    TICK_S = 0.05
+
+    def __init__(self, url: str, keys: Keys, drones: int, patrols: int):
+        super().__init__(daemon=True)
+        self.client = redis.Redis.from_url(url)
+        self.keys, self.drones, self.patrols = keys, drones, patrols
+        self.done = threading.Event()
+        self.sent = 0
+        rng = random.Random(7)
+        self.drone_centres = [(RENNES[0] + rng.uniform(-0.05, 0.05), RENNES[1] + rng.uniform(-0.08, 0.08))
+                              for _ in range(drones)]
+        self.patrol_spots = [(RENNES[0] + rng.uniform(-0.06, 0.06), RENNES[1] + rng.uniform(-0.09, 0.09))
+                             for _ in range(patrols)]
+
+    def drone(self, n: int, t: float) -> dict:
+        lat, lon = self.drone_centres[n]
+        angle = t / 30 + n
+        return telemetry(f"DR-{n:04d}", lat + 0.003 * math.sin(angle), lon + 0.004 * math.cos(angle),
+                         heading=math.degrees(angle) % 360)
+
+    def patrol(self, n: int, t: float) -> dict:
+        lat, lon = self.patrol_spots[n]
+        return patrol(f"P-{n:04d}", lat + 0.0005 * math.sin(t + n), lon + 0.0005 * math.cos(t + n))
+
+    def seed(self) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for n in range(self.drones):
+            pipe.xadd(self.keys.in_telemetry, self.drone(n, 0))
+        for n in range(self.patrols):
+            pipe.xadd(self.keys.in_patrols, self.patrol(n, 0))
+        pipe.execute()
+
+    def run(self) -> None:
+        tick = 0
+        started = time.monotonic()
+        while not self.done.is_set():
+            t = time.time()
+            pipe = self.client.pipeline(transaction=False)
+            # Each unit once per period: drones every 0.5 s (10 ticks), patrols every 1 s (20 ticks).
+            for n in range(tick % 10, self.drones, 10):
+                pipe.xadd(self.keys.in_telemetry, self.drone(n, t))
+            for n in range(tick % 20, self.patrols, 20):
+                pipe.xadd(self.keys.in_patrols, self.patrol(n, t))
+            self.sent += len(pipe.execute())
+            tick += 1
+            time.sleep(max(0.0, started + tick * self.TICK_S - time.monotonic()))
+
+
+def probe_run(page: Screen, client: redis.Redis, keys: Keys, count: int) -> list[float]:
+    """XADD `count` probe positions at PROBE_HZ; returns each one's XADD -> drawn latency in ms."""
+    page.js("window.__probeLog.length = 0; window.__longTasks.length = 0;")
+    sent: list[tuple[float, int]] = []  # (XADD time in ms, ts of the version)
+    next_at = time.monotonic()
+    for n in range(count):
+        ts = int(time.time() * 1000)
+        position = telemetry(PROBE, RENNES[0] + 0.001 * math.sin(n), RENNES[1] + 0.001 * math.cos(n), ts=ts)
+        written = time.time() * 1000
+        client.xadd(keys.in_telemetry, position)
+        sent.append((written, ts))
+        next_at += 1 / PROBE_HZ
+        time.sleep(max(0.0, next_at - time.monotonic()))
+    last_ts = sent[-1][1]
+    wait_until(lambda: any(entry["ts"] >= last_ts for entry in page.js("return window.__probeLog")), timeout=10,
+               what="the last probe to be drawn")
+    drawn = page.js("return window.__probeLog")
+    latencies = []
+    for written, ts in sent:
+        first = next(entry for entry in drawn if entry["ts"] >= ts)
+        latencies.append(first["at"] - written)
+    return latencies
+
+
+def nearest_run(page: Screen, client: redis.Redis, keys: Keys, count: int) -> list[int]:
+    """Select a sighting `count` times; the page's own timing from the click to the list drawn."""
+    target = sighting(*RENNES, priority=1)
+    client.xadd(keys.in_sightings, target)
+    wait_until(lambda: any(row["id"] == target["sighting_id"] for row in page.queue()), timeout=10,
+               what="the bench sighting in the queue")
+    for _ in range(count):
+        page.press("\ue00c")  # Esc
+        page.select(target["sighting_id"])
+    return page.js("return dispatchScreen.panels.nearestTimings")[-count:]
+
+
+def summary(name: str, values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    median, p95 = statistics.median(ordered), ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+    print(f"  {name:<44} median {median:7.1f} ms   p95 {p95:7.1f} ms   ({len(ordered)} samples)")
+    return median, p95
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--probes", type=int, default=100)
+    parser.add_argument("--drones", type=int, default=200)
+    parser.add_argument("--patrols", type=int, default=1_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = EmbeddedRedis(Path(tmp) / "redis", port=free_port(), persistent=False).start()
+        settings = Settings.from_env({
+            "REDIS_URL": server.url, "DISPATCH_SITE": "bench", "DISPATCH_DATA_DIR": tmp,
+            "DISPATCH_GATEWAY_PORT": str(free_port()), "DISPATCH_TILE_URL": "",
+        })
+        keys = Keys(settings.site)
+        web_url = f"http://127.0.0.1:{free_port()}"
+        services = []
+        client = redis.Redis.from_url(server.url)
+        load = Load(server.url, keys, args.drones, args.patrols)
+        driver = None
+        try:
+            ingest = python_module("ingest", "dispatch.ingest", settings).start()
+            services.append(ingest)
+            gateway = python_module("gateway", "dispatch.gateway", settings).start()
+            services.append(gateway)
+            web = python_module("web", "gunicorn", settings, "app:server", "-b", web_url.removeprefix("http://"),
+                                "--workers", "2", "--threads", "4", "--no-control-socket").start()
+            services.append(web)
+            wait_until(lambda: "following" in gateway.output() and port_open(settings.gateway_port), timeout=20,
+                       what=f"the gateway\n{gateway.output()}")
+            wait_until(lambda: port_open(int(web_url.rsplit(":", 1)[1])), timeout=30, what=f"the web\n{web.output()}")
+            load.seed()
+            driver = chrome()
+            page = Screen(driver, web_url).open()
+            units = args.drones + args.patrols
+            wait_until(lambda: page.js("return dispatchScreen.model.units.drones.size + "
+                                       "dispatchScreen.model.units.patrols.size") >= units,
+                       timeout=30, what="every unit on the page")
+            page.js(RECORD_PROBE, f"drones:{PROBE}")
+            load.start()
+            time.sleep(3)  # the load reaches its steady state
+            print(f"Supervisor screen under load: {args.drones} drones at 2 Hz + {args.patrols} patrols at 1 Hz "
+                  f"(~{2 * args.drones + args.patrols} XADD/s), probe drone at {PROBE_HZ} Hz, {args.probes} probes",
+                  flush=True)
+            started_sent, started = load.sent, time.monotonic()
+            live = probe_run(page, client, keys, args.probes)
+            rate = (load.sent - started_sent) / (time.monotonic() - started)
+            long_tasks = page.js("return window.__longTasks")
+            nearest = nearest_run(page, client, keys, 20)
+
+            gateway.stop()
+            wait_until(lambda: page.link()["polling"], timeout=15, what="the page to fall back to polling")
+            time.sleep(2.5)
+            polled = probe_run(page, client, keys, args.probes)
+            load.done.set()
+        finally:
+            load.done.set()
+            if driver is not None:
+                driver.quit()
+            for service in reversed(services):
+                service.stop()
+            client.close()
+            server.stop()
+    print(f"\nmeasured background load: {rate:.0f} XADD/s; page long tasks (> 50 ms) during the live run: "
+          f"{len(long_tasks)} (longest {max(long_tasks, default=0):.0f} ms)")
+    live_median, live_p95 = summary("live socket (gateway deltas): XADD -> drawn", live)
+    poll_median, poll_p95 = summary("polling fallback (/api/snapshot every 2 s)", polled)
+    summary("select a sighting -> nearest patrols listed", nearest)
+    print(f"  polling costs {poll_median / live_median:.1f}x the live median, {poll_p95 / live_p95:.1f}x at p95")
+    met = live_median < TARGET_MEDIAN_MS and live_p95 < TARGET_P95_MS
+    print(f"  targets (median < {TARGET_MEDIAN_MS} ms, p95 < {TARGET_P95_MS} ms): {'met' if met else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""The supervisor wall screen ("/"): the live map, the sighting queue, nearest patrols, alerts.
+
+Built for a 1920x1080 (or 4K) display watched for a whole shift from a few
+metres away: no scrolling, large type, dark theme, every status told by shape
+and word as well as colour.
+
+Dash renders this layout once. After that, nothing on the screen goes through
+the server while the picture changes: the browser scripts (assets/screen_*.js)
+take the snapshot and the deltas from the push gateway (assets/live_client.js)
+and update the map's Leaflet layers and the panels in place, one marker per
+unit. Dash still carries what needs the server: the nearest-patrols query and
+the dispatch actions (dispatch/ui/actions.py), and the fallback polling of
+/api/snapshot, a dcc.Interval that stays disabled unless the socket has been
+down for a few seconds.
+
+The scripts learn everything they need (gateway port, thresholds, component
+ids, the map's vocabulary) from one dcc.Store, `screen_config`.
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_leaflet as dl
+from dash import ClientsideFunction, Input, Output, dcc, html
+
+from ..settings import Settings
+from . import actions, context, ids
+from . import layers as L
+
+RENNES = (48.111, -1.680)  # the demo site; the map fits the authorised zones once they arrive
+ZOOM = 13
+OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+GATEWAY_PATH = "/live"
+# How long the socket may be down before the page polls /api/snapshot, and how often it then does.
+# A few seconds: the client reconnects within a second after a gateway restart, and polling
+# every screen at once should be kept for real outages.
+FALLBACK_AFTER_MS = 3_000
+POLL_MS = 2_000
+
+KEY_HELP = (
+    ("1–5", "assign patrol n"),
+    ("↑ ↓ j k", "move in the queue"),
+    ("Esc", "clear"),
+)
+
+
+def register(app: dash.Dash) -> None:
+    """Register the page and bind its callbacks to `app` (see dispatch/ui/__init__.py)."""
+    dash.register_page(__name__, path="/", name="Supervisor", title="Supervisor · Patrol dispatch",
+                       layout=layout, order=0)
+    actions.register(app)
+    # The scripts start once the layout is in the page (a clientside callback runs exactly then).
+    app.clientside_callback(ClientsideFunction("dispatchScreen", "start"),
+                            Output(ids.STARTED, "data"), Input(ids.CONFIG, "data"))
+    # Server answers and polling ticks are handed to the scripts; the sink is never read.
+    for handler, source in (("onNearest", Input(ids.NEAREST_RESULT, "data")),
+                            ("onAction", Input(ids.ACTION_RESULT, "data")),
+                            ("poll", Input(ids.POLL_TICK, "n_intervals"))):
+        app.clientside_callback(ClientsideFunction("dispatchScreen", handler),
+                                Output(ids.CLIENT_SINK, "data", allow_duplicate=True), source,
+                                prevent_initial_call=True)
+
+
+def screen_config(settings: Settings, snapshot_url: str = "/api/snapshot") -> dict:
+    """Everything the browser scripts need, JSON-ready. Secrets never go here: the page shows it."""
+    return {
+        "site": settings.site,
+        # The page builds ws[s]://<its own host name>:<port><path>: the gateway runs beside the web app.
+        "gateway": {"port": settings.gateway_port, "path": GATEWAY_PATH},
+        "snapshot_url": snapshot_url,
+        "timezone": settings.timezone,
+        "supervisor_id": actions.SUPERVISOR_ID,
+        "nearest_count": actions.NEAREST_COUNT,
+        "fallback_after_ms": FALLBACK_AFTER_MS,
+        "poll_ms": POLL_MS,
+        "map": L.map_rules(settings),
+        "ids": {name.lower(): value for name, value in vars(ids).items() if name.isupper()},
+    }
+
+
+def layout(**_query) -> html.Div:
+    settings = context().settings
+    config = screen_config(settings, dash.get_relative_path("/api/snapshot"))
+    return html.Div(id=ids.SCREEN, className="screen", children=[
+        _header(settings.site),
+        html.Main(className="screen-body", children=[
+            html.Section(className="map-area", children=[_map(settings.tile_url), _layer_toggles(), _legend()]),
+            html.Aside(className="side", children=[_queue_panel(), _detail_panel(), _alerts_panel(), _key_help()]),
+        ]),
+        dcc.Store(id=ids.CONFIG, data=config),
+        dcc.Store(id=ids.STARTED),
+        dcc.Store(id=ids.CLIENT_SINK),
+        dcc.Store(id=ids.NEAREST_REQUEST),
+        dcc.Store(id=ids.NEAREST_RESULT),
+        dcc.Store(id=ids.ACTION_REQUEST),
+        dcc.Store(id=ids.ACTION_RESULT),
+        dcc.Interval(id=ids.POLL_TICK, interval=POLL_MS, disabled=True),
+    ])
+
+
+def _header(site: str) -> html.Header:
+    def count(element_id: str, glyph: str, letter: str = "") -> html.Span:
+        return html.Span(className="count", children=[_glyph(glyph, letter), html.Span("–", id=element_id)])
+
+    return html.Header(className="topbar", children=[
+        html.Div(className="brand", children=[
+            html.Span(site.upper(), id=ids.SITE, className="site"),
+            html.Span("supervisor", className="brand-sub"),
+        ]),
+        html.Div(id=ids.LINK_STATUS, className="link is-connecting", role="status", **{"data-state": "connecting"},
+                 children=[html.Span(className="link-glyph"), html.Span("CONNECTING", className="link-text"),
+                           html.Span("", className="link-detail")]),
+        html.Div(className="counts", children=[
+            count(ids.COUNT_SIGHTINGS, "glyph-sighting prio-1", "!"),
+            count(ids.COUNT_PATROLS, "glyph-patrol is-available"),
+            count(ids.COUNT_DRONES, "glyph-drone is-ok"),
+            count(ids.COUNT_ALERTS, "glyph-ring is-critical"),
+        ]),
+        html.Div(className="identity", title="Demo identity until sign-in exists",
+                 children=[actions.SUPERVISOR_ID, html.Span(" demo", className="muted")]),
+        html.Div("--:--:--", id=ids.CLOCK, className="clock"),
+    ])
+
+
+def _map(tile_url: str) -> dl.MapContainer:
+    children = []
+    if tile_url:  # Empty: no base map (offline networks, tests); everything else still shows.
+        attribution = OSM_ATTRIBUTION if "openstreetmap" in tile_url else ""
+        children.append(dl.TileLayer(url=tile_url, attribution=attribution, maxZoom=19))
+    children.append(dl.ScaleControl(position="bottomright", imperial=False))
+    # Units, zones and lines are raw Leaflet layers managed by assets/screen_map.js,
+    # updated in place; Dash never re-renders this component.
+    return dl.MapContainer(
+        id=ids.MAP, className=ids.MAP_CLASS, center=list(RENNES), zoom=ZOOM, children=children,
+        keyboard=False,  # the arrow keys move in the sighting queue, not the map
+        style={"width": "100%", "height": "100%"},
+    )
+
+
+def _layer_toggles() -> html.Div:
+    return html.Div(id=ids.LAYER_TOGGLES, className="layer-toggles", children=[
+        html.Button(className="toggle is-on", **{"data-layer": name, "aria-pressed": "true"},
+                    children=[html.Span(className="toggle-box"), label])
+        for name, label in L.LAYERS
+    ] + [html.Button(className="toggle is-on", **{"data-layer": "legend", "aria-pressed": "true"},
+                     children=[html.Span(className="toggle-box"), "Legend"])])
+
+
+def _glyph(classes: str, letter: str = "") -> html.Span:
+    inner = [html.Span(letter, className="pin-letter")] if letter else []
+    return html.Span(className="glyph-wrap", children=html.Span(inner, className=f"glyph {classes}"))
+
+
+def _legend() -> html.Div:
+    blocks = []
+    for title, looks in L.legend_sections():
+        blocks.append(html.Div(className="legend-block", children=[
+            html.Div(title, className="legend-title"),
+            *[html.Div(className="legend-row", children=[_glyph(look.glyph, look.letter), html.Span(look.label)])
+              for look in looks],
+        ]))
+    return html.Div(id=ids.LEGEND, className="legend", children=[
+        html.Div(className="legend-blocks", children=blocks),
+        html.Div("Pin letters: " + L.category_key(), className="legend-note"),
+    ])
+
+
+def _panel(title: str, body_id: str, *, extra=(), count_id: str | None = None, className: str = "") -> html.Section:
+    head = [html.H2(title)]
+    if count_id:
+        head.append(html.Span("", id=count_id, className="panel-count"))
+    return html.Section(className=f"panel {className}", children=[
+        html.Div(className="panel-head", children=head + list(extra)),
+        html.Div(id=body_id, className="panel-body"),
+    ])
+
+
+def _queue_panel() -> html.Section:
+    sound = html.Button(id=ids.SOUND, className="sound", **{"aria-pressed": "false"},
+                        title="Beep when a new sighting arrives", children="Sound off")
+    return _panel("Sightings", ids.QUEUE, count_id=ids.QUEUE_COUNT, extra=[sound], className="queue")
+
+
+def _detail_panel() -> html.Section:
+    return html.Section(className="panel detail", children=[
+        html.Div(id=ids.DETAIL, className="detail-body"),
+        html.Div(id=ids.CANDIDATES, className="candidates"),
+        html.Div(id=ids.MESSAGE, className="message", role="status", **{"aria-live": "polite"}),
+    ])
+
+
+def _alerts_panel() -> html.Section:
+    return _panel("Alerts", ids.ALERTS, count_id=ids.ALERTS_COUNT, className="alerts")
+
+
+def _key_help() -> html.Div:
+    items = []
+    for keys, what in KEY_HELP:
+        items += [html.Kbd(keys), html.Span(what, className="key-what")]
+    return html.Div(id=ids.KEY_HELP, className="key-help", children=items)
