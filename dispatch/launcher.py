@@ -42,7 +42,7 @@ def children(settings: Settings) -> list[Child]:
         Child("gateway", [python, "-m", "dispatch.gateway"]),
         Child("retention", [python, "-m", "dispatch.retention"]),
         Child("web", [python, "-m", "gunicorn", "app:server", "--bind", bind,
-                      "--workers", "2", "--threads", "4", "--log-level", "warning",
+                      "--workers", "1", "--threads", "8", "--log-level", "warning",
                       "--no-control-socket"]),
         Child("simulator", [python, "-m", "dispatch.simulator"]),
     ]
