@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
+import inspect
 import logging
 import signal
 import socket
@@ -29,7 +31,7 @@ import sys
 import time
 import weakref
 from dataclasses import dataclass
-from typing import Callable
+from typing import Awaitable, Callable
 from urllib.parse import parse_qs, urlsplit
 
 import redis.asyncio
@@ -41,10 +43,13 @@ from websockets.datastructures import MultipleValuesError
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request
 
+from .domain.auth import SESSION_COOKIE, PatrolScope, cookie_value, may
+from .domain.auth import Role as AuthRole
 from .domain.live import EVERYTHING, Hub, Limits, LiveEntry, Snapshot, Subscription, decode_entry, origin_allowed
 from .domain.live import parse_stream_id
 from .keys import Keys
 from .settings import Settings, SettingsError
+from .store import accounts
 from .store.connection import connect
 from .store.state import read_snapshot
 
@@ -64,27 +69,60 @@ DEFAULT_ORIGINS = ("http://127.0.0.1:8050", "http://localhost:8050")
 
 @dataclass(frozen=True)
 class Role:
-    """Who holds the socket. A placeholder until the roles issue brings real ones."""
+    """Who holds the socket (from the session, never from anything the client says), and for a
+    patrol what concerned it when it connected, so its first snapshot is complete."""
 
     name: str
     patrol_id: str | None = None
+    user_id: str | None = None
+    expires_ms: int | None = None
+    assignments: tuple[tuple[str, str], ...] = ()  # open (assignment_id, sighting_id)
+    sightings: tuple[tuple[str, str | None], ...] = ()  # (sighting_id, drone_id) of those
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A handshake refused: 401 not signed in, 403 wrong role, 503 cannot tell now."""
+
+    status: int
+    reason: str
 
 
 SUPERVISOR = Role("supervisor")
+# The socket feeds the supervisor screens (live_view) and the tablets (patrol_actions); nobody else.
+LIVE_PERMISSIONS = ("live_view", "patrol_actions")
 
 
-def authorise(request: Request) -> Role | None:
-    """Hook for socket authentication (roles issue): the role of this request, None to refuse.
+async def authorise(request: Request, *, redis_client: redis.asyncio.Redis, keys: Keys) -> Role | Refusal:
+    """The role behind this handshake, from its session cookie; a Refusal otherwise."""
+    session_id = cookie_value(request.headers.get_all("Cookie"), SESSION_COOKIE)
+    key = accounts.session_key(keys, session_id)
+    if key is None:
+        return Refusal(401, "Not signed in")
+    try:
+        identity = accounts.identity_from_stored(session_id, await redis_client.hgetall(key), now_ms())
+        if identity is None:
+            return Refusal(401, "Session expired or ended: sign in again")
+        if not any(may(identity.role, permission) for permission in LIVE_PERMISSIONS):
+            return Refusal(403, f"The {identity.role.value} role has no live view")
+        if identity.role is not AuthRole.PATROL:
+            return Role(identity.role.value, None, identity.user_id, identity.expires_ms)
+        assignments, sightings = await accounts.patrol_scope_seed(redis_client, keys, identity.patrol_id)
+    except (RedisError, OSError) as error:
+        return Refusal(503, f"Cannot check the session now ({type(error).__name__})")
+    return Role(identity.role.value, identity.patrol_id, identity.user_id, identity.expires_ms,
+                assignments, sightings)
 
-    It will check a short-lived token issued by the signed-in page; a patrol
-    id sent by the client is never to be trusted. Until then, everyone is a
-    supervisor.
-    """
-    return SUPERVISOR
+
+_session_authorise = authorise  # the Gateway's default, under a name its `authorise` argument does not hide
 
 
 def subscription_for(role: Role) -> Subscription:
-    """What a role may see. Tablets (next issue) will get their patrol's units only."""
+    """What a role may see: a patrol, only what concerns it (domain.auth.PatrolScope); the live
+    view's roles, everything."""
+    if role.name == AuthRole.PATROL.value and role.patrol_id:
+        return PatrolScope(role.patrol_id, expires_ms=role.expires_ms, assignments=dict(role.assignments),
+                           sightings=dict(role.sightings)).subscription()
     return EVERYTHING
 
 
@@ -117,19 +155,20 @@ class Gateway:
         settings: Settings,
         options: GatewayOptions,
         *,
-        authorise: Callable[[Request], Role | None] = authorise,
+        authorise: Callable[[Request], Role | Refusal | None | Awaitable] | None = None,
         subscribe: Callable[[Role], Subscription] = subscription_for,
     ):
         self.options = options
         self.keys = Keys(settings.site)
         self.hub = Hub(options.limits)
-        self._authorise = authorise
         self._subscribe = subscribe
         # Our own reconnection loop (with backoff) handles failures: no hidden retries.
         self._redis = redis.asyncio.Redis.from_url(
             settings.redis_url, socket_connect_timeout=2.0, socket_timeout=TAIL_BLOCK_MS / 1000 + 5.0,
             retry=Retry(NoBackoff(), 0), health_check_interval=15,
         )
+        self._authorise = authorise or functools.partial(_session_authorise, redis_client=self._redis,
+                                                         keys=self.keys)
         self._snapshot_client = connect(settings.redis_url)  # sync: read_snapshot runs in a thread
         self._roles: weakref.WeakKeyDictionary[ServerConnection, Role] = weakref.WeakKeyDictionary()
         self._clients: dict[int, tuple[ServerConnection, asyncio.Event]] = {}
@@ -162,7 +201,7 @@ class Gateway:
                 raise result
 
     # Connections.
-    def _check_request(self, connection: ServerConnection, request: Request):
+    async def _check_request(self, connection: ServerConnection, request: Request):
         if urlsplit(request.path).path != PATH:
             return connection.respond(404, "Not found: the live feed is at /live\n")
         try:
@@ -172,11 +211,14 @@ class Gateway:
         if not origin_allowed(origin, host, self.options.allowed_origins):
             log.warning("refused %s: origin %r not allowed", _peer(connection), origin)
             return connection.respond(403, "Forbidden origin\n")
-        role = self._authorise(request)
-        if role is None:
-            log.warning("refused %s: not authorised", _peer(connection))
-            return connection.respond(403, "Not authorised\n")
-        self._roles[connection] = role
+        verdict = self._authorise(request)
+        if inspect.isawaitable(verdict):
+            verdict = await verdict
+        if not isinstance(verdict, Role):
+            refusal = verdict if isinstance(verdict, Refusal) else Refusal(403, "Not authorised")
+            log.warning("refused %s: %s", _peer(connection), refusal.reason)
+            return connection.respond(refusal.status, f"{refusal.reason}\n")
+        self._roles[connection] = verdict
         return None
 
     async def _connection(self, ws: ServerConnection) -> None:

@@ -122,6 +122,44 @@ class Keys:
         """Stream of every action taken through the product: who, what, when, from where."""
         return self._key("audit")
 
+    # Who may sign in, and who is signed in.
+    @property
+    def accounts(self) -> str:
+        """Hash user_id -> staff account (JSON): role and scrypt hash of the password, never the password."""
+        return self._key("accounts")
+
+    @property
+    def patrol_codes(self) -> str:
+        """Hash patrol_id -> its current sign-in code (JSON): scrypt hash, expiry, issuer. Used once."""
+        return self._key("patrol_codes")
+
+    @property
+    def sessions(self) -> str:
+        """Prefix of the session keys; see `session`."""
+        return self._key("sessions")
+
+    def session(self, digest: str) -> str:
+        """One signed-in session (hash, expiring with it), named by the SHA-256 of its id."""
+        return f"{self.sessions}:{digest}"
+
+    @property
+    def signin_failures(self) -> str:
+        """Prefix of the failed sign-in counters; see `signin_failure`."""
+        return self._key("signin_failures")
+
+    def signin_failure(self, subject: str) -> str:
+        """Failed sign-ins of one subject (`addr:<ip>`, `user:<id>`), expiring with its lock."""
+        return f"{self.signin_failures}:{subject}"
+
+    @property
+    def patrol_actions(self) -> str:
+        """Prefix of the tablet actions' records, one string key per action (see `patrol_action`), 24 h TTL."""
+        return self._key("patrol_actions")
+
+    def patrol_action(self, patrol_id: str, action_id: str) -> str:
+        """The answer given to one tablet action: a resend of the same action id gets it back unchanged."""
+        return f"{self.patrol_actions}:{patrol_id}:{action_id}"
+
     @property
     def stats(self) -> str:
         """Hash of counters: accepted and rejected entries per kind."""

@@ -12,6 +12,7 @@ Redis.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -24,6 +25,13 @@ from .keys import Keys
 from .store.connection import connect
 from .store.embedded import EmbeddedRedis, free_port
 from .store.zones import seed_demo_zones
+from .domain.auth import Role
+from .scenario_rennes import call_signs
+from .store import accounts
+
+# The demo's staff: new passwords at every start, printed in the banner (never stored in clear).
+DEMO_STAFF = (("SUP-1", Role.SUPERVISOR), ("SUP-2", Role.SUPERVISOR), ("AUD-1", Role.AUDITOR),
+              ("ADM-1", Role.ADMINISTRATOR))
 
 
 @dataclass
@@ -71,6 +79,37 @@ def seed_zones(settings: Settings) -> None:
         print(f"  authorised demo zones: {', '.join(zone.zone_id for zone in seeded)}")
 
 
+def create_demo_accounts(settings: Settings) -> list[tuple[str, str, str]]:
+    """The demo's sign-ins as (who, role, secret): staff accounts with fresh random passwords, and a
+    one-time code for the first simulated patrol. Refused in production, where accounts are created
+    by an administrator and nothing is printed."""
+    if settings.production:
+        raise SettingsError("demo accounts are refused in production (DISPATCH_ENV=production)")
+    client = connect(settings.redis_url)
+    keys = Keys(settings.site)
+    created = []
+    try:
+        for user_id, role in DEMO_STAFF:
+            password = secrets.token_urlsafe(12)
+            accounts.create_account(client, keys, user_id=user_id, role=role, password=password, replace=True)
+            created.append((user_id, role.value, password))
+        patrol_id = call_signs(max(1, settings.sim_patrols))[0]
+        code = accounts.issue_patrol_code(client, keys, patrol_id=patrol_id, issued_by=DEMO_STAFF[0][0],
+                                          ttl_s=settings.patrol_code_hours * 3600)
+        created.append((patrol_id, "patrol", code))
+    finally:
+        client.close()
+    return created
+
+
+def demo_banner(demo_accounts: list[tuple[str, str, str]]) -> str:
+    lines = ["  Demo sign-ins (new passwords at every start; the patrol code works once):"]
+    for who, role, secret in demo_accounts:
+        kind = "code" if role == "patrol" else "password"
+        lines.append(f"    {who:<7} {role:<14} {kind} {secret}")
+    return "\n".join(lines) + "\n"
+
+
 def _port_taken(port: int) -> bool:
     import socket
 
@@ -111,11 +150,16 @@ def main() -> int:
     except SettingsError as error:
         print(f"patrol dispatch: {error}", file=sys.stderr)
         return 2
+    if settings.production:
+        print("patrol dispatch: `make run` is the demo (simulator, demo accounts printed in clear) and is "
+              "refused with DISPATCH_ENV=production; run the Procfile's processes instead", file=sys.stderr)
+        return 2
     print("Patrol dispatch: starting the demo")
     server, settings = start_redis(settings)
     if server:
         print(f"  embedded Redis: {server.url} (data in {server.data_dir.resolve()})")
     seed_zones(settings)
+    demo_accounts = create_demo_accounts(settings)
     env = {**os.environ, **settings.as_env(), "PYTHONUNBUFFERED": "1"}
     running: list[Child] = []
     interrupted = False
@@ -136,6 +180,8 @@ def main() -> int:
             return 1
         url = f"http://{settings.web_host}:{settings.web_port}/"
         print(f"\n  Supervisor screen: {url}\n  Snapshot API:      {url}api/snapshot\n"
+              f"  Staff sign-in:     {url}login\n  Patrol sign-in:    {url}login/patrol\n"
+              f"{demo_banner(demo_accounts)}"
               f"  Site: {settings.site}. Press Ctrl-C to stop.\n", flush=True)
         while not interrupted:
             for child in running:

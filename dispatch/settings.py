@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -58,6 +58,31 @@ def _integer(
 
 
 _MAX_PORT = 65_535
+
+ENVIRONMENTS = ("development", "production")
+# Known to everyone who reads this file: fine on a laptop, refused in production.
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key-never-use-in-production"
+MIN_SECRET_KEY_CHARS = 32
+
+
+def _environment(env: Mapping[str, str]) -> str:
+    name = _text(env, "DISPATCH_ENV", "development").lower()
+    if name not in ENVIRONMENTS:
+        raise SettingsError(f"DISPATCH_ENV must be development or production, got {name!r}")
+    return name
+
+
+def _secret_key(env: Mapping[str, str], environment: str) -> str:
+    key = env.get("DISPATCH_SECRET_KEY", "").strip()
+    if environment != "production":
+        return key or DEVELOPMENT_SECRET_KEY
+    if not key or key == DEVELOPMENT_SECRET_KEY:
+        raise SettingsError("DISPATCH_SECRET_KEY must be set in production (and not to the development "
+                            "value): e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    if len(key) < MIN_SECRET_KEY_CHARS:
+        raise SettingsError(f"DISPATCH_SECRET_KEY must have at least {MIN_SECRET_KEY_CHARS} characters "
+                            f"in production, got {len(key)}")
+    return key
 
 
 def _timezone(env: Mapping[str, str]) -> str:
@@ -136,6 +161,18 @@ class Settings:
     sim_seed: int = 42
     sim_patrols: int = 24
     sim_drones: int = 3
+    # DISPATCH_ENV: production refuses the development secret key and the demo accounts.
+    env: str = "development"
+    # DISPATCH_SECRET_KEY: signs the sign-in forms' tokens; never shown (repr=False).
+    secret_key: str = field(default=DEVELOPMENT_SECRET_KEY, repr=False)
+    # DISPATCH_SESSION_HOURS: a session lasts one shift, then its holder signs in again.
+    session_hours: float = 12.0
+    # DISPATCH_PATROL_CODE_HOURS: a patrol's sign-in code is valid for one shift (and used once).
+    patrol_code_hours: float = 12.0
+    # DISPATCH_SIGNIN_MAX_FAILURES / DISPATCH_SIGNIN_LOCK_MINUTES: failed sign-ins per address and per id
+    # before sign-in is locked, and for how long.
+    signin_max_failures: int = 5
+    signin_lock_minutes: float = 15.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -146,6 +183,7 @@ class Settings:
                 f"DISPATCH_SITE must be lowercase letters, digits or '-', "
                 f"starting with a letter (at most 32), got {site!r}"
             )
+        environment = _environment(env)
         return cls(
             redis_url=env.get("REDIS_URL", "").strip() or None,
             site=site,
@@ -194,6 +232,15 @@ class Settings:
             sim_seed=_integer(env, "DISPATCH_SIM_SEED", cls.sim_seed, minimum=0),
             sim_patrols=_integer(env, "DISPATCH_SIM_PATROLS", cls.sim_patrols, minimum=1),
             sim_drones=_integer(env, "DISPATCH_SIM_DRONES", cls.sim_drones, minimum=1),
+            env=environment,
+            secret_key=_secret_key(env, environment),
+            session_hours=_number(env, "DISPATCH_SESSION_HOURS", cls.session_hours, minimum=0.01, maximum=24 * 7),
+            patrol_code_hours=_number(env, "DISPATCH_PATROL_CODE_HOURS", cls.patrol_code_hours, minimum=0.01,
+                                      maximum=48),
+            signin_max_failures=_integer(env, "DISPATCH_SIGNIN_MAX_FAILURES", cls.signin_max_failures, minimum=1,
+                                         maximum=1_000),
+            signin_lock_minutes=_number(env, "DISPATCH_SIGNIN_LOCK_MINUTES", cls.signin_lock_minutes,
+                                        minimum=0.01, maximum=24 * 60),
         )
 
     @property
@@ -203,6 +250,10 @@ class Settings:
     @property
     def audit_retention_ms(self) -> int:
         return int(self.audit_retention_days * 86_400_000)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
 
     def as_env(self) -> dict[str, str]:
         """The environment that reproduces these settings in a child process."""
@@ -241,6 +292,12 @@ class Settings:
             "sim_seed": "DISPATCH_SIM_SEED",
             "sim_patrols": "DISPATCH_SIM_PATROLS",
             "sim_drones": "DISPATCH_SIM_DRONES",
+            "env": "DISPATCH_ENV",
+            "secret_key": "DISPATCH_SECRET_KEY",
+            "session_hours": "DISPATCH_SESSION_HOURS",
+            "patrol_code_hours": "DISPATCH_PATROL_CODE_HOURS",
+            "signin_max_failures": "DISPATCH_SIGNIN_MAX_FAILURES",
+            "signin_lock_minutes": "DISPATCH_SIGNIN_LOCK_MINUTES",
         }
         assert set(names) == {f.name for f in fields(self)}, "as_env is missing a setting"
         return {

@@ -96,8 +96,12 @@ def create_app(settings: Settings) -> dash.Dash:
     )
     install(app.server, UiContext(settings=settings, snapshot=picture.snapshot, redis=picture.run))
     supervisor.register(app)
+    __import__("dispatch.ui.tablet").ui.tablet.register(app)  # the patrol tablet page, /patrol
+    __import__("dispatch.patrol_api").patrol_api.register(app.server)  # the tablet's /api/patrol/* routes
+    __import__("dispatch.ui.replay").ui.replay.register(app)  # the after-action replay page, /replay
     app.layout = dash.page_container
     _add_routes(app.server, picture)
+    __import__("dispatch.webauth").webauth.install(app, settings)  # sign-in, guards, CSRF, headers
     _set_up_now(app)
     return app
 

@@ -69,7 +69,7 @@ def test_treatments(name, treatment):
 
 def test_only_current_state_has_no_age_limit():
     unlimited = {rule.name for rule in TABLE if rule.period_ms is None}
-    assert unlimited == {"assignments_open", "patrol_assignment", "alerts_open", "zones", "stats"}
+    assert unlimited == {"assignments_open", "patrol_assignment", "alerts_open", "zones", "stats", "accounts"}
 
 
 def test_picture_hashes_name_their_side_keys_and_side_keys_their_hash():

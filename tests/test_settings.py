@@ -97,16 +97,29 @@ PARSED = [
     ("DISPATCH_ALERT_SIGHTING_UNASSIGNED_S", "45", "alert_sighting_unassigned_s", 45.0),
     ("DISPATCH_ALERT_URGENT_SIGHTING_UNASSIGNED_S", "20", "alert_urgent_sighting_unassigned_s", 20.0),
     ("DISPATCH_ALERT_UNACKNOWLEDGED_S", "40", "alert_unacknowledged_s", 40.0),
+    ("DISPATCH_ENV", "production", "env", "production"),
+    ("DISPATCH_ENV", " Development ", "env", "development"),
+    ("DISPATCH_SECRET_KEY", "s" * 40, "secret_key", "s" * 40),
+    ("DISPATCH_SESSION_HOURS", "8", "session_hours", 8.0),
+    ("DISPATCH_PATROL_CODE_HOURS", "10", "patrol_code_hours", 10.0),
+    ("DISPATCH_SIGNIN_MAX_FAILURES", "3", "signin_max_failures", 3),
+    ("DISPATCH_SIGNIN_LOCK_MINUTES", "30", "signin_lock_minutes", 30.0),
 ]
+
+PRODUCTION_KEY = "p" * 48
+# Variables that cannot be set alone: production refuses to start without its own secret key.
+COMPANIONS = {("DISPATCH_ENV", "production"): {"DISPATCH_SECRET_KEY": PRODUCTION_KEY}}
 
 
 @pytest.mark.parametrize("var, raw, attr, expected", PARSED, ids=[f"{v}={r!r}" for v, r, _, _ in PARSED])
 def test_each_variable_is_parsed(var, raw, attr, expected):
-    s = Settings.from_env({var: raw})
+    companions = COMPANIONS.get((var, raw), {})
+    s = Settings.from_env({**companions, var: raw})
     got = getattr(s, attr)
     assert got == expected and type(got) is type(expected)
-    # Only that setting moved.
-    assert dataclasses.replace(s, **{attr: getattr(Settings(), attr)}) == Settings()
+    # Only that setting (and its companions) moved.
+    reset = {attr: getattr(Settings(), attr), **({"secret_key": Settings().secret_key} if companions else {})}
+    assert dataclasses.replace(s, **reset) == Settings()
 
 
 def test_every_setting_has_a_parsed_row():
@@ -162,6 +175,14 @@ ERRORS = [
     ("DISPATCH_SITE", "orléans", ("DISPATCH_SITE", "'orléans'")),
     ("DISPATCH_SITE", "a" * 33, ("DISPATCH_SITE", "at most 32")),
     ("DISPATCH_SITE", "ren\nnes", ("DISPATCH_SITE", "'ren\\nnes'")),
+    ("DISPATCH_ENV", "staging", ("DISPATCH_ENV", "development or production", "'staging'")),
+    ("DISPATCH_ENV", "production", ("DISPATCH_SECRET_KEY", "must be set in production")),
+    ("DISPATCH_SESSION_HOURS", "0", ("DISPATCH_SESSION_HOURS", "at least 0.01")),
+    ("DISPATCH_SESSION_HOURS", "200", ("DISPATCH_SESSION_HOURS", "at most 168")),
+    ("DISPATCH_PATROL_CODE_HOURS", "49", ("DISPATCH_PATROL_CODE_HOURS", "at most 48")),
+    ("DISPATCH_SIGNIN_MAX_FAILURES", "0", ("DISPATCH_SIGNIN_MAX_FAILURES", "at least 1")),
+    ("DISPATCH_SIGNIN_MAX_FAILURES", "2.5", ("DISPATCH_SIGNIN_MAX_FAILURES", "whole number")),
+    ("DISPATCH_SIGNIN_LOCK_MINUTES", "-1", ("DISPATCH_SIGNIN_LOCK_MINUTES", "at least 0.01")),
 ]
 
 
@@ -248,3 +269,28 @@ def test_retention_ms(days, ms):
 def test_default_retention_is_the_legal_seven_days_and_audit_one_year():
     assert Settings().retention_ms == 7 * 24 * 3600 * 1000
     assert Settings().audit_retention_ms == 365 * 24 * 3600 * 1000
+
+
+# --------------------------------------------------------------------------- production
+
+
+@pytest.mark.parametrize("key", ["", "   ", "development-only-secret-key-never-use-in-production"])
+def test_production_refuses_to_start_without_its_own_secret_key(key):
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"DISPATCH_ENV": "production", "DISPATCH_SECRET_KEY": key})
+    assert "DISPATCH_SECRET_KEY must be set in production" in str(caught.value)
+
+
+def test_production_refuses_a_short_secret_key():
+    with pytest.raises(SettingsError, match="at least 32 characters"):
+        Settings.from_env({"DISPATCH_ENV": "production", "DISPATCH_SECRET_KEY": "x" * 31})
+    assert Settings.from_env({"DISPATCH_ENV": "production", "DISPATCH_SECRET_KEY": "x" * 32}).production
+
+
+def test_development_has_a_default_key_and_never_shows_it():
+    s = Settings.from_env({})
+    assert s.env == "development" and not s.production and s.secret_key
+    assert s.secret_key not in repr(s)
+    strong = Settings.from_env({"DISPATCH_ENV": "production", "DISPATCH_SECRET_KEY": PRODUCTION_KEY})
+    assert PRODUCTION_KEY not in repr(strong)
+    assert Settings.from_env(strong.as_env()) == strong

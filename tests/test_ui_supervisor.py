@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from dispatch.settings import Settings
-from dispatch.ui import actions, ids, supervisor
+from dispatch.ui import ids, supervisor
 from dispatch.web import create_app
 
 
@@ -63,7 +63,6 @@ def test_config_carries_the_gateway_port_site_and_rules_from_settings(layout):
     assert config["gateway"] == {"port": 9123, "path": "/live"}
     assert config["site"] == "lyon"
     assert config["snapshot_url"] == "/api/snapshot"
-    assert config["supervisor_id"] == actions.SUPERVISOR_ID == "SUP-1"
     assert config["fallback_after_ms"] >= 1_000 and config["poll_ms"] == 2_000
     assert config["map"]["link_lost_ms"] == 5_000
 

@@ -99,6 +99,7 @@ class Action(str, Enum):
     AUDIT_VIEWED = "audit_viewed"
     REPLAY_OPENED = "replay_opened"
     RETENTION_TRIMMED = "retention_trimmed"
+    PATROL_CODE_ISSUED = "patrol_code_issued"
 
 
 ACTION_MEANING: dict[Action, str] = {
@@ -122,6 +123,8 @@ ACTION_MEANING: dict[Action, str] = {
     Action.REPLAY_OPENED: "someone replayed recordings (details: the window replayed)",
     Action.RETENTION_TRIMMED: "the retention job removed what outlived its period (target: site; "
                               "details: entries or units removed per key)",
+    Action.PATROL_CODE_ISSUED: "a supervisor issued a patrol's one-time sign-in code, replacing any previous "
+                               "one (target: call sign; details: expires_ms; never the code)",
 }
 
 

@@ -28,6 +28,7 @@ from typing import Iterable, Mapping
 from ..keys import Keys
 from ..settings import Settings
 from .live import ID_FIELDS
+from .tablet import ACTION_RECORD_TTL_MS
 
 DAY_MS = 86_400_000
 
@@ -39,6 +40,7 @@ class Treatment(str, Enum):
     WHILE_OPEN = "while_open"  # current state: an item leaves when it closes
     UNTIL_DELETED = "until_deleted"  # reference data, changed by an administrator, audited
     COUNTERS = "counters"  # numbers only
+    EXPIRES = "expires"  # a family of keys under a prefix, each removed by Redis at its own TTL
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,19 @@ def retention_table(keys: Keys, settings: Settings) -> tuple[RetentionRule, ...]
         RetentionRule("zones", keys.zones, Treatment.UNTIL_DELETED, None,
                       "authorised flight zones (prefectoral decrees): public acts, no personal data"),
         RetentionRule("stats", keys.stats, Treatment.COUNTERS, None, "accepted and rejected counts per kind"),
+        RetentionRule("accounts", keys.accounts, Treatment.UNTIL_DELETED, None,
+                      "staff accounts: pseudonymous code, role, scrypt hash of the password (never the password)"),
+        RetentionRule("patrol_codes", keys.patrol_codes, Treatment.WHILE_OPEN, int(settings.patrol_code_hours * 3_600_000),
+                      "each patrol's current sign-in code, hashed; removed when used or replaced, "
+                      "an expired one when the next code is issued"),
+        RetentionRule("sessions", keys.sessions, Treatment.EXPIRES, int(settings.session_hours * 3_600_000),
+                      "signed-in sessions: who, role, expiry, CSRF token (keyed by the SHA-256 of the session id)"),
+        RetentionRule("signin_failures", keys.signin_failures, Treatment.EXPIRES,
+                      int(settings.signin_lock_minutes * 60_000),
+                      "failed sign-in counts per client address and per id, for the lock"),
+        RetentionRule("patrol_actions", keys.patrol_actions, Treatment.EXPIRES, ACTION_RECORD_TTL_MS,
+                      "the answer to each tablet action, so a resend is not applied twice (ids, states; "
+                      "no positions)"),
     )
 
 
@@ -149,6 +164,7 @@ _HOW = {
     Treatment.WHILE_OPEN: "kept while open; removed on closing",
     Treatment.UNTIL_DELETED: "until deleted (audited)",
     Treatment.COUNTERS: "kept (numbers only)",
+    Treatment.EXPIRES: "one key per item under this prefix, expired by Redis (TTL)",
 }
 
 

@@ -27,6 +27,7 @@ import orjson
 import redis
 from dash import Input, Output
 
+from .. import webauth
 from ..domain.alerts import AlertError
 from ..domain.lifecycle import DISPLAY_TIMEZONE, explain_sighting_closed
 from ..keys import Keys
@@ -36,11 +37,6 @@ from ..store import assignments as assignment_store
 from ..store.nearest import nearest_available
 from . import PictureUnavailable, context, ids
 from .format import distance_text, eta_text
-
-# Until sign-in exists, every screen acts as this one demo supervisor. This is
-# the only place the identity is decided: the roles issue replaces it with the
-# signed-in supervisor's pseudonymous code.
-SUPERVISOR_ID = "SUP-1"
 
 NEAREST_COUNT = 5  # the keys 1-5 pick one of them
 MAX_ID_CHARS = 64  # longer than any valid id: anything longer is refused before Redis sees it
@@ -79,7 +75,7 @@ def nearest_for(client: redis.Redis, keys: Keys, request: Mapping, *, k: int = N
 
 
 def perform(
-    client: redis.Redis, keys: Keys, request: Mapping, *, supervisor_id: str = SUPERVISOR_ID,
+    client: redis.Redis, keys: Keys, request: Mapping, *, supervisor_id: str, origin: str = "internal",
     now_ms: int | None = None, live_maxlen: int = Settings.live_maxlen,
     retention_ms: int = Settings().retention_ms, tz: tzinfo = DISPLAY_TIMEZONE,
 ) -> dict:
@@ -90,23 +86,24 @@ def perform(
         if action == "assign":
             done = assignment_store.assign(
                 client, keys, sighting_id=_id(request, "sighting_id"), patrol_id=_id(request, "patrol_id"),
-                supervisor_id=supervisor_id, now_ms=now_ms, live_maxlen=live_maxlen, tz=tz)
+                supervisor_id=supervisor_id, now_ms=now_ms, live_maxlen=live_maxlen, tz=tz, origin=origin)
             return _answer(request, ok=True, message=f"{done.patrol_id} assigned to sighting {_short(done.sighting_id)}",
                            **_assignment_fields(done))
         if action == "cancel":
             done = assignment_store.cancel(client, keys, assignment_id=_id(request, "assignment_id"),
-                                           supervisor_id=supervisor_id, now_ms=now_ms, live_maxlen=live_maxlen)
+                                           supervisor_id=supervisor_id, now_ms=now_ms, live_maxlen=live_maxlen,
+                                           origin=origin)
             return _answer(request, ok=True, message=f"Assignment cancelled: {done.patrol_id} is available again",
                            **_assignment_fields(done))
         if action == "reassign":
             done = assignment_store.reassign(
                 client, keys, assignment_id=_id(request, "assignment_id"), new_patrol_id=_id(request, "patrol_id"),
-                supervisor_id=supervisor_id, now_ms=now_ms, live_maxlen=live_maxlen, tz=tz)
+                supervisor_id=supervisor_id, now_ms=now_ms, live_maxlen=live_maxlen, tz=tz, origin=origin)
             return _answer(request, ok=True, message=f"Reassigned: {done.patrol_id} now has sighting "
                                                      f"{_short(done.sighting_id)}", **_assignment_fields(done))
         if action == "acknowledge":
             alert = alert_store.acknowledge(client, keys, _id(request, "alert_id"), supervisor_id, now_ms,
-                                            live_maxlen=live_maxlen, retention_ms=retention_ms)
+                                            live_maxlen=live_maxlen, retention_ms=retention_ms, origin=origin)
             return _answer(request, ok=True, alert_id=alert.alert_id,
                            message=f"Alert acknowledged by {alert.acknowledged_by}")
         what = "no action given" if action is None else f"unknown action {str(action)[:40]!r}"
@@ -132,10 +129,13 @@ def answer_nearest(request: Any) -> dict:
 
 
 def answer_action(request: Any) -> dict:
+    """The signed-in supervisor acts (webauth refuses this callback to anyone else)."""
     ui = context()
     settings = ui.settings
+    supervisor_id, origin = webauth.current_identity().user_id, webauth.client_origin()
     return _guarded(request, lambda client: perform(
-        client, ui.keys, _mapping(request), live_maxlen=settings.live_maxlen,
+        client, ui.keys, _mapping(request), supervisor_id=supervisor_id, origin=origin,
+        live_maxlen=settings.live_maxlen,
         retention_ms=settings.retention_ms, tz=ZoneInfo(settings.timezone)))
 
 

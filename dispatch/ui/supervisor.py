@@ -24,6 +24,7 @@ import dash_leaflet as dl
 from dash import ClientsideFunction, Input, Output, dcc, html
 
 from ..settings import Settings
+from .. import webauth
 from . import actions, context, ids
 from . import layers as L
 
@@ -69,7 +70,6 @@ def screen_config(settings: Settings, snapshot_url: str = "/api/snapshot") -> di
         "gateway": {"port": settings.gateway_port, "path": GATEWAY_PATH},
         "snapshot_url": snapshot_url,
         "timezone": settings.timezone,
-        "supervisor_id": actions.SUPERVISOR_ID,
         "nearest_count": actions.NEAREST_COUNT,
         "fallback_after_ms": FALLBACK_AFTER_MS,
         "poll_ms": POLL_MS,
@@ -85,7 +85,7 @@ def layout(**_query) -> html.Div:
         _header(settings.site),
         html.Main(className="screen-body", children=[
             html.Section(className="map-area", children=[_map(settings.tile_url), _layer_toggles(), _legend()]),
-            html.Aside(className="side", children=[_queue_panel(), _detail_panel(), _alerts_panel(), _key_help()]),
+            html.Aside(className="side", children=[_queue_panel(), _detail_panel(), _alerts_panel(), _key_help(), __import__("dispatch.ui.codes").ui.codes.panel()]),
         ]),
         dcc.Store(id=ids.CONFIG, data=config),
         dcc.Store(id=ids.STARTED),
@@ -116,9 +116,19 @@ def _header(site: str) -> html.Header:
             count(ids.COUNT_DRONES, "glyph-drone is-ok"),
             count(ids.COUNT_ALERTS, "glyph-ring is-critical"),
         ]),
-        html.Div(className="identity", title="Demo identity until sign-in exists",
-                 children=[actions.SUPERVISOR_ID, html.Span(" demo", className="muted")]),
+        _identity(),
+        html.A("Replay", href=dash.get_relative_path("/replay"), className="replay-link", title="After-action replay"),
         html.Div("--:--:--", id=ids.CLOCK, className="clock"),
+    ])
+
+
+def _identity() -> html.Form:
+    """Who is signed in on this screen, and the way out (a POST with the session's CSRF token)."""
+    identity = webauth.current_identity()
+    return html.Form(className="identity", method="post", action=dash.get_relative_path("/logout"), children=[
+        html.Span(identity.user_id if identity else "?", className="identity-user"),
+        dcc.Input(type="hidden", name="csrf_token", value=identity.csrf_token if identity else ""),
+        html.Button("Sign out", type="submit", className="signout-button"),
     ])
 
 

@@ -31,7 +31,9 @@ import pytest
 from dispatch.keys import Keys
 from dispatch.settings import Settings
 from dispatch.store.connection import connect
+from dispatch.store import accounts
 from dispatch.store.embedded import free_port
+from dispatch.webauth import CSRF_COOKIE, SESSION_COOKIE
 from tests.processes import Service, port_open, python_module, wait_until
 
 CHROMIUM = "/usr/bin/chromium"
@@ -114,13 +116,62 @@ def _attach(request, driver):
 
 @pytest.fixture
 def browser(chrome, request):
-    """The session's Chromium, attached to this test's failure report."""
-    return _attach(request, chrome)
+    """The session's Chromium, attached to this test's failure report, signed in as supervisor SUP-1
+    on the test's site (the module's `stack` when the test uses one, else `settings`)."""
+    driver = _attach(request, chrome)
+    sign_in_browser(driver, _site_settings(request), user_id="SUP-1", role="supervisor")
+    return driver
 
 
 @pytest.fixture
 def second_browser(second_chrome, request):
-    return _attach(request, second_chrome)
+    """Another supervisor's screen: signed in as SUP-2 (its own session, its own CSRF token)."""
+    driver = _attach(request, second_chrome)
+    sign_in_browser(driver, _site_settings(request), user_id="SUP-2", role="supervisor")
+    return driver
+
+
+@pytest.fixture
+def anonymous_browser(chrome, request):
+    """The session's Chromium with no cookie at all: for tests of signing in itself."""
+    driver = _attach(request, chrome)
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    return driver
+
+
+def _site_settings(request) -> Settings:
+    if {"stack", "screen"} & set(request.fixturenames):
+        return request.getfixturevalue("stack").settings
+    return request.getfixturevalue("settings")
+
+
+def sign_in_browser(driver, settings: Settings, *, user_id: str, role: str, patrol_id: str | None = None):
+    """Sign `driver` in without the form: a session created in Redis (as the form would), its cookies
+    set for 127.0.0.1 on every port (cookies ignore ports: the web app and the gateway both get them).
+    Returns the Identity. tests/browser/test_signin.py covers the form itself."""
+    client = connect(settings.redis_url)
+    try:
+        session_id, identity = accounts.create_session(client, Keys(settings.site), user_id=user_id, role=role,
+                                                       patrol_id=patrol_id)
+    finally:
+        client.close()
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    for name, value, http_only in ((SESSION_COOKIE, session_id, True), (CSRF_COOKIE, identity.csrf_token, False)):
+        driver.execute_cdp_cmd("Network.setCookie", {"name": name, "value": value, "domain": "127.0.0.1",
+                                                     "path": "/", "httpOnly": http_only, "sameSite": "Strict"})
+    return identity
+
+
+def session_cookie_header(settings: Settings, *, user_id: str = "SUP-1", role: str = "supervisor",
+                          patrol_id: str | None = None) -> dict[str, str]:
+    """Headers that sign a plain HTTP request (urllib) in: a fresh session's Cookie."""
+    client = connect(settings.redis_url)
+    try:
+        session_id, _ = accounts.create_session(client, Keys(settings.site), user_id=user_id, role=role,
+                                                patrol_id=patrol_id)
+    finally:
+        client.close()
+    return {"Cookie": f"{SESSION_COOKIE}={session_id}"}
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import urllib.request
 
 import pytest
 
+from tests.browser.conftest import session_cookie_header
 from tests.browser.screen import Screen, patrol, sighting, telemetry
 from tests.processes import wait_until
 
@@ -97,9 +98,11 @@ def test_a_thousand_patrols_go_to_one_canvas(page, screen, redis_client):
 
 def test_api_snapshot_returns_the_drone(screen, redis_client):
     redis_client.xadd(screen.keys.in_telemetry, telemetry("DR-07", 48.111, -1.680))
+    signed_in = session_cookie_header(screen.settings)  # /api/snapshot needs a supervisor's session
 
     def snapshot_with_drone():
-        with urllib.request.urlopen(f"{screen.url}/api/snapshot", timeout=5) as response:
+        request = urllib.request.Request(f"{screen.url}/api/snapshot", headers=signed_in)
+        with urllib.request.urlopen(request, timeout=5) as response:
             body = json.loads(response.read())
             assert response.headers["Cache-Control"] == "no-store"
             assert response.headers["Content-Type"].startswith("application/json")

@@ -168,10 +168,11 @@ def test_two_supervisors_sending_the_same_patrol_at_once_leave_one_winner(page, 
         thread.start()
     for thread in clicks:
         thread.join()
-    answers = sorted([page.wait_message(), other_page.wait_message()], key=lambda m: m["ok"])
-    assert [answer["ok"] for answer in answers] == [False, True]
-    refusal = answers[0]["text"]
-    assert "BAC-12 is already assigned to sighting" in refusal and "(by SUP-1, " in refusal, refusal
+    answers = {"SUP-1": page.wait_message(), "SUP-2": other_page.wait_message()}
+    assert sorted(answer["ok"] for answer in answers.values()) == [False, True]
+    winner = next(user for user, answer in answers.items() if answer["ok"])
+    refusal = next(answer for answer in answers.values() if not answer["ok"])["text"]
+    assert "BAC-12 is already assigned to sighting" in refusal and f"(by {winner}, " in refusal, refusal
     assert redis_client.hlen(screen.keys.assignments_open) == 1
     assert redis_client.hget(screen.keys.patrol_assignment, "BAC-12") is not None
 

@@ -25,6 +25,7 @@ from websockets.sync.client import connect
 
 from dispatch.keys import Keys
 from dispatch.settings import Settings
+from dispatch.store import accounts
 from dispatch.store.connection import connect as redis_connect
 from dispatch.store.embedded import EmbeddedRedis, free_port
 from tests.processes import Service, port_open, python_module, wait_until
@@ -81,6 +82,18 @@ def _show_gateway_log_on_failure(request):
 
 
 _open_clients: list["Client"] = []
+_signed_in: dict[str, str] = {}  # the Cookie header of the current test's session
+
+
+def sign_in(client, keys: Keys) -> None:
+    """The live socket needs a signed-in session (dispatch/webauth.py): every Client below sends this one."""
+    session_id, _ = accounts.create_session(client, keys, user_id="SUP-1", role="supervisor")
+    _signed_in["Cookie"] = f"dispatch_session={session_id}"
+
+
+@pytest.fixture(autouse=True)
+def _supervisor_session(redis_client, keys):
+    sign_in(redis_client, keys)
 
 
 @pytest.fixture(autouse=True)
@@ -94,6 +107,7 @@ class Client:
     """A websocket client that parses messages and can skip heartbeats; closed after each test."""
 
     def __init__(self, url: str, since: str | None = None, **options):
+        options.setdefault("additional_headers", dict(_signed_in))
         self.ws = connect(url + (f"?since={since}" if since else ""), open_timeout=5, legacy=True, **options)
         self.last_id: str | None = None
         _open_clients.append(self)
@@ -282,6 +296,7 @@ def stalled_socket(port: int) -> socket.socket:
     sock.connect(("127.0.0.1", port))
     sock.sendall(
         f"GET /live HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Cookie: {_signed_in['Cookie']}\r\n"
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
     )
     head = b""
@@ -385,6 +400,7 @@ def test_the_gateway_survives_redis_restarting_under_it(tmp_path, site, persiste
     settings = Settings.from_env({"REDIS_URL": server.url, "DISPATCH_SITE": site})
     keys = Keys(site)
     writer = redis_connect(server.url)
+    sign_in(writer, keys)
     gateway = RunningGateway(settings).start()
     try:
         client = Client(gateway.url)
@@ -436,6 +452,7 @@ def test_two_origin_headers_are_refused(gateway):
     with socket.create_connection(("127.0.0.1", gateway.port), timeout=5) as sock:
         sock.sendall(
             f"GET /live HTTP/1.1\r\nHost: 127.0.0.1:{gateway.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Cookie: {_signed_in['Cookie']}\r\n"
             "Origin: http://127.0.0.1:8050\r\nOrigin: http://evil.example\r\n"
             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
         )

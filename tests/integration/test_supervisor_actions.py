@@ -18,12 +18,22 @@ import pytest
 from dispatch.domain.alerts import AlertKind, new_alert
 from dispatch.domain.batch import RawEntry, plan_batch
 from dispatch.domain.geo import haversine_m
+from dispatch.store import accounts
 from dispatch.store.alerts import apply_diff
 from dispatch.store.embedded import free_port
 from dispatch.store.scripts import IngestScript
 from dispatch.ui import ids
-from dispatch.ui.actions import SUPERVISOR_ID, nearest_for, perform
+from dispatch.ui import actions
+from dispatch.ui.actions import nearest_for
+
 from dispatch.web import create_app
+
+SUPERVISOR_ID = "SUP-1"
+
+
+def perform(client, keys, request, **kwargs):
+    """The action as the signed-in SUP-1 would run it."""
+    return actions.perform(client, keys, request, supervisor_id=kwargs.pop("supervisor_id", SUPERVISOR_ID), **kwargs)
 
 SIGHTING = (48.1105, -1.6801)
 
@@ -198,17 +208,30 @@ def test_malformed_actions_are_refused_in_words(scene, keys, request_, message):
 # ---------------------------------------------------------------------------------------------- through Dash
 
 
-def call(client, output_id: str, input_id: str, value) -> dict:
+def post(client, output_id: str, input_id: str, value):
     body = {"output": f"{output_id}.data", "outputs": {"id": output_id, "property": "data"},
             "inputs": [{"id": input_id, "property": "data", "value": value}],
             "changedPropIds": [f"{input_id}.data"], "state": []}
-    response = client.post("/_dash-update-component", json=body)
+    return client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": client.csrf_token})
+
+
+def call(client, output_id: str, input_id: str, value) -> dict:
+    response = post(client, output_id, input_id, value)
     assert response.status_code == 200, response.get_data(as_text=True)[:2000]
     return orjson.loads(response.data)["response"][output_id]["data"]
 
 
+def signed_in_client(app, redis, keys):
+    """A supervisor's browser: its session cookie, and the CSRF token its page sends in X-CSRFToken."""
+    client = app.server.test_client()
+    session_id, identity = accounts.create_session(redis, keys, user_id=SUPERVISOR_ID, role="supervisor")
+    client.set_cookie("dispatch_session", session_id)
+    client.csrf_token = identity.csrf_token
+    return client
+
+
 def test_the_page_callbacks_use_the_apps_redis_and_site(settings, scene, keys):
-    client = create_app(settings).server.test_client()
+    client = signed_in_client(create_app(settings), scene, keys)
     nearest = call(client, ids.NEAREST_RESULT, ids.NEAREST_REQUEST, {"sighting_id": "sight-0001", "nonce": 1})
     assert [row["patrol_id"] for row in nearest["candidates"]][:2] == ["BAC-1", "BAC-2"]
     assert 0 <= nearest["server_ms"] < 300, "the nearest query must feel instant"
@@ -221,7 +244,10 @@ def test_the_page_callbacks_use_the_apps_redis_and_site(settings, scene, keys):
 def test_with_redis_gone_the_page_gets_a_reason_not_an_error(settings):
     nowhere = dataclasses.replace(settings, redis_url=f"redis://127.0.0.1:{free_port()}/0")
     client = create_app(nowhere).server.test_client()
-    answer = call(client, ids.ACTION_RESULT, ids.ACTION_REQUEST,
-                  {"action": "assign", "sighting_id": "sight-0001", "patrol_id": "BAC-1", "nonce": 5})
-    assert answer["ok"] is False and answer["nonce"] == 5
-    assert answer["message"].startswith("Not done: Redis unavailable")
+    client.set_cookie("dispatch_session", "a-session-id")
+    client.csrf_token = "its-token"
+    # Without Redis the session cannot be checked: refused before the callback runs, with the reason.
+    response = post(client, ids.ACTION_RESULT, ids.ACTION_REQUEST,
+                    {"action": "assign", "sighting_id": "sight-0001", "patrol_id": "BAC-1", "nonce": 5})
+    assert response.status_code == 503
+    assert "Redis unavailable" in orjson.loads(response.data)["error"]

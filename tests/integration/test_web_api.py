@@ -15,7 +15,10 @@ import time
 import orjson
 import pytest
 
+from dispatch.keys import Keys
 from dispatch.settings import Settings
+from dispatch.store import accounts
+from dispatch.store.connection import connect
 from dispatch.store.embedded import free_port
 from dispatch.web import create_app
 from tests.processes import python_module, wait_until
@@ -32,9 +35,21 @@ def ingest(settings):
     service.stop()
 
 
+def signed_in(app, settings, redis_url=None):
+    """A test client holding a supervisor's session (every route but /healthz and sign-in needs one)."""
+    client = app.server.test_client()
+    redis = connect(redis_url or settings.redis_url)
+    try:
+        session_id, _ = accounts.create_session(redis, Keys(settings.site), user_id="SUP-1", role="supervisor")
+    finally:
+        redis.close()
+    client.set_cookie("dispatch_session", session_id)
+    return client
+
+
 @pytest.fixture
 def client(settings):
-    return create_app(settings).server.test_client()
+    return signed_in(create_app(settings), settings)
 
 
 def test_snapshot_serves_the_picture_built_by_ingest(client, ingest, redis_client, keys):
@@ -76,6 +91,7 @@ def test_healthz_ok_with_redis(client):
 def test_unreachable_redis_gives_503_with_a_reason_then_answers_fast(settings):
     nowhere = f"redis://127.0.0.1:{free_port()}/0"
     client = create_app(dataclasses.replace(settings, redis_url=nowhere)).server.test_client()
+    client.set_cookie("dispatch_session", "a-session-id")  # checking it needs Redis too
 
     health = client.get("/healthz")
     assert health.status_code == 503
@@ -94,7 +110,7 @@ def test_unreachable_redis_gives_503_with_a_reason_then_answers_fast(settings):
 
 def test_without_redis_url_the_app_builds_and_says_what_to_set():
     client = create_app(Settings.from_env({})).server.test_client()
-    assert client.get("/").status_code == 200  # the page shell still loads
+    assert client.get("/login").status_code == 200  # the sign-in page still loads
     health = client.get("/healthz")
     assert health.status_code == 503
     assert "REDIS_URL is not set" in health.get_data(as_text=True)
@@ -103,7 +119,7 @@ def test_without_redis_url_the_app_builds_and_says_what_to_set():
 def test_every_app_of_a_process_gets_the_page_callbacks(settings):
     """Tests and workers may build several apps: each must answer its own screen's requests."""
     for _ in range(2):
-        client = create_app(settings).server.test_client()
+        client = signed_in(create_app(settings), settings)
         outputs = " ".join(c["output"] for c in orjson.loads(client.get("/_dash-dependencies").data))
         assert "sup-nearest-result.data" in outputs and "sup-action-result.data" in outputs
 
@@ -111,7 +127,7 @@ def test_every_app_of_a_process_gets_the_page_callbacks(settings):
 def test_a_fresh_worker_serves_a_pages_parallel_script_requests(settings):
     """The browser fetches a page's scripts in parallel: the first requests of a new gunicorn
     worker must all succeed (Dash's lazy set-up used to answer some with a 500, leaving a blank page)."""
-    index = create_app(settings).server.test_client().get("/").get_data(as_text=True)
+    index = signed_in(create_app(settings), settings).get("/").get_data(as_text=True)
     scripts = re.findall(r'<script src="(/_dash-component-suites/[^"]+)"', index)
     assert len(scripts) >= 5
     fresh = create_app(settings).server  # no request has reached this one yet

@@ -1,0 +1,400 @@
+"""Who may do what, and the secrets that prove who someone is. Pure: no Redis, no Flask.
+
+Roles and permissions are one table (`PERMISSIONS`) so that every guard in the
+product (page, API route, Dash callback, live socket) asks the same question,
+`may(role, permission)`, and a change of policy is one line.
+
+Secrets:
+- Passwords are hashed with scrypt (RFC 7914, hashlib, no extra dependency),
+  a random 16-byte salt per hash, N=2**15, r=8, p=1: 32 MiB and about 0.1 s
+  per hash, OWASP's minimum for scrypt being N=2**17 with r=8 p=1 or an
+  equivalent cost; we keep N at 2**15 because every sign-in attempt costs one
+  hash on a web worker. The parameters are stored with each hash, so raising
+  them later only needs new hashes, never a migration.
+- Patrol codes (6 digits) are hashed the same way: they live 12 h at most,
+  are used once, and sign-in attempts are rate limited, so the small code
+  space is guarded online; offline, the hash costs an attacker ~1e6 scrypt runs.
+- Session ids and CSRF tokens are 256-bit random values (`secrets`).
+  Redis keys hold the SHA-256 of a session id, never the id itself: someone
+  reading a Redis dump cannot take over a live session.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Callable
+from urllib.parse import urlsplit
+
+from .live import Subscription
+from .models import PATROL_ID, SUPERVISOR_ID
+
+# The session cookie: set by the web app (webauth.py), read by it and by the live gateway (same host).
+SESSION_COOKIE = "dispatch_session"
+AUDITOR_ID = r"^AUD-[0-9A-Z]{1,8}$"
+ADMINISTRATOR_ID = r"^ADM-[0-9A-Z]{1,8}$"
+
+
+class Role(str, Enum):
+    SUPERVISOR = "supervisor"
+    PATROL = "patrol"
+    AUDITOR = "auditor"
+    ADMINISTRATOR = "administrator"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is behind a request. `session_id` is the secret cookie value: never render or log it."""
+
+    user_id: str
+    role: Role
+    patrol_id: str | None
+    session_id: str = field(repr=False)
+    expires_ms: int
+    # The session's CSRF token: state-changing requests must echo it in X-CSRFToken.
+    csrf_token: str = field(default="", repr=False, compare=False)
+
+
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "live_view": frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR}),
+    # assign, cancel, reassign, acknowledge alerts, issue patrol codes
+    "dispatch": frozenset({Role.SUPERVISOR}),
+    # acknowledge and move one's own assignment along, report status
+    "patrol_actions": frozenset({Role.PATROL}),
+    "replay": frozenset({Role.SUPERVISOR, Role.AUDITOR}),
+    "audit_view": frozenset({Role.AUDITOR, Role.ADMINISTRATOR}),
+    "export": frozenset({Role.SUPERVISOR, Role.AUDITOR}),
+    "manage_users": frozenset({Role.ADMINISTRATOR}),
+    "manage_zones": frozenset({Role.ADMINISTRATOR}),
+}
+
+
+def may(role: Role | str | None, permission: str) -> bool:
+    """Unknown roles and unknown permissions are refused: a typo in a guard must fail closed."""
+    if role is None:
+        return False
+    try:
+        role = Role(role)
+    except ValueError:
+        return False
+    return role in PERMISSIONS.get(permission, frozenset())
+
+
+# Pages and the permission each needs. A page not listed still needs a signed-in user.
+PAGE_PERMISSIONS: dict[str, str] = {
+    "/": "live_view",
+    "/patrol": "patrol_actions",
+    "/replay": "replay",
+    "/audit": "audit_view",
+    "/admin": "manage_users",
+}
+# Where each role lands after signing in when no (allowed) page was asked for.
+HOME_PAGE: dict[Role, str] = {
+    Role.SUPERVISOR: "/",
+    Role.PATROL: "/patrol",
+    Role.AUDITOR: "/audit",
+    Role.ADMINISTRATOR: "/admin",
+}
+
+# Staff sign in with a pseudonymous code whose prefix says their role.
+STAFF_ID_FORMATS: dict[Role, str] = {
+    Role.SUPERVISOR: SUPERVISOR_ID,
+    Role.AUDITOR: AUDITOR_ID,
+    Role.ADMINISTRATOR: ADMINISTRATOR_ID,
+}
+
+
+def page_permission(path: str) -> str | None:
+    """The permission a page path needs (trailing slash ignored), None if the page is not listed."""
+    if path != "/":
+        path = path.rstrip("/") or "/"
+    return PAGE_PERMISSIONS.get(path)
+
+
+def staff_role(user_id: str) -> Role | None:
+    """The role a staff code belongs to (SUP-n, AUD-n, ADM-n), None if it is none of them."""
+    for role, pattern in STAFF_ID_FORMATS.items():
+        if isinstance(user_id, str) and re.match(pattern, user_id):
+            return role
+    return None
+
+
+def is_call_sign(patrol_id: object) -> bool:
+    return isinstance(patrol_id, str) and re.match(PATROL_ID, patrol_id) is not None
+
+
+def safe_next(next_path: str | None, role: Role) -> str:
+    """Where to go after signing in: the page asked for if it is ours and the role may see it,
+    else the role's home. Only local paths: `next=//evil.example` or `https://...` is an open redirect."""
+    home = HOME_PAGE[role]
+    if not next_path or not next_path.startswith("/") or next_path.startswith("//") or "\\" in next_path:
+        return home
+    parts = urlsplit(next_path)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in next_path):
+        return home
+    needed = page_permission(parts.path)
+    if needed is None or not may(role, needed):
+        return home
+    return next_path
+
+
+# --- Passwords and codes -------------------------------------------------------------
+
+SCRYPT_N = 2**15
+SCRYPT_R = 8
+SCRYPT_P = 1
+SCRYPT_DKLEN = 32
+SALT_BYTES = 16
+_MAXMEM = 256 * 1024 * 1024  # room for N up to 2**17 at r=8 (128 MiB); OpenSSL's default is 32 MiB
+PASSWORD_MIN_CHARS = 12
+PASSWORD_MAX_CHARS = 256  # scrypt hashes any length; a bound keeps a megabyte "password" out
+PATROL_CODE_DIGITS = 6
+
+
+class PasswordRejected(ValueError):
+    """A password the product will not store; the message says why, for the administrator."""
+
+
+def password_problem(password: object) -> str | None:
+    if not isinstance(password, str):
+        return "the password must be text"
+    if len(password) < PASSWORD_MIN_CHARS:
+        return f"the password must have at least {PASSWORD_MIN_CHARS} characters"
+    if len(password) > PASSWORD_MAX_CHARS:
+        return f"the password must have at most {PASSWORD_MAX_CHARS} characters"
+    return None
+
+
+def hash_secret(secret: str, *, salt: bytes | None = None, n: int = SCRYPT_N, r: int = SCRYPT_R,
+                p: int = SCRYPT_P) -> str:
+    """`scrypt$N$r$p$salt$hash` (base64): self-describing, so parameters can change later."""
+    salt = secrets.token_bytes(SALT_BYTES) if salt is None else salt
+    digest = hashlib.scrypt(secret.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=SCRYPT_DKLEN, maxmem=_MAXMEM)
+    return "$".join(("scrypt", str(n), str(r), str(p), _b64(salt), _b64(digest)))
+
+
+def secret_matches(encoded: str | None, secret: str) -> bool:
+    """Constant-time check of `secret` against a stored hash; anything malformed is a mismatch.
+
+    With `encoded=None` (unknown user) a hash is still computed, so the answer
+    takes as long as for a known user: the time does not tell which ids exist.
+    """
+    if not isinstance(secret, str) or len(secret) > PASSWORD_MAX_CHARS:
+        secret = ""
+    parts = encoded.split("$") if isinstance(encoded, str) else []
+    if len(parts) != 6 or parts[0] != "scrypt":
+        hash_secret(secret, salt=b"\0" * SALT_BYTES)
+        return False
+    try:
+        n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
+        salt, expected = _unb64(parts[4]), _unb64(parts[5])
+        if not (2 <= n <= 2**17 and n & (n - 1) == 0 and 1 <= r <= 32 and 1 <= p <= 16):
+            return False
+        digest = hashlib.scrypt(secret.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=len(expected),
+                                maxmem=_MAXMEM)
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(digest, expected)
+
+
+def new_patrol_code() -> str:
+    """Six digits, uniformly drawn, leading zeros kept."""
+    return f"{secrets.randbelow(10**PATROL_CODE_DIGITS):0{PATROL_CODE_DIGITS}d}"
+
+
+def is_patrol_code(code: object) -> bool:
+    return isinstance(code, str) and len(code) == PATROL_CODE_DIGITS and code.isascii() and code.isdigit()
+
+
+def new_token() -> str:
+    """A session id or CSRF token: 256 random bits, URL- and cookie-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    """What Redis keys hold instead of a session id (see the module docstring)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def cookie_value(headers: list[str], name: str) -> str | None:
+    """A cookie from raw Cookie headers (the gateway has no cookie jar); None if absent or empty."""
+    for header in headers:
+        for pair in header.split(";"):
+            key, sep, value = pair.strip().partition("=")
+            if sep and key == name:
+                return value.strip().strip('"') or None
+    return None
+
+
+def tokens_equal(given: str | None, expected: str | None) -> bool:
+    if not given or not expected:
+        return False
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+def signin_form_token(secret_key: str, nonce: str) -> str:
+    """The sign-in forms' CSRF token: the nonce (also in a cookie) signed with the secret key, so a
+    page elsewhere can neither read nor forge a pair that matches."""
+    signature = hmac.new(secret_key.encode("utf-8"), b"signin:" + nonce.encode("utf-8"), hashlib.sha256)
+    return f"{nonce}.{signature.hexdigest()}"
+
+
+def signin_form_token_valid(secret_key: str, cookie_nonce: str | None, form_token: str | None) -> bool:
+    if not cookie_nonce or not form_token:
+        return False
+    return tokens_equal(form_token, signin_form_token(secret_key, cookie_nonce))
+
+
+# --- Sign-in throttling ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Throttle:
+    """After `max_failures` failed sign-ins, a subject (an address, an id) is locked `lock_ms`."""
+
+    max_failures: int = 5
+    lock_ms: int = 15 * 60_000
+
+    def locked(self, failures: int) -> bool:
+        return failures >= self.max_failures
+
+
+def lockout_message(remaining_ms: int) -> str:
+    """For the sign-in page: how long to wait, rounded up to the minute (a person reads it)."""
+    minutes = max(1, -(-int(remaining_ms) // 60_000))
+    return (f"Too many failed sign-ins. Sign-in is locked for {minutes} more minute{'s' if minutes != 1 else ''}; "
+            f"ask your supervisor if you need access now.")
+
+
+def session_expiry_ms(now_ms: int, hours: float) -> int:
+    return int(now_ms + hours * 3_600_000)
+
+
+# --- Content-Security-Policy -----------------------------------------------------------
+
+def tile_source(tile_url: str) -> str | None:
+    """The CSP source of the tile server: its scheme and host, `{s}` subdomains as a wildcard."""
+    if not tile_url:
+        return None
+    parts = urlsplit(tile_url.replace("{s}", "tiles-subdomain"))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.replace("tiles-subdomain", "*")
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
+def content_security_policy(*, script_hashes: tuple[str, ...] = (), connect: tuple[str, ...] = (),
+                            images: tuple[str, ...] = ()) -> str:
+    """As strict as Dash 4 allows: scripts only from us or with a known hash (Dash's inline
+    renderer start-up and clientside callbacks), no eval, no plugins, no framing, no foreign forms.
+
+    Styles allow 'unsafe-inline': React, Leaflet and Dash's components set style attributes,
+    and Dash injects <style> for some components. Styles cannot run code.
+    """
+    directives = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", *(h if h.startswith("'") else f"'{h}'" for h in script_hashes)],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:", *images],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'", *connect],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+    return "; ".join(f"{name} {' '.join(dict.fromkeys(values))}" for name, values in directives.items())
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+# --- What a patrol's live socket may carry ----------------------------------------------
+
+CLOSED_ASSIGNMENT_STATES = frozenset({"cleared", "cancelled"})
+
+
+class PatrolScope:
+    """The units that concern one patrol, followed as the live feed goes by.
+
+    A patrol sees its own unit, its open assignment(s), the sighting(s) those
+    are about and the drone(s) that reported them; nothing else (no other
+    patrol, no alert, no zone). The feed itself says when the scope changes:
+    an assignment for this patrol brings its sighting in, closing it takes the
+    sighting out; a sighting brings its drone. `seed` is what was open when the
+    socket connected (read from Redis by the gateway), so the first snapshot is
+    complete. After `expires_ms` (the session's end) nothing matches any more.
+
+    Limits of a filter: a unit entering the scope is only sent when it next
+    changes (drones report every second; a sighting may not change again), so
+    the tablet fetches a sighting it does not have yet (the tablet's own view
+    route) when an assignment names one.
+    """
+
+    def __init__(self, patrol_id: str, *, expires_ms: int | None = None,
+                 assignments: dict[str, str] | None = None, sightings: dict[str, str | None] | None = None,
+                 clock: Callable[[], float] | None = None):
+        self.patrol_id = patrol_id
+        self.expires_ms = expires_ms
+        self.assignment_sighting: dict[str, str] = dict(assignments or {})  # open assignment -> sighting
+        self.sighting_drone: dict[str, str | None] = dict(sightings or {})  # sighting in scope -> drone
+        self._clock = clock or (lambda: time.time() * 1000)
+
+    @property
+    def sightings(self) -> set[str]:
+        return set(self.assignment_sighting.values())
+
+    @property
+    def drones(self) -> set[str]:
+        return {d for s, d in self.sighting_drone.items() if d and s in self.sightings}
+
+    def live(self) -> bool:
+        return self.expires_ms is None or self._clock() < self.expires_ms
+
+    def admits_patrol(self, unit: dict) -> bool:
+        return self.live() and unit.get("patrol_id") == self.patrol_id
+
+    def admits_assignment(self, unit: dict) -> bool:
+        if not self.live():
+            return False
+        assignment_id, sighting_id = unit.get("assignment_id"), unit.get("sighting_id")
+        if unit.get("patrol_id") != self.patrol_id:
+            self._forget(assignment_id)  # handed to another patrol
+            return False
+        if unit.get("closed") is True or unit.get("state") in CLOSED_ASSIGNMENT_STATES:
+            self._forget(assignment_id)
+        elif isinstance(sighting_id, str):
+            self.assignment_sighting[assignment_id] = sighting_id
+        return True
+
+    def admits_sighting(self, unit: dict) -> bool:
+        sighting_id = unit.get("sighting_id")
+        if not self.live() or sighting_id not in self.sightings:
+            return False
+        self.sighting_drone[sighting_id] = unit.get("drone_id")
+        return True
+
+    def admits_drone(self, unit: dict) -> bool:
+        return self.live() and unit.get("drone_id") in self.drones
+
+    def _forget(self, assignment_id: object) -> None:
+        sighting_id = self.assignment_sighting.pop(assignment_id, None)
+        if sighting_id is not None and sighting_id not in self.sightings:
+            self.sighting_drone.pop(sighting_id, None)
+
+    def subscription(self) -> Subscription:
+        return Subscription(filters={"patrols": self.admits_patrol, "assignments": self.admits_assignment,
+                                     "sightings": self.admits_sighting, "drones": self.admits_drone},
+                            others=False)

@@ -1,0 +1,265 @@
+"""The sign-in pages, their routes (/login, /login/patrol, /logout, POST /api/patrol-codes) and the
+"not for your role" page: plain HTML, no script at all.
+
+Plain server-rendered forms rather than Dash: they must work before anything
+is trusted (no session, so no Dash callback may run), with scripts blocked by
+the CSP, and on a tablet with gloves: one column, large fields and buttons,
+the numeric keypad for the patrol code. Every value from the request is
+escaped here (markupsafe), so a crafted `next` or id cannot inject markup.
+Styles are in assets/signin.css, every rule scoped under `.signin` (Dash
+serves every stylesheet of assets/ on its own pages too).
+"""
+
+from __future__ import annotations
+
+import time
+
+import flask
+from markupsafe import Markup, escape
+
+from ..domain.audit import Action, AuditRole, make_entry
+from ..domain.auth import (
+    HOME_PAGE, PATROL_CODE_DIGITS, Identity, Role, lockout_message, safe_next, staff_role, tokens_equal,
+)
+from ..store import accounts
+from ..store import audit as audit_store
+from ..webauth import (
+    CSRF_FORM_FIELD, CSRF_HEADER, SESSION_COOKIE, SIGNIN_COOKIE, auth_state, clear_session_cookies, client_origin,
+    current_identity, json_response, requires, set_session_cookies, signin_form, signin_form_ok,
+)
+from . import PictureUnavailable
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="same-origin">
+<title>{title} · Patrol dispatch</title>
+<link rel="icon" href="/_favicon.ico">
+<link rel="stylesheet" href="/assets/signin.css">
+</head>
+<body class="signin">
+<main class="signin-card" aria-labelledby="signin-title">
+<h1 id="signin-title">{title}</h1>
+{body}
+</main>
+</body>
+</html>
+"""
+
+
+def _page(title: str, body: Markup) -> str:
+    return _PAGE.format(title=escape(title), body=body)
+
+
+def _message(error: str | None, notice: str | None) -> Markup:
+    if error:
+        return Markup('<p class="signin-error" role="alert" id="signin-error">{}</p>').format(error)
+    if notice:
+        return Markup('<p class="signin-notice" role="status" id="signin-notice">{}</p>').format(notice)
+    return Markup("")
+
+
+def staff_page(*, form_token: str, next_path: str = "", user_id: str = "", error: str | None = None,
+               notice: str | None = None) -> str:
+    body = Markup("""{message}
+<form method="post" action="/login" class="signin-form" id="staff-signin" autocomplete="on">
+  <input type="hidden" name="csrf_token" value="{token}">
+  <input type="hidden" name="next" value="{next}">
+  <label for="user_id">Your code</label>
+  <input id="user_id" name="user_id" value="{user_id}" required autofocus autocapitalize="characters"
+         autocomplete="username" spellcheck="false" placeholder="SUP-1" maxlength="16">
+  <label for="password">Password</label>
+  <input id="password" name="password" type="password" required autocomplete="current-password" maxlength="256">
+  <button type="submit" id="signin-submit">Sign in</button>
+</form>
+<p class="signin-switch"><a href="/login/patrol" id="to-patrol-signin">Patrol crew? Sign in with your call sign</a></p>
+""").format(message=_message(error, notice), token=form_token, next=next_path, user_id=user_id)
+    return _page("Supervisor, auditor or administrator", body)
+
+
+def patrol_page(*, form_token: str, next_path: str = "", patrol_id: str = "", error: str | None = None,
+                notice: str | None = None) -> str:
+    body = Markup("""{message}
+<form method="post" action="/login/patrol" class="signin-form" id="patrol-signin" autocomplete="off">
+  <input type="hidden" name="csrf_token" value="{token}">
+  <input type="hidden" name="next" value="{next}">
+  <label for="patrol_id">Call sign</label>
+  <input id="patrol_id" name="patrol_id" value="{patrol_id}" required autofocus autocapitalize="characters"
+         spellcheck="false" placeholder="BAC-12" maxlength="16">
+  <label for="code">Code from your supervisor</label>
+  <input id="code" name="code" required inputmode="numeric" pattern="[0-9]{{{digits}}}" maxlength="{digits}"
+         autocomplete="one-time-code" placeholder="{placeholder}">
+  <button type="submit" id="signin-submit">Start shift</button>
+</form>
+<p class="signin-help">No code? Your supervisor issues one from the dispatch screen. A code works once.</p>
+<p class="signin-switch"><a href="/login" id="to-staff-signin">Supervisor, auditor or administrator sign-in</a></p>
+""").format(message=_message(error, notice), token=form_token, next=next_path, patrol_id=patrol_id,
+            digits=PATROL_CODE_DIGITS, placeholder="0" * PATROL_CODE_DIGITS)
+    return _page("Patrol sign-in", body)
+
+
+def forbidden_page(identity: Identity, *, what: str, csrf_token: str) -> str:
+    """Who is signed in, what they asked for, and a way out: their own page or signing out."""
+    who = identity.patrol_id or identity.user_id
+    body = Markup("""<p class="signin-error" role="alert" id="forbidden-message">This page is not for your role.</p>
+<p class="signin-who" id="signed-in-as">Signed in as <strong>{who}</strong> ({role}). You asked for {what}.</p>
+<p class="signin-switch"><a href="{home}" id="to-home">Go to your page</a></p>
+<form method="post" action="/logout" class="signin-form" id="signout-form">
+  <input type="hidden" name="csrf_token" value="{token}">
+  <button type="submit" id="signout-submit">Sign out</button>
+</form>
+""").format(who=who, role=identity.role.value, what=what, home=HOME_PAGE[identity.role], token=csrf_token)
+    return _page("Not allowed", body)
+
+
+def _audit_sign_in(identity: Identity, screen: str) -> None:
+    auth = auth_state()
+    entry = make_entry(ts=_now_ms(), actor=identity.user_id, role=AuditRole(identity.role.value),
+                       action=Action.SIGN_IN, origin=client_origin(), details={"screen": screen})
+    auth.run(lambda client: audit_store.record(client, auth.keys, entry))
+
+
+def _audit_sign_in_failed(user_id: str, screen: str, reason: str) -> None:
+    auth = auth_state()
+    role = AuditRole.PATROL if screen == "patrol" else AuditRole((staff_role(user_id) or Role.SUPERVISOR).value)
+    auth.run(lambda client: audit_store.record_refusal(
+        client, auth.keys, ts=_now_ms(), actor=user_id, role=role, action=Action.SIGN_IN_FAILED, target="",
+        reason=reason, origin=client_origin(), details={"screen": screen}))
+
+
+# --- Routes ---------------------------------------------------------------------------------
+
+def add_routes(server: flask.Flask) -> None:
+    """The sign-in, sign-out and code-issuing routes (webauth.install calls this)."""
+    server.add_url_rule("/login", "signin_staff", _staff_signin, methods=["GET", "POST"])
+    server.add_url_rule("/login/patrol", "signin_patrol", _patrol_signin, methods=["GET", "POST"])
+    server.add_url_rule("/logout", "signout", _signout, methods=["POST"])
+    server.add_url_rule("/api/patrol-codes", "issue_patrol_code", _issue_patrol_code, methods=["POST"])
+
+
+def _staff_signin():
+    request = flask.request
+    next_path = request.values.get("next", "")[:512]
+    user_id = request.form.get("user_id", "").strip().upper()[:16]
+
+    def form(status: int = 200, error: str | None = None, notice: str | None = None):
+        return signin_form(lambda token: staff_page(form_token=token, next_path=next_path, user_id=user_id,
+                                                    error=error, notice=notice), status)
+
+    if request.method == "GET":
+        return form(notice="Signed out." if request.args.get("signed_out") else None)
+    password = request.form.get("password", "")
+
+    def check(client, keys):
+        account = accounts.verify_password(client, keys, user_id=user_id, password=password)
+        return None if account is None else (account.user_id, account.role, None)
+
+    return _sign_in(form, "staff", user_id, check, "Unknown code or wrong password.", next_path)
+
+
+def _patrol_signin():
+    request = flask.request
+    next_path = request.values.get("next", "")[:512]
+    patrol_id = request.form.get("patrol_id", "").strip().upper()[:16]
+
+    def form(status: int = 200, error: str | None = None, notice: str | None = None):
+        return signin_form(lambda token: patrol_page(form_token=token, next_path=next_path, patrol_id=patrol_id,
+                                                     error=error, notice=notice), status)
+
+    if request.method == "GET":
+        return form(notice="Signed out." if request.args.get("signed_out") else None)
+    code = request.form.get("code", "").strip()
+
+    def check(client, keys):
+        used = accounts.use_patrol_code(client, keys, patrol_id=patrol_id, code=code)
+        return (patrol_id, Role.PATROL, patrol_id) if used else None
+
+    return _sign_in(form, "patrol", patrol_id, check,
+                    "Wrong call sign or code, or the code has expired or was already used.", next_path)
+
+
+def _sign_in(form, screen: str, claimed_id: str, check, wrong: str, next_path: str):
+    """The one sign-in flow: form token, lock, check, then a fresh session (or a counted failure)."""
+    auth = auth_state()
+    if not signin_form_ok():
+        return form(400, error="This form has expired. Please try again.")
+    subjects = accounts.throttle_subjects(client_origin(), claimed_id)
+    try:
+        locked_ms = auth.run(lambda c: accounts.locked_for_ms(c, auth.keys, subjects, auth.throttle))
+        if locked_ms:
+            _audit_sign_in_failed(claimed_id, screen, "locked after too many failed sign-ins")
+            response = form(429, error=lockout_message(locked_ms))
+            response.headers["Retry-After"] = str(-(-locked_ms // 1000))
+            return response
+        found = auth.run(lambda c: check(c, auth.keys))
+        if found is None:
+            counts = auth.run(lambda c: accounts.record_failure(c, auth.keys, subjects, auth.throttle))
+            _audit_sign_in_failed(claimed_id, screen, "wrong credentials")
+            if any(auth.throttle.locked(n) for n in counts):
+                return form(429, error=lockout_message(auth.throttle.lock_ms))
+            return form(401, error=wrong)
+        user_id, role, patrol_id = found
+        previous = flask.request.cookies.get(SESSION_COOKIE)
+        if previous:
+            auth.run(lambda c: accounts.end_session(c, auth.keys, previous))
+        auth.run(lambda c: accounts.clear_failures(c, auth.keys, [s for s in subjects if s.startswith("user:")]))
+        _, identity = auth.run(lambda c: accounts.create_session(
+            c, auth.keys, user_id=user_id, role=role, patrol_id=patrol_id, ttl_s=auth.settings.session_hours * 3600))
+        _audit_sign_in(identity, screen)
+    except PictureUnavailable as error:
+        return form(503, error=f"Sign-in is unavailable right now ({error}). Try again in a moment.")
+    response = flask.redirect(safe_next(next_path, identity.role), 303)
+    set_session_cookies(response, identity)
+    response.delete_cookie(SIGNIN_COOKIE, path="/login")
+    return response
+
+
+def _signout():
+    request = flask.request
+    try:
+        identity = current_identity()
+    except PictureUnavailable as error:
+        return json_response({"error": f"sign-out unavailable: {error}"}, 503)
+    destination = "/login/patrol" if identity is not None and identity.role is Role.PATROL else "/login"
+    if identity is not None:
+        token = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FORM_FIELD)
+        if not tokens_equal(token, identity.csrf_token):
+            return json_response({"error": "missing or wrong CSRF token"}, 403)
+        auth = auth_state()
+        try:
+            auth.run(lambda c: accounts.end_session(c, auth.keys, identity.session_id))
+            entry = make_entry(ts=_now_ms(), actor=identity.user_id, role=AuditRole(identity.role.value),
+                               action=Action.SIGN_OUT, origin=client_origin(), details={"why": "signed_out"})
+            auth.run(lambda c: audit_store.record(c, auth.keys, entry))
+        except PictureUnavailable as error:
+            return json_response({"error": f"sign-out unavailable: {error}"}, 503)
+        flask.g.dispatch_identity = None
+    response = flask.redirect(f"{destination}?signed_out=1", 303)
+    clear_session_cookies(response)
+    return response
+
+
+@requires("dispatch")
+def _issue_patrol_code():
+    """POST {"patrol_id": "BAC-12"} -> {"patrol_id", "code", "expires_ms"}: the code is shown once."""
+    auth = auth_state()
+    identity = current_identity()
+    body = flask.request.get_json(silent=True)
+    patrol_id = body.get("patrol_id") if isinstance(body, dict) else None
+    ttl_s = auth.settings.patrol_code_hours * 3600
+    try:
+        code = auth.run(lambda c: accounts.issue_patrol_code(c, auth.keys, patrol_id=patrol_id,
+                                                             issued_by=identity.user_id, ttl_s=ttl_s,
+                                                             origin=client_origin()))
+        expires_ms = auth.run(lambda c: accounts.patrol_code_expiry(c, auth.keys, patrol_id))
+    except accounts.AccountError as error:
+        return json_response({"error": str(error)}, 400)
+    except PictureUnavailable as error:
+        return json_response({"error": str(error)}, 503)
+    return json_response({"patrol_id": patrol_id, "code": code, "expires_ms": expires_ms}, 200)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)

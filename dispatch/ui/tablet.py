@@ -1,0 +1,188 @@
+"""The patrol tablet ("/patrol"): one patrol's assignment, its target, and big buttons for each step.
+
+Built for a 10-inch tablet in a moving car, landscape or portrait: large type,
+high contrast, light or dark following the device, touch targets of 64 px.
+It shows only what concerns the signed-in patrol: its own status and position,
+its open assignment, that assignment's sighting and the drone that reported
+it. The patrol is the session's (dispatch/webauth.py), never a URL parameter.
+
+Dash renders this layout once. Everything after that is the browser scripts'
+(assets/tablet_*.js): the live feed from the push gateway (filtered to this
+patrol by the gateway), the alert for a new assignment, the outbox that keeps
+actions taken offline and sends them, each once, when the link is back
+(dispatch/patrol_api.py), and the position reports. The layout gives them a
+first picture read from Redis, so a tablet reloaded while the gateway is
+down still shows its assignment, and the button rules derived from the
+lifecycle (domain/tablet.py), so the page never decides on its own what is
+allowed.
+"""
+
+from __future__ import annotations
+
+import time
+
+import dash
+import dash_leaflet as dl
+from dash import ClientsideFunction, Input, Output, dcc, html
+
+from ..domain.models import Outcome
+from ..domain.tablet import TabletAction, button_rules
+from ..store.patrol_actions import patrol_view
+from ..webauth import current_identity
+from . import PictureUnavailable, codes, context
+
+PATH = "/patrol"
+GATEWAY_PATH = "/live"
+ZOOM = 15
+RENNES = (48.111, -1.680)  # only until the tablet knows where it is
+
+# Position reports: every 5 s in general, every 2 s while driving to a call (docs/streams.md: 2 s on the move).
+POSITION_EVERY_MS = 5_000
+POSITION_EN_ROUTE_EVERY_MS = 2_000
+BEEP_EVERY_MS = 2_000
+# The socket counts as down after this long without being live; the page then polls /api/patrol/view.
+OFFLINE_AFTER_MS = 3_000
+POLL_MS = 3_000
+
+# Component ids: the page's own (the supervisor's are in ids.py), handed to the scripts in the config.
+ROOT = "tab-root"
+CONFIG = "tab-config"
+STARTED = "tab-started"
+MAP = "tab-map"
+MAP_CLASS = "tablet-map"  # not ids.MAP_CLASS: the supervisor's map script must not take this map
+CALL_SIGN = "tab-callsign"
+STATUS = "tab-status"
+LINK = "tab-link"
+SOUND = "tab-sound"
+SIGN_OUT = "tab-signout"
+ALERT = "tab-alert"
+TARGET = "tab-target"
+DIRECTION = "tab-direction"
+ACTIONS = "tab-actions"
+OUTCOMES = "tab-outcomes"
+MESSAGE = "tab-message"
+
+BUTTON_LABELS = {
+    TabletAction.ACKNOWLEDGE: "Acknowledge",
+    TabletAction.EN_ROUTE: "En route",
+    TabletAction.ON_SCENE: "On scene",
+    TabletAction.CLEAR: "Clear…",
+    TabletAction.UNAVAILABLE: "Unavailable",
+    TabletAction.AVAILABLE: "Available",
+}
+OUTCOME_LABELS = {
+    Outcome.NOTHING_FOUND: "Nothing found",
+    Outcome.DISPERSED: "Dispersed",
+    Outcome.VEHICLE_CHECKED: "Vehicle checked",
+    Outcome.ARREST: "Arrest",
+    Outcome.OTHER: "Other",
+}
+
+
+def register(app: dash.Dash) -> None:
+    """Register the page, its start-up, and the supervisor's tablet-code panel (dispatch/ui/codes.py)."""
+    dash.register_page(__name__, path=PATH, name="Patrol", title="Patrol · Patrol dispatch", layout=layout, order=1)
+    app.clientside_callback(ClientsideFunction("dispatchTablet", "start"),
+                            Output(STARTED, "data"), Input(CONFIG, "data"))
+    codes.register(app)
+
+
+def tablet_config(*, patrol_id: str, settings, initial: dict | None, now_ms: int) -> dict:
+    """Everything the browser scripts need, JSON-ready. No secret: the page shows it."""
+    return {
+        "patrol_id": patrol_id,
+        "site": settings.site,
+        "timezone": settings.timezone,
+        "gateway": {"port": settings.gateway_port, "path": GATEWAY_PATH},
+        "api": {"action": "/api/patrol/action", "position": "/api/patrol/position", "view": "/api/patrol/view",
+                "sign_out": "/logout"},
+        "rules": button_rules(),
+        "initial": initial,
+        "server_ms": now_ms,
+        "position_every_ms": POSITION_EVERY_MS,
+        "position_en_route_every_ms": POSITION_EN_ROUTE_EVERY_MS,
+        "beep_every_ms": BEEP_EVERY_MS,
+        "offline_after_ms": OFFLINE_AFTER_MS,
+        "poll_ms": POLL_MS,
+        # Per site and patrol: a tablet handed to another crew never sends the previous crew's actions.
+        "outbox_key": f"dispatch.tablet.{settings.site}.{patrol_id}.outbox",
+        "ids": {"root": ROOT, "map": MAP, "map_class": MAP_CLASS, "call_sign": CALL_SIGN, "status": STATUS,
+                "link": LINK, "sound": SOUND, "sign_out": SIGN_OUT, "alert": ALERT, "target": TARGET,
+                "direction": DIRECTION, "actions": ACTIONS, "outcomes": OUTCOMES, "message": MESSAGE},
+    }
+
+
+def layout(**_query) -> html.Div:
+    """The page. Without a signed-in patrol (webauth redirects those before they get here; Dash also
+    calls this without one to learn the page's component ids) it is the same page, inert, saying so."""
+    ui = context()
+    try:
+        identity = current_identity()
+    except PictureUnavailable:
+        identity = None
+    config, patrol_id = None, None
+    if identity is not None and identity.patrol_id:
+        patrol_id = identity.patrol_id
+        try:
+            initial = ui.redis(lambda client: patrol_view(client, ui.keys, patrol_id))
+        except PictureUnavailable:
+            initial = None  # the scripts say "offline" and wait for the feed
+        config = tablet_config(patrol_id=patrol_id, settings=ui.settings, initial=initial,
+                               now_ms=int(time.time() * 1000))
+    signed_out = html.Div(className="tab-target-empty", children=[
+        "Sign in with your call sign and the code from your supervisor: ",
+        html.A("sign in", href="/login/patrol")])
+    return html.Div(id=ROOT, className="tablet", **{"data-state": "starting" if config else "signed-out"}, children=[
+        _header(patrol_id or "—"),
+        html.Div(id=ALERT, className="tab-alert", role="alert", hidden=True, children=[
+            html.Span("NEW ASSIGNMENT", className="tab-alert-title"),
+            html.Span("Tap ACKNOWLEDGE", className="tab-alert-sub"),
+        ]),
+        html.Main(className="tab-body", children=[
+            html.Section(className="tab-map-area", children=[_map(ui.settings.tile_url)]),
+            html.Section(className="tab-panel", children=[
+                html.Div(id=DIRECTION, className="tab-direction"),
+                html.Div(id=TARGET, className="tab-target", children=[
+                    html.Div("No assignment", className="tab-target-empty") if config else signed_out]),
+                html.Div(id=ACTIONS, className="tab-actions", children=_buttons()),
+                html.Div(id=OUTCOMES, className="tab-outcomes", hidden=True, children=_outcome_buttons()),
+                html.Div(id=MESSAGE, className="tab-message", role="status", **{"aria-live": "assertive"}),
+            ]),
+        ]),
+        dcc.Store(id=CONFIG, data=config),
+        dcc.Store(id=STARTED),
+    ])
+
+
+def _header(patrol_id: str) -> html.Header:
+    return html.Header(className="tab-top", children=[
+        html.Div(patrol_id, id=CALL_SIGN, className="tab-callsign"),
+        html.Div("…", id=STATUS, className="tab-status", **{"data-status": "unknown"}),
+        html.Div(id=LINK, className="tab-link", role="status", **{"data-state": "connecting"},
+                 children="Connecting…"),
+        html.Button("Tap to enable sound", id=SOUND, className="tab-sound", **{"aria-pressed": "false"}),
+        html.Button("Sign out", id=SIGN_OUT, className="tab-signout"),
+    ])
+
+
+def _buttons() -> list:
+    return [html.Button(label, className=f"tab-button tab-act-{action.value}", disabled=True,
+                        **{"data-action": action.value})
+            for action, label in BUTTON_LABELS.items()]
+
+
+def _outcome_buttons() -> list:
+    choices = [html.Button(label, className="tab-button tab-outcome", **{"data-outcome": outcome.value})
+               for outcome, label in OUTCOME_LABELS.items()]
+    back = html.Button("Back", className="tab-button tab-outcome-back", **{"data-outcome": ""})
+    return [html.Div("Outcome?", className="tab-outcomes-title"), *choices, back]
+
+
+def _map(tile_url: str) -> dl.MapContainer:
+    children = []
+    if tile_url:  # empty: no base map (offline networks, tests); the markers still show
+        children.append(dl.TileLayer(url=tile_url, maxZoom=19))
+    children.append(dl.ScaleControl(position="bottomleft", imperial=False))
+    # Markers are raw Leaflet layers managed by assets/tablet_map.js; Dash never re-renders this.
+    return dl.MapContainer(id=MAP, className=MAP_CLASS, center=list(RENNES), zoom=ZOOM, children=children,
+                           style={"width": "100%", "height": "100%"})
