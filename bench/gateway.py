@@ -40,6 +40,7 @@ from websockets.asyncio.client import connect  # noqa: E402
 
 from dispatch.keys import Keys  # noqa: E402
 from dispatch.settings import Settings  # noqa: E402
+from tests.browser.conftest import session_cookie_header  # noqa: E402
 from dispatch.store.embedded import EmbeddedRedis, free_port  # noqa: E402
 from tests.processes import port_open, python_module, wait_until  # noqa: E402
 
@@ -53,6 +54,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+HEADERS: dict[str, str] = {}
+
+
 def key(entry_id: str) -> tuple[int, int]:
     ms, seq = entry_id.split("-")
     return int(ms), int(seq)
@@ -60,7 +64,7 @@ def key(entry_id: str) -> tuple[int, int]:
 
 async def client(url: str, latencies: list[float], counts: list[int], index: int, ready: asyncio.Event, done,
                  arrivals: list[tuple[tuple[int, int], float]]):
-    async with connect(url, max_size=None) as ws:
+    async with connect(url, max_size=None, additional_headers=HEADERS) as ws:
         await ws.recv()  # the snapshot
         ready.set()
         while not done.is_set():
@@ -135,6 +139,7 @@ def main() -> int:
                 for n in sizes:
                     site = f"bench{run}-{n}"
                     settings = Settings.from_env({"REDIS_URL": server.url, "DISPATCH_SITE": site})
+                    HEADERS.update(session_cookie_header(settings))  # the gateway lets only signed-in users in
                     port = free_port()
                     gateway = python_module("gateway", "dispatch.gateway", settings,
                                             DISPATCH_GATEWAY_PORT=str(port)).start()

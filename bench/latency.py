@@ -38,6 +38,7 @@ import redis  # noqa: E402
 
 from dispatch.keys import Keys  # noqa: E402
 from dispatch.settings import Settings  # noqa: E402
+from tests.browser.conftest import sign_in_browser  # noqa: E402
 from dispatch.store.embedded import EmbeddedRedis, free_port  # noqa: E402
 from tests.browser.screen import Screen, patrol, sighting, telemetry  # noqa: E402
 from tests.processes import port_open, python_module, wait_until  # noqa: E402
@@ -193,13 +194,15 @@ def main() -> int:
             gateway = python_module("gateway", "dispatch.gateway", settings).start()
             services.append(gateway)
             web = python_module("web", "gunicorn", settings, "app:server", "-b", web_url.removeprefix("http://"),
-                                "--workers", "2", "--threads", "4", "--no-control-socket").start()
+                                "--workers", "1", "--threads", "8", "--no-control-socket").start()
             services.append(web)
             wait_until(lambda: "following" in gateway.output() and port_open(settings.gateway_port), timeout=20,
                        what=f"the gateway\n{gateway.output()}")
             wait_until(lambda: port_open(int(web_url.rsplit(":", 1)[1])), timeout=30, what=f"the web\n{web.output()}")
             load.seed()
             driver = chrome()
+            driver.get(web_url + "/healthz")  # cookies are set for the site's origin
+            sign_in_browser(driver, settings, user_id="SUP-1", role="supervisor")
             page = Screen(driver, web_url).open()
             units = args.drones + args.patrols
             wait_until(lambda: page.js("return dispatchScreen.model.units.drones.size + "
