@@ -100,6 +100,11 @@ class Action(str, Enum):
     REPLAY_OPENED = "replay_opened"
     RETENTION_TRIMMED = "retention_trimmed"
     PATROL_CODE_ISSUED = "patrol_code_issued"
+    ACCOUNT_CREATED = "account_created"
+    ACCOUNT_PASSWORD_RESET = "account_password_reset"
+    ACCOUNT_DELETED = "account_deleted"
+    DRONE_LEFT_ZONES = "drone_left_zones"
+    DRONE_BACK_IN_ZONE = "drone_back_in_zone"
 
 
 ACTION_MEANING: dict[Action, str] = {
@@ -125,6 +130,15 @@ ACTION_MEANING: dict[Action, str] = {
                               "details: entries or units removed per key)",
     Action.PATROL_CODE_ISSUED: "a supervisor issued a patrol's one-time sign-in code, replacing any previous "
                                "one (target: call sign; details: expires_ms; never the code)",
+    Action.ACCOUNT_CREATED: "an administrator created a staff account (target: its code; details: role; "
+                            "never the password)",
+    Action.ACCOUNT_PASSWORD_RESET: "an administrator set a new password on a staff account, ending its "
+                                   "sessions (target: its code; never the password)",
+    Action.ACCOUNT_DELETED: "an administrator removed a staff account, ending its sessions (target: its code)",
+    Action.DRONE_LEFT_ZONES: "the watcher saw a drone outside every authorised zone valid at that instant "
+                             "(actor: system; target: drone id; details: position, fix time, alert id)",
+    Action.DRONE_BACK_IN_ZONE: "a drone that was outside every valid zone is inside one again, or its "
+                               "outside_zone alert otherwise ended (actor: system; target: drone id)",
 }
 
 

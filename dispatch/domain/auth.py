@@ -93,6 +93,7 @@ PAGE_PERMISSIONS: dict[str, str] = {
     "/replay": "replay",
     "/audit": "audit_view",
     "/admin": "manage_users",
+    "/admin/zones": "manage_zones",
 }
 # Where each role lands after signing in when no (allowed) page was asked for.
 HOME_PAGE: dict[Role, str] = {

@@ -26,7 +26,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from ..settings import Settings
-from . import context
+from . import context, nav
 from . import layers as L
 from .supervisor import OSM_ATTRIBUTION, RENNES, ZOOM
 
@@ -165,8 +165,8 @@ def _header(settings: Settings) -> html.Header:
             html.Div("--:--:--", id=INSTANT, className="rp-instant"),
             html.Div("", id=INSTANT_DATE, className="rp-instant-date"),
         ]),
-        # A full page load, not dcc.Link: each page's scripts then start and stop with their own document.
-        html.A("Live screen", href=dash.get_relative_path("/"), className="rp-live-link"),
+        nav.page_links("/replay"),
+        nav.identity_form(),
     ])
 
 

@@ -24,8 +24,7 @@ import dash_leaflet as dl
 from dash import ClientsideFunction, Input, Output, dcc, html
 
 from ..settings import Settings
-from .. import webauth
-from . import actions, context, ids
+from . import actions, context, ids, nav
 from . import layers as L
 
 RENNES = (48.111, -1.680)  # the demo site; the map fits the authorised zones once they arrive
@@ -116,19 +115,9 @@ def _header(site: str) -> html.Header:
             count(ids.COUNT_DRONES, "glyph-drone is-ok"),
             count(ids.COUNT_ALERTS, "glyph-ring is-critical"),
         ]),
-        _identity(),
-        html.A("Replay", href=dash.get_relative_path("/replay"), className="replay-link", title="After-action replay"),
+        nav.page_links("/"),
+        nav.identity_form(),
         html.Div("--:--:--", id=ids.CLOCK, className="clock"),
-    ])
-
-
-def _identity() -> html.Form:
-    """Who is signed in on this screen, and the way out (a POST with the session's CSRF token)."""
-    identity = webauth.current_identity()
-    return html.Form(className="identity", method="post", action=dash.get_relative_path("/logout"), children=[
-        html.Span(identity.user_id if identity else "?", className="identity-user"),
-        dcc.Input(type="hidden", name="csrf_token", value=identity.csrf_token if identity else ""),
-        html.Button("Sign out", type="submit", className="signout-button"),
     ])
 
 
