@@ -25,7 +25,7 @@ from typing import Callable
 import orjson
 import redis
 
-from .domain.alerts import Alert, Thresholds, diff, evaluate
+from .domain.alerts import Alert, Thresholds, diff, evaluate, zone_audit_entries
 from .domain.zones import LOCAL_TZ
 from .keys import Keys
 from . import process
@@ -85,10 +85,10 @@ class AlertWatcher:
         snapshot = read_snapshot(self.client, self.keys)
         if "assignments" not in snapshot:
             snapshot = {**snapshot, "assignments": read_open_assignments(self.client, self.keys)}
-        current = evaluate(snapshot, load_zones(self.client, self.keys), now_ms,
-                           self.options.thresholds, tz=self.options.tz)
+        zones = load_zones(self.client, self.keys)
+        current = evaluate(snapshot, zones, now_ms, self.options.thresholds, tz=self.options.tz)
         raised, resolved = diff(self.store.read_open(), current)
-        applied = self.store.apply(raised, resolved, now_ms)
+        applied = self.store.apply(raised, resolved, now_ms, zone_audit_entries(raised, resolved, zones, now_ms))
         self.ticks += 1
         _log_changes(applied, raised)
         return applied

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from dispatch.domain.alerts import (
     Alert, AlertError, AlertKind, AlertState, Severity, Thresholds, acknowledge, alert_id_of, diff, evaluate,
-    new_alert,
+    new_alert, zone_audit_entries,
 )
 from dispatch.domain.zones import make_zone
 from dispatch.scenario_rennes import ZONES as DEMO
@@ -264,3 +264,26 @@ def test_an_alert_id_is_its_kind_and_unit():
 def test_an_alert_survives_a_json_round_trip():
     alert = acknowledge(alerts_for(drones=[drone(at=OUTSIDE)])["outside_zone:DR-02"], "SUP-1", NOW)
     assert Alert.model_validate_json(alert.model_dump_json()) == alert
+
+
+# --- On the audit trail ----------------------------------------------------------
+
+def test_only_zone_exits_owe_audit_entries_and_they_name_the_zones_valid_at_the_fix():
+    expired = make_zone(zone_id="Z-OLD", name="Old decree", decree_ref="2026-10-001-PREF35",
+                        polygon=[(-1.7, 48.1), (-1.6, 48.1), (-1.6, 48.2)],
+                        valid_from_ms=NOW - 10 * 86_400_000, valid_until_ms=NOW - 86_400_000)
+    current = alerts_for(drones=[drone("DR-01", at=OUTSIDE, age_ms=2_000), drone("DR-02", age_ms=9_000)],
+                         zones=[*ZONES, expired])
+    raised, _ = diff({}, current)
+    assert {a.alert_id for a in raised} == {"outside_zone:DR-01", "link_lost:DR-02"}
+    entries = zone_audit_entries(raised, [], [*ZONES, expired], NOW)
+    assert list(entries) == ["outside_zone:DR-01"]
+    entry = entries["outside_zone:DR-01"]
+    assert (entry.actor, entry.role.value, entry.action.value, entry.target) == (
+        "system", "system", "drone_left_zones", "DR-01")
+    assert entry.details == {"alert_id": "outside_zone:DR-01", "fix_ms": NOW - 2_000,
+                             "zones_valid": ",".join(z.zone_id for z in ZONES)}
+
+    back = zone_audit_entries([], [current["outside_zone:DR-01"]], ZONES, NOW + 60_000)["outside_zone:DR-01"]
+    assert back.action.value == "drone_back_in_zone" and back.details["outside_ms"] == 62_000
+    assert zone_audit_entries(raised, [], [expired], NOW)["outside_zone:DR-01"].details["zones_valid"] == "none"

@@ -24,8 +24,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from .audit import SYSTEM_ACTOR, Action, AuditEntry, AuditRole, make_entry
 from .models import ID_FORMATS, SUPERVISOR_ID, AssignmentState, PatrolStatus, SupervisorId
-from .zones import LOCAL_TZ, Zone, is_authorised
+from .zones import LOCAL_TZ, Zone, is_authorised, zones_valid_at
 
 
 class AlertKind(str, Enum):
@@ -255,3 +256,37 @@ def acknowledge(alert: Alert, supervisor_id: str, now_ms: int) -> Alert:
     except ValidationError:
         raise AlertError(f"supervisor_id: bad format {supervisor_id!r:.60}, "
                          f"expected {ID_FORMATS[SUPERVISOR_ID]}") from None
+
+
+# --- On the record -----------------------------------------------------------
+
+def zone_audit_entries(raised: Iterable[Alert], resolved: Iterable[Alert], zones: Iterable[Zone],
+                       now_ms: int) -> dict[str, AuditEntry]:
+    """The audit entries a diff owes, by alert id: a drone flying outside every authorised zone is a
+    legal fact, not only a screen alert, so its start and its end go on the trail (actor `system`),
+    kept as long as the trail, after the alert stream itself has been trimmed.
+
+    No position: the trail outlives the recordings (7 days), and where the drone flew is a recording.
+    What it was checked against is kept instead: the zones valid at the fix that raised it.
+    """
+    zones = list(zones)
+    entries: dict[str, AuditEntry] = {}
+    for alert in raised:
+        if alert.kind is AlertKind.OUTSIDE_ZONE:
+            valid = ",".join(zone.zone_id for zone in zones_valid_at(zones, alert.since_ms)) or "none"
+            entries[alert.alert_id] = make_entry(
+                ts=now_ms, actor=SYSTEM_ACTOR, role=AuditRole.SYSTEM, action=Action.DRONE_LEFT_ZONES,
+                target=alert.unit_id, details={"alert_id": alert.alert_id, "fix_ms": alert.since_ms,
+                                               "zones_valid": _clip(valid)})
+    for alert in resolved:
+        if alert.kind is AlertKind.OUTSIDE_ZONE:
+            entries[alert.alert_id] = make_entry(
+                ts=now_ms, actor=SYSTEM_ACTOR, role=AuditRole.SYSTEM, action=Action.DRONE_BACK_IN_ZONE,
+                target=alert.unit_id, details={"alert_id": alert.alert_id, "since_ms": alert.since_ms,
+                                               "outside_ms": max(0, now_ms - alert.since_ms),
+                                               "acknowledged_by": alert.acknowledged_by})
+    return entries
+
+
+def _clip(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -136,9 +136,10 @@ ACTION_MEANING: dict[Action, str] = {
                                    "sessions (target: its code; never the password)",
     Action.ACCOUNT_DELETED: "an administrator removed a staff account, ending its sessions (target: its code)",
     Action.DRONE_LEFT_ZONES: "the watcher saw a drone outside every authorised zone valid at that instant "
-                             "(actor: system; target: drone id; details: position, fix time, alert id)",
-    Action.DRONE_BACK_IN_ZONE: "a drone that was outside every valid zone is inside one again, or its "
-                               "outside_zone alert otherwise ended (actor: system; target: drone id)",
+                             "(actor: system; target: drone id; details: alert id, fix time, the zones "
+                             "valid then; no position: the trail outlives the recordings)",
+    Action.DRONE_BACK_IN_ZONE: "a drone's outside_zone alert ended: back in a valid zone, or no longer "
+                               "reporting (actor: system; target: drone id; details: how long it lasted)",
 }
 
 

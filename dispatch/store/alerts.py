@@ -12,13 +12,15 @@ pure rule in domain/alerts.py: if the watcher resolves the alert meanwhile, the
 acknowledgement is refused instead of resurrecting it. The acknowledgement's
 audit entry is written in the same transaction; a refused one is audited after
 the refusal. Raising and resolving are the watcher's, recorded on the alerts
-stream, and not audited: nobody acted.
+stream; the one that is a legal fact, a drone outside every authorised zone,
+also goes on the audit trail (actor `system`) in the same step.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Mapping
 
 import orjson
 import redis
@@ -26,35 +28,43 @@ from pydantic import ValidationError
 
 from ..domain import alerts as rules
 from ..domain.alerts import Alert, AlertError, AlertKind
-from ..domain.audit import INTERNAL_ORIGIN, Action, AuditRole, make_entry
+from ..domain.audit import INTERNAL_ORIGIN, Action, AuditEntry, AuditRole, make_entry
 from ..keys import Keys
 from ..settings import Settings
-from .audit import record, refusal_audited
+from .audit import AUDIT_LUA, audit_argv, record, refusal_audited
 
 log = logging.getLogger(__name__)
 
-_APPLY_LUA = r"""
--- KEYS: alerts:open, alerts, live
--- ARGV: now_ms, live_maxlen, alerts MINID, raised count, (id, json)*, resolved count, (id, closed json)*
-local OPEN, STREAM, LIVE = KEYS[1], KEYS[2], KEYS[3]
+_APPLY_LUA = AUDIT_LUA + r"""
+-- KEYS: alerts:open, alerts, live, audit
+-- ARGV: now_ms, live_maxlen, alerts MINID, raised count, (id, json, audit fields)*,
+--       resolved count, (id, closed json, audit fields)*; audit fields as audit_argv lays them out
+--       (a count of 0: the change owes no audit entry)
+local OPEN, STREAM, LIVE, AUDIT = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local now, maxlen, minid = ARGV[1], ARGV[2], ARGV[3]
 local at, live, raised, resolved = 4, {}, {}, {}
 for i = 1, tonumber(ARGV[at]) do
   local id, json = ARGV[at + 1], ARGV[at + 2]
-  at = at + 2
+  local audit
+  audit, at = audit_fields_at(at + 3)
+  at = at - 1
   if redis.call('HSETNX', OPEN, id, json) == 1 then
     redis.call('XADD', STREAM, 'MINID', '~', minid, '*', 'event', 'raised', 'alert_id', id, 'ts', now, 'alert', json)
+    if #audit > 0 then record_audit(AUDIT, audit) end
     live[#live + 1], raised[#raised + 1] = json, id
   end
 end
 at = at + 1
 for i = 1, tonumber(ARGV[at]) do
   local id, closed = ARGV[at + 1], ARGV[at + 2]
-  at = at + 2
+  local audit
+  audit, at = audit_fields_at(at + 3)
+  at = at - 1
   local stored = redis.call('HGET', OPEN, id)
   if stored then
     redis.call('HDEL', OPEN, id)
     redis.call('XADD', STREAM, 'MINID', '~', minid, '*', 'event', 'resolved', 'alert_id', id, 'ts', now, 'alert', stored)
+    if #audit > 0 then record_audit(AUDIT, audit) end
     live[#live + 1], resolved[#resolved + 1] = closed, id
   end
 end
@@ -91,24 +101,32 @@ class AlertStore:
     def read_open(self) -> dict[str, Alert]:
         return read_open_alerts(self.client, self.keys)
 
-    def apply(self, raised: list[Alert], resolved: list[Alert], now_ms: int) -> Applied:
-        """Record a diff from domain.alerts.diff in one atomic step."""
+    def apply(self, raised: list[Alert], resolved: list[Alert], now_ms: int,
+              audits: Mapping[str, AuditEntry] | None = None) -> Applied:
+        """Record a diff from domain.alerts.diff in one atomic step. `audits` (by alert id, from
+        domain.alerts.zone_audit_entries) go on the trail with their change, and only if it happens:
+        a second watcher applying the same diff records nothing twice."""
         if not raised and not resolved:
             return Applied()
+        audits = audits or {}
         args: list = [now_ms, self.live_maxlen, max(0, now_ms - self.retention_ms), len(raised)]
         for alert in raised:
-            args += [alert.alert_id, alert.model_dump_json()]
+            args += [alert.alert_id, alert.model_dump_json(), *_audit_args(audits.get(alert.alert_id))]
         args.append(len(resolved))
         for alert in resolved:
-            args += [alert.alert_id, orjson.dumps(closed_item(alert))]
+            args += [alert.alert_id, orjson.dumps(closed_item(alert)), *_audit_args(audits.get(alert.alert_id))]
         done_raised, done_resolved, live_id = self._apply(
-            keys=[self.keys.alerts_open, self.keys.alerts, self.keys.live], args=args)
+            keys=[self.keys.alerts_open, self.keys.alerts, self.keys.live, self.keys.audit], args=args)
         return Applied([i.decode() for i in done_raised], [i.decode() for i in done_resolved],
                        live_id.decode() if live_id else None)
 
     def acknowledge(self, alert_id: str, supervisor_id: str, now_ms: int, *, origin: str = INTERNAL_ORIGIN) -> Alert:
         return acknowledge(self.client, self.keys, alert_id, supervisor_id, now_ms,
                            live_maxlen=self.live_maxlen, retention_ms=self.retention_ms, origin=origin)
+
+
+def _audit_args(entry: AuditEntry | None) -> list[str]:
+    return audit_argv(entry) if entry is not None else ["0"]
 
 
 def closed_item(alert: Alert) -> dict:

@@ -10,10 +10,12 @@ import time
 import orjson
 import pytest
 
-from dispatch.domain.alerts import AlertError, AlertState, diff, evaluate
+from dispatch.domain.alerts import AlertError, AlertState, diff, evaluate, zone_audit_entries
+from dispatch.domain.audit import Action
 from dispatch.keys import Keys
 from dispatch.settings import Settings
 from dispatch.store.alerts import AlertStore, acknowledge, alert_events, read_open_alerts
+from dispatch.store.audit import read as read_audit
 from dispatch.store.connection import connect
 from dispatch.scenario_rennes import ZONES as DEMO
 from dispatch.store.embedded import EmbeddedRedis
@@ -98,6 +100,32 @@ def test_lifecycle_raise_acknowledge_keep_resolve(world, keys, redis_client):
 
     with pytest.raises(AlertError, match="already resolved"):
         acknowledge(redis_client, keys, "outside_zone:DR-07", "SUP-1", clock.t_ms)
+
+
+def test_a_drone_leaving_its_zones_is_on_the_audit_trail_once_with_its_end(world, keys, redis_client):
+    watcher, clock, put = world
+    left_at = clock.t_ms
+    put(keys.drones, "DR-07", telemetry("DR-07", left_at, OUTSIDE))
+    put(keys.drones, "DR-08", telemetry("DR-08", left_at - 6_000, INSIDE))  # link lost: not a legal fact
+    watcher.tick()
+    second = AlertWatcher(watcher.settings, clock=clock, client=redis_client)  # one started by mistake
+    zones = load_zones(redis_client, keys)
+    raised, resolved = diff({}, evaluate(read_snapshot(redis_client, keys), zones, clock.t_ms))
+    assert second.store.apply(raised, resolved, clock.t_ms,
+                              zone_audit_entries(raised, resolved, zones, clock.t_ms)).raised == []
+    clock.t_ms += 42_000
+    put(keys.drones, "DR-07", telemetry("DR-07", clock.t_ms, INSIDE))
+    watcher.tick()
+
+    trail = [entry for entry in read_audit(redis_client, keys) if entry.actor == "system"
+             and entry.action in (Action.DRONE_LEFT_ZONES, Action.DRONE_BACK_IN_ZONE)]
+    assert [(e.action, e.target, e.role.value) for e in trail] == [
+        (Action.DRONE_LEFT_ZONES, "DR-07", "system"), (Action.DRONE_BACK_IN_ZONE, "DR-07", "system")]
+    left, back = trail
+    valid = sorted(zone.zone_id for zone in load_zones(redis_client, keys))
+    assert left.details == {"alert_id": "outside_zone:DR-07", "fix_ms": left_at, "zones_valid": ",".join(valid)}
+    assert "lat" not in left.details and "lon" not in left.details, "no position on a trail kept a year"
+    assert back.details["outside_ms"] == 42_000 and back.ts == clock.t_ms
 
 
 def test_acknowledging_is_refused_readably(world, keys, redis_client):
