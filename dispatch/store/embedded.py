@@ -11,6 +11,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import redis
 
@@ -35,15 +36,18 @@ class EmbeddedRedis:
     empty (what a crashed cache looks like, which ingest must also survive).
     """
 
-    def __init__(self, data_dir: Path, port: int | None = None, *, persistent: bool = True):
+    def __init__(self, data_dir: Path, port: int | None = None, *, persistent: bool = True,
+                 password: str | None = None):
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.persistent = persistent
+        self.password = password  # `requirepass`: clients must AUTH (tests of REDIS_URL with a password)
         self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        auth = f":{quote(self.password, safe='')}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def start(self, timeout_s: float = 10.0) -> "EmbeddedRedis":
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -57,12 +61,14 @@ class EmbeddedRedis:
             "--logfile", "redis.log",
             "--protected-mode", "yes",
         ]
+        if self.password:
+            args += ["--requirepass", self.password]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self._wait_ready(timeout_s)
         return self
 
     def _wait_ready(self, timeout_s: float) -> None:
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        client = redis.Redis(port=self.port, password=self.password, socket_connect_timeout=0.2)
         deadline = time.monotonic() + timeout_s
         try:
             while True:
