@@ -9,7 +9,8 @@
  * exponential backoff and jitter, resuming with ?since=<last id> so that a
  * short outage costs neither a gap nor a new snapshot. Pages render from its
  * events: "snapshot" (the whole picture was replaced), "delta" (these units
- * changed; a unit with closed: true was removed) and "status".
+ * changed; a unit with closed: true was removed), "status", and "ended" (the
+ * session behind the socket ended: it stops, and the page signs in again).
  *
  * Status: "live" (open, and a message, heartbeats included, arrived within
  * staleAfterMs), "reconnecting" (trying, for less than offlineAfterMs),
@@ -46,7 +47,10 @@
   };
 
   var picture = Object.create(null); // collection -> Map(id -> unit); ids never meet Object.prototype
-  var listeners = { snapshot: [], delta: [], status: [] };
+  var listeners = { snapshot: [], delta: [], status: [], ended: [] };
+  // The gateway closes with this code when the socket's session ended (signed out, expired, account
+  // deleted or given a new password): reconnecting cannot help, the page must sign in again.
+  var SESSION_ENDED = 4401;
   var status = {
     state: "offline",
     lastMessageAt: null, // Date.now() of the last message of any kind
@@ -151,9 +155,14 @@
     socket = ws;
     openedAt = Date.now();
     ws.onmessage = function (event) { if (socket === ws) onMessage(event); };
-    ws.onclose = function () {
+    ws.onclose = function (event) {
       if (socket !== ws) return;
       socket = null;
+      if (event.code === SESSION_ENDED) {
+        close();
+        emit("ended", { reason: event.reason });
+        return;
+      }
       scheduleRetry();
     };
     refreshStatus();
@@ -259,7 +268,7 @@
     close: close,
     picture: picture,
     get status() { return copyStatus(); },
-    /** Subscribe to "snapshot", "delta" or "status"; returns the function that unsubscribes. */
+    /** Subscribe to "snapshot", "delta", "status" or "ended"; returns the function that unsubscribes. */
     on: function (event, listener) {
       if (!listeners[event]) throw new Error("dispatchLive: unknown event " + event);
       listeners[event].push(listener);

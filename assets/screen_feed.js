@@ -20,6 +20,11 @@
   var pollInFlight = false;
   var statusListeners = [];
 
+  /* The session ended (the socket or a poll says so): the sign-in page, then back here. */
+  function signInAgain() {
+    window.location.assign("/login?ended=1&next=" + encodeURIComponent(window.location.pathname));
+  }
+
   var feed = {
     lastPollAt: null, // Date.now() of the last successful poll
     pollError: null, // why the last poll failed, for the header
@@ -31,6 +36,7 @@
       live.on("snapshot", function (event) { S.model.replace(pictureOf(event.picture), "live"); });
       live.on("delta", function (event) { S.model.apply(event.changes, "live"); });
       live.on("status", function () { watch(); });
+      live.on("ended", signInAgain);
       live.connect(gatewayUrl(cfg.gateway));
       notLiveSince = Date.now();
       setInterval(watch, WATCH_EVERY_MS);
@@ -43,6 +49,7 @@
       pollInFlight = true;
       fetch(config.snapshot_url, { cache: "no-store", credentials: "same-origin" })
         .then(function (response) {
+          if (response.status === 401) signInAgain();
           return response.json().then(function (body) {
             if (!response.ok) throw new Error(body && body.error ? body.error : "HTTP " + response.status);
             return body;

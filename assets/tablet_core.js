@@ -265,6 +265,8 @@
       T.ingest(picture, true);
     });
     live.on("delta", function (event) { T.ingest(event.changes, false); });
+    // The session ended: sign in again; actions still queued stay in the outbox and go after that.
+    live.on("ended", function () { window.location.assign("/login/patrol?ended=1"); });
     live.on("status", function (status) {
       T.renderLink();
       if (status.state === "live") T.outbox.flush(); // the link is back: send what waits

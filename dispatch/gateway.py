@@ -64,6 +64,11 @@ SEND_BUFFER_BYTES = 128 * 1024
 TAIL_BLOCK_MS = 1_000
 TAIL_COUNT = 1_000
 CLOSE_TIMEOUT_S = 3.0  # a client that stopped reading cannot answer a close either
+# How often open sockets' sessions are looked at again: a sign-out, an expiry, or an account deleted or
+# given a new password (which ends its sessions) closes the socket within this time. One pipelined
+# EXISTS per socket: nothing, even for hundreds of screens.
+SESSION_CHECK_S = 2.0
+SESSION_ENDED = 4401  # close code: the page signs in again instead of reconnecting for ever
 DEFAULT_ORIGINS = ("http://127.0.0.1:8050", "http://localhost:8050")
 
 
@@ -78,6 +83,7 @@ class Role:
     expires_ms: int | None = None
     assignments: tuple[tuple[str, str], ...] = ()  # open (assignment_id, sighting_id)
     sightings: tuple[tuple[str, str | None], ...] = ()  # (sighting_id, drone_id) of those
+    session_key: str | None = None  # the Redis key of its session: the socket lives only while it does
 
 
 @dataclass(frozen=True)
@@ -106,12 +112,12 @@ async def authorise(request: Request, *, redis_client: redis.asyncio.Redis, keys
         if not any(may(identity.role, permission) for permission in LIVE_PERMISSIONS):
             return Refusal(403, f"The {identity.role.value} role has no live view")
         if identity.role is not AuthRole.PATROL:
-            return Role(identity.role.value, None, identity.user_id, identity.expires_ms)
+            return Role(identity.role.value, None, identity.user_id, identity.expires_ms, session_key=key)
         assignments, sightings = await accounts.patrol_scope_seed(redis_client, keys, identity.patrol_id)
     except (RedisError, OSError) as error:
         return Refusal(503, f"Cannot check the session now ({type(error).__name__})")
     return Role(identity.role.value, identity.patrol_id, identity.user_id, identity.expires_ms,
-                assignments, sightings)
+                assignments, sightings, key)
 
 
 _session_authorise = authorise  # the Gateway's default, under a name its `authorise` argument does not hide
@@ -172,12 +178,14 @@ class Gateway:
         self._snapshot_client = connect(settings.redis_url)  # sync: read_snapshot runs in a thread
         self._roles: weakref.WeakKeyDictionary[ServerConnection, Role] = weakref.WeakKeyDictionary()
         self._clients: dict[int, tuple[ServerConnection, asyncio.Event]] = {}
+        self._sessions: dict[int, tuple[str, int | None]] = {}  # client id -> (session key, expires_ms)
         self._snapshot_wanted = asyncio.Event()
         self._tail_delay = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
         duties = [asyncio.create_task(duty(), name=duty.__name__)
-                  for duty in (self._tail_forever, self._tick_forever, self._snapshots_forever)]
+                  for duty in (self._tail_forever, self._tick_forever, self._snapshots_forever,
+                               self._sessions_forever)]
         try:
             async with serve(
                 self._connection, self.options.host, self.options.port,
@@ -234,6 +242,8 @@ class Gateway:
         client_id, resumed = self.hub.attach(self._subscribe(role), since=since, backlog=backlog, epoch=epoch)
         wake = asyncio.Event()
         self._clients[client_id] = (ws, wake)
+        if role.session_key is not None:
+            self._sessions[client_id] = (role.session_key, role.expires_ms)
         writer = asyncio.create_task(self._write(client_id, ws, wake))
         try:
             _limit_send_buffer(ws)
@@ -249,6 +259,7 @@ class Gateway:
         finally:
             writer.cancel()
             self._clients.pop(client_id, None)
+            self._sessions.pop(client_id, None)
             self.hub.detach(client_id)
             log.info("client %d disconnected (code %s)", client_id, ws.close_code)
 
@@ -352,6 +363,32 @@ class Gateway:
         if connection is not None:
             # It reads nothing, so a close handshake would only wait for the timeout.
             connection[0].transport.abort()
+
+    async def _sessions_forever(self) -> None:
+        """Close the sockets whose session has ended (signed out, expired, account changed)."""
+        while True:
+            await asyncio.sleep(SESSION_CHECK_S)
+            watched = list(self._sessions.items())
+            if not watched:
+                continue
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for _, (key, _) in watched:
+                        pipe.exists(key)
+                    alive = await pipe.execute()
+            except (RedisError, OSError):
+                continue  # cannot tell now: the tailer reports Redis down; look again next time
+            now = now_ms()
+            for (client_id, (_, expires_ms)), exists in zip(watched, alive):
+                if not exists or (expires_ms is not None and expires_ms <= now):
+                    await self._end(client_id)
+
+    async def _end(self, client_id: int) -> None:
+        self._sessions.pop(client_id, None)
+        connection = self._clients.get(client_id)
+        if connection is not None:
+            log.info("client %d: its session ended, closing", client_id)
+            await connection[0].close(SESSION_ENDED, "session ended: sign in again")
 
     async def _snapshots_forever(self) -> None:
         delay = 0.0

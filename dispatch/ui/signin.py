@@ -139,6 +139,15 @@ def add_routes(server: flask.Flask) -> None:
     server.add_url_rule("/api/patrol-codes", "issue_patrol_code", _issue_patrol_code, methods=["POST"])
 
 
+def _notice(args) -> str | None:
+    if args.get("signed_out"):
+        return "Signed out."
+    if args.get("ended"):
+        return ("Your session has ended (it expired, was signed out elsewhere, or the account was changed). "
+                "Please sign in again.")
+    return None
+
+
 def _staff_signin():
     request = flask.request
     next_path = request.values.get("next", "")[:512]
@@ -149,7 +158,7 @@ def _staff_signin():
                                                     error=error, notice=notice), status)
 
     if request.method == "GET":
-        return form(notice="Signed out." if request.args.get("signed_out") else None)
+        return form(notice=_notice(request.args))
     password = request.form.get("password", "")
 
     def check(client, keys):
@@ -169,7 +178,7 @@ def _patrol_signin():
                                                      error=error, notice=notice), status)
 
     if request.method == "GET":
-        return form(notice="Signed out." if request.args.get("signed_out") else None)
+        return form(notice=_notice(request.args))
     code = request.form.get("code", "").strip()
 
     def check(client, keys):

@@ -15,8 +15,10 @@ import pytest
 
 from dispatch.domain.alerts import AlertKind, new_alert
 from dispatch.domain.zones import make_zone
+from dispatch.store import accounts
 from dispatch.store.alerts import apply_diff
 from dispatch.store.zones import save_zone
+from dispatch.webauth import SESSION_COOKIE
 from tests.browser.screen import Screen, now_ms, patrol, sighting, telemetry
 from tests.processes import wait_until
 
@@ -294,3 +296,12 @@ def test_with_the_gateway_down_the_screen_polls_then_goes_live_again(page, scree
     redis_client.xadd(screen.keys.in_telemetry, telemetry("DR-07", RENNES[0] + 0.008, RENNES[1]))
     page.wait_marker("DR-07", lambda m: m["lat"] > RENNES[0] + 0.007, timeout=3, what="DR-07 moved by the socket")
     assert resources(page, "/api/snapshot") == polls
+
+
+def test_when_the_session_ends_the_screen_goes_to_sign_in_and_says_why(page, screen, redis_client):
+    page.open()
+    session_id = page.driver.get_cookie(SESSION_COOKIE)["value"]
+    accounts.end_session(redis_client, screen.keys, session_id)  # as signing out on another screen does
+    wait_until(lambda: "/login" in page.driver.current_url, timeout=8, what="the sign-in page")
+    assert "ended=1" in page.driver.current_url and "next=%2F" in page.driver.current_url
+    assert "Your session has ended" in page.driver.find_element("css selector", "body").text

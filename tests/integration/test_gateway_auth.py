@@ -12,7 +12,7 @@ import time
 
 import orjson
 import pytest
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from dispatch.domain.auth import Role
@@ -93,6 +93,21 @@ def test_an_expired_or_ended_session_is_refused(gateway, redis_client, keys):
     ended = session(redis_client, keys, Role.SUPERVISOR, "SUP-1")
     accounts.end_session(redis_client, keys, ended)
     assert refused_status(gateway.url, ended) == 401
+
+
+def test_an_open_socket_is_closed_when_its_session_ends_and_only_that_one(gateway, redis_client, keys):
+    ending = session(redis_client, keys, Role.SUPERVISOR, "SUP-1")
+    staying = session(redis_client, keys, Role.SUPERVISOR, "SUP-2")
+    with open_socket(gateway.url, ending) as ended_ws, open_socket(gateway.url, staying) as other_ws:
+        assert snapshot_of(ended_ws)["type"] == snapshot_of(other_ws)["type"] == "snapshot"
+        accounts.end_session(redis_client, keys, ending)
+        started = time.monotonic()
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                ended_ws.recv(timeout=5)
+        assert time.monotonic() - started < 4, "closed within the gateway's session check (2 s)"
+        assert closed.value.rcvd.code == 4401 and "sign in again" in closed.value.rcvd.reason
+        assert orjson.loads(other_ws.recv(timeout=3))["type"] == "heartbeat", "the other screen stays live"
 
 
 def test_a_role_without_a_live_view_is_refused_with_403(gateway, redis_client, keys):
