@@ -40,7 +40,7 @@ from websockets.asyncio.client import connect  # noqa: E402
 
 from dispatch.keys import Keys  # noqa: E402
 from dispatch.settings import Settings  # noqa: E402
-from tests.browser.conftest import session_cookie_header  # noqa: E402
+from tests.browser.chromium import session_cookie_header  # noqa: E402
 from dispatch.store.embedded import EmbeddedRedis, free_port  # noqa: E402
 from tests.processes import port_open, python_module, wait_until  # noqa: E402
 

@@ -26,6 +26,7 @@ import math
 import random
 import statistics
 import sys
+import shutil
 import tempfile
 import threading
 import time
@@ -38,9 +39,9 @@ import redis  # noqa: E402
 
 from dispatch.keys import Keys  # noqa: E402
 from dispatch.settings import Settings  # noqa: E402
-from tests.browser.conftest import sign_in_browser  # noqa: E402
 from dispatch.store.embedded import EmbeddedRedis, free_port  # noqa: E402
 from tests.browser.screen import Screen, patrol, sighting, telemetry  # noqa: E402
+from tests.browser.chromium import WALL_SCREEN, start_chromium, sign_in_browser  # noqa: E402
 from tests.processes import port_open, python_module, wait_until  # noqa: E402
 
 RENNES = (48.1113, -1.6800)
@@ -58,22 +59,6 @@ window.__longTasks = [];
 new PerformanceObserver(list => list.getEntries().forEach(e => __longTasks.push(e.duration)))
   .observe({type: 'longtask', buffered: false});
 """
-
-
-def chrome():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={tempfile.mkdtemp(prefix='bench-chromium-')}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
-    return driver
 
 
 class Load(threading.Thread):
@@ -200,7 +185,7 @@ def main() -> int:
                        what=f"the gateway\n{gateway.output()}")
             wait_until(lambda: port_open(int(web_url.rsplit(":", 1)[1])), timeout=30, what=f"the web\n{web.output()}")
             load.seed()
-            driver = chrome()
+            driver, profile = start_chromium(WALL_SCREEN, log_console=False)
             driver.get(web_url + "/healthz")  # cookies are set for the site's origin
             sign_in_browser(driver, settings, user_id="SUP-1", role="supervisor")
             page = Screen(driver, web_url).open()
@@ -229,6 +214,7 @@ def main() -> int:
             load.done.set()
             if driver is not None:
                 driver.quit()
+                shutil.rmtree(profile, ignore_errors=True)
             for service in reversed(services):
                 service.stop()
             client.close()

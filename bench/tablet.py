@@ -24,6 +24,7 @@ import argparse
 import math
 import statistics
 import sys
+import shutil
 import tempfile
 import time
 import urllib.request
@@ -43,6 +44,7 @@ from dispatch.store.assignments import assign, cancel  # noqa: E402
 from dispatch.store.embedded import EmbeddedRedis, free_port  # noqa: E402
 from dispatch.webauth import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE  # noqa: E402
 from tests.browser.screen import patrol, sighting, telemetry  # noqa: E402
+from tests.browser.chromium import TABLET, start_chromium  # noqa: E402
 from tests.processes import port_open, python_module, wait_until  # noqa: E402
 
 RENNES = (48.111, -1.680)
@@ -57,22 +59,6 @@ new MutationObserver(() => {
       __seen.push({id: root.dataset.assignmentId, at: Date.now()});
 }).observe(root, {attributes: true});
 """
-
-
-def chrome():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={tempfile.mkdtemp(prefix='bench-chromium-')}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
-    return driver
 
 
 def summary(name: str, values: list[float]) -> float:
@@ -178,7 +164,7 @@ def main() -> int:
 
             session_id, identity = accounts.create_session(client, keys, user_id=PATROL, role="patrol",
                                                            patrol_id=PATROL)
-            driver = chrome()
+            driver, profile = start_chromium(TABLET, log_console=False)
             for name, value, http_only in ((SESSION_COOKIE, session_id, True), (CSRF_COOKIE, identity.csrf_token,
                                                                                  False)):
                 driver.execute_cdp_cmd("Network.setCookie", {"name": name, "value": value, "domain": "127.0.0.1",
@@ -199,6 +185,7 @@ def main() -> int:
         finally:
             if driver is not None:
                 driver.quit()
+                shutil.rmtree(profile, ignore_errors=True)
             for service in reversed(services):
                 service.stop()
             client.close()

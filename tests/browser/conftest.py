@@ -22,7 +22,6 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import tempfile
 import urllib.error
 import urllib.request
 
@@ -31,13 +30,12 @@ import pytest
 from dispatch.keys import Keys
 from dispatch.settings import Settings
 from dispatch.store.connection import connect
-from dispatch.store import accounts
 from dispatch.store.embedded import free_port
-from dispatch.webauth import CSRF_COOKIE, SESSION_COOKIE
+from tests.browser.chromium import (  # noqa: F401 (sign-in helpers re-exported for the test modules)
+    WALL_SCREEN, ChromiumMissing, session_cookie_header, sign_in_browser, start_chromium,
+)
 from tests.processes import Service, port_open, python_module, wait_until
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 _SERVICES = pytest.StashKey[list]()
 _BROWSERS = pytest.StashKey[list]()
 _module_sites = itertools.count(1)
@@ -60,34 +58,10 @@ def pytest_runtest_makereport(item, call):
 
 
 def _start_chrome():
-    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not os.access(path, os.X_OK)]
-    if missing:
-        pytest.fail(
-            f"browser tests need {' and '.join(missing)}: run `make test`, which installs "
-            "Debian's chromium and chromium-driver (apt-get install -y chromium chromium-driver)",
-            pytrace=False,
-        )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service as DriverService
-
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", "--window-size=1920,1080", "--force-device-scale-factor=1",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=DriverService(CHROMEDRIVER), options=options)
-    # --window-size counts the (invisible) window frame: pin the viewport itself to a wall screen's.
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride", {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False}
-    )
-    driver.set_page_load_timeout(30)
-    return driver, profile
+    try:
+        return start_chromium(WALL_SCREEN)
+    except ChromiumMissing as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -143,35 +117,6 @@ def _site_settings(request) -> Settings:
     if {"stack", "screen"} & set(request.fixturenames):
         return request.getfixturevalue("stack").settings
     return request.getfixturevalue("settings")
-
-
-def sign_in_browser(driver, settings: Settings, *, user_id: str, role: str, patrol_id: str | None = None):
-    """Sign `driver` in without the form: a session created in Redis (as the form would), its cookies
-    set for 127.0.0.1 on every port (cookies ignore ports: the web app and the gateway both get them).
-    Returns the Identity. tests/browser/test_signin.py covers the form itself."""
-    client = connect(settings.redis_url)
-    try:
-        session_id, identity = accounts.create_session(client, Keys(settings.site), user_id=user_id, role=role,
-                                                       patrol_id=patrol_id)
-    finally:
-        client.close()
-    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
-    for name, value, http_only in ((SESSION_COOKIE, session_id, True), (CSRF_COOKIE, identity.csrf_token, False)):
-        driver.execute_cdp_cmd("Network.setCookie", {"name": name, "value": value, "domain": "127.0.0.1",
-                                                     "path": "/", "httpOnly": http_only, "sameSite": "Strict"})
-    return identity
-
-
-def session_cookie_header(settings: Settings, *, user_id: str = "SUP-1", role: str = "supervisor",
-                          patrol_id: str | None = None) -> dict[str, str]:
-    """Headers that sign a plain HTTP request (urllib) in: a fresh session's Cookie."""
-    client = connect(settings.redis_url)
-    try:
-        session_id, _ = accounts.create_session(client, Keys(settings.site), user_id=user_id, role=role,
-                                                patrol_id=patrol_id)
-    finally:
-        client.close()
-    return {"Cookie": f"{SESSION_COOKIE}={session_id}"}
 
 
 @pytest.fixture

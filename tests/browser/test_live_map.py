@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from tests.browser.conftest import session_cookie_header
+from tests.browser.chromium import session_cookie_header
 from tests.browser.screen import Screen, patrol, sighting, telemetry
 from tests.processes import wait_until
 
