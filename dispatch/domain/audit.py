@@ -100,6 +100,7 @@ class Action(str, Enum):
     REPLAY_OPENED = "replay_opened"
     RETENTION_TRIMMED = "retention_trimmed"
     PATROL_CODE_ISSUED = "patrol_code_issued"
+    PATROL_STATUS_REPORTED = "patrol_status_reported"
     ACCOUNT_CREATED = "account_created"
     ACCOUNT_PASSWORD_RESET = "account_password_reset"
     ACCOUNT_DELETED = "account_deleted"
@@ -130,6 +131,8 @@ ACTION_MEANING: dict[Action, str] = {
                               "details: entries or units removed per key)",
     Action.PATROL_CODE_ISSUED: "a supervisor issued a patrol's one-time sign-in code, replacing any previous "
                                "one (target: call sign; details: expires_ms; never the code)",
+    Action.PATROL_STATUS_REPORTED: "a patrol's crew reported its own status from its tablet, available or "
+                                   "unavailable (target: call sign; details: status, action_id)",
     Action.ACCOUNT_CREATED: "an administrator created a staff account (target: its code; details: role; "
                             "never the password)",
     Action.ACCOUNT_PASSWORD_RESET: "an administrator set a new password on a staff account, ending its "

@@ -37,15 +37,18 @@ import orjson
 import redis
 from pydantic import ValidationError
 
+from ..domain.audit import Action, AuditRole, make_entry
 from ..domain.lifecycle import Role, patrol_status_for
 from ..domain.models import Assignment, PatrolReport, PatrolStatus
 from ..domain.tablet import (
     ACTION_RECORD_TTL_MS, ActionRecord, AssignmentStep, ClientAction, Refusal, StatusReport, Verdict,
-    conflict_reason, effective_ms, fingerprint, plan, report_status, verdict,
+    TabletAction, conflict_reason, effective_ms, fingerprint, plan, report_status, verdict,
 )
 from ..domain.validate import describe
 from ..keys import Keys
 from . import assignments as assignment_store
+from . import audit as audit_store
+from .audit import record_refusal
 
 LEASE_MS = 30_000
 """How long a claim holds without an answer: far longer than an action takes, short enough that a
@@ -165,11 +168,18 @@ def report_position(client: redis.Redis, keys: Keys, *, patrol_id: str, lat: flo
 # ----------------------------------------------------------------------------- internals
 
 
+STATUS_ACTIONS = frozenset({TabletAction.AVAILABLE, TabletAction.UNAVAILABLE})
+
+
 def _apply(client: redis.Redis, keys: Keys, *, patrol_id: str, action: ClientAction, now_ms: int,
            live_maxlen: int, origin: str) -> dict:
     now = situation(client, keys, patrol_id)
     step = plan(action, patrol_status=now.status, open_state=now.open_state)
     if isinstance(step, Refusal):
+        if action.action in STATUS_ACTIONS:  # an assignment step's refusal is audited by its store
+            record_refusal(client, keys, ts=now_ms, actor=patrol_id, role=AuditRole.PATROL,
+                           action=Action.PATROL_STATUS_REPORTED, target=patrol_id, reason=step.reason,
+                           origin=origin, details={"status": action.action.value})
         return _answer(action, ok=False, message=step.reason)
     if isinstance(step, AssignmentStep):
         try:
@@ -181,11 +191,13 @@ def _apply(client: redis.Redis, keys: Keys, *, patrol_id: str, action: ClientAct
             return _answer(action, ok=False, message=refusal.reason, assignment_id=step.assignment_id)
         return _answer(action, ok=True, message=_done_message(done), assignment_id=done.assignment_id,
                        state=done.state.value, status=_status_after(done))
-    return _report_status(client, keys, patrol_id, action, step, now, now_ms)
+    return _report_status(client, keys, patrol_id, action, step, now, now_ms, origin)
 
 
 def _report_status(client: redis.Redis, keys: Keys, patrol_id: str, action: ClientAction, step: StatusReport,
-                   now: PatrolSituation, now_ms: int) -> dict:
+                   now: PatrolSituation, now_ms: int, origin: str) -> dict:
+    """The crew's own status, reported through the input stream like any position report (ingest owns
+    the picture), with its audit entry in the same transaction: a status change is an action."""
     lat, lon = action.lat, action.lon
     if lat is None and now.patrol:
         lat, lon = now.patrol.get("lat"), now.patrol.get("lon")
@@ -195,14 +207,20 @@ def _report_status(client: redis.Redis, keys: Keys, patrol_id: str, action: Clie
     # Newer wins in the picture: a status tapped offline must still beat the reports it queued behind.
     stored_ts = int(now.patrol.get("ts", 0)) if now.patrol else 0
     ts = max(effective_ms(action.tapped_ms, now_ms), stored_ts + 1)
+    entry = make_entry(ts=now_ms, actor=patrol_id, role=AuditRole.PATROL, action=Action.PATROL_STATUS_REPORTED,
+                       target=patrol_id, origin=origin,
+                       details={"status": step.status.value, "action_id": action.action_id[:64]})
     try:
-        _xadd_report(client, keys, patrol_id=patrol_id, ts=ts, lat=lat, lon=lon, status=step.status)
+        with client.pipeline(transaction=True) as pipe:
+            _xadd_report(pipe, keys, patrol_id=patrol_id, ts=ts, lat=lat, lon=lon, status=step.status)
+            audit_store.record(pipe, keys, entry)
+            pipe.execute()
     except ValueError as error:
         return _answer(action, ok=False, message=str(error))
     return _answer(action, ok=True, message=f"Status reported: {step.status.value}", status=step.status.value, ts=ts)
 
 
-def _xadd_report(client: redis.Redis, keys: Keys, *, patrol_id: str, ts: int, lat: float, lon: float,
+def _xadd_report(client: redis.Redis | redis.client.Pipeline, keys: Keys, *, patrol_id: str, ts: int, lat: float, lon: float,
                  status: PatrolStatus) -> dict:
     try:
         report = PatrolReport(patrol_id=patrol_id, ts=ts, lat=lat, lon=lon, status=status)

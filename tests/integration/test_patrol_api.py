@@ -309,12 +309,19 @@ def test_status_reports_go_to_the_input_stream_as_a_terminal_would(gn4, scene, r
     report = input_reports(redis_client, keys)[-1]
     assert status == 200 and (report["status"], report["lat"], report["lon"]) == ("available", "48.2", "-1.61")
 
+    trail = audit_store.read(redis_client, keys, filters=AuditFilter.of(action=Action.PATROL_STATUS_REPORTED))
+    assert [(e.actor, e.role.value, e.target, e.details["status"], e.outcome.value) for e in trail] == [
+        ("GN-4", "patrol", "GN-4", "unavailable", "ok"), ("GN-4", "patrol", "GN-4", "available", "ok")]
+    assert all(e.origin == "127.0.0.1" for e in trail) and "lat" not in trail[0].details
+
 
 def test_a_status_change_with_an_open_assignment_is_refused(bac12, scene, redis_client, keys):
     status, body = bac12.act("unavailable")
     assert status == 422 and body["message"] == ("cannot report unavailable with an open assignment: clear it "
                                                  "first, or ask the supervisor to cancel it")
     assert input_reports(redis_client, keys) == []
+    refused, = audit_store.read(redis_client, keys, filters=AuditFilter.of(action=Action.PATROL_STATUS_REPORTED))
+    assert (refused.actor, refused.outcome.value, refused.reason) == ("BAC-12", "refused", body["message"])
 
 
 def test_a_status_without_any_known_position_is_refused(app, redis_client, keys):
