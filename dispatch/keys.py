@@ -143,6 +143,17 @@ class Keys:
         return f"{self.sessions}:{digest}"
 
     @property
+    def user_sessions(self) -> str:
+        """Prefix of the per-user session indexes; see `sessions_of`. Under the sessions prefix: it
+        belongs with them and expires with them."""
+        return self._key("sessions:user")
+
+    def sessions_of(self, user_id: str) -> str:
+        """Set of the session digests of one user (staff code or call sign): deleting an account or
+        resetting its password ends every one of them. Expires with the user's last session."""
+        return f"{self.user_sessions}:{user_id}"
+
+    @property
     def signin_failures(self) -> str:
         """Prefix of the failed sign-in counters; see `signin_failure`."""
         return self._key("signin_failures")

@@ -101,6 +101,9 @@ def retention_table(keys: Keys, settings: Settings) -> tuple[RetentionRule, ...]
                       "an expired one when the next code is issued"),
         RetentionRule("sessions", keys.sessions, Treatment.EXPIRES, int(settings.session_hours * 3_600_000),
                       "signed-in sessions: who, role, expiry, CSRF token (keyed by the SHA-256 of the session id)"),
+        RetentionRule("user_sessions", keys.user_sessions, Treatment.EXPIRES, int(settings.session_hours * 3_600_000),
+                      "each user's open sessions (SHA-256 digests only), so deleting an account or resetting "
+                      "its password ends them; expires with the user's last session"),
         RetentionRule("signin_failures", keys.signin_failures, Treatment.EXPIRES,
                       int(settings.signin_lock_minutes * 60_000),
                       "failed sign-in counts per client address and per id, for the lock"),

@@ -248,3 +248,156 @@ def test_production_refuses_demo_accounts(settings, redis_client, keys):
     with pytest.raises(SettingsError, match="demo accounts are refused in production"):
         create_demo_accounts(production)
     assert redis_client.hlen(keys.accounts) == 0
+
+
+# --- Administrators' changes: audited, and ending the account's sessions --------------------
+
+NEW_PASSWORD = "a brand new passphrase"
+ADMIN = {"actor": "ADM-1", "origin": "10.0.0.5"}
+
+
+def account_entries(client, keys) -> list:
+    changes = {Action.ACCOUNT_CREATED, Action.ACCOUNT_PASSWORD_RESET, Action.ACCOUNT_DELETED}
+    return [e for e in audit_store.read(client, keys) if e.action in changes]
+
+
+def test_create_reset_and_delete_are_audited_with_who_and_where_and_no_secret(redis_client, keys):
+    accounts.create_account(redis_client, keys, user_id="ADM-1", role="administrator", password=PASSWORD)
+    created = accounts.admin_create_account(redis_client, keys, user_id="SUP-3", role="supervisor",
+                                            password=PASSWORD, **ADMIN)
+    assert (created.user_id, created.role) == ("SUP-3", Role.SUPERVISOR)
+    assert accounts.verify_password(redis_client, keys, user_id="SUP-3", password=PASSWORD) == created
+    accounts.create_session(redis_client, keys, user_id="SUP-3", role="supervisor")
+    assert accounts.reset_password(redis_client, keys, user_id="SUP-3", password=NEW_PASSWORD, **ADMIN) == 1
+    assert accounts.verify_password(redis_client, keys, user_id="SUP-3", password=NEW_PASSWORD)
+    assert not accounts.verify_password(redis_client, keys, user_id="SUP-3", password=PASSWORD)
+    assert accounts.get_account(redis_client, keys, "SUP-3").created_ms == created.created_ms, "kept on reset"
+    assert accounts.remove_account(redis_client, keys, user_id="SUP-3", **ADMIN) == 0
+    assert accounts.get_account(redis_client, keys, "SUP-3") is None
+
+    entries = account_entries(redis_client, keys)
+    assert [(e.action, e.actor, e.role.value, e.target, e.origin, e.outcome.value) for e in entries] == [
+        (Action.ACCOUNT_CREATED, "ADM-1", "administrator", "SUP-3", "10.0.0.5", "ok"),
+        (Action.ACCOUNT_PASSWORD_RESET, "ADM-1", "administrator", "SUP-3", "10.0.0.5", "ok"),
+        (Action.ACCOUNT_DELETED, "ADM-1", "administrator", "SUP-3", "10.0.0.5", "ok"),
+    ]
+    assert [e.details for e in entries] == [{"role": "supervisor"}, {}, {"role": "supervisor"}]
+    stored = everything_stored(redis_client, keys)
+    assert PASSWORD.encode() not in stored and NEW_PASSWORD.encode() not in stored
+
+
+@pytest.mark.parametrize("attempt, reason, target", [
+    (lambda c, k: accounts.admin_create_account(c, k, user_id="SUP-3", role="administrator", password=PASSWORD,
+                                                **ADMIN),
+     "SUP-3 is not an administrator code: administrator codes are ADM-n", "SUP-3"),
+    (lambda c, k: accounts.admin_create_account(c, k, user_id="SUP-3", role="supervisor", password="short", **ADMIN),
+     "The password must have at least 12 characters", "SUP-3"),
+    (lambda c, k: accounts.admin_create_account(c, k, user_id="ADM-1", role="administrator", password=PASSWORD,
+                                                **ADMIN),
+     "ADM-1 already has an account", "ADM-1"),
+    (lambda c, k: accounts.admin_create_account(c, k, user_id="Jean Dupont", role="auditor", password=PASSWORD,
+                                                **ADMIN),
+     "is not an auditor code: auditor codes are AUD-n", "invalid"),
+    (lambda c, k: accounts.reset_password(c, k, user_id="SUP-9", password=NEW_PASSWORD, **ADMIN),
+     "SUP-9 has no account", "SUP-9"),
+    (lambda c, k: accounts.reset_password(c, k, user_id="ADM-1", password="x" * 300, **ADMIN),
+     "The password must have at most 256 characters", "ADM-1"),
+    (lambda c, k: accounts.remove_account(c, k, user_id="AUD-4", **ADMIN), "AUD-4 has no account", "AUD-4"),
+])
+def test_refused_changes_are_audited_with_a_readable_reason(redis_client, keys, attempt, reason, target):
+    accounts.create_account(redis_client, keys, user_id="ADM-1", role="administrator", password=PASSWORD)
+    before = redis_client.hgetall(keys.accounts)
+    with pytest.raises(accounts.AccountError, match=reason):
+        attempt(redis_client, keys)
+    assert redis_client.hgetall(keys.accounts) == before, "a refusal changes nothing"
+    (entry,) = account_entries(redis_client, keys)
+    assert entry.outcome.value == "refused" and entry.actor == "ADM-1" and entry.origin == "10.0.0.5"
+    assert entry.target == target and reason.split(":")[0].replace("SUP-3 ", "") in entry.reason
+    assert "Jean" not in entry.reason and "Dupont" not in entry.reason, "a name typed as a code stays off the trail"
+    assert PASSWORD not in entry.reason and "x" * 20 not in entry.reason
+
+
+def test_deleting_or_resetting_ends_that_accounts_sessions_and_no_one_elses(redis_client, keys):
+    for user_id, role in (("ADM-1", "administrator"), ("SUP-3", "supervisor"), ("AUD-2", "auditor")):
+        accounts.create_account(redis_client, keys, user_id=user_id, role=role, password=PASSWORD)
+    sup = [accounts.create_session(redis_client, keys, user_id="SUP-3", role="supervisor")[0] for _ in range(3)]
+    aud = [accounts.create_session(redis_client, keys, user_id="AUD-2", role="auditor")[0] for _ in range(2)]
+    other, _ = accounts.create_session(redis_client, keys, user_id="SUP-4", role="supervisor")  # no account
+
+    assert accounts.reset_password(redis_client, keys, user_id="SUP-3", password=NEW_PASSWORD, **ADMIN) == 3
+    assert [accounts.get_session(redis_client, keys, s) for s in sup] == [None] * 3
+    assert not redis_client.exists(keys.sessions_of("SUP-3"), *(keys.session(token_digest(s)) for s in sup))
+    assert all(accounts.get_session(redis_client, keys, s) for s in aud + [other])
+    again, _ = accounts.create_session(redis_client, keys, user_id="SUP-3", role="supervisor")
+    assert accounts.get_session(redis_client, keys, again), "a sign-in after the reset works"
+
+    assert accounts.remove_account(redis_client, keys, user_id="AUD-2", **ADMIN) == 2
+    assert [accounts.get_session(redis_client, keys, s) for s in aud] == [None, None]
+    assert accounts.get_session(redis_client, keys, again) and accounts.get_session(redis_client, keys, other)
+    assert accounts.delete_account(redis_client, keys, "SUP-3"), "the unaudited removal ends sessions too"
+    assert accounts.get_session(redis_client, keys, again) is None
+    assert not accounts.delete_account(redis_client, keys, "SUP-3")
+
+
+def test_nobody_deletes_their_own_account_nor_the_last_administrator(redis_client, keys):
+    accounts.create_account(redis_client, keys, user_id="ADM-1", role="administrator", password=PASSWORD)
+    own, _ = accounts.create_session(redis_client, keys, user_id="ADM-1", role="administrator")
+    with pytest.raises(accounts.AccountError, match="cannot delete your own account"):
+        accounts.remove_account(redis_client, keys, user_id="ADM-1", **ADMIN)
+    # Another administrator's session without an account of its own cannot remove the only one either.
+    with pytest.raises(accounts.AccountError, match="ADM-1 is the last administrator"):
+        accounts.remove_account(redis_client, keys, user_id="ADM-1", actor="ADM-2", origin="10.0.0.6")
+    assert accounts.get_account(redis_client, keys, "ADM-1") and accounts.get_session(redis_client, keys, own)
+    accounts.admin_create_account(redis_client, keys, user_id="ADM-2", role="administrator", password=PASSWORD,
+                                  **ADMIN)
+    assert accounts.remove_account(redis_client, keys, user_id="ADM-1", actor="ADM-2", origin="10.0.0.6") == 1
+    assert accounts.get_session(redis_client, keys, own) is None
+    refused = [e for e in account_entries(redis_client, keys) if e.outcome.value == "refused"]
+    assert [(e.actor, e.target) for e in refused] == [("ADM-1", "ADM-1"), ("ADM-2", "ADM-1")]
+    assert "own account" in refused[0].reason and "last administrator" in refused[1].reason
+
+
+def test_the_session_index_lives_as_long_as_the_longest_session(redis_client, keys):
+    long_id, _ = accounts.create_session(redis_client, keys, user_id="SUP-1", role="supervisor", ttl_s=3600)
+    short_id, _ = accounts.create_session(redis_client, keys, user_id="SUP-1", role="supervisor", ttl_s=0.3)
+    index = keys.sessions_of("SUP-1")
+    assert redis_client.smembers(index) == {token_digest(long_id).encode(), token_digest(short_id).encode()}
+    assert 3_590_000 < redis_client.pttl(index) <= 3_600_000, "a shorter session does not shorten the index"
+    assert accounts.end_session(redis_client, keys, long_id)
+    assert redis_client.smembers(index) == {token_digest(short_id).encode()}, "signing out leaves the index"
+    only, _ = accounts.create_session(redis_client, keys, user_id="AUD-1", role="auditor", ttl_s=0.3)
+    assert 0 < redis_client.pttl(keys.sessions_of("AUD-1")) <= 300
+    time.sleep(0.4)
+    assert not redis_client.exists(keys.sessions_of("AUD-1")), "the index expires with the last session"
+    patrol, _ = accounts.create_session(redis_client, keys, user_id="BAC-12", role=Role.PATROL, patrol_id="BAC-12")
+    assert redis_client.smembers(keys.sessions_of("BAC-12")) == {token_digest(patrol).encode()}
+    accounts.create_session(redis_client, keys, user_id="Jean Dupont", role="supervisor")
+    assert not list(redis_client.scan_iter(match=f"{keys.user_sessions}:Jean*")), "no name in a key"
+
+
+def test_sign_ins_racing_resets_neither_hold_them_off_nor_survive_them(redis_client, keys, redis_server):
+    """Sessions created by another client as fast as it can while resets run: the resets still commit
+    (sign-ins never make them start again), and the last one leaves no session behind."""
+    from dispatch.store.connection import connect
+
+    accounts.create_account(redis_client, keys, user_id="SUP-3", role="supervisor", password=PASSWORD)
+    stop, created = threading.Event(), []
+
+    def sign_ins():
+        client = connect(redis_server.url)
+        while not stop.is_set():
+            created.append(accounts.create_session(client, keys, user_id="SUP-3", role="supervisor")[0])
+        client.close()
+
+    racer = threading.Thread(target=sign_ins)
+    racer.start()
+    try:
+        ended = [accounts.reset_password(redis_client, keys, user_id="SUP-3", password=NEW_PASSWORD, **ADMIN)
+                 for _ in range(20)]
+    finally:
+        stop.set()
+        racer.join()
+    ended.append(accounts.reset_password(redis_client, keys, user_id="SUP-3", password=NEW_PASSWORD, **ADMIN))
+    assert len(created) > 20 and sum(ended) == len(created), "each session was ended by exactly one reset"
+    assert [s for s in created if accounts.get_session(redis_client, keys, s)] == []
+    assert not redis_client.exists(keys.sessions_of("SUP-3"))
