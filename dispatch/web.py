@@ -99,6 +99,9 @@ def create_app(settings: Settings) -> dash.Dash:
     __import__("dispatch.ui.tablet").ui.tablet.register(app)  # the patrol tablet page, /patrol
     __import__("dispatch.patrol_api").patrol_api.register(app.server)  # the tablet's /api/patrol/* routes
     __import__("dispatch.ui.replay").ui.replay.register(app)  # the after-action replay page, /replay
+    __import__("dispatch.ui.admin_accounts").ui.admin_accounts.register(app)  # the administrator's accounts page, /admin
+    __import__("dispatch.ui.admin_zones").ui.admin_zones.register(app)  # authorised zones, /admin/zones
+    __import__("dispatch.ui.audit_page").ui.audit_page.register(app)  # the auditor's page, /audit
     app.layout = dash.page_container
     _add_routes(app.server, picture)
     __import__("dispatch.webauth").webauth.install(app, settings)  # sign-in, guards, CSRF, headers

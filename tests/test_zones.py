@@ -9,9 +9,9 @@ import shapely
 
 from dispatch.domain.geo import destination, haversine_m, initial_bearing_deg
 from dispatch.domain.zones import (
-    MAX_VERTICES, Zone, ZoneError, ZoneStatus, covering_zones, end_of_local_day_ms, is_authorised,
-    local_date, make_zone, start_of_local_day_ms, status_at, zone_covers, zone_from_geojson, zone_to_geojson,
-    zones_valid_at,
+    MAX_VERTICES, MAX_ZONES_PER_DOCUMENT, Zone, ZoneError, ZoneStatus, covering_zones, end_of_local_day_ms,
+    is_authorised, local_date, local_time_ms, make_zone, start_of_local_day_ms, status_at, zone_covers,
+    zone_from_geojson, zone_to_geojson, zones_from_geojson, zones_valid_at,
 )
 from dispatch.scenario_rennes import ZONES as DEMO
 
@@ -308,3 +308,64 @@ def test_demo_zones_are_convex_and_a_few_hundred_metres_wide():
         assert shape.convex_hull.area == pytest.approx(shape.area)
         lon_a, lat_a, lon_b, lat_b = shape.bounds
         assert 200 < haversine_m(lat_a, lon_a, lat_b, lon_b) < 2_000
+
+
+# --- Several zones at once, and wall-clock times ------------------------------
+
+def _feature(zone_id, **properties):
+    ring = [[-1.70, 48.10], [-1.69, 48.10], [-1.695, 48.11], [-1.70, 48.10]]
+    return {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "properties": {"zone_id": zone_id, **properties}}
+
+
+def test_a_feature_collection_is_every_zone_with_properties_winning_over_defaults():
+    defaults = dict(name="From the form", decree_ref="2026-01-001-PREF35", valid_from_ms=FROM, valid_until_ms=UNTIL)
+    zones = zones_from_geojson({"type": "FeatureCollection",
+                                "features": [_feature("Z-A"), _feature("Z-B", name="Own name")]}, defaults)
+    assert [(z.zone_id, z.name) for z in zones] == [("Z-A", "From the form"), ("Z-B", "Own name")]
+    assert zones_from_geojson(_feature("Z-C", **defaults))[0].zone_id == "Z-C", "a lone Feature is one zone"
+
+
+@pytest.mark.parametrize("document, reason", [
+    ({"type": "FeatureCollection", "features": [_feature("Z-A"), {"type": "Feature", "properties": {"zone_id": "Z-B"},
+                                                                  "geometry": {"type": "MultiPolygon"}}]},
+     "feature 2 of 2 (Z-B): geometry must be a Polygon, got MultiPolygon"),
+    ({"type": "FeatureCollection", "features": [_feature("Z-A"), _feature("Z-A")]}, "features 1 and 2 are both Z-A"),
+    ({"type": "FeatureCollection", "features": [_feature("Z-A")] * (MAX_ZONES_PER_DOCUMENT + 1)},
+     f"{MAX_ZONES_PER_DOCUMENT + 1} features, at most {MAX_ZONES_PER_DOCUMENT} at once"),
+    ({"type": "FeatureCollection", "features": {}}, "\"features\" must be a list"),
+    ({"type": "Topology"}, "expected a GeoJSON Feature or FeatureCollection, got type 'Topology'"),
+    ("Z-A", "expected a GeoJSON Feature or FeatureCollection, got a string"),
+    ({"type": "FeatureCollection", "features": [["not", "a", "feature"]]},
+     "the feature: expected a GeoJSON Feature"),
+])
+def test_a_document_with_one_bad_feature_is_refused_whole(document, reason):
+    defaults = dict(name="Zone", decree_ref="2026-01-001-PREF35", valid_from_ms=FROM, valid_until_ms=UNTIL)
+    with pytest.raises(ZoneError, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        zones_from_geojson(document, defaults)
+
+
+def test_a_field_given_nowhere_is_named_with_where_to_give_it():
+    with pytest.raises(ZoneError, match=r"^the feature \(Z-A\): name, valid_until_ms missing: put them in the "
+                                        r"feature's properties or fill it in the form$"):
+        zones_from_geojson(_feature("Z-A", decree_ref="D", valid_from_ms=FROM), defaults_from="fill it in the form")
+    with pytest.raises(TypeError):
+        zones_from_geojson(_feature("Z-A"), {"colour": "red"})
+
+
+@pytest.mark.parametrize("wall_clock, expected_utc", [
+    (datetime(2026, 11, 30, 8, 0), utc_ms(2026, 11, 30, 7, 0)),
+    (datetime(2026, 7, 1, 8, 0), utc_ms(2026, 7, 1, 6, 0)),
+    (datetime(2026, 10, 25, 2, 30), utc_ms(2026, 10, 25, 0, 30)),  # shown twice: the first (summer time)
+    (datetime(2026, 10, 25, 3, 0), utc_ms(2026, 10, 25, 2, 0)),
+    (datetime(2026, 3, 29, 3, 0), utc_ms(2026, 3, 29, 1, 0)),
+])
+def test_local_wall_clock_times_in_ms(wall_clock, expected_utc):
+    assert local_time_ms(wall_clock) == expected_utc
+
+
+def test_a_wall_clock_time_the_clock_skips_is_refused():
+    with pytest.raises(ZoneError, match="29/03/2026 02:30 does not exist on the local clock"):
+        local_time_ms(datetime(2026, 3, 29, 2, 30))
+    with pytest.raises(ValueError):
+        local_time_ms(datetime(2026, 3, 29, 2, 30, tzinfo=timezone.utc))

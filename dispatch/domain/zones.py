@@ -261,3 +261,100 @@ def covering_zones(zones: Iterable[Zone], lat: float, lon: float, t_ms: int) -> 
 def is_authorised(zones: Iterable[Zone], lat: float, lon: float, t_ms: int) -> bool:
     """Whether a drone may be at (lat, lon) at instant `t_ms`: inside at least one valid zone."""
     return any(zone_covers(zone, lat, lon) for zone in zones_valid_at(zones, t_ms))
+
+
+# --- Several zones at once, and wall-clock times ------------------------------
+
+MAX_ZONES_PER_DOCUMENT = 200  # a département's decrees at once; bounds untrusted input
+
+
+def zones_from_geojson(document: object, defaults: Mapping | None = None, *,
+                       defaults_from: str = "give it for the whole document") -> list[Zone]:
+    """Every zone of a GeoJSON Feature or FeatureCollection of Polygons, or none at all.
+
+    A document is taken whole or refused whole: the first bad feature refuses
+    it, the message naming that feature ("feature 2 of 3 (Z-GARE): ...") and
+    the problem, so an administrator fixes the file and imports it again rather
+    than wondering which half went in. `defaults` supplies the zone fields a
+    feature's properties lack (a form's values); the properties win.
+    `defaults_from` ends the message about a field given nowhere ("fill it in
+    the form"). Two features with one zone_id are refused: the second would
+    silently replace the first.
+    """
+    defaults = dict(defaults or {})
+    unknown = set(defaults) - set(_PROPERTIES)
+    if unknown:
+        raise TypeError(f"unknown zone fields: {', '.join(sorted(unknown))}")
+    features = _features_of(document)
+    zones: list[Zone] = []
+    first_of: dict[str, int] = {}
+    for number, feature in enumerate(features, start=1):
+        where = _feature_label(feature, number, len(features))
+        properties = feature.get("properties") if isinstance(feature, Mapping) else None
+        given = properties if isinstance(properties, Mapping) else {}
+        missing = [name for name in _PROPERTIES if name not in given and name not in defaults]
+        if missing and isinstance(feature, Mapping) and feature.get("type") == "Feature":
+            raise ZoneError(f"{where}: {', '.join(missing)} missing: put {'it' if len(missing) == 1 else 'them'} "
+                            f"in the feature's properties or {defaults_from}")
+        try:
+            zone = zone_from_geojson(feature, **{k: v for k, v in defaults.items() if k not in given})
+        except ZoneError as error:
+            raise ZoneError(f"{where}: {error}") from None
+        if zone.zone_id in first_of:
+            raise ZoneError(f"features {first_of[zone.zone_id]} and {number} are both {zone.zone_id}: "
+                            "give each feature its own zone_id (the second would replace the first)")
+        first_of[zone.zone_id] = number
+        zones.append(zone)
+    return zones
+
+
+def _features_of(document: object) -> list:
+    kind = document.get("type") if isinstance(document, Mapping) else None
+    if kind == "Feature":
+        return [document]
+    if kind == "FeatureCollection":
+        features = document.get("features")
+        if not isinstance(features, list):
+            raise ZoneError("the FeatureCollection's \"features\" must be a list")
+        if not features:
+            raise ZoneError("the FeatureCollection holds no feature")
+        if len(features) > MAX_ZONES_PER_DOCUMENT:
+            raise ZoneError(f"{len(features)} features, at most {MAX_ZONES_PER_DOCUMENT} at once: split the file")
+        return features
+    if kind in ("Polygon", "MultiPolygon"):
+        raise ZoneError(f"expected a GeoJSON Feature or FeatureCollection, got a bare {kind}: wrap it in a Feature")
+    got = f"type {str(kind)[:40]!r}" if isinstance(document, Mapping) else _json_kind(document)
+    raise ZoneError(f"expected a GeoJSON Feature or FeatureCollection, got {got}")
+
+
+def _feature_label(feature: object, number: int, total: int) -> str:
+    where = "the feature" if total == 1 else f"feature {number} of {total}"
+    properties = feature.get("properties") if isinstance(feature, Mapping) else None
+    if isinstance(properties, Mapping):
+        for name in ("zone_id", "name"):
+            value = properties.get(name)
+            if isinstance(value, str) and value.strip():
+                return f"{where} ({value.strip()[:40]})"
+    return where
+
+
+def _json_kind(value: object) -> str:
+    names = {list: "a list", str: "a string", bool: "true or false", int: "a number", float: "a number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def local_time_ms(moment: datetime, tz: str = LOCAL_TZ) -> int:
+    """A time read on the local clock (naive `moment`, e.g. typed in a form), in ms UTC.
+
+    A time the clock skips (02:30 on the night clocks go forward) is refused
+    rather than silently moved by an hour; a time the clock shows twice (02:30
+    on the night clocks go back) is its first occurrence, in summer time.
+    """
+    if moment.tzinfo is not None:
+        raise ValueError("expected a wall-clock time without a time zone")
+    zone = ZoneInfo(tz)
+    aware = moment.replace(tzinfo=zone, fold=0)
+    if aware.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None) != moment:
+        raise ZoneError(f"{moment:%d/%m/%Y %H:%M} does not exist on the local clock (the clocks go "
+                        "forward then): give a time after the change")
+    return _utc_ms(aware)
