@@ -103,12 +103,32 @@ HOME_PAGE: dict[Role, str] = {
     Role.ADMINISTRATOR: "/admin",
 }
 
+# Any staff code: anything else typed as one may be a name, and is kept off the audit trail.
+STAFF_CODE = r"^(SUP|AUD|ADM)-[0-9A-Z]{1,8}$"
+STAFF_PREFIX = {Role.SUPERVISOR: "SUP", Role.AUDITOR: "AUD", Role.ADMINISTRATOR: "ADM"}
 # Staff sign in with a pseudonymous code whose prefix says their role.
 STAFF_ID_FORMATS: dict[Role, str] = {
     Role.SUPERVISOR: SUPERVISOR_ID,
     Role.AUDITOR: AUDITOR_ID,
     Role.ADMINISTRATOR: ADMINISTRATOR_ID,
 }
+
+
+def staff_code_problem(user_id: object, role: object) -> str | None:
+    """What is wrong with `user_id` as the code of a `role` account, in words an administrator can act on."""
+    try:
+        role = Role(role)
+    except ValueError:
+        return "Choose a role: supervisor, auditor or administrator"
+    if role is Role.PATROL:
+        return "Patrols have no account: a supervisor issues them a sign-in code"
+    if not isinstance(user_id, str) or not user_id:
+        return f"Type the code of the account, e.g. {STAFF_PREFIX[role]}-3"
+    if staff_role(user_id) is role:
+        return None
+    shown = user_id if staff_role(user_id) else f"{user_id!r:.40}"
+    article = "an" if role.value[0] in "aeiou" else "a"
+    return f"{shown} is not {article} {role.value} code: {role.value} codes are {STAFF_PREFIX[role]}-n"
 
 
 def page_permission(path: str) -> str | None:

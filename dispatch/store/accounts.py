@@ -17,9 +17,8 @@
 - `{site}:signin_failures:<subject>`: a counter per address and per user id,
   expiring with its lock.
 
-Administrators' changes (`admin_create_account`, `reset_password`,
-`remove_account`) are audited: the change and its entry commit together, and a
-refused attempt is recorded with its reason (never the password).
+Administrators' changes to accounts (audited, ending sessions) are in
+store/account_changes.py.
 
 The rules (roles, hashing, throttle) are in domain/auth.py; this module only
 keeps their state.
@@ -30,12 +29,12 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Iterable
 
 import orjson
 import redis
 
-from ..domain.audit import INTERNAL_ORIGIN, INVALID_TARGET, Action, AuditRole, make_entry
+from ..domain.audit import Action, AuditRole, make_entry
 from ..domain.auth import (
     Identity, Role, Throttle, hash_secret, is_call_sign, is_patrol_code, new_patrol_code, new_token,
     password_problem, secret_matches, staff_role, token_digest,
@@ -47,8 +46,6 @@ from . import audit
 DEFAULT_PATROL_CODE_TTL_S = 12 * 3600
 DEFAULT_SESSION_TTL_S = 12 * 3600
 MAX_SESSION_ID_CHARS = 128  # ours are 43; anything longer is not ours and never reaches Redis
-STAFF_CODE = r"^(SUP|AUD|ADM)-[0-9A-Z]{1,8}$"  # any staff code: anything else may be a name, kept off the trail
-STAFF_PREFIX = {Role.SUPERVISOR: "SUP", Role.AUDITOR: "AUD", Role.ADMINISTRATOR: "ADM"}
 
 
 class AccountError(ValueError):
@@ -104,156 +101,6 @@ def list_accounts(client: redis.Redis, keys: Keys) -> list[Account]:
         stored = orjson.loads(raw)
         accounts.append(Account(raw_id.decode(), Role(stored["role"]), int(stored.get("created_ms", 0))))
     return accounts
-
-
-def delete_account(client: redis.Redis, keys: Keys, user_id: str) -> bool:
-    """Unaudited removal (scripts, tests): ends the account's sessions too. Administrators use
-    remove_account. False if there was no such account."""
-    found = []
-
-    def apply(stored: dict):
-        found.append(user_id in stored)
-        return lambda pipe: pipe.hdel(keys.accounts, user_id)
-
-    if not isinstance(user_id, str) or not user_id:
-        return False
-    _change_ending_sessions(client, keys, user_id, apply)
-    return found[-1]
-
-
-# --- Administrators' changes, audited ----------------------------------------------------
-
-def staff_code_problem(user_id: object, role: object) -> str | None:
-    """What is wrong with `user_id` as the code of a `role` account, in words an administrator can act on."""
-    try:
-        role = Role(role)
-    except ValueError:
-        return "Choose a role: supervisor, auditor or administrator"
-    if role is Role.PATROL:
-        return "Patrols have no account: a supervisor issues them a sign-in code"
-    if not isinstance(user_id, str) or not user_id:
-        return f"Type the code of the account, e.g. {STAFF_PREFIX[role]}-3"
-    if staff_role(user_id) is role:
-        return None
-    shown = user_id if staff_role(user_id) else f"{user_id!r:.40}"
-    article = "an" if role.value[0] in "aeiou" else "a"
-    return f"{shown} is not {article} {role.value} code: {role.value} codes are {STAFF_PREFIX[role]}-n"
-
-
-def admin_create_account(client: redis.Redis, keys: Keys, *, user_id: str, role: Role | str, password: str,
-                         actor: str, origin: str = INTERNAL_ORIGIN, now_ms: int | None = None) -> Account:
-    """An administrator creates a staff account: recorded as `account_created` (role, never the password)
-    in the same transaction. Refused (AccountError, recorded as refused) for a code that does not match
-    the role, a password the rule refuses, or a code that already has an account."""
-    now = _now_ms(now_ms)
-    with _refusal_audited(client, keys, Action.ACCOUNT_CREATED, actor, user_id, origin, now):
-        problem = staff_code_problem(user_id, role) or password_problem(password)
-        if problem:
-            raise AccountError(problem[0].upper() + problem[1:])
-        account = Account(user_id, Role(role), now)
-        value = orjson.dumps({"role": account.role.value, "hash": hash_secret(password), "created_ms": now})
-        entry = make_entry(ts=now, actor=actor, role=AuditRole.ADMINISTRATOR, action=Action.ACCOUNT_CREATED,
-                           target=user_id, origin=origin, details={"role": account.role.value})
-
-        def apply(stored: dict):
-            if user_id in stored:
-                raise AccountError(f"{user_id} already has an account")
-            return lambda pipe: (pipe.hset(keys.accounts, user_id, value), audit.record(pipe, keys, entry))
-
-        _change_ending_sessions(client, keys, user_id, apply, end_sessions=False)
-    return account
-
-
-def reset_password(client: redis.Redis, keys: Keys, *, user_id: str, password: str, actor: str,
-                   origin: str = INTERNAL_ORIGIN, now_ms: int | None = None) -> int:
-    """An administrator sets a new password: every session of the account ends in the same transaction
-    as the change and its `account_password_reset` entry. Returns how many sessions ended."""
-    now = _now_ms(now_ms)
-    with _refusal_audited(client, keys, Action.ACCOUNT_PASSWORD_RESET, actor, user_id, origin, now):
-        problem = password_problem(password)
-        if problem:
-            raise AccountError(problem[0].upper() + problem[1:])
-        new_hash = hash_secret(password)  # before the transaction: scrypt takes a tenth of a second
-
-        def apply(stored: dict):
-            account = _existing(stored, user_id)
-            value = orjson.dumps({**account, "hash": new_hash})
-            entry = make_entry(ts=now, actor=actor, role=AuditRole.ADMINISTRATOR, target=user_id, origin=origin,
-                               action=Action.ACCOUNT_PASSWORD_RESET)
-            return lambda pipe: (pipe.hset(keys.accounts, user_id, value), audit.record(pipe, keys, entry))
-
-        return _change_ending_sessions(client, keys, user_id, apply)
-
-
-def remove_account(client: redis.Redis, keys: Keys, *, user_id: str, actor: str, origin: str = INTERNAL_ORIGIN,
-                   now_ms: int | None = None) -> int:
-    """An administrator deletes a staff account: its sessions end in the same transaction as the removal
-    and its `account_deleted` entry. Refused for one's own account and for the last administrator
-    (either would leave nobody able to manage accounts). Returns how many sessions ended."""
-    now = _now_ms(now_ms)
-    with _refusal_audited(client, keys, Action.ACCOUNT_DELETED, actor, user_id, origin, now):
-        if user_id == actor:
-            raise AccountError("You cannot delete your own account: another administrator must do it")
-
-        def apply(stored: dict):
-            role = _existing(stored, user_id)["role"]
-            if role == Role.ADMINISTRATOR.value and [a["role"] for a in stored.values()].count(role) <= 1:
-                raise AccountError(f"{user_id} is the last administrator: create another administrator first")
-            entry = make_entry(ts=now, actor=actor, role=AuditRole.ADMINISTRATOR, target=user_id, origin=origin,
-                               action=Action.ACCOUNT_DELETED, details={"role": role})
-            return lambda pipe: (pipe.hdel(keys.accounts, user_id), audit.record(pipe, keys, entry))
-
-        return _change_ending_sessions(client, keys, user_id, apply)
-
-
-def _existing(stored: dict, user_id: str) -> dict:
-    if user_id not in stored:
-        shown = user_id if staff_role(user_id) else f"{user_id!r:.40}"
-        raise AccountError(f"{shown} has no account")
-    return stored[user_id]
-
-
-def _change_ending_sessions(client: redis.Redis, keys: Keys, user_id: str, apply: Callable[[dict], Callable], *,
-                            end_sessions: bool = True) -> int:
-    """One transaction: `apply(accounts)` checks (raising AccountError to refuse) and returns the writes
-    (the change and its audit entry); with `end_sessions`, every session of `user_id` ends with them
-    (_END_SESSIONS). Returns how many sessions ended. Only the accounts are WATCHed (they change only
-    through administrators): sign-ins never make a change start again, so they cannot hold it off."""
-    with client.pipeline(transaction=True) as pipe:
-        while True:
-            try:
-                pipe.watch(keys.accounts)
-                write = apply({k.decode(): orjson.loads(v) for k, v in pipe.hgetall(keys.accounts).items()})
-                pipe.multi()
-                write(pipe)
-                if end_sessions:
-                    pipe.eval(_END_SESSIONS, 1, keys.sessions_of(user_id), keys.sessions)
-                replies = pipe.execute()
-                return int(replies[-1]) if end_sessions else 0
-            except redis.WatchError:
-                continue
-
-
-# Every session a user's index names ends, and the index, inside the change's transaction: a session
-# indexed before it commits cannot survive it. The session keys are built here from the index's digests,
-# which a script may do on a cluster only because every key of the site shares its {hash tag} slot.
-_END_SESSIONS = """
-local ended = 0
-for _, digest in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  ended = ended + redis.call('DEL', ARGV[1] .. ':' .. digest)
-end
-redis.call('DEL', KEYS[1])
-return ended
-"""
-
-
-def _refusal_audited(client: redis.Redis, keys: Keys, action: Action, actor: str, user_id: object, origin: str,
-                     now: int):
-    """Records an AccountError as a refused `action`; a target that is no staff code (it may be a name)
-    is recorded as `invalid` and taken out of the reason."""
-    target = user_id if isinstance(user_id, str) and re.match(STAFF_CODE, user_id) else INVALID_TARGET
-    return audit.refusal_audited(client, keys, AccountError, ts=now, actor=actor, role=AuditRole.ADMINISTRATOR,
-                                 action=action, target=target, origin=origin, untrusted=[(user_id, STAFF_CODE)])
 
 
 def verify_password(client: redis.Redis, keys: Keys, *, user_id: str, password: str) -> Account | None:

@@ -3,7 +3,7 @@
 - `create`, `reset`, `delete`: check what was typed the way a person reads it
   (codes typed in lower case are accepted, the two passwords must agree, a
   deletion needs the code typed again), then call the audited store step
-  (store/accounts.py), which refuses the rest and records every attempt.
+  (store/account_changes.py), which refuses the rest and records every attempt.
   Each returns an `Outcome`: ok or not, and one sentence saying what happened
   or what to fix. No password is ever part of a message.
 - `account_rows`: the accounts as the table shows them (local time and age).
@@ -22,7 +22,7 @@ import redis
 
 from ..domain.auth import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, PERMISSIONS, Role, staff_role
 from ..keys import Keys
-from ..store import accounts
+from ..store import account_changes
 from ..store.accounts import Account, AccountError
 
 MAX_TYPED_CHARS = 200  # longer than any code; a longer value is cut before it goes anywhere
@@ -86,7 +86,7 @@ def create(client: redis.Redis, keys: Keys, *, code: object, role: object, passw
     if _password(password) != _password(confirm):
         return Outcome(False, "Passwords differ: type the same password in both fields")
     try:
-        account = accounts.admin_create_account(client, keys, user_id=user_id, role=str(role or ""),
+        account = account_changes.admin_create_account(client, keys, user_id=user_id, role=str(role or ""),
                                                 password=_password(password), actor=actor.user_id,
                                                 origin=actor.origin)
     except AccountError as refusal:
@@ -103,7 +103,7 @@ def reset(client: redis.Redis, keys: Keys, *, user_id: object, password: object,
     if _password(password) != _password(confirm):
         return Outcome(False, "Passwords differ: type the same password in both fields")
     try:
-        ended = accounts.reset_password(client, keys, user_id=target, password=_password(password),
+        ended = account_changes.reset_password(client, keys, user_id=target, password=_password(password),
                                         actor=actor.user_id, origin=actor.origin)
     except AccountError as refusal:
         return Outcome(False, str(refusal))
@@ -117,7 +117,7 @@ def delete(client: redis.Redis, keys: Keys, *, user_id: object, typed: object, a
     if typed_code(typed) != target:
         return Outcome(False, f"Type {target} in the box to confirm the deletion")
     try:
-        ended = accounts.remove_account(client, keys, user_id=target, actor=actor.user_id, origin=actor.origin)
+        ended = account_changes.remove_account(client, keys, user_id=target, actor=actor.user_id, origin=actor.origin)
     except AccountError as refusal:
         return Outcome(False, str(refusal))
     return Outcome(True, f"{target} is deleted; {_sessions(ended)} ended.")

@@ -12,7 +12,7 @@ from dispatch.domain.audit import Action
 from dispatch.domain.auth import Role, Throttle, token_digest
 from dispatch.launcher import DEMO_STAFF, create_demo_accounts
 from dispatch.settings import Settings, SettingsError
-from dispatch.store import accounts
+from dispatch.store import account_changes, accounts
 from dispatch.store import audit as audit_store
 
 PASSWORD = "correct horse battery"
@@ -72,7 +72,7 @@ def test_a_short_password_is_refused_and_an_existing_account_kept_unless_replace
     assert accounts.verify_password(redis_client, keys, user_id="ADM-1", password="another password")
     assert not accounts.verify_password(redis_client, keys, user_id="ADM-1", password=PASSWORD)
     assert [a.user_id for a in accounts.list_accounts(redis_client, keys)] == ["ADM-1"]
-    assert accounts.delete_account(redis_client, keys, "ADM-1") and accounts.get_account(redis_client, keys,
+    assert account_changes.delete_account(redis_client, keys, "ADM-1") and accounts.get_account(redis_client, keys,
                                                                                          "ADM-1") is None
 
 
@@ -263,16 +263,16 @@ def account_entries(client, keys) -> list:
 
 def test_create_reset_and_delete_are_audited_with_who_and_where_and_no_secret(redis_client, keys):
     accounts.create_account(redis_client, keys, user_id="ADM-1", role="administrator", password=PASSWORD)
-    created = accounts.admin_create_account(redis_client, keys, user_id="SUP-3", role="supervisor",
+    created = account_changes.admin_create_account(redis_client, keys, user_id="SUP-3", role="supervisor",
                                             password=PASSWORD, **ADMIN)
     assert (created.user_id, created.role) == ("SUP-3", Role.SUPERVISOR)
     assert accounts.verify_password(redis_client, keys, user_id="SUP-3", password=PASSWORD) == created
     accounts.create_session(redis_client, keys, user_id="SUP-3", role="supervisor")
-    assert accounts.reset_password(redis_client, keys, user_id="SUP-3", password=NEW_PASSWORD, **ADMIN) == 1
+    assert account_changes.reset_password(redis_client, keys, user_id="SUP-3", password=NEW_PASSWORD, **ADMIN) == 1
     assert accounts.verify_password(redis_client, keys, user_id="SUP-3", password=NEW_PASSWORD)
     assert not accounts.verify_password(redis_client, keys, user_id="SUP-3", password=PASSWORD)
     assert accounts.get_account(redis_client, keys, "SUP-3").created_ms == created.created_ms, "kept on reset"
-    assert accounts.remove_account(redis_client, keys, user_id="SUP-3", **ADMIN) == 0
+    assert account_changes.remove_account(redis_client, keys, user_id="SUP-3", **ADMIN) == 0
     assert accounts.get_account(redis_client, keys, "SUP-3") is None
 
     entries = account_entries(redis_client, keys)
@@ -287,22 +287,22 @@ def test_create_reset_and_delete_are_audited_with_who_and_where_and_no_secret(re
 
 
 @pytest.mark.parametrize("attempt, reason, target", [
-    (lambda c, k: accounts.admin_create_account(c, k, user_id="SUP-3", role="administrator", password=PASSWORD,
+    (lambda c, k: account_changes.admin_create_account(c, k, user_id="SUP-3", role="administrator", password=PASSWORD,
                                                 **ADMIN),
      "SUP-3 is not an administrator code: administrator codes are ADM-n", "SUP-3"),
-    (lambda c, k: accounts.admin_create_account(c, k, user_id="SUP-3", role="supervisor", password="short", **ADMIN),
+    (lambda c, k: account_changes.admin_create_account(c, k, user_id="SUP-3", role="supervisor", password="short", **ADMIN),
      "The password must have at least 12 characters", "SUP-3"),
-    (lambda c, k: accounts.admin_create_account(c, k, user_id="ADM-1", role="administrator", password=PASSWORD,
+    (lambda c, k: account_changes.admin_create_account(c, k, user_id="ADM-1", role="administrator", password=PASSWORD,
                                                 **ADMIN),
      "ADM-1 already has an account", "ADM-1"),
-    (lambda c, k: accounts.admin_create_account(c, k, user_id="Jean Dupont", role="auditor", password=PASSWORD,
+    (lambda c, k: account_changes.admin_create_account(c, k, user_id="Jean Dupont", role="auditor", password=PASSWORD,
                                                 **ADMIN),
      "is not an auditor code: auditor codes are AUD-n", "invalid"),
-    (lambda c, k: accounts.reset_password(c, k, user_id="SUP-9", password=NEW_PASSWORD, **ADMIN),
+    (lambda c, k: account_changes.reset_password(c, k, user_id="SUP-9", password=NEW_PASSWORD, **ADMIN),
      "SUP-9 has no account", "SUP-9"),
-    (lambda c, k: accounts.reset_password(c, k, user_id="ADM-1", password="x" * 300, **ADMIN),
+    (lambda c, k: account_changes.reset_password(c, k, user_id="ADM-1", password="x" * 300, **ADMIN),
      "The password must have at most 256 characters", "ADM-1"),
-    (lambda c, k: accounts.remove_account(c, k, user_id="AUD-4", **ADMIN), "AUD-4 has no account", "AUD-4"),
+    (lambda c, k: account_changes.remove_account(c, k, user_id="AUD-4", **ADMIN), "AUD-4 has no account", "AUD-4"),
 ])
 def test_refused_changes_are_audited_with_a_readable_reason(redis_client, keys, attempt, reason, target):
     accounts.create_account(redis_client, keys, user_id="ADM-1", role="administrator", password=PASSWORD)
@@ -324,33 +324,33 @@ def test_deleting_or_resetting_ends_that_accounts_sessions_and_no_one_elses(redi
     aud = [accounts.create_session(redis_client, keys, user_id="AUD-2", role="auditor")[0] for _ in range(2)]
     other, _ = accounts.create_session(redis_client, keys, user_id="SUP-4", role="supervisor")  # no account
 
-    assert accounts.reset_password(redis_client, keys, user_id="SUP-3", password=NEW_PASSWORD, **ADMIN) == 3
+    assert account_changes.reset_password(redis_client, keys, user_id="SUP-3", password=NEW_PASSWORD, **ADMIN) == 3
     assert [accounts.get_session(redis_client, keys, s) for s in sup] == [None] * 3
     assert not redis_client.exists(keys.sessions_of("SUP-3"), *(keys.session(token_digest(s)) for s in sup))
     assert all(accounts.get_session(redis_client, keys, s) for s in aud + [other])
     again, _ = accounts.create_session(redis_client, keys, user_id="SUP-3", role="supervisor")
     assert accounts.get_session(redis_client, keys, again), "a sign-in after the reset works"
 
-    assert accounts.remove_account(redis_client, keys, user_id="AUD-2", **ADMIN) == 2
+    assert account_changes.remove_account(redis_client, keys, user_id="AUD-2", **ADMIN) == 2
     assert [accounts.get_session(redis_client, keys, s) for s in aud] == [None, None]
     assert accounts.get_session(redis_client, keys, again) and accounts.get_session(redis_client, keys, other)
-    assert accounts.delete_account(redis_client, keys, "SUP-3"), "the unaudited removal ends sessions too"
+    assert account_changes.delete_account(redis_client, keys, "SUP-3"), "the unaudited removal ends sessions too"
     assert accounts.get_session(redis_client, keys, again) is None
-    assert not accounts.delete_account(redis_client, keys, "SUP-3")
+    assert not account_changes.delete_account(redis_client, keys, "SUP-3")
 
 
 def test_nobody_deletes_their_own_account_nor_the_last_administrator(redis_client, keys):
     accounts.create_account(redis_client, keys, user_id="ADM-1", role="administrator", password=PASSWORD)
     own, _ = accounts.create_session(redis_client, keys, user_id="ADM-1", role="administrator")
     with pytest.raises(accounts.AccountError, match="cannot delete your own account"):
-        accounts.remove_account(redis_client, keys, user_id="ADM-1", **ADMIN)
+        account_changes.remove_account(redis_client, keys, user_id="ADM-1", **ADMIN)
     # Another administrator's session without an account of its own cannot remove the only one either.
     with pytest.raises(accounts.AccountError, match="ADM-1 is the last administrator"):
-        accounts.remove_account(redis_client, keys, user_id="ADM-1", actor="ADM-2", origin="10.0.0.6")
+        account_changes.remove_account(redis_client, keys, user_id="ADM-1", actor="ADM-2", origin="10.0.0.6")
     assert accounts.get_account(redis_client, keys, "ADM-1") and accounts.get_session(redis_client, keys, own)
-    accounts.admin_create_account(redis_client, keys, user_id="ADM-2", role="administrator", password=PASSWORD,
+    account_changes.admin_create_account(redis_client, keys, user_id="ADM-2", role="administrator", password=PASSWORD,
                                   **ADMIN)
-    assert accounts.remove_account(redis_client, keys, user_id="ADM-1", actor="ADM-2", origin="10.0.0.6") == 1
+    assert account_changes.remove_account(redis_client, keys, user_id="ADM-1", actor="ADM-2", origin="10.0.0.6") == 1
     assert accounts.get_session(redis_client, keys, own) is None
     refused = [e for e in account_entries(redis_client, keys) if e.outcome.value == "refused"]
     assert [(e.actor, e.target) for e in refused] == [("ADM-1", "ADM-1"), ("ADM-2", "ADM-1")]
@@ -392,12 +392,12 @@ def test_sign_ins_racing_resets_neither_hold_them_off_nor_survive_them(redis_cli
     racer = threading.Thread(target=sign_ins)
     racer.start()
     try:
-        ended = [accounts.reset_password(redis_client, keys, user_id="SUP-3", password=NEW_PASSWORD, **ADMIN)
+        ended = [account_changes.reset_password(redis_client, keys, user_id="SUP-3", password=NEW_PASSWORD, **ADMIN)
                  for _ in range(20)]
     finally:
         stop.set()
         racer.join()
-    ended.append(accounts.reset_password(redis_client, keys, user_id="SUP-3", password=NEW_PASSWORD, **ADMIN))
+    ended.append(account_changes.reset_password(redis_client, keys, user_id="SUP-3", password=NEW_PASSWORD, **ADMIN))
     assert len(created) > 20 and sum(ended) == len(created), "each session was ended by exactly one reset"
     assert [s for s in created if accounts.get_session(redis_client, keys, s)] == []
     assert not redis_client.exists(keys.sessions_of("SUP-3"))
