@@ -182,7 +182,7 @@ def _now_ms() -> int:
 
 def layout(**_query) -> html.Div:
     settings = context().settings
-    return html.Div(id=ROOT, className="ad-page", children=[
+    return html.Div(id=ROOT, className="ad-page staff-page", children=[
         html.Header(className="topbar ad-top", children=[
             html.Div(className="brand", children=[
                 html.Span(settings.site.upper(), className="site"), html.Span("accounts", className="brand-sub")]),

@@ -119,7 +119,7 @@ def register(app: dash.Dash) -> None:
 
 def layout(**_query) -> html.Div:
     settings = context().settings
-    return html.Div(id=ROOT, className="adz", children=[
+    return html.Div(id=ROOT, className="adz staff-page", children=[
         html.Header(className="topbar adz-top", children=[
             html.Div(className="brand", children=[html.Span(settings.site.upper(), className="site"),
                                                   html.Span("authorised flight zones", className="brand-sub")]),

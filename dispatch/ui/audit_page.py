@@ -144,7 +144,7 @@ def layout(**_query) -> html.Div:
     settings = context().settings
     identity = webauth.current_identity()
     may_export = identity is not None and may(identity.role, "export")
-    return html.Div(id=ROOT, className="au-root", children=[
+    return html.Div(id=ROOT, className="au-root staff-page", children=[
         _header(settings),
         html.Main(className="au-main", children=[
             html.P(className="au-note", children=[

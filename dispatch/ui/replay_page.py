@@ -112,7 +112,7 @@ def page_config(settings: Settings) -> dict:
 
 def layout(**_query) -> html.Div:
     settings = context().settings
-    return html.Div(id=ROOT, className="replay", children=[
+    return html.Div(id=ROOT, className="replay staff-page", children=[
         html.Div(className="rp-screen", children=[  # the first screenful: exactly the viewport
             _header(settings),
             _progress(),

@@ -18,7 +18,8 @@ from dispatch.store import audit as audit_store
 from dispatch.ui import admin_accounts as A
 from dispatch.ui import admin_accounts_callbacks as C
 from dispatch.web import create_app
-from dispatch.webauth import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
+from dispatch.webauth import CSRF_HEADER
+from tests.integration.signed_in import signed_in as signed_in_as
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "another long passphrase"
@@ -31,11 +32,7 @@ def app(settings, redis_client, keys):
 
 
 def signed_in(app, redis_client, keys, *, user_id="ADM-1", role="administrator"):
-    client = app.server.test_client()
-    session_id, identity = accounts.create_session(redis_client, keys, user_id=user_id, role=role)
-    client.set_cookie(SESSION_COOKIE, session_id, domain="localhost")
-    client.set_cookie(CSRF_COOKIE, identity.csrf_token, domain="localhost")
-    return client, identity.csrf_token
+    return signed_in_as(app, redis_client, keys, user_id=user_id, role=role)
 
 
 def post_callback(app, client, csrf, first_output: str, values: dict, triggered: str):

@@ -16,12 +16,12 @@ import pytest
 
 from dispatch.domain.audit import Action, AuditOutcome
 from dispatch.domain.zones import make_zone
-from dispatch.store import accounts
 from dispatch.store.audit import read as read_audit
 from dispatch.store.zones import load_zones, save_zone
 from dispatch.ui import admin_zones as P
 from dispatch.web import create_app
-from dispatch.webauth import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
+from dispatch.webauth import CSRF_HEADER
+from tests.integration.signed_in import signed_in as signed_in_as
 
 SQUARE = [[-1.70, 48.10], [-1.66, 48.10], [-1.66, 48.12], [-1.70, 48.12]]
 DRAWN = {"type": "FeatureCollection", "features": [
@@ -37,11 +37,7 @@ def app(settings):
 
 
 def signed_in(app, redis_client, keys, *, user_id="ADM-1", role="administrator"):
-    client = app.server.test_client()
-    session_id, identity = accounts.create_session(redis_client, keys, user_id=user_id, role=role)
-    client.set_cookie(SESSION_COOKIE, session_id, domain="localhost")
-    client.set_cookie(CSRF_COOKIE, identity.csrf_token, domain="localhost")
-    return client, identity.csrf_token
+    return signed_in_as(app, redis_client, keys, user_id=user_id, role=role)
 
 
 def callback(app, client, csrf, trigger: str, values: dict, *, changed: str | None = None,

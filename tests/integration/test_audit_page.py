@@ -13,12 +13,12 @@ import orjson
 import pytest
 
 from dispatch.domain.audit import Action, AuditOutcome, make_entry
-from dispatch.store import accounts
 from dispatch.store import audit as audit_store
 from dispatch.ui import audit_callbacks as C
 from dispatch.ui import audit_page as P
 from dispatch.web import create_app
-from dispatch.webauth import CSRF_COOKIE, CSRF_HEADER, PAGES_ROUTER_OUTPUT, SESSION_COOKIE
+from dispatch.webauth import CSRF_HEADER, PAGES_ROUTER_OUTPUT
+from tests.integration.signed_in import signed_in as signed_in_as
 
 STATES = {P.FROM: "", P.TO: "", P.ACTOR: "", P.ROLE: "any", P.ACTIONS: [], P.TARGET: "", P.OUTCOME: "any"}
 
@@ -55,11 +55,7 @@ def trail(redis_client, keys) -> dict[str, str]:
 
 
 def signed_in(app, redis_client, keys, *, user_id="AUD-1", role="auditor"):
-    client = app.server.test_client()
-    session_id, identity = accounts.create_session(redis_client, keys, user_id=user_id, role=role)
-    client.set_cookie(SESSION_COOKIE, session_id, domain="localhost")
-    client.set_cookie(CSRF_COOKIE, identity.csrf_token, domain="localhost")
-    return client, identity.csrf_token
+    return signed_in_as(app, redis_client, keys, user_id=user_id, role=role)
 
 
 def post_callback(app, client, csrf, output_part: str, *, trigger: str | None, states: dict):
