@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable
 
 import orjson
@@ -57,6 +57,9 @@ class Account:
     user_id: str
     role: Role
     created_ms: int
+    # The stored hash, from verify_password only: a session made from this check is refused if the
+    # account changed since (reset or deleted between the check and the session).
+    password_hash: str = field(default="", repr=False, compare=False)
 
 
 def _now_ms(now_ms: int | None) -> int:
@@ -109,7 +112,7 @@ def verify_password(client: redis.Redis, keys: Keys, *, user_id: str, password: 
     stored = _stored_account(client, keys, user_id) if staff_role(user_id) else None
     if not secret_matches(stored["hash"] if stored else None, password) or stored is None:
         return None
-    return Account(user_id, Role(stored["role"]), int(stored.get("created_ms", 0)))
+    return Account(user_id, Role(stored["role"]), int(stored.get("created_ms", 0)), stored["hash"])
 
 
 def _stored_account(client: redis.Redis, keys: Keys, user_id: str) -> dict | None:
@@ -196,8 +199,12 @@ def use_patrol_code(client: redis.Redis, keys: Keys, *, patrol_id: str, code: st
 # --- Sessions ---------------------------------------------------------------------------
 
 def create_session(client: redis.Redis, keys: Keys, *, user_id: str, role: Role | str, patrol_id: str | None = None,
-                   ttl_s: float = DEFAULT_SESSION_TTL_S, now_ms: int | None = None) -> tuple[str, Identity]:
-    """A new session; returns its id (the cookie value, shown nowhere else) and who it is."""
+                   ttl_s: float = DEFAULT_SESSION_TTL_S, now_ms: int | None = None,
+                   checked: Account | None = None) -> tuple[str, Identity]:
+    """A new session; returns its id (the cookie value, shown nowhere else) and who it is. With
+    `checked` (verify_password's account), the session is made only if the account still has the
+    password that was checked, in the same step: a reset or a deletion landing between the check and
+    this leaves no session behind (AccountError)."""
     role = Role(role)
     if (role is Role.PATROL) != (patrol_id is not None):
         raise AccountError("a patrol session names its patrol, and only a patrol session does")
@@ -208,21 +215,31 @@ def create_session(client: redis.Redis, keys: Keys, *, user_id: str, role: Role 
     fields = {"user_id": user_id, "role": role.value, "patrol_id": patrol_id or "", "expires_ms": expires_ms,
               "csrf": csrf}
     indexes = _session_indexes(keys, user_id, patrol_id)
-    client.eval(_CREATE_SESSION, 1 + len(indexes), keys.session(digest), *indexes, expires_ms, digest,
-                *(str(part) for pair in fields.items() for part in pair))
+    made = client.eval(_CREATE_SESSION, 2 + len(indexes), keys.session(digest), keys.accounts, *indexes,
+                       expires_ms, digest, user_id, checked.password_hash if checked else "",
+                       *(str(part) for pair in fields.items() for part in pair))
+    if made == -1:
+        raise AccountError(f"the account {user_id} changed while signing in (new password or deleted): "
+                           "sign in again")
     return session_id, identity
 
 
-# The session hash and its entry in each index of its user, in one step; an index lives as long as its
-# longest session (Redis 6.2 has no PEXPIREAT GT: compared with the server's clock here).
+# The session hash and its entry in each index of its user, in one step, if the account still has the
+# password hash that was checked (ARGV[4], when given); an index lives as long as its longest session
+# (Redis 6.2 has no PEXPIREAT GT: compared with the server's clock here).
+# KEYS: session, accounts, indexes... ARGV: expires_ms, digest, user_id, checked hash or '', fields...
 _CREATE_SESSION = """
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+if ARGV[4] ~= '' then
+  local raw = redis.call('HGET', KEYS[2], ARGV[3])
+  if not raw or cjson.decode(raw)['hash'] ~= ARGV[4] then return -1 end
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local expires = tonumber(ARGV[1])
 if expires <= now then return 0 end
-for i = 2, #KEYS do
+for i = 3, #KEYS do
   redis.call('SADD', KEYS[i], ARGV[2])
   local left = redis.call('PTTL', KEYS[i])
   if left < 0 or now + left < expires then redis.call('PEXPIREAT', KEYS[i], ARGV[1]) end

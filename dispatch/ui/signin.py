@@ -163,7 +163,7 @@ def _staff_signin():
 
     def check(client, keys):
         account = accounts.verify_password(client, keys, user_id=user_id, password=password)
-        return None if account is None else (account.user_id, account.role, None)
+        return None if account is None else (account.user_id, account.role, None, account)
 
     return _sign_in(form, "staff", user_id, check, "Unknown code or wrong password.", next_path)
 
@@ -183,7 +183,7 @@ def _patrol_signin():
 
     def check(client, keys):
         used = accounts.use_patrol_code(client, keys, patrol_id=patrol_id, code=code)
-        return (patrol_id, Role.PATROL, patrol_id) if used else None
+        return (patrol_id, Role.PATROL, patrol_id, None) if used else None
 
     return _sign_in(form, "patrol", patrol_id, check,
                     "Wrong call sign or code, or the code has expired or was already used.", next_path)
@@ -209,13 +209,18 @@ def _sign_in(form, screen: str, claimed_id: str, check, wrong: str, next_path: s
             if any(auth.throttle.locked(n) for n in counts):
                 return form(429, error=lockout_message(auth.throttle.lock_ms))
             return form(401, error=wrong)
-        user_id, role, patrol_id = found
+        user_id, role, patrol_id, checked = found
         previous = flask.request.cookies.get(SESSION_COOKIE)
         if previous:
             auth.run(lambda c: accounts.end_session(c, auth.keys, previous))
         auth.run(lambda c: accounts.clear_failures(c, auth.keys, [s for s in subjects if s.startswith("user:")]))
-        _, identity = auth.run(lambda c: accounts.create_session(
-            c, auth.keys, user_id=user_id, role=role, patrol_id=patrol_id, ttl_s=auth.settings.session_hours * 3600))
+        try:
+            _, identity = auth.run(lambda c: accounts.create_session(
+                c, auth.keys, user_id=user_id, role=role, patrol_id=patrol_id, checked=checked,
+                ttl_s=auth.settings.session_hours * 3600))
+        except accounts.AccountError:
+            _audit_sign_in_failed(claimed_id, screen, "the account changed while signing in")
+            return form(401, error=wrong)
         _audit_sign_in(identity, screen)
     except PictureUnavailable as error:
         return form(503, error=f"Sign-in is unavailable right now ({error}). Try again in a moment.")

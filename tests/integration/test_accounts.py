@@ -401,3 +401,23 @@ def test_sign_ins_racing_resets_neither_hold_them_off_nor_survive_them(redis_cli
     assert len(created) > 20 and sum(ended) == len(created), "each session was ended by exactly one reset"
     assert [s for s in created if accounts.get_session(redis_client, keys, s)] == []
     assert not redis_client.exists(keys.sessions_of("SUP-3"))
+
+
+def test_a_session_from_a_password_check_is_refused_if_the_account_changed_since(redis_client, keys):
+    accounts.create_account(redis_client, keys, user_id="SUP-7", role="supervisor", password=PASSWORD)
+    accounts.create_account(redis_client, keys, user_id="ADM-1", role="administrator", password=PASSWORD)
+    checked = accounts.verify_password(redis_client, keys, user_id="SUP-7", password=PASSWORD)
+    assert "hash" not in repr(checked).lower(), "the stored hash never shows in logs"
+    accounts.create_session(redis_client, keys, user_id="SUP-7", role="supervisor", checked=checked)  # unchanged
+
+    account_changes.reset_password(redis_client, keys, user_id="SUP-7", password="another long password",
+                                   actor="ADM-1")
+    before = set(redis_client.scan_iter(f"{keys.sessions}:*"))
+    with pytest.raises(accounts.AccountError, match="changed while signing in"):
+        accounts.create_session(redis_client, keys, user_id="SUP-7", role="supervisor", checked=checked)
+    assert set(redis_client.scan_iter(f"{keys.sessions}:*")) == before, "nothing was written"
+
+    checked = accounts.verify_password(redis_client, keys, user_id="SUP-7", password="another long password")
+    account_changes.remove_account(redis_client, keys, user_id="SUP-7", actor="ADM-1")
+    with pytest.raises(accounts.AccountError):
+        accounts.create_session(redis_client, keys, user_id="SUP-7", role="supervisor", checked=checked)
