@@ -5,7 +5,7 @@
 1. assign(): latency with the audit entry in the same Lua script vs the HEAD version without it.
 2. One retention run: removing a week-old backlog of N entries, approximate vs exact; steady state.
 3. Picture cleanup of 10,000 old units.
-4. Reading the audit trail and exporting it as CSV.
+4. Reading the audit trail and exporting it as CSV; the auditor's page's list.
 """
 
 from __future__ import annotations
@@ -184,6 +184,22 @@ def bench_audit_read(client) -> None:
         start = time.perf_counter()
         read(client, keys, filters=__import__("dispatch.domain.audit", fromlist=["AuditFilter"]).AuditFilter.of(actor="SUP-3"), limit=200_000)
         filtered.append(time.perf_counter() - start)
+    from dispatch.domain.audit import AuditFilter
+    from dispatch.ui.audit_callbacks import Viewer, show_entries, table_rows
+
+    pages, rare = [], []
+    viewer = Viewer("AUD-1", "auditor", "10.0.0.2")
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        shown = show_entries(client, keys, AuditFilter(), viewer, now_ms=now_ms())
+        table_rows(shown.entries, now_ms=now_ms(), tz="Europe/Paris")
+        pages.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        show_entries(client, keys, AuditFilter.of(target="asg-00000042"), viewer, now_ms=now_ms())
+        rare.append(time.perf_counter() - start)
+    print(f"  auditor's page, newest 500 rows of 100,000 (read, audit_viewed entry, rows): median "
+          f"{statistics.median(pages) * 1000:.1f} ms; one rare target (scans the whole trail): "
+          f"{statistics.median(rare) * 1000:.0f} ms")
     print(f"  read 100,000 audit entries: median {statistics.median(reads) * 1000:.0f} ms; "
           f"filtered by actor (scan all): {statistics.median(filtered) * 1000:.0f} ms; "
           f"CSV export of all: {statistics.median(exports) * 1000:.0f} ms ({len(out.text) / 1e6:.1f} MB)")
