@@ -174,6 +174,7 @@ def guard_callback(permission: str):
             if not tokens_equal(flask.request.headers.get(CSRF_HEADER), identity.csrf_token):
                 raise CallbackRefused(403, "missing or wrong CSRF token")
             if not may(identity.role, permission):
+                _audit_denied(identity, permission, _target("callback", func.__name__))
                 raise CallbackRefused(403, f"{identity.role.value} may not {permission}")
             return func(*args, **kwargs)
 
@@ -271,7 +272,8 @@ def _refuse_unless(permission: str, *, target: str):
     return None
 
 
-def _denied(identity: Identity, permission: str, target: str, *, api: bool):
+def _audit_denied(identity: Identity, permission: str, target: str) -> None:
+    """Record a signed-in user's refused request as `access_denied`; never raises (the refusal stands)."""
     auth = auth_state()
     try:
         auth.run(lambda client: audit_store.record_refusal(
@@ -279,7 +281,11 @@ def _denied(identity: Identity, permission: str, target: str, *, api: bool):
             action=Action.ACCESS_DENIED, target=target, reason=f"{identity.role.value} lacks {permission}",
             origin=client_origin()))
     except PictureUnavailable:
-        pass  # the refusal stands; the trail is logged by record_refusal when it can be
+        pass  # the trail is logged by record_refusal when it can be
+
+
+def _denied(identity: Identity, permission: str, target: str, *, api: bool):
+    _audit_denied(identity, permission, target)
     if api:
         return json_response({"error": f"{identity.role.value} may not use this ({permission} needed)",
                       "signed_in_as": identity.user_id}, 403)

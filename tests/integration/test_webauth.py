@@ -292,6 +292,9 @@ def test_guard_callback_runs_before_the_function_and_wins_over_on_error(settings
         with pytest.raises(CallbackRefused) as refused:
             guarded(2)
         assert refused.value.status == 403 and ran == [1]
+    denied = [e for e in audit_store.read(redis_client, keys) if e.target == "callback:guarded"]
+    assert [(e.actor, e.action.value, e.outcome.value, e.reason) for e in denied] == [
+        ("AUD-1", "access_denied", "refused", "auditor lacks dispatch")], "the guard's own refusal is audited"
     with app.server.test_request_context("/_dash-update-component", method="POST"):
         with pytest.raises(CallbackRefused) as refused:
             guarded(3)
