@@ -118,6 +118,12 @@ class Keys:
         return self._key("zones")
 
     @property
+    def zones_log(self) -> str:
+        """Stream of every zone change (saved with its JSON, or deleted), appended in the change's own
+        atomic step: replay draws the zones as they were stored at each instant."""
+        return self._key("zones:log")
+
+    @property
     def audit(self) -> str:
         """Stream of every action taken through the product: who, what, when, from where."""
         return self._key("audit")

@@ -85,6 +85,8 @@ def retention_table(keys: Keys, settings: Settings) -> tuple[RetentionRule, ...]
         *picture("patrols", "latest report of each patrol (position, status)", geo="patrols_available"),
         *picture("sightings", "open sightings (position, category, note)"),
         stream("audit", "who did what, when, from where: answers inquiries; no positions", audit),
+        stream("zones_log", "every version of every authorised zone, and when it was stored: public acts, no "
+               "personal data; replay and the audit trail refer to them", audit),
         RetentionRule("assignments_open", keys.assignments_open, Treatment.WHILE_OPEN, None,
                       "assignments not yet cleared or cancelled (ids and states, no positions)"),
         RetentionRule("patrol_assignment", keys.patrol_assignment, Treatment.WHILE_OPEN, None,

@@ -9,6 +9,11 @@ the change's audit entry (zone_saved, zone_deleted): the legality of every
 flight rests on these zones, so who changed one, when and from where, is on
 record with the change itself. Deleting a zone that does not exist changes
 nothing and is audited as refused.
+
+The same step also appends the change to the zone log (`{site}:zones:log`):
+`event` saved (with the zone's JSON in `zone`) or deleted, and `zone_id`, at
+server time, so the after-action replay draws the zones as they were stored
+at each instant (domain/zone_history.py), not as they are now.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pydantic import ValidationError
 from ..domain.audit import (
     INTERNAL_ORIGIN, SYSTEM_ACTOR, TARGET_ID, Action, AuditEntry, AuditRole, id_or_invalid, make_entry,
 )
+from ..domain.zone_history import SAVED, LogEntry
 from ..domain.zones import LOCAL_TZ, Zone, end_of_local_day_ms, local_date, make_zone, zone_to_geojson
 from ..keys import Keys
 from ..scenario_rennes import ZONES as DEMO_ZONES
@@ -33,22 +39,28 @@ from .audit import AUDIT_LUA, audit_argv, record, record_refusal
 log = logging.getLogger(__name__)
 
 DEMO_VALIDITY_DAYS = 30
+LOG_CHUNK = 1_000  # zone log entries per XRANGE: a few per zone change, so one or two reads in practice
 
-# Delete only what exists, and publish and audit only a deletion that happened.
-# KEYS: zones, live, audit. ARGV: zone_id, live maxlen, closed delta, audit fields.
+# Delete only what exists, and publish, log and audit only a deletion that happened.
+# KEYS: zones, live, audit, zones log. ARGV: zone_id, live maxlen, closed delta, audit fields.
 _DELETE_LUA = AUDIT_LUA + r"""
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return false end
+redis.call('XADD', KEYS[4], '*', 'event', 'deleted', 'zone_id', ARGV[1])
 record_audit(KEYS[3], audit_fields_at(4))
 return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'zones', ARGV[3])
 """
 
 # Seed only an empty hash, so two launchers starting at once seed once, and a
 # zone edited by an administrator is never overwritten by the demo's.
-# KEYS: zones, live, audit. ARGV: live maxlen, delta, zone count, (id, json)*, then audit fields per zone.
+# KEYS: zones, live, audit, zones log. ARGV: live maxlen, delta, zone count, (id, json)*, then audit
+# fields per zone.
 _SEED_LUA = AUDIT_LUA + r"""
 if redis.call('EXISTS', KEYS[1]) == 1 then return false end
 local count = tonumber(ARGV[3])
-for i = 4, 3 + 2 * count, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 4, 3 + 2 * count, 2 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  redis.call('XADD', KEYS[4], '*', 'event', 'saved', 'zone_id', ARGV[i], 'zone', ARGV[i + 1])
+end
 local at = 4 + 2 * count
 for _ = 1, count do
   local fields
@@ -71,11 +83,13 @@ def save_zone(client: redis.Redis, keys: Keys, zone: Zone, *, live_maxlen: int =
     did it for the audit trail (an administrator's code and client IP; "system" for a process); a
     malformed one raises AuditError before anything is written."""
     audit = _zone_audit(zone, actor=actor, role=role, origin=origin, now_ms=now_ms)
+    stored = zone.model_dump_json()
     pipe = client.pipeline(transaction=True)
-    pipe.hset(keys.zones, zone.zone_id, zone.model_dump_json())
+    pipe.hset(keys.zones, zone.zone_id, stored)
+    pipe.xadd(keys.zones_log, {"event": SAVED, "zone_id": zone.zone_id, "zone": stored})
     pipe.xadd(keys.live, {"zones": orjson.dumps([live_item(zone)])}, maxlen=live_maxlen, approximate=True)
     record(pipe, keys, audit)
-    _, live_id, _ = pipe.execute()
+    _, _, live_id, _ = pipe.execute()
     return live_id.decode()
 
 
@@ -88,7 +102,7 @@ def delete_zone(client: redis.Redis, keys: Keys, zone_id: str, *, live_maxlen: i
     closed = orjson.dumps([{"zone_id": zone_id, "closed": True}])
     audit = make_entry(ts=ts, actor=actor, role=role, action=Action.ZONE_DELETED,
                        target=id_or_invalid(zone_id, TARGET_ID), origin=origin)
-    if client.eval(_DELETE_LUA, 3, keys.zones, keys.live, keys.audit, zone_id, live_maxlen, closed,
+    if client.eval(_DELETE_LUA, 4, keys.zones, keys.live, keys.audit, keys.zones_log, zone_id, live_maxlen, closed,
                    *audit_argv(audit)):
         return True
     record_refusal(client, keys, ts=ts, actor=actor, role=role, action=Action.ZONE_DELETED, target=zone_id,
@@ -110,6 +124,50 @@ def load_zones(client: redis.Redis, keys: Keys) -> list[Zone]:
         except ValidationError as error:
             log.error("zone %r in %s is unreadable, ignored: %s", zone_id, keys.zones, error)
     return sorted(zones, key=lambda zone: zone.zone_id)
+
+
+def zone_log(client: redis.Redis, keys: Keys, to_ms: int | None = None, *,
+             chunk: int = LOG_CHUNK) -> list[LogEntry]:
+    """The zone log up to `to_ms` included (None: all of it), oldest first: (stored_ms, event, zone_id,
+    zone or None).
+
+    Read from the start, because the version stored at a window's start may
+    have been saved long before it. Replay reads it all (to_ms None): whether
+    a zone stored now was changed after the window decides whether its current
+    value may stand for the window (domain/zone_history.py). A saved zone that
+    no longer parses is passed on as None, so the version before it still ends
+    there; the domain logs and skips what it cannot use.
+    """
+    entries: list[LogEntry] = []
+    low: bytes | str = "-"
+    while True:
+        batch = client.xrange(keys.zones_log, min=low, max="+" if to_ms is None else int(to_ms), count=chunk)
+        for entry_id, fields in batch:
+            entries.append(_log_entry(keys, entry_id, fields))
+        if len(batch) < chunk:
+            return entries
+        low = b"(" + _bytes(batch[-1][0])
+
+
+def _log_entry(keys: Keys, entry_id, fields: dict) -> LogEntry:
+    text = {_text(name): _text(value) for name, value in fields.items()}
+    stored_ms = int(_text(entry_id).split("-", 1)[0])
+    event, zone_id, zone = text.get("event", ""), text.get("zone_id", ""), None
+    if event == SAVED:
+        try:
+            zone = Zone.model_validate_json(text.get("zone", ""))
+        except ValidationError as error:
+            log.error("zone log entry %s in %s: zone %r unreadable: %s", _text(entry_id), keys.zones_log,
+                      zone_id, error)
+    return stored_ms, event, zone_id, zone
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _bytes(value) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode()
 
 
 def demo_zones(now_ms: int, tz: str = LOCAL_TZ) -> list[Zone]:
@@ -138,7 +196,7 @@ def seed_demo_zones(client: redis.Redis, keys: Keys, now_ms: int, *, tz: str = L
     for zone in zones:
         args += audit_argv(_zone_audit(zone, actor=SYSTEM_ACTOR, role=AuditRole.SYSTEM.value,
                                        origin=INTERNAL_ORIGIN, now_ms=now_ms, demo=True))
-    seeded = client.eval(_SEED_LUA, 3, keys.zones, keys.live, keys.audit, *args)
+    seeded = client.eval(_SEED_LUA, 4, keys.zones, keys.live, keys.audit, keys.zones_log, *args)
     return zones if seeded else []
 
 
