@@ -5,8 +5,11 @@
  *   (dashed until it is on scene).
  * - Alerts open at the instant: a ring around their unit (double for critical, dashed for a
  *   warning, dim once acknowledged), as on the wall screen.
- * - Authorised zones: solid while valid at the frame's instant, dashed grey before and after.
- *   These are the zones stored now: a zone deleted since the shift is not shown.
+ * - Authorised zones as they were stored at the frame's instant (GET /api/replay/window gives every
+ *   version stored during the window, with stored_from_ms / stored_until_ms, null when unbounded):
+ *   a version is on the map, label included, only while stored_from <= t < stored_until, so an edited
+ *   zone shows its old perimeter and name before the edit and the new ones after, never both. A
+ *   version shown is solid while valid (decree period) at t, dashed grey before and after.
  * - A unit's whole track, when it is clicked (GET /api/replay/track: downsampled for display,
  *   always through its exact position at the instant shown); clicking it again, or another
  *   unit, takes it off.
@@ -91,6 +94,12 @@
   }
 
   // ---- zones ----------------------------------------------------------------------------------------
+  function instantOrNull(value) {
+    return typeof value === "number" && isFinite(value) ? value : null;
+  }
+
+  /* Each version is built off the map; styleZones adds it (and so its permanent tooltip, which
+     Leaflet opens on add and closes on remove) only at the instants it was stored. */
   function setZones(features) {
     view.groups.zones.clearLayers();
     zones = (features || []).map(function (zone) {
@@ -99,15 +108,33 @@
       var polygon = L.polygon(ring.map(function (p) { return [Number(p[1]), Number(p[0])]; }),
                               { pane: "rp-zones", interactive: false });
       var p = zone.properties || {};
-      polygon.bindTooltip(R.el("div", "zone-name", p.name || zone.id),
-                          { permanent: true, direction: "center", className: "zone-label", interactive: false });
-      polygon.addTo(view.groups.zones);
-      return { polygon: polygon, from: p.valid_from_ms, until: p.valid_until_ms, status: null };
+      var label = R.el("div", "zone-name", p.name || zone.id);
+      label.dataset.zoneId = String(p.zone_id || zone.id || "");
+      polygon.bindTooltip(label, { permanent: true, direction: "center", className: "zone-label",
+                                   interactive: false });
+      return { polygon: polygon, from: p.valid_from_ms, until: p.valid_until_ms, status: null, shown: false,
+               storedFrom: instantOrNull(p.stored_from_ms), storedUntil: instantOrNull(p.stored_until_ms) };
     }).filter(Boolean);
   }
 
+  function storedAt(zone, t) {
+    return (zone.storedFrom === null || zone.storedFrom <= t) && (zone.storedUntil === null || t < zone.storedUntil);
+  }
+
   function styleZones(t) {
+    // Hide first, then show: the map never holds two versions of one zone, even for one call.
     zones.forEach(function (zone) {
+      if (zone.shown && !storedAt(zone, t)) {
+        view.groups.zones.removeLayer(zone.polygon);
+        zone.shown = false;
+      }
+    });
+    zones.forEach(function (zone) {
+      if (!storedAt(zone, t)) return;
+      if (!zone.shown) {
+        view.groups.zones.addLayer(zone.polygon);
+        zone.shown = true;
+      }
       var status = t < zone.from ? "upcoming" : t < zone.until ? "active" : "expired";
       if (status === zone.status) return;
       zone.status = status;
@@ -169,7 +196,11 @@
       return bounds;
     },
     toggleTrack: toggleTrack,
-    count: function (what) { return what === "lines" ? lines.size : what === "rings" ? rings.size : zones.length; },
+    count: function (what) {
+      if (what === "lines") return lines.size;
+      if (what === "rings") return rings.size;
+      return zones.filter(function (zone) { return zone.shown; }).length; // zone versions on the map now
+    },
     get tracked() { return tracked ? { kind: tracked.kind, id: tracked.id, points: tracked.points || 0 } : null; }
   };
 })();

@@ -33,7 +33,8 @@ from dash import ClientsideFunction, Input, Output, State, ctx, no_update
 
 from .. import webauth
 from ..replay_cache import DEFAULT_CAPACITY, DEFAULT_WORKERS, ReplayCache, Window, WindowUnavailable
-from ..store.zones import load_zones
+from ..domain.zone_history import versions_in_window
+from ..store.zones import load_zones, zone_log
 from . import PictureUnavailable, context, figures
 from . import replay_page as P
 from .replay_callbacks import (
@@ -263,11 +264,18 @@ def _add_routes(server: flask.Flask) -> None:
         if history is None:
             return _json({"error": "This window is not loaded: press Load"}, 404)
         ui = context()
+        # The zones as stored during the window, not as they are now (domain/zone_history.py). The whole
+        # log, not only up to the window's end: a zone changed since must not stand for the window as it is
+        # now. Zones first, log second: a change in between is then in the log, which wins over them.
+        def stored_versions(client):
+            current = load_zones(client, ui.keys)
+            return versions_in_window(zone_log(client, ui.keys), current, window.from_ms, window.to_ms)
+
         try:
-            zones, warning = ui.redis(lambda client: load_zones(client, ui.keys)), ""
+            versions, warning = ui.redis(stored_versions), ""
         except PictureUnavailable as error:
-            zones, warning = [], f"zones not shown: {error}"
-        return _json({**window_summary(history, zones), "warning": warning})
+            versions, warning = [], f"zones not shown: {error}"
+        return _json({**window_summary(history, versions), "warning": warning})
 
     def frame():
         window = _query_window()

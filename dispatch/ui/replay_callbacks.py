@@ -37,7 +37,8 @@ from ..domain.replay_export import export_csv, export_geojson
 from ..domain.replay_metrics import (
     figure_csv, heatmap, response_summary, response_times, sightings_per_category, utilisation,
 )
-from ..domain.zones import Zone, zone_to_geojson
+from ..domain.zone_history import ZoneVersion
+from ..domain.zones import zone_to_geojson
 from ..keys import Keys
 from ..replay_cache import Window, WindowUnavailable
 from ..settings import Settings
@@ -186,8 +187,12 @@ def load_history(client: redis.Redis, keys: Keys, window: Window, progress: Prog
     return history
 
 
-def window_summary(history: History, zones: list[Zone]) -> dict:
-    """What the browser needs once per window: bounds, the event list (columnar), zones, counts."""
+def window_summary(history: History, zones: list[ZoneVersion]) -> dict:
+    """What the browser needs once per window: bounds, the event list (columnar), zones, counts.
+
+    `zones` are the versions stored during the window (domain/zone_history.py): each feature carries
+    `stored_from_ms` and `stored_until_ms` (null when unbounded), and the page shows a version only at
+    the instants it was stored."""
     events = history.events()
     columns = {}
     for name in EVENT_COLUMNS:
@@ -196,10 +201,16 @@ def window_summary(history: History, zones: list[Zone]) -> dict:
     from_ms, to_ms = history.bounds
     return {
         "from_ms": from_ms, "to_ms": to_ms, "events": columns,
-        "zones": [zone_to_geojson(zone) for zone in zones],
+        "zones": [_stored_feature(version) for version in zones],
         "counts": {"drones": len(history.drone_ids), "patrols": len(history.patrol_ids),
                    "sightings": int(history.sightings["sighting_id"].nunique()), "events": len(events)},
     }
+
+
+def _stored_feature(version: ZoneVersion) -> dict:
+    feature = zone_to_geojson(version.zone)
+    feature["properties"].update(stored_from_ms=version.stored_from_ms, stored_until_ms=version.stored_until_ms)
+    return feature
 
 
 def frame_at(history: History, t_ms: int) -> dict:

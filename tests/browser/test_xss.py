@@ -71,6 +71,7 @@ def test_the_replay_page_shows_zone_names_as_text(browser, web, ingest, keys, re
     wait_until(lambda: sum(read_stats(redis_client, keys).values()) == 1, timeout=20, what="ingest")
     page = ReplayPage(browser, web).open()
     page.load("hour")
+    page.slide_to(page.js("return dispatchReplay.state.window.to_ms"))  # the zone is stored since just now
     label = wait_until(lambda: page.js("const l = document.querySelector('.replay-map .zone-name');"
                                        "return l && l.textContent"), timeout=10, what="the zone's label")
     assert label == f"Gare {IMAGE}"[:60]
