@@ -22,6 +22,7 @@ import dash
 import flask
 import orjson
 import redis
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .keys import Keys
 from .settings import Settings
@@ -34,6 +35,11 @@ ASSETS = ROOT / "assets"
 
 # After a failed read, answer from the failure for this long before trying Redis again.
 BREAKER_OPEN_S = 2.0
+
+# The largest request the app expects is a zone file import on /admin/zones: at most 1 MB of GeoJSON, sent
+# by Dash as a base64 data URL (4/3 of it) with the page's other values. Anything much larger is refused
+# before it is read, so one client cannot make a worker thread parse megabytes.
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
 
 
 class RedisPicture:
@@ -104,9 +110,25 @@ def create_app(settings: Settings) -> dash.Dash:
     __import__("dispatch.ui.audit_page").ui.audit_page.register(app)  # the auditor's page, /audit
     app.layout = dash.page_container
     _add_routes(app.server, picture)
+    _limit_request_bodies(app.server)
     __import__("dispatch.webauth").webauth.install(app, settings)  # sign-in, guards, CSRF, headers
     _set_up_now(app)
     return app
+
+
+def _limit_request_bodies(server: flask.Flask) -> None:
+    """Werkzeug refuses a body over MAX_CONTENT_LENGTH when it is first read (Content-Length or not); the
+    answer says what happened, in JSON like the rest of the API, instead of Werkzeug's HTML page."""
+    server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+
+    def too_large(_error):
+        megabytes = MAX_REQUEST_BYTES / 1024 / 1024
+        response = flask.Response(orjson.dumps({"error": f"request too large: at most {megabytes:g} MiB"}),
+                                  413, mimetype="application/json")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    server.register_error_handler(RequestEntityTooLarge, too_large)
 
 
 def _set_up_now(app: dash.Dash) -> None:

@@ -19,7 +19,8 @@ from dispatch.domain.zones import make_zone
 from dispatch.store.audit import read as read_audit
 from dispatch.store.zones import load_zones, save_zone
 from dispatch.ui import admin_zones as P
-from dispatch.web import create_app
+from dispatch.ui import admin_zones_callbacks as C
+from dispatch.web import MAX_REQUEST_BYTES, create_app
 from dispatch.webauth import CSRF_HEADER
 from tests.integration.signed_in import signed_in as signed_in_as
 
@@ -246,6 +247,24 @@ def test_importing_a_file_saves_every_zone_each_audited_or_none(app, redis_clien
         "Not imported: the file refused, nothing imported: feature 2 of 2 (Z-D): geometry must be a Polygon, "
         "got MultiPolygon; make one zone per polygon")
     assert everything(redis_client, keys) == before, "Z-C, though fine, is not saved either"
+
+
+def test_a_file_at_the_import_limit_goes_through_and_a_larger_request_is_refused_unread(app, redis_client, keys):
+    client, csrf = signed_in(app, redis_client, keys)
+    form = {P.DECREE: "2026-11-035-PREF35", P.VALID_FROM: "2026-01-01T08:00", P.VALID_UNTIL: "2099-12-31"}
+    largest = polygon_feature(zone_id="Z-BIG", name="Big")
+    largest["properties"]["padding"] = "x" * (C.MAX_UPLOAD_BYTES - len(json.dumps(largest)) - 20)
+    assert C.MAX_UPLOAD_BYTES - 40 < len(json.dumps(largest)) <= C.MAX_UPLOAD_BYTES
+    status, response = callback(app, client, csrf, P.UPLOAD, {P.UPLOAD: upload(largest), **form})
+    assert status == 200, "the web request limit leaves room for the largest file the page accepts"
+    assert [z.zone_id for z in load_zones(redis_client, keys)] == ["Z-BIG"]
+
+    before = everything(redis_client, keys)
+    too_large = client.post("/_dash-update-component", data=b"{" + b" " * MAX_REQUEST_BYTES + b"}",
+                            content_type="application/json", headers={CSRF_HEADER: csrf})
+    assert too_large.status_code == 413
+    assert too_large.get_json() == {"error": "request too large: at most 4 MiB"}
+    assert everything(redis_client, keys) == before
 
 
 # ----------------------------------------------------------------------------- deleting
