@@ -52,7 +52,7 @@
     var element = S.byId(name);
     var text = total + " " + noun + (total === 1 ? "" : "s");
     element.replaceChildren(S.el("b", null, String(total)), document.createTextNode(text.slice(String(total).length)));
-    if (part) element.appendChild(S.el("span", "count-part warn", " · " + part + " " + partLabel));
+    if (part) element.appendChild(S.el("span", "count-part warn", part + " " + partLabel));
   }
 
   function showCounts(now) {
@@ -68,7 +68,7 @@
     units.alerts.forEach(function (alert) { if (alert.severity === "critical" && alert.state !== "acknowledged") critical += 1; });
     setCount("count_sightings", units.sightings.size, "sighting", unassigned, "unassigned");
     setCount("count_patrols", units.patrols.size, "patrol", 0, "");
-    S.byId("count_patrols").appendChild(S.el("span", "count-part", " · " + available + " available"));
+    S.byId("count_patrols").appendChild(S.el("span", "count-part", available + " available"));
     setCount("count_drones", units.drones.size, "drone", lost, "lost");
     setCount("count_alerts", units.alerts.size, "alert", critical, "critical");
   }

@@ -35,7 +35,7 @@ def test_drone_and_patrol_appear_then_the_drone_moves_and_leaves_a_trail(page, s
     assert "glyph-drone" in drone["classes"] and "rotate(90deg)" in drone["style"]
     assert bac["status"] == "available" and "is-available" in bac["classes"] and bac["label"].startswith("BAC-12")
     wait_until(lambda: page.text("sup-count-drones") == "1 drone", what="header count of drones")
-    assert page.text("sup-count-patrols").startswith("1 patrol · 1 available")
+    assert page.text("sup-count-patrols").startswith("1 patrol\n1 available")  # the detail under its count
 
     # About 550 m north and 600 m east: tens of pixels at zoom 13.
     redis_client.xadd(keys.in_telemetry, telemetry("DR-07", 48.116, -1.672, heading=45))
@@ -93,7 +93,7 @@ def test_a_thousand_patrols_go_to_one_canvas(page, screen, redis_client):
                == 1_000, timeout=5, what="a thousand patrols drawn")
     assert page.marker("P-1") is None, "no DOM marker each"
     assert page.js("return document.querySelectorAll('.leaflet-dz-patrols-pane canvas').length") == 1
-    assert page.text("sup-count-patrols").startswith("1000 patrols · 1000 available")
+    assert page.text("sup-count-patrols").startswith("1000 patrols\n1000 available")
 
 
 def test_api_snapshot_returns_the_drone(screen, redis_client):
