@@ -59,3 +59,54 @@ def settings(redis_server, site, tmp_path) -> Settings:
     )
 
 
+
+
+@pytest.fixture
+def role_client(settings):
+    """`role_client(role)`: a client signed in as that role's ACL user for the test's site (issue 10), as
+    the process of that role is; the test's own `redis_client` stays the default user, which sees all."""
+    from tests.processes import role_url
+
+    opened = []
+
+    def open_as(role):
+        client = connect(role_url(settings, role))
+        opened.append(client)
+        return client
+
+    yield open_as
+    for client in opened:
+        client.close()
+
+
+@pytest.fixture
+def acl_denials_expected():
+    """Request this in a test that provokes ACL refusals on purpose (tests/integration/test_acl.py)."""
+    return True
+
+
+@pytest.fixture(autouse=True)
+def no_acl_denials(request):
+    """After every test that used the private Redis, no process may have been refused a command or key by
+    its ACL user (issue 10): a command a process needs but its role lacks fails here, with the ACL LOG."""
+    yield
+    if "redis_server" not in request.fixturenames:
+        return
+    client = connect(request.getfixturevalue("redis_server").url)
+    try:
+        log = client.execute_command("ACL", "LOG")
+        client.execute_command("ACL", "LOG", "RESET")
+    finally:
+        client.close()
+    if "acl_denials_expected" in request.fixturenames:
+        return
+    denials = [_denial(entry) for entry in log]
+    assert not denials, "a process was refused by its Redis ACL user (dispatch/domain/acl.py):\n" + "\n".join(denials)
+
+
+def _denial(entry) -> str:
+    fields = dict(zip(entry[::2], entry[1::2])) if isinstance(entry, list) else entry
+    text = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+            for k, v in fields.items()}
+    command = text.get("client-info", "").rpartition("cmd=")[2].split(" ")[0]
+    return f"  {text.get('username')}: {text.get('reason')} {text.get('object')!r} (command {command}, {text.get('context')})"

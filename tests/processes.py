@@ -17,7 +17,10 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from dispatch import acl
+from dispatch.domain.acl import Role
 from dispatch.settings import Settings
+from dispatch.store.connection import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,10 +89,32 @@ class Service:
         return Path(self.log.name).read_text(errors="replace")
 
 
-def python_module(name: str, module: str, settings: Settings, *args: str, **extra_env: str) -> Service:
-    """`python -m module args` with `settings` as its environment."""
+# The test session's Redis passwords, one per role: every process a test starts signs in as its role
+# (issue 10), as the launcher's children do; tests themselves keep the default user to look at everything.
+ACL_PASSWORDS = acl.generate_passwords()
+
+
+def role_url(settings: Settings, role: Role | str) -> str:
+    """REDIS_URL of `role` on the test's server for the test's site, whose ACL users are created (or
+    replaced, and saved to the server's ACL file so they survive a restart) first. Sites differ per
+    test, so users are made on demand here rather than once per session."""
+    client = connect(settings.redis_url)
+    try:
+        acl.apply_users(client, settings.site, ACL_PASSWORDS)
+    finally:
+        client.close()
+    return acl.redis_url_for(role, settings.redis_url, settings.site, ACL_PASSWORDS)
+
+
+def python_module(name: str, module: str, settings: Settings, *args: str, role: Role | None = None,
+                  **extra_env: str) -> Service:
+    """`python -m module args` with `settings` as its environment, signed in to Redis as the module's role
+    (`role`, else by module: dispatch.acl.ROLE_OF_MODULE) unless `extra_env` sets REDIS_URL itself."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DISPATCH_", "REDIS_URL"))}
     env.update(settings.as_env())
+    role = role or acl.ROLE_OF_MODULE.get(module)
+    if role is not None and settings.redis_url:
+        env["REDIS_URL"] = role_url(settings, role)
     env.update(extra_env)
     env["PYTHONUNBUFFERED"] = "1"
     return Service(name, [sys.executable, "-m", module, *args], env)

@@ -37,11 +37,14 @@ class EmbeddedRedis:
     """
 
     def __init__(self, data_dir: Path, port: int | None = None, *, persistent: bool = True,
-                 password: str | None = None):
+                 password: str | None = None, acl_file: Path | None = None):
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.persistent = persistent
-        self.password = password  # `requirepass`: clients must AUTH (tests of REDIS_URL with a password)
+        self.password = password  # the default user's: clients must AUTH (tests of REDIS_URL with a password)
+        # ACL users (dispatch/acl.py) live in this file, as in production's aclfile: they survive a restart,
+        # even an unpersisted one (ACL SAVE after ACL SETUSER writes them here).
+        self.acl_file = Path(acl_file) if acl_file else self.data_dir / "users.acl"
         self.process: subprocess.Popen | None = None
 
     @property
@@ -61,11 +64,22 @@ class EmbeddedRedis:
             "--logfile", "redis.log",
             "--protected-mode", "yes",
         ]
-        if self.password:
-            args += ["--requirepass", self.password]
+        args += self._acl_args()
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self._wait_ready(timeout_s)
         return self
+
+    def _acl_args(self) -> list[str]:
+        """`--aclfile`, its default user (re)written to match `password` (`requirepass` is ignored when an
+        ACL file is given); the other users in it, saved by ACL SAVE, are kept."""
+        import hashlib
+
+        secret = f"#{hashlib.sha256(self.password.encode()).hexdigest()}" if self.password else "nopass"
+        kept = self.acl_file.read_text().splitlines() if self.acl_file.exists() else []
+        users = [line for line in kept if line.strip() and not line.split()[:2] == ["user", "default"]]
+        self.acl_file.write_text("\n".join([f"user default on {secret} ~* &* +@all", *users]) + "\n")
+        self.acl_file.chmod(0o600)
+        return ["--aclfile", str(self.acl_file.resolve())]
 
     def _wait_ready(self, timeout_s: float) -> None:
         client = redis.Redis(port=self.port, password=self.password, socket_connect_timeout=0.2)
