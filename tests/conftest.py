@@ -110,3 +110,26 @@ def _denial(entry) -> str:
             for k, v in fields.items()}
     command = text.get("client-info", "").rpartition("cmd=")[2].split(" ")[0]
     return f"  {text.get('username')}: {text.get('reason')} {text.get('object')!r} (command {command}, {text.get('context')})"
+
+
+@pytest.fixture(autouse=True)
+def in_process_web_signs_in_as_its_role(request, monkeypatch):
+    """A web app a test builds in-process (`create_app(settings)`) signs in to Redis as the web role, as the
+    one gunicorn serves does (issue 10); with `no_acl_denials`, every web test proves the role suffices.
+    Only the test's own server URL is replaced: a test pointing the app elsewhere keeps its URL."""
+    if "settings" not in request.fixturenames:
+        yield
+        return
+    from dispatch import web, webauth
+    from dispatch.domain.acl import Role
+    from tests.processes import role_url
+
+    settings = request.getfixturevalue("settings")
+    web_url = role_url(settings, Role.WEB)
+
+    def connect_as_web(url, **options):
+        return connect(web_url if url == settings.redis_url else url, **options)
+
+    monkeypatch.setattr(web, "connect", connect_as_web)
+    monkeypatch.setattr(webauth, "connect", connect_as_web)
+    yield
