@@ -10,8 +10,8 @@ Redis 6.2) are pure, in dispatch/domain/acl.py. This module is the thin part aro
   scheme, host, port, database and options unchanged: what the launcher gives each child;
 - passwords: `demo_passwords(data_dir)` creates them once, at random, in a 0600 file of the data dir;
   `passwords_from_env()` reads `DISPATCH_REDIS_PASSWORD_<ROLE>` for an operator;
-- `python -m dispatch.acl`: prints the `ACL SETUSER` lines for a production Redis (passwords as
-  SHA-256 from the environment, or placeholders), or writes an ACL file (`--acl-file`).
+- `python -m dispatch.acl`: prints the `ACL SETUSER` lines for a production Redis (passwords from the
+  environment, as SHA-256; a role without one cannot sign in yet), or writes an ACL file (`--acl-file`).
 """
 
 from __future__ import annotations
@@ -118,12 +118,11 @@ def _has_acl_file(client: redis.Redis) -> bool:
 
 
 def setuser_lines(site: str, passwords: Mapping[Role, str]) -> list[str]:
-    """One `ACL SETUSER` line per role (admin last): the SHA-256 of a known password, else a placeholder
-    the operator replaces (`>CHANGE-ME-<role>`)."""
+    """One `ACL SETUSER` line per role (admin last), with the SHA-256 of the role's password. A role without
+    one gets `resetpass`: its user exists but nobody can sign in as it until the operator gives it a
+    password (`ACL SETUSER rennes.ingest '>...'`); a guessable placeholder piped as-is would be a hole."""
     return [
-        rule.setuser_line(
-            password_hash(passwords[rule.role]) if rule.role in passwords else f">CHANGE-ME-{rule.role.value}"
-        )
+        rule.setuser_line(password_hash(passwords[rule.role]) if rule.role in passwords else "resetpass")
         for rule in rules(site)
     ]
 
@@ -141,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m dispatch.acl",
         description="Print the Redis ACL users of one site (ACL SETUSER lines for redis-cli), or write an ACL "
-        f"file. Passwords from {ENV_PREFIX}<ROLE> (hashed in the output), else placeholders.",
+        f"file. Passwords from {ENV_PREFIX}<ROLE> (hashed in the output); a role without one cannot sign in "
+        "until given a password.",
     )
     parser.add_argument("--site", help="site (default: DISPATCH_SITE, else rennes)")
     parser.add_argument("--acl-file", type=Path, help="write a Redis ACL file here (every password must be set)")
@@ -163,14 +163,25 @@ def main(argv: list[str] | None = None) -> int:
             file.write(acl_file_text(site, passwords))
         print(f"wrote {args.acl_file} (aclfile in redis.conf, then ACL LOAD)", file=sys.stderr)
         return 0
+    # Only the commands on stdout, so they can be piped into `redis-cli -u <admin URL>`; the rest on stderr.
     print(
         f"# Redis ACL users of site {site!r}: one per process; give each its REDIS_URL "
-        f"(redis://{site}.<role>:<password>@host:port/0)."
+        f"(redis://{site}.<role>:<password>@host:port/0).",
+        file=sys.stderr,
     )
     print("\n".join(setuser_lines(site, passwords)))
-    print("# Once the admin user works: ACL SETUSER default off   (then ACL SAVE if you use an aclfile)")
+    missing = [role.value for role in Role if role not in passwords]
+    if missing:
+        print(
+            f"# No password for {', '.join(missing)} ({ENV_PREFIX}<ROLE>): those users cannot sign in until "
+            "you give each one (ACL SETUSER <user> '>password').",
+            file=sys.stderr,
+        )
+    print(
+        "# Once the admin user works: ACL SETUSER default off   (then ACL SAVE if you use an aclfile)", file=sys.stderr
+    )
     for risk in RESIDUAL_RISKS:
-        print(f"# Residual risk: {risk}")
+        print(f"# Residual risk: {risk}", file=sys.stderr)
     return 0
 
 

@@ -195,16 +195,20 @@ def test_operator_passwords_come_from_the_environment():
     assert found == {Role.INGEST: "abc"}
 
 
-def test_the_cli_prints_a_setuser_line_per_role_with_hashes_or_placeholders(capsys, monkeypatch):
+def test_the_cli_prints_a_setuser_line_per_role_hashed_or_with_no_password_yet(capsys, monkeypatch):
     monkeypatch.setenv("DISPATCH_REDIS_PASSWORD_BRIDGE", "bridge-secret-value")
     assert acl.main(["--site", "lyon"]) == 0
-    out = capsys.readouterr().out
-    lines = [line for line in out.splitlines() if line.startswith("ACL SETUSER")]
-    assert len(lines) == len(Role)
+    printed = capsys.readouterr()
+    out = printed.out
+    lines = out.splitlines()
+    assert len(lines) == len(Role) and all(line.startswith("ACL SETUSER ") for line in lines)
     assert "bridge-secret-value" not in out
     assert f"'{password_hash('bridge-secret-value')}'" in lines[0]
-    assert "'>CHANGE-ME-ingest'" in out
-    assert "Residual risk" in out
+    assert "ACL SETUSER rennes.ingest" not in out
+    ingest = next(line for line in lines if line.startswith("ACL SETUSER lyon.ingest "))
+    assert ingest.startswith("ACL SETUSER lyon.ingest reset on resetpass ")  # no guessable placeholder
+    assert "ingest" in printed.err
+    assert "Residual risk" in printed.err
 
 
 def test_the_cli_writes_an_acl_file_only_with_every_password(tmp_path, monkeypatch, capsys):
