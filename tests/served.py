@@ -48,9 +48,23 @@ def status(url: str, timeout: float = 2.0) -> int | None:
 
 
 def _gunicorn(settings: Settings, bind: str, **extra_env: str) -> Service:
-    return python_module("web", "gunicorn", settings, "app:server", "--bind", bind, "--workers", "1",
-                         "--threads", GUNICORN_THREADS, "--graceful-timeout", "3", "--no-control-socket",
-                         DISPATCH_TILE_URL="", **extra_env)
+    return python_module(
+        "web",
+        "gunicorn",
+        settings,
+        "app:server",
+        "--bind",
+        bind,
+        "--workers",
+        "1",
+        "--threads",
+        GUNICORN_THREADS,
+        "--graceful-timeout",
+        "3",
+        "--no-control-socket",
+        DISPATCH_TILE_URL="",
+        **extra_env,
+    )
 
 
 def _wait_healthy(served: Served) -> Served:
@@ -70,8 +84,9 @@ def _wait_healthy(served: Served) -> Served:
 
 def behind_proxy(settings: Settings, data_dir: Path) -> Served:
     """gunicorn on 127.0.0.1:<free port>, nginx on 127.0.0.1:<another>, files under `data_dir`."""
-    settings = dataclasses.replace(settings, web_host="127.0.0.1", web_port=free_port(), app_port=free_port(),
-                                   data_dir=data_dir)
+    settings = dataclasses.replace(
+        settings, web_host="127.0.0.1", web_port=free_port(), app_port=free_port(), data_dir=data_dir
+    )
     web = _gunicorn(settings, f"127.0.0.1:{settings.app_port}", DISPATCH_BEHIND_PROXY="1").start()
     proxy = python_module("proxy", "dispatch.proxy", settings).start()
     return _wait_healthy(Served(f"http://127.0.0.1:{settings.web_port}", settings, [web, proxy]))

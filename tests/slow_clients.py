@@ -47,9 +47,11 @@ class Figures:
         return 1000 * statistics.median(self.times_s) if self.times_s else math.inf
 
     def summary(self) -> str:
-        return (f"{self.slow:>4} slow clients: /healthz median {self.median_ms:7.1f} ms, p95 "
-                f"{self.percentile_ms(95):7.1f} ms, p99 {self.percentile_ms(99):7.1f} ms over {len(self.times_s)} "
-                f"probes, {self.timeouts} timed out, {self.failures} not 200 ({self.slow_opened} slow connections)")
+        return (
+            f"{self.slow:>4} slow clients: /healthz median {self.median_ms:7.1f} ms, p95 "
+            f"{self.percentile_ms(95):7.1f} ms, p99 {self.percentile_ms(99):7.1f} ms over {len(self.times_s)} "
+            f"probes, {self.timeouts} timed out, {self.failures} not 200 ({self.slow_opened} slow connections)"
+        )
 
 
 def allow_open_files(wanted: int) -> None:
@@ -60,9 +62,18 @@ def allow_open_files(wanted: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
-def measure(host: str, port: int, *, slow: int, settle_s: float = 3.0, probes: int = 300,
-            probe_every_s: float = 0.02, timeout_s: float = 2.0, measure_s: float = 12.0,
-            drip_s: float = 2.0) -> Figures:
+def measure(
+    host: str,
+    port: int,
+    *,
+    slow: int,
+    settle_s: float = 3.0,
+    probes: int = 300,
+    probe_every_s: float = 0.02,
+    timeout_s: float = 2.0,
+    measure_s: float = 12.0,
+    drip_s: float = 2.0,
+) -> Figures:
     """/healthz times while `slow` slow clients hold connections to host:port.
 
     The probes start once every slow client is connected and has had `settle_s` to send its first
@@ -79,8 +90,9 @@ async def _run(host, port, slow, settle_s, probes, probe_every_s, timeout_s, mea
     figures = Figures(slow)
     connected: set[int] = set()
     deadline = time.monotonic() + 10.0 + settle_s + measure_s + timeout_s  # nothing outlives this
-    tasks = [asyncio.create_task(_slow_client(n, host, port, drip_s, deadline, connected, figures))
-             for n in range(slow)]
+    tasks = [
+        asyncio.create_task(_slow_client(n, host, port, drip_s, deadline, connected, figures)) for n in range(slow)
+    ]
     try:
         while len(connected) < slow:
             if time.monotonic() > deadline - settle_s - measure_s:
@@ -95,8 +107,9 @@ async def _run(host, port, slow, settle_s, probes, probe_every_s, timeout_s, mea
     return figures
 
 
-async def _slow_client(n: int, host: str, port: int, drip_s: float, deadline: float, connected: set[int],
-                       figures: Figures) -> None:
+async def _slow_client(
+    n: int, host: str, port: int, drip_s: float, deadline: float, connected: set[int], figures: Figures
+) -> None:
     await asyncio.sleep((n % 100) * 0.005)  # not 500 SYNs in one instant: the listen backlog is finite
     while time.monotonic() < deadline:
         try:
@@ -119,8 +132,9 @@ async def _slow_client(n: int, host: str, port: int, drip_s: float, deadline: fl
             writer.close()
 
 
-def _probe(host: str, port: int, figures: Figures, probes: int, every_s: float, timeout_s: float,
-           measure_s: float) -> None:
+def _probe(
+    host: str, port: int, figures: Figures, probes: int, every_s: float, timeout_s: float, measure_s: float
+) -> None:
     stop_at = time.monotonic() + measure_s
     while len(figures.times_s) < probes and time.monotonic() < stop_at:
         started = time.perf_counter()
