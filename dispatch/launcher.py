@@ -37,6 +37,7 @@ from .store.zones import seed_demo_zones
 from .domain.auth import Role
 from .scenario_rennes import call_signs
 from .store import accounts
+from .proxy import ProxyError, nginx_binary
 from .supervision import RESTART_BASE_S, RESTART_CAP_S, describe_exit, failures_after_exit, restart_delay_s
 
 # The demo's staff: new passwords at every start, printed in the banner (never stored in clear).
@@ -256,8 +257,13 @@ def demo_banner(demo_accounts: list[tuple[str, str, str]]) -> str:
 
 
 def _port_taken(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex((host, port)) == 0
+    """Something already answers there (a wildcard address is probed on loopback)."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host.strip("[]"), host.strip("[]"))
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def _web_ready(settings: Settings) -> bool:
@@ -294,8 +300,12 @@ def _refuse(settings: Settings) -> str | None:
             "`make run` is the demo (simulator, demo accounts printed in clear) and is refused with "
             "DISPATCH_ENV=production; run the Procfile's processes instead"
         )
-    if _port_taken(settings.web_port, "127.0.0.1" if settings.web_host in ("0.0.0.0", "::") else settings.web_host):
+    if _port_taken(settings.web_port, settings.web_host):
         return f"port {settings.web_port} is taken: stop what uses it or set DISPATCH_WEB_PORT"
+    try:
+        nginx_binary(settings.nginx)
+    except ProxyError as error:
+        return str(error)
     return None
 
 
