@@ -49,6 +49,7 @@ DEMO_STAFF = (
 )
 LOOP_S = 0.2  # how often the supervisor looks at its processes
 STOP_TIMEOUT_S = 10.0  # a process still there this long after SIGTERM is killed
+READY_WARNING_S = 60.0  # the web app not answering /healthz by then: say so
 
 
 def say(message: str) -> None:
@@ -365,9 +366,10 @@ def supervise(
     ready: Callable[[], bool],
     announce: Callable[[], None],
 ) -> None:
-    """Until asked to stop: restart what exits; print the banner once the web app answers."""
-    announced = False
-    next_probe = time.monotonic()
+    """Until asked to stop: restart what exits; print the banner once the web app answers (and say so
+    if it still does not after READY_WARNING_S: the messages above tell why)."""
+    announced = warned = False
+    started = next_probe = time.monotonic()
     while not stop_requested():
         now = time.monotonic()
         for child in processes:
@@ -376,5 +378,8 @@ def supervise(
             announced = ready()
             if announced:
                 announce()
+            elif not warned and now - started > READY_WARNING_S:
+                warned = True
+                say(f"the web app does not answer after {READY_WARNING_S:g} s (see the messages above); still trying")
             next_probe = now + 0.5
         time.sleep(LOOP_S)
