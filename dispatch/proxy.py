@@ -156,6 +156,7 @@ http {{
         location @too_large {{
             default_type application/json;
             add_header Cache-Control no-store always;
+            add_header X-Content-Type-Options nosniff always;
             return 413 '{{"error":"request too large: at most {megabytes} MiB"}}';
         }}
 
@@ -163,6 +164,7 @@ http {{
         location @app_down {{
             default_type text/plain;
             add_header Cache-Control no-store always;
+            add_header X-Content-Type-Options nosniff always;
             return 502 'unavailable: the web app is not answering (restarting?)\\n';
         }}
     }}

@@ -60,6 +60,7 @@ def test_a_body_over_4_mib_is_refused_by_nginx_with_the_apps_json_413(stack):
     assert response.status == 413
     assert response.getheader("Content-Type") == "application/json"
     assert response.getheader("Cache-Control") == "no-store"
+    assert response.getheader("X-Content-Type-Options") == "nosniff"
     assert orjson.loads(body) == {"error": "request too large: at most 4 MiB"}
 
 
