@@ -1,25 +1,32 @@
 # The two commands of the README: `make run` (the whole demo) and `make test`
 # (the whole suite). Both build what they need first: the virtualenv with the
-# pinned packages, and for tests Debian's chromium + chromium-driver.
+# pinned packages, and Debian's packages (scripts/ensure-packages, apt-get as
+# root): nginx for both (it fronts the web app), chromium + chromium-driver for tests.
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench browser clean
+.PHONY: run test bench browser system-run system-test clean
 
-run: $(STAMP)
+run: $(STAMP) system-run
 	$(PY) app.py
 
-test: $(STAMP) browser
+test: $(STAMP) system-test
 	$(PY) -m pytest
 
 bench: $(STAMP)
 	$(PY) bench/ingest.py
 
+system-run:
+	@scripts/ensure-packages nginx
+
+system-test:
+	@scripts/ensure-packages nginx chromium chromium-driver
+
 browser:
-	@scripts/ensure-browser
+	@scripts/ensure-packages chromium chromium-driver
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)

@@ -85,6 +85,18 @@ def _secret_key(env: Mapping[str, str], environment: str) -> str:
     return key
 
 
+# issue 10: serving
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), got {env.get(name)!r}")
+
+
 def _timezone(env: Mapping[str, str]) -> str:
     name = _text(env, "DISPATCH_TIMEZONE", "Europe/Paris")
     try:
@@ -129,6 +141,16 @@ class Settings:
     # DISPATCH_WEB_HOST / DISPATCH_WEB_PORT: the Dash app.
     web_host: str = "127.0.0.1"
     web_port: int = 8050
+    # issue 10: serving. The demo serves the app through a private nginx listening on WEB_HOST:WEB_PORT,
+    # which buffers whole requests before gunicorn sees them (slow clients cannot hold its threads).
+    # DISPATCH_APP_PORT: gunicorn's own port behind the proxy, on 127.0.0.1 only (the demo picks a free
+    # one if it is taken).
+    app_port: int = 8051
+    # DISPATCH_BEHIND_PROXY: trust the proxy's X-Forwarded-For/-Proto/-Host (one hop). Off by default:
+    # with it on and the app reachable directly, any client could choose its audited address.
+    behind_proxy: bool = False
+    # DISPATCH_NGINX: the nginx binary; empty = `nginx` on PATH, else /usr/sbin/nginx (Debian's).
+    nginx: str = ""
     # DISPATCH_GATEWAY_PORT: the websockets push gateway.
     gateway_port: int = 8765
     # DISPATCH_GATEWAY_HOST: bind address of the gateway; empty = same as the web app.
@@ -206,6 +228,10 @@ class Settings:
             max_past_s=_number(env, "DISPATCH_MAX_PAST_S", cls.max_past_s, minimum=0),
             web_host=_text(env, "DISPATCH_WEB_HOST", cls.web_host),
             web_port=_integer(env, "DISPATCH_WEB_PORT", cls.web_port, minimum=1, maximum=_MAX_PORT),
+            # issue 10: serving
+            app_port=_integer(env, "DISPATCH_APP_PORT", cls.app_port, minimum=1, maximum=_MAX_PORT),
+            behind_proxy=_flag(env, "DISPATCH_BEHIND_PROXY", cls.behind_proxy),
+            nginx=env.get("DISPATCH_NGINX", "").strip(),
             gateway_port=_integer(env, "DISPATCH_GATEWAY_PORT", cls.gateway_port, minimum=1, maximum=_MAX_PORT),
             gateway_host=env.get("DISPATCH_GATEWAY_HOST", "").strip(),
             gateway_tick_ms=_integer(env, "DISPATCH_GATEWAY_TICK_MS", cls.gateway_tick_ms, minimum=10, maximum=5_000),
@@ -274,6 +300,10 @@ class Settings:
             "max_past_s": "DISPATCH_MAX_PAST_S",
             "web_host": "DISPATCH_WEB_HOST",
             "web_port": "DISPATCH_WEB_PORT",
+            # issue 10: serving
+            "app_port": "DISPATCH_APP_PORT",
+            "behind_proxy": "DISPATCH_BEHIND_PROXY",
+            "nginx": "DISPATCH_NGINX",
             "gateway_port": "DISPATCH_GATEWAY_PORT",
             "gateway_host": "DISPATCH_GATEWAY_HOST",
             "gateway_tick_ms": "DISPATCH_GATEWAY_TICK_MS",

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from dispatch.domain.alerts import (
     Alert, AlertError, AlertKind, AlertState, Severity, Thresholds, acknowledge, alert_id_of, diff, evaluate,
-    new_alert, zone_audit_entries,
+    new_alert, position_outlived, without_position, zone_audit_entries,
 )
 from dispatch.domain.zones import make_zone
 from dispatch.scenario_rennes import ZONES as DEMO
@@ -123,7 +123,23 @@ def test_an_assignment_not_acknowledged_in_30_s(state, age_ms, raised):
     if raised:
         alert = alerts["assignment_unacknowledged:asg-000001"]
         assert (alert.lat, alert.lon) == (48.11, -1.68), "placed where the patrol is"
+        assert alert.position_ms == NOW, "the patrol's report, not the assignment, dates the position"
         assert "BAC-12" in alert.message
+
+
+@pytest.mark.parametrize("since, position_ms, cutoff, outlived", [
+    (1_000, None, 1_000, False), (999, None, 1_000, True),  # a position exactly at the cutoff is kept
+    (5_000, 999, 1_000, True),  # a recent alert showing an older fix: the fix's age counts
+    (500, 5_000, 1_000, True),  # the older of the two counts
+])
+def test_an_open_alert_position_outlives_retention_by_its_oldest_time(since, position_ms, cutoff, outlived):
+    alert = new_alert(AlertKind.ASSIGNMENT_UNACKNOWLEDGED, "asg-000001", "m", since, 48.1, -1.6, position_ms)
+    assert position_outlived(alert, cutoff) is outlived
+    stripped = without_position(alert)
+    assert (stripped.lat, stripped.lon, stripped.position_ms) == (None, None, None)
+    assert stripped.model_dump(exclude={"lat", "lon", "position_ms"}) == alert.model_dump(
+        exclude={"lat", "lon", "position_ms"})
+    assert not position_outlived(stripped, cutoff), "nothing left to remove"
 
 
 def test_thresholds_are_configurable():

@@ -61,7 +61,7 @@ def test_periods_follow_the_settings():
     ("in_telemetry", Treatment.TRIM_STREAM), ("deadletter", Treatment.TRIM_STREAM),
     ("drones", Treatment.DROP_OLD_UNITS), ("patrols_available", Treatment.WITH_UNITS),
     ("assignments_open", Treatment.WHILE_OPEN), ("patrol_assignment", Treatment.WHILE_OPEN),
-    ("alerts_open", Treatment.WHILE_OPEN), ("zones", Treatment.UNTIL_DELETED), ("stats", Treatment.COUNTERS),
+    ("alerts_open", Treatment.POSITIONS_AGE_OUT), ("zones", Treatment.UNTIL_DELETED), ("stats", Treatment.COUNTERS),
 ])
 def test_treatments(name, treatment):
     assert BY_NAME[name].treatment is treatment
@@ -69,7 +69,14 @@ def test_treatments(name, treatment):
 
 def test_only_current_state_has_no_age_limit():
     unlimited = {rule.name for rule in TABLE if rule.period_ms is None}
-    assert unlimited == {"assignments_open", "patrol_assignment", "alerts_open", "zones", "stats", "accounts"}
+    assert unlimited == {"assignments_open", "patrol_assignment", "zones", "stats", "accounts"}
+
+
+def test_every_key_that_holds_positions_has_the_recordings_period():
+    """A position is a recording wherever it is kept, open alerts included (they may stay open for days)."""
+    holding = {rule.name for rule in TABLE if "position" in rule.why and "no position" not in rule.why}
+    assert {"alerts_open", "alerts", "drones", "patrols", "sightings", "live"} <= holding
+    assert {name: BY_NAME[name].period_ms for name in holding} == dict.fromkeys(holding, SETTINGS.retention_ms)
 
 
 def test_picture_hashes_name_their_side_keys_and_side_keys_their_hash():
@@ -102,7 +109,8 @@ def test_tombstones_use_the_collections_id_field():
 
 def test_run_details_fit_an_audit_entry():
     from dispatch.domain.audit import make_entry
-    counts = {rule.name: 123_456 for rule in TABLE if rule.period_ms is not None}
+    applied = (Treatment.TRIM_STREAM, Treatment.DROP_OLD_UNITS, Treatment.WITH_UNITS, Treatment.POSITIONS_AGE_OUT)
+    counts = {rule.name: 123_456 for rule in TABLE if rule.treatment in applied}  # what a run counts
     details = run_details(counts, exact=False, cutoff=1, audit_cutoff=0)
     assert details["mode"] == "approximate" and details["in_telemetry"] == 123_456
     make_entry(ts=1, actor="system", role="system", action="retention_trimmed", target="rennes", details=details)

@@ -75,6 +75,12 @@ PARSED = [
     ("DISPATCH_WEB_PORT", "80", "web_port", 80),
     ("DISPATCH_WEB_PORT", "8000.0", "web_port", 8000),
     ("DISPATCH_GATEWAY_PORT", "9001", "gateway_port", 9001),
+    # issue 10: serving
+    ("DISPATCH_APP_PORT", "9051", "app_port", 9051),
+    ("DISPATCH_BEHIND_PROXY", "1", "behind_proxy", True),
+    ("DISPATCH_BEHIND_PROXY", " Yes ", "behind_proxy", True),
+    ("DISPATCH_BEHIND_PROXY", "off", "behind_proxy", False),
+    ("DISPATCH_NGINX", " /opt/nginx/sbin/nginx ", "nginx", "/opt/nginx/sbin/nginx"),
     ("DISPATCH_TILE_URL", "https://tiles.interieur.gouv.fr/{z}/{x}/{y}.png", "tile_url", "https://tiles.interieur.gouv.fr/{z}/{x}/{y}.png"),
     ("DISPATCH_TILE_URL", "", "tile_url", ""),
     ("DISPATCH_TILE_URL", "   ", "tile_url", ""),
@@ -141,6 +147,9 @@ ERRORS = [
     ("DISPATCH_WEB_PORT", "65536", ("DISPATCH_WEB_PORT", "at most 65535", "'65536'")),
     ("DISPATCH_GATEWAY_PORT", "100000", ("DISPATCH_GATEWAY_PORT", "at most 65535")),
     ("DISPATCH_EMBEDDED_REDIS_PORT", "70000", ("DISPATCH_EMBEDDED_REDIS_PORT", "at most 65535")),
+    # issue 10: serving
+    ("DISPATCH_APP_PORT", "0", ("DISPATCH_APP_PORT", "at least 1")),
+    ("DISPATCH_BEHIND_PROXY", "maybe", ("DISPATCH_BEHIND_PROXY", "1 or 0", "'maybe'")),
     ("DISPATCH_WEB_PORT", "inf", ("DISPATCH_WEB_PORT", "finite", "'inf'")),
     ("DISPATCH_WEB_PORT", "nan", ("DISPATCH_WEB_PORT", "finite", "'nan'")),
     ("DISPATCH_RETENTION_DAYS", "seven", ("DISPATCH_RETENTION_DAYS", "must be a number", "'seven'")),

@@ -34,6 +34,12 @@ from dispatch.domain.models import (
 )
 from dispatch.domain.validate import MAX_FIELDS, ClockLimits, Rejection, validate
 
+# docs/streams.md section 3, written again here: "plain decimal notation with a dot".
+CONTRACT_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?", re.ASCII)
+NUMERIC_FIELDS = {"ts", "lat", "lon", "alt_m", "heading_deg", "speed_mps", "battery_pct", "priority", "assigned_ts"}
+# Characters that draw nothing though they are letters or marks (docs/streams.md section 4).
+_BLANK_LOOKING = set("\u034f\u115f\u1160\u2800\u3164\uffa0")
+
 RECEIVED = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 LIMITS = ClockLimits()
 KINDS = sorted(MESSAGE_MODELS)
@@ -79,7 +85,10 @@ _operator = st.from_regex(r"OP-[0-9A-Z]{1,8}", fullmatch=True)
 _supervisor = st.from_regex(r"SUP-[0-9A-Z]{1,8}", fullmatch=True)
 _event = st.from_regex(r"[A-Za-z0-9_-]{6,40}", fullmatch=True)
 _note = st.text(
-    alphabet=st.characters(exclude_categories=["Cc", "Cs", "Zl", "Zp"], max_codepoint=0xFFFF), max_size=NOTE_MAX_CHARS
+    alphabet=st.characters(exclude_categories=["Cc", "Cs", "Zl", "Zp", "Cf", "Co"], max_codepoint=0xFFFF).filter(
+        lambda ch: ch not in _BLANK_LOOKING
+    ),
+    max_size=NOTE_MAX_CHARS,
 ).filter(lambda s: len(s.encode()) <= 512)
 
 
@@ -154,7 +163,8 @@ def _one_printable_line(note: str) -> bool:
     return (
         len(note) <= NOTE_MAX_CHARS
         and note.splitlines() in ([], [note])
-        and not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in note)
+        and not any(unicodedata.category(ch) in ("Cc", "Cs", "Cf", "Co") for ch in note)
+        and not _BLANK_LOOKING.intersection(note)
     )
 
 
@@ -196,6 +206,11 @@ def judge(kind_name: str, fields, received: int = RECEIVED):
     else:
         assert type(result) is MESSAGE_MODELS[kind_name], type(result)
         assert_within_contract(result, received)
+        for name, value in fields.items():
+            name = name.decode() if isinstance(name, bytes) else name
+            if name in NUMERIC_FIELDS:
+                text = value.decode() if isinstance(value, bytes) else value
+                assert CONTRACT_NUMBER.fullmatch(text), (name, text)
     assert validate(kind_name, fields, received) == result  # deterministic
     return result
 
@@ -272,3 +287,73 @@ def judge_unknown(kind_name, fields):
     assert isinstance(result, Rejection) and result.reason.strip()
     result.reason.encode("utf-8")
     return result
+
+
+# --------------------------------------------------------------------------- numbers, as the contract writes them
+
+_plain_numbers = st.one_of(
+    st.floats(min_value=-90, max_value=90).map(repr),
+    st.floats(min_value=-90, max_value=90).map(lambda f: f"{f:.7f}"),
+    st.floats(min_value=-90, max_value=90).map(lambda f: f"{f:e}"),
+    st.floats(min_value=-90, max_value=90).map(lambda f: f"{f:E}"),
+    st.integers(min_value=-90, max_value=90).map(str),
+)
+_unicode_digits = st.characters(categories=["Nd"]).filter(lambda ch: not ch.isascii())
+
+
+def _sighting(**changes) -> dict[str, str]:
+    base = {"sighting_id": "sight-01", "ts": str(RECEIVED), "drone_id": "DR-07", "operator_id": "OP-3",
+            "category": "deal", "lat": "48.1", "lon": "-1.6", "priority": "2"}
+    return {**base, **changes}
+
+
+@FAST
+@given(_plain_numbers)
+def test_numbers_in_plain_decimal_notation_are_accepted(text):
+    result = judge("sighting", _sighting(lat=text))
+    assert not isinstance(result, Rejection), (text, result)
+    assert result.lat == float(text)
+
+
+@FAST
+@given(_plain_numbers, st.data())
+def test_numbers_beyond_the_contract_are_refused(text, data):
+    """What Python's float() or pydantic's lax mode would take, and the contract does not."""
+    digits = [i for i, ch in enumerate(text) if ch.isdigit()]
+    at = data.draw(st.sampled_from(digits))
+    mutated = data.draw(st.sampled_from([
+        text[:at] + "_" + text[at:] if at > 0 and text[at - 1].isdigit() else "+" + text.lstrip("-"),
+        "+" + text.lstrip("-"),
+        data.draw(st.sampled_from([" ", "\t", "\n", "\u00a0", "\u2003"])) + text,
+        text + data.draw(st.sampled_from([" ", "\n", "\r\n", "\x00"])),
+        text[:at] + data.draw(_unicode_digits) + text[at + 1:],
+        "." + text.lstrip("-").split(".")[-1].split("e")[0].split("E")[0],
+        text.split(".")[0].split("e")[0].split("E")[0] + ".",
+    ]))
+    result = judge("sighting", _sighting(lat=mutated))
+    assert isinstance(result, Rejection), (mutated, result)
+    assert "lat: not a number" in result.reason
+
+
+@FAST
+@given(st.integers(min_value=1, max_value=3), st.data())
+def test_whole_numbers_beyond_the_contract_are_refused(priority, data):
+    mutated = data.draw(st.sampled_from([f"+{priority}", f"{priority}\n", f" {priority}", f"{priority}_0",
+                                         f"0_{priority}", chr(0x0660 + priority), chr(0xFF10 + priority)]))
+    result = judge("sighting", _sighting(priority=mutated))
+    assert isinstance(result, Rejection), (mutated, result)
+    assert "priority: not a whole number" in result.reason
+
+
+@FAST
+@given(st.sampled_from(["\u202e", "\u202d", "\u2066", "\u2067", "\u2068", "\u2069", "\u200b", "\u200c",
+                        "\u200d", "\u200e", "\u200f", "\u2060", "\ufeff", "\u061c", "\u00ad", "\u3164",
+                        "\ue000"]),
+       st.text(alphabet=st.characters(categories=["L", "N", "Zs", "P"]).filter(lambda ch: ch not in _BLANK_LOOKING),
+               max_size=40), st.data())
+def test_notes_with_invisible_characters_are_refused_naming_the_character(char, text, data):
+    at = data.draw(st.integers(min_value=0, max_value=len(text)))
+    note = text[:at] + char + text[at:]
+    result = judge("sighting", _sighting(note=note))
+    assert isinstance(result, Rejection), (note, result)
+    assert result.reason.startswith("note: contains ") and f"U+{ord(char):04X}" in result.reason

@@ -91,6 +91,9 @@ class Alert(BaseModel):
     since_ms: int
     lat: float | None = None
     lon: float | None = None
+    # When the position was fixed, if not at since_ms (an unacknowledged assignment shows the patrol's
+    # last report). Retention removes the position once this is older than the recordings' period.
+    position_ms: int | None = None
     state: AlertState = AlertState.RAISED
     acknowledged_by: SupervisorId | None = None
     acknowledged_ms: int | None = None
@@ -110,9 +113,25 @@ def alert_id_of(kind: AlertKind | str, unit_id: str) -> str:
 
 
 def new_alert(kind: AlertKind, unit_id: str, message: str, since_ms: int,
-              lat: float | None = None, lon: float | None = None) -> Alert:
+              lat: float | None = None, lon: float | None = None, position_ms: int | None = None) -> Alert:
     return Alert(alert_id=alert_id_of(kind, unit_id), kind=kind, unit_id=unit_id, severity=SEVERITY[kind],
-                 message=message, since_ms=since_ms, lat=lat, lon=lon)
+                 message=message, since_ms=since_ms, lat=lat, lon=lon, position_ms=position_ms)
+
+
+def position_outlived(alert: Alert, cutoff_ms: int) -> bool:
+    """True if the alert still shows a position fixed before `cutoff_ms` (older than retention allows).
+
+    An alert stays open as long as its condition holds, which may be longer than
+    the recordings' legal period (an assignment nobody acknowledges); its text and
+    state may stay, its position may not."""
+    if alert.lat is None and alert.lon is None:
+        return False
+    fixed = alert.since_ms if alert.position_ms is None else min(alert.since_ms, alert.position_ms)
+    return fixed < cutoff_ms
+
+
+def without_position(alert: Alert) -> Alert:
+    return alert.model_copy(update={"lat": None, "lon": None, "position_ms": None})
 
 
 # --- Evaluation ------------------------------------------------------------
@@ -195,10 +214,10 @@ def _unacknowledged_alerts(assignment: dict, patrol: dict | None, now_ms: int, t
     if now_ms - ts <= thresholds.assignment_unacknowledged_ms:
         return []
     patrol_id = assignment.get("patrol_id", "?")
-    lat, lon = (patrol.get("lat"), patrol.get("lon")) if patrol else (None, None)
+    lat, lon, fixed = (patrol.get("lat"), patrol.get("lon"), patrol.get("ts")) if patrol else (None, None, None)
     return [new_alert(AlertKind.ASSIGNMENT_UNACKNOWLEDGED, assignment_id,
                       f"{patrol_id} has not acknowledged assignment {assignment_id[:8]} (sent {clock(ts)})",
-                      ts, lat, lon)]
+                      ts, lat, lon, fixed)]
 
 
 _CLOSED_STATES = {AssignmentState.CLEARED.value, AssignmentState.CANCELLED.value}

@@ -11,10 +11,14 @@ supervisors); the only free text is a short sighting note.
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
+
+from .text import check_visible
 
 # Identifier formats. Kept strict so that a typo or a name typed into an id
 # field is caught at the door instead of spreading through the picture.
@@ -40,14 +44,39 @@ OperatorId = Annotated[str, StringConstraints(pattern=OPERATOR_ID)]
 SupervisorId = Annotated[str, StringConstraints(pattern=SUPERVISOR_ID)]
 EventId = Annotated[str, StringConstraints(pattern=EVENT_ID)]
 # One line of printable text: no control characters (C0, DEL, C1) nor Unicode line or
-# paragraph separators, so nothing can forge log lines.
+# paragraph separators, so nothing can forge log lines; and nothing invisible that could
+# disguise it on screen (bidi controls, zero-width characters: text.py).
 Note = Annotated[
-    str, StringConstraints(max_length=NOTE_MAX_CHARS, pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$")
+    str,
+    StringConstraints(max_length=NOTE_MAX_CHARS, pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"),
+    AfterValidator(check_visible),
 ]
 
-Timestamp = Annotated[int, Field(gt=0, description="ms since the epoch, UTC")]
-Latitude = Annotated[float, Field(ge=-90, le=90)]
-Longitude = Annotated[float, Field(ge=-180, le=180)]
+# A number as docs/streams.md section 3 writes it: ASCII digits, an optional leading minus,
+# an optional fraction after a dot, an optional exponent. Python's float() and pydantic's lax
+# mode accept more ("4_8.1", "+48.1", " 48.1\n", ".5", "5."): a bridge relying on that would
+# break the day another reader of the streams parses by the contract. Only text is checked;
+# numbers built in Python (replay, tests) are numbers already.
+DECIMAL_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+
+
+def _plain_decimal(kind: str):
+    def check(value: object) -> object:
+        if isinstance(value, str) and not DECIMAL_NUMBER.fullmatch(value):
+            if value.strip().lstrip("+-").lower() in ("nan", "inf", "infinity"):
+                raise PydanticCustomError("finite_number", "must be a finite number")
+            raise PydanticCustomError(kind, "not a number in plain decimal notation")
+        return value
+
+    return BeforeValidator(check)
+
+
+Number = Annotated[float, _plain_decimal("number_format")]
+WholeNumber = Annotated[int, _plain_decimal("whole_number_format")]
+
+Timestamp = Annotated[WholeNumber, Field(gt=0, description="ms since the epoch, UTC")]
+Latitude = Annotated[Number, Field(ge=-90, le=90)]
+Longitude = Annotated[Number, Field(ge=-180, le=180)]
 
 
 class SightingCategory(str, Enum):
@@ -95,10 +124,10 @@ class Telemetry(_Message):
     ts: Timestamp
     lat: Latitude
     lon: Longitude
-    alt_m: Annotated[float, Field(ge=-100, le=1_000)]
-    heading_deg: Annotated[float, Field(ge=0, lt=360)]
-    speed_mps: Annotated[float, Field(ge=0, le=100)]
-    battery_pct: Annotated[float, Field(ge=0, le=100)]
+    alt_m: Annotated[Number, Field(ge=-100, le=1_000)]
+    heading_deg: Annotated[Number, Field(ge=0, lt=360)]
+    speed_mps: Annotated[Number, Field(ge=0, le=100)]
+    battery_pct: Annotated[Number, Field(ge=0, le=100)]
 
 
 class Sighting(_Message):
@@ -109,7 +138,7 @@ class Sighting(_Message):
     category: SightingCategory
     lat: Latitude
     lon: Longitude
-    priority: Annotated[int, Field(ge=1, le=3, description="1 is the most urgent")]
+    priority: Annotated[WholeNumber, Field(ge=1, le=3, description="1 is the most urgent")]
     note: Note = ""
 
 

@@ -5,9 +5,11 @@ records positions or what happened (input streams, the live stream, dead
 letters, assignment and alert histories, and the picture itself) is therefore
 kept `settings.retention_ms`; the audit trail, which holds no positions and
 answers inquiries, `settings.audit_retention_ms`. Keys that hold only what is
-current (open assignments and alerts, authorised zones, counters) have no age
-limit: what they hold leaves them when it closes, and the history of it is in
-a stream that is trimmed.
+current (open assignments, authorised zones, counters) have no age limit: what
+they hold leaves them when it closes, and the history of it is in a stream that
+is trimmed. Open alerts are current state too, but they show a position, and an
+alert may stay open longer than the period (an assignment nobody acknowledges):
+their positions age out like every other recording, the alert itself stays.
 
 Every key of dispatch/keys.py has exactly one rule here (`unruled_keys` says
 which do not, and a test keeps that empty), so a key added without deciding its
@@ -38,6 +40,7 @@ class Treatment(str, Enum):
     DROP_OLD_UNITS = "drop_old_units"  # picture hash: units whose latest ts is older than the cutoff go
     WITH_UNITS = "with_units"  # side key of a picture hash (its :ts hash, the GEO set): cleaned with it
     WHILE_OPEN = "while_open"  # current state: an item leaves when it closes
+    POSITIONS_AGE_OUT = "positions_age_out"  # current state kept while open; positions older than the period go
     UNTIL_DELETED = "until_deleted"  # reference data, changed by an administrator, audited
     COUNTERS = "counters"  # numbers only
     EXPIRES = "expires"  # a family of keys under a prefix, each removed by Redis at its own TTL
@@ -91,8 +94,9 @@ def retention_table(keys: Keys, settings: Settings) -> tuple[RetentionRule, ...]
                       "assignments not yet cleared or cancelled (ids and states, no positions)"),
         RetentionRule("patrol_assignment", keys.patrol_assignment, Treatment.WHILE_OPEN, None,
                       "which patrol holds which open assignment"),
-        RetentionRule("alerts_open", keys.alerts_open, Treatment.WHILE_OPEN, None,
-                      "alerts whose condition still holds; resolved when their unit leaves the picture"),
+        RetentionRule("alerts_open", keys.alerts_open, Treatment.POSITIONS_AGE_OUT, recordings,
+                      "alerts whose condition still holds, with the unit's position when raised; resolved when "
+                      "their unit leaves the picture, and an open one loses its position once that is older"),
         RetentionRule("zones", keys.zones, Treatment.UNTIL_DELETED, None,
                       "authorised flight zones (prefectoral decrees): public acts, no personal data"),
         RetentionRule("stats", keys.stats, Treatment.COUNTERS, None, "accepted and rejected counts per kind"),
@@ -167,6 +171,7 @@ _HOW = {
     Treatment.DROP_OLD_UNITS: "units whose latest report is older are removed",
     Treatment.WITH_UNITS: "cleaned with `{part_of}`",
     Treatment.WHILE_OPEN: "kept while open; removed on closing",
+    Treatment.POSITIONS_AGE_OUT: "kept while open; positions older than this are removed",
     Treatment.UNTIL_DELETED: "until deleted (audited)",
     Treatment.COUNTERS: "kept (numbers only)",
     Treatment.EXPIRES: "one key per item under this prefix, expired by Redis (TTL)",

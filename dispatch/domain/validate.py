@@ -139,6 +139,12 @@ def _describe_one(item: dict) -> str:
         return f"missing field {field!r}"
     if kind == "extra_forbidden":
         return f"unknown field {field!r}"
+    if kind == "number_format":
+        return f"{field}: not a number: {shown}; write plain decimal digits with a dot, e.g. 48.1173 or -1.5e-3"
+    if kind == "whole_number_format":
+        return f"{field}: not a whole number: {shown}; write plain decimal digits, e.g. 2"
+    if kind == "value_error" and "invisible character" in item["msg"]:
+        return f"{field}: {item['msg'].removeprefix('Value error, ')}"
     if kind in ("float_parsing", "float_type"):
         return f"{field}: not a number: {shown}"
     if kind in ("int_parsing", "int_type", "int_from_float"):

@@ -39,9 +39,18 @@ from typing import Annotated, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 import shapely
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .models import Latitude, Longitude, Timestamp
+from .text import check_visible
 
 ZONE_ID = r"^Z-[0-9A-Z][0-9A-Z-]{0,37}$"
 LABEL_MAX_CHARS = 60
@@ -51,10 +60,11 @@ LOCAL_TZ = "Europe/Paris"
 
 _PRINTABLE = r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]"
 _VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f\u2028\u2029]"
-# One line of text, no control characters, no leading or trailing blank.
+# One line of text, no control characters, no leading or trailing blank, nothing invisible (text.py).
 Label = Annotated[
     str,
     StringConstraints(min_length=1, max_length=LABEL_MAX_CHARS, pattern=f"^{_VISIBLE}(?:{_PRINTABLE}*{_VISIBLE})?$"),
+    AfterValidator(check_visible),
 ]
 Vertex = tuple[Longitude, Latitude]
 

@@ -177,6 +177,27 @@ def acknowledge(client: redis.Redis, keys: Keys, alert_id: str, supervisor_id: s
         return client.transaction(step, keys.alerts_open, value_from_callable=True)
 
 
+def forget_old_positions(client: redis.Redis, keys: Keys, cutoff_ms: int, *,
+                         live_maxlen: int = Settings.live_maxlen) -> int:
+    """Remove the position of every open alert whose position was fixed before `cutoff_ms` (retention).
+
+    The alert stays open with its text and state; screens get the position-less alert as a live
+    delta, as for any other change. WATCH/MULTI: an alert acknowledged or resolved meanwhile is
+    re-read, never resurrected. Returns how many alerts lost their position."""
+    def step(pipe: redis.client.Pipeline) -> int:
+        changed = [rules.without_position(alert) for alert in read_open_alerts(pipe, keys).values()
+                   if rules.position_outlived(alert, cutoff_ms)]
+        if not changed:
+            return 0
+        jsons = {alert.alert_id: alert.model_dump_json() for alert in changed}
+        pipe.multi()
+        pipe.hset(keys.alerts_open, mapping=jsons)
+        pipe.xadd(keys.live, {"alerts": "[" + ",".join(jsons.values()) + "]"}, maxlen=live_maxlen, approximate=True)
+        return len(changed)
+
+    return client.transaction(step, keys.alerts_open, value_from_callable=True)
+
+
 def _not_open(alert_id: str) -> str:
     kind = alert_id.partition(":")[0]
     if kind not in {k.value for k in AlertKind}:

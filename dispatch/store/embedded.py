@@ -34,18 +34,26 @@ class EmbeddedRedis:
     `persistent=True` keeps an append-only file in `data_dir`, so a restart
     keeps streams and consumer groups (the demo); without it a restart starts
     empty (what a crashed cache looks like, which ingest must also survive).
+    `own_session=True` (the demo launcher) keeps it out of the terminal's process
+    group, so Ctrl-C reaches only the launcher, which stops Redis last. `start()`
+    also starts it again after it died (the launcher's supervision).
     """
 
     def __init__(self, data_dir: Path, port: int | None = None, *, persistent: bool = True,
-                 password: str | None = None, acl_file: Path | None = None):
+                 password: str | None = None, own_session: bool = False, acl_file: Path | None = None):
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.persistent = persistent
         self.password = password  # the default user's: clients must AUTH (tests of REDIS_URL with a password)
+        self.own_session = own_session
         # ACL users (dispatch/acl.py) live in this file, as in production's aclfile: they survive a restart,
         # even an unpersisted one (ACL SAVE after ACL SETUSER writes them here).
         self.acl_file = Path(acl_file) if acl_file else self.data_dir / "users.acl"
         self.process: subprocess.Popen | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     @property
     def url(self) -> str:
@@ -65,7 +73,10 @@ class EmbeddedRedis:
             "--protected-mode", "yes",
         ]
         args += self._acl_args()
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if self.process is not None and self.process.stderr:
+            self.process.stderr.close()  # the previous run's pipe, after it died
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                        start_new_session=self.own_session)
         self._wait_ready(timeout_s)
         return self
 

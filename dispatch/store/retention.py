@@ -31,6 +31,7 @@ from ..domain.audit import SYSTEM_ACTOR, Action, AuditRole, make_entry
 from ..domain.live import ID_FIELDS
 from ..domain.retention import RetentionRule, Treatment, cutoff_ms, run_details
 from ..keys import Keys
+from .alerts import forget_old_positions
 from .audit import record
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,9 @@ if #tombstones > 0 then
 end
 return {data, stamps, geo}
 """
+
+
+_APPLIED = (Treatment.TRIM_STREAM, Treatment.DROP_OLD_UNITS, Treatment.POSITIONS_AGE_OUT)
 
 
 @dataclass(frozen=True)
@@ -119,12 +123,14 @@ def apply_retention(client: redis.Redis, keys: Keys, rules: Iterable[RetentionRu
     counts: dict[str, int] = {}
     failed: list[str] = []
     for rule in rules:
-        if rule.period_ms is None or rule.treatment not in (Treatment.TRIM_STREAM, Treatment.DROP_OLD_UNITS):
+        if rule.period_ms is None or rule.treatment not in _APPLIED:
             continue
         cutoff = cutoff_ms(now_ms, rule.period_ms)
         try:
             if rule.treatment is Treatment.TRIM_STREAM:
                 counts[rule.name] = trim_stream(client, rule.key, cutoff, exact=exact)
+            elif rule.treatment is Treatment.POSITIONS_AGE_OUT:
+                counts[rule.name] = forget_old_positions(client, keys, cutoff, live_maxlen=live_maxlen)
             else:
                 dropped = drop_old_units(client, rule, cutoff, live_key=keys.live, live_maxlen=live_maxlen)
                 counts.update({names.get(key, key): n for key, n in dropped.items()})

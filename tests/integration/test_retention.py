@@ -243,3 +243,39 @@ def test_the_job_survives_redis_going_away(tmp_path, site):
         client.close()
         server.stop()
     assert code == 0, job.output()
+
+
+def test_an_open_alert_keeps_no_position_past_the_recordings_period(redis_client, keys, settings):
+    """An assignment nobody acknowledges keeps its alert open for days; its position goes at the legal limit."""
+    from dispatch.domain.alerts import AlertKind, new_alert
+    from dispatch.store.alerts import AlertStore, acknowledge, read_open_alerts
+
+    now = now_ms()
+    old, young = now - settings.retention_ms - HOUR_MS, now - HOUR_MS
+    store = AlertStore(redis_client, keys, retention_ms=settings.retention_ms)
+    stale = new_alert(AlertKind.ASSIGNMENT_UNACKNOWLEDGED, "asg-old-01", "BAC-12 has not acknowledged", old,
+                      48.11, -1.68, old)
+    fresh_alert_old_fix = new_alert(AlertKind.ASSIGNMENT_UNACKNOWLEDGED, "asg-new-01", "BAC-13 ...", young,
+                                    48.12, -1.67, old)
+    recent = new_alert(AlertKind.LINK_LOST, "DR-07", "DR-07 link lost", young, 48.13, -1.66)
+    store.apply([stale, fresh_alert_old_fix, recent], [], old)
+    acknowledge(redis_client, keys, stale.alert_id, "SUP-1", now - 2 * HOUR_MS)
+    live_before = redis_client.xlen(keys.live)
+
+    report = apply_retention(redis_client, keys, retention_table(keys, settings), now, exact=True)
+
+    after = read_open_alerts(redis_client, keys)
+    assert set(after) == {stale.alert_id, fresh_alert_old_fix.alert_id, recent.alert_id}, "still open"
+    for gone in (stale.alert_id, fresh_alert_old_fix.alert_id):
+        assert (after[gone].lat, after[gone].lon) == (None, None), gone
+    assert after[stale.alert_id].acknowledged_by == "SUP-1", "everything but the position stays"
+    assert (after[recent.alert_id].lat, after[recent.alert_id].lon) == (48.13, -1.66)
+    assert b"48.11" not in b"".join(redis_client.hvals(keys.alerts_open))
+    assert report.counts["alerts_open"] == 2
+    [(_, delta)] = redis_client.xrange(keys.live, "-", "+")[live_before:][:1]
+    published = {item["alert_id"]: item for item in orjson.loads(delta[b"alerts"])}
+    assert set(published) == {stale.alert_id, fresh_alert_old_fix.alert_id}
+    assert all(item["lat"] is None for item in published.values()), "screens drop the marker"
+
+    again = apply_retention(redis_client, keys, retention_table(keys, settings), now, exact=True)
+    assert again.counts["alerts_open"] == 0, "idempotent"
