@@ -82,8 +82,14 @@ COMMANDS: dict[Role, tuple[str, ...]] = {
         "hget hgetall hmget hset hsetnx hdel hexists hvals sadd srem smembers geoadd geosearch zrem "
         "zscore xadd xrange xrevrange xlen xinfo|groups xpending".split(),
     ),
-    # The only XTRIM; old units found by HSCAN/ZSCAN and dropped by a Lua script; its run audited.
-    Role.RETENTION: (*SCRIPTS, *"xtrim hscan zscan hmget hget hdel zrem xadd".split()),
+    # The only XTRIM; old units found by HSCAN/ZSCAN and dropped by a Lua script; open alerts' old positions
+    # removed in a WATCH/MULTI transaction; its run audited.
+    Role.RETENTION: (
+        *SCRIPTS,
+        *TRANSACTIONS,
+        *OPTIMISTIC,
+        *"xtrim hscan zscan hmget hget hgetall hset hdel zrem xadd".split(),
+    ),
 }
 
 # The current picture as readers see it (store/state.py `collections`, plus the live stream).
@@ -126,7 +132,12 @@ _FAMILIES: dict[Role, tuple[str, ...]] = {Role.GATEWAY: ("sessions",)}
 # The newer-wins bookkeeping and the ingest counters: no business of the web app.
 _NOT_WEB = ("drones_ts", "patrols_ts", "sightings_ts", "stats")
 # What retention cleans, by the retention table's treatment.
-_RETENTION_TREATMENTS = (Treatment.TRIM_STREAM, Treatment.DROP_OLD_UNITS, Treatment.WITH_UNITS)
+_RETENTION_TREATMENTS = (
+    Treatment.TRIM_STREAM,
+    Treatment.DROP_OLD_UNITS,
+    Treatment.WITH_UNITS,
+    Treatment.POSITIONS_AGE_OUT,
+)
 
 
 @dataclass(frozen=True)

@@ -234,3 +234,28 @@ def test_users_survive_a_restart_and_the_default_user_needs_its_password(tmp_pat
         anonymous.close()
     finally:
         server.stop()
+
+
+def test_a_retention_pass_and_a_watch_tick_run_whole_under_their_roles(redis_client, role_client, keys, settings):
+    """Every rule of the retention table applied as the retention user (streams trimmed, old units dropped,
+    an open alert's old position removed, the run audited); then the watcher looks once as its user."""
+    from dispatch.domain.alerts import AlertKind, new_alert
+    from dispatch.domain.retention import retention_table
+    from dispatch.store.alerts import AlertStore, read_open_alerts
+    from dispatch.store.retention import apply_retention
+    from dispatch.watch import AlertWatcher
+
+    now = int(time.time() * 1000)
+    old = now - settings.retention_ms - 3_600_000
+    alert = new_alert(
+        AlertKind.ASSIGNMENT_UNACKNOWLEDGED, "asg-old-01", "BAC-12 has not acknowledged", old, 48.11, -1.68, old
+    )
+    AlertStore(role_client(Role.WATCH), keys, retention_ms=settings.retention_ms).apply([alert], [], old)
+    redis_client.hset(keys.drones, "DR-01", f'{{"drone_id": "DR-01", "ts": {old}}}')
+    redis_client.hset(keys.drones_ts, "DR-01", old)
+    report = apply_retention(role_client(Role.RETENTION), keys, retention_table(keys, settings), now, exact=True)
+    assert not report.failed
+    assert report.counts["alerts_open"] == 1 and report.counts["drones"] == 1
+    assert read_open_alerts(redis_client, keys)[alert.alert_id].lat is None
+    assert redis_client.xrevrange(keys.audit, count=1)[0][1][b"action"] == b"retention_trimmed"
+    AlertWatcher(settings, client=role_client(Role.WATCH)).tick()
