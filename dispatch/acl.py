@@ -95,6 +95,32 @@ def redis_url_for(role: Role | str, base_url: str, site: str, passwords: Mapping
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+def child_redis_url(name: str, base_url: str, site: str, passwords: Mapping[Role, str]) -> str | None:
+    """The REDIS_URL of the launcher's child `name`: its role's user on `base_url`; None for a child that
+    has no business with Redis (the nginx proxy), which then gets no REDIS_URL at all."""
+    role = ROLE_OF_PROCESS.get(name)
+    return None if role is None else redis_url_for(role, base_url, site, passwords)
+
+
+def redacted_url(url: str) -> str:
+    """`url` without its password, for banners and logs: `redis://rennes.web:***@127.0.0.1:6380/0`."""
+    parts = urlsplit(url)
+    user, _, host = parts.netloc.rpartition("@")
+    if not user:
+        return url
+    name = user.partition(":")[0]
+    return urlunsplit((parts.scheme, f"{name}:***@{host}", parts.path, parts.query, parts.fragment))
+
+
+def apply_users_at(admin_url: str, site: str, passwords: Mapping[Role, str]) -> list[str]:
+    """`apply_users` through a short-lived client of `admin_url` (the launcher, the test harness)."""
+    client = redis.Redis.from_url(admin_url, socket_connect_timeout=2.0, socket_timeout=5.0)
+    try:
+        return apply_users(client, site, passwords)
+    finally:
+        client.close()
+
+
 def apply_users(
     client: redis.Redis, site: str, passwords: Mapping[Role, str], *, roles: tuple[Role, ...] = PROCESS_ROLES
 ) -> list[str]:

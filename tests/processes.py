@@ -20,7 +20,6 @@ from typing import Callable
 from dispatch import acl
 from dispatch.domain.acl import Role
 from dispatch.settings import Settings
-from dispatch.store.connection import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,11 +97,7 @@ def role_url(settings: Settings, role: Role | str) -> str:
     """REDIS_URL of `role` on the test's server for the test's site, whose ACL users are created (or
     replaced, and saved to the server's ACL file so they survive a restart) first. Sites differ per
     test, so users are made on demand here rather than once per session."""
-    client = connect(settings.redis_url)
-    try:
-        acl.apply_users(client, settings.site, ACL_PASSWORDS)
-    finally:
-        client.close()
+    acl.apply_users_at(settings.redis_url, settings.site, ACL_PASSWORDS)
     return acl.redis_url_for(role, settings.redis_url, settings.site, ACL_PASSWORDS)
 
 

@@ -227,3 +227,16 @@ def test_the_cli_writes_an_acl_file_only_with_every_password(tmp_path, monkeypat
 @pytest.mark.parametrize("site", ["Bad", "a" * 40, "x:y"])
 def test_the_cli_refuses_a_bad_site(site, capsys):
     assert acl.main(["--site", site]) == 2
+
+
+def test_the_launchers_children_get_their_roles_url_and_the_proxy_none():
+    passwords = acl.generate_passwords()
+    url = acl.child_redis_url("retention", "redis://127.0.0.1:6380/0", "rennes", passwords)
+    assert urlsplit(url).username == "rennes.retention"
+    assert acl.child_redis_url("proxy", "redis://127.0.0.1:6380/0", "rennes", passwords) is None
+
+
+def test_a_redacted_url_keeps_the_user_and_hides_the_password():
+    assert acl.redacted_url("redis://rennes.web:s3cret@127.0.0.1:6380/0") == "redis://rennes.web:***@127.0.0.1:6380/0"
+    assert acl.redacted_url("redis://:s3cret@127.0.0.1:6380/0") == "redis://:***@127.0.0.1:6380/0"
+    assert acl.redacted_url("redis://127.0.0.1:6380/0") == "redis://127.0.0.1:6380/0"
