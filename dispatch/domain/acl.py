@@ -62,23 +62,25 @@ COMMANDS: dict[Role, tuple[str, ...]] = {
     # Its outbox XADDs; its tablets read open assignments and their sightings, and step them (a Lua script).
     Role.SIMULATOR: (*SCRIPTS, *"xadd hvals hmget hget hexists hset hdel geoadd zrem zscore".split()),
     # The consumer group (created with MKSTREAM, read, claimed; dead consumers removed after their pending
-    # entries are claimed: XINFO CONSUMERS, XGROUP DELCONSUMER), and the ingest script's commands.
+    # entries are claimed: XINFO CONSUMERS, XGROUP DELCONSUMER), and the ingest script's commands (HLEN,
+    # XLEN, ZCARD: its keys' types checked before anything is written).
     Role.INGEST: (
         *SCRIPTS,
         *"xgroup|create xreadgroup xautoclaim xpending xinfo|consumers xgroup|delconsumer "
-        "xack xadd hget hmget hset hexists hincrby geoadd zrem".split(),
+        "xack xadd xlen hget hmget hset hexists hincrby hlen geoadd zrem zcard".split(),
     ),
     # The snapshot (MULTI/EXEC), the open alerts, the alert script.
     Role.WATCH: (*SCRIPTS, *TRANSACTIONS, *"hgetall hget hsetnx hdel xadd xrevrange".split()),
     # Sessions (HGETALL, EXISTS), a patrol's scope (HGET), the snapshot, the live stream; refusals audited (XADD).
     Role.GATEWAY: (*TRANSACTIONS, *"hgetall hget exists xrange xread xrevrange xadd".split()),
-    # Sessions and tablet action records (strings and hashes with TTLs), accounts, zones, assignments, the
-    # audit trail (read, append, export), history (stream reads, the ingest group's progress).
+    # Sessions and tablet action records (strings and hashes with TTLs), sign-in throttling counters (hashes,
+    # TYPE-checked), accounts, zones, assignments, the audit trail (read, append, export), history (stream
+    # reads, the ingest group's progress).
     Role.WEB: (
         *SCRIPTS,
         *TRANSACTIONS,
         *OPTIMISTIC,
-        *"time get set del exists pexpire pexpireat pttl incr "
+        *"time type get set del exists pexpire pexpireat pttl incr hincrby "
         "hget hgetall hmget hset hsetnx hdel hexists hvals sadd srem smembers geoadd geosearch zrem "
         "zscore xadd xrange xrevrange xlen xinfo|groups xpending".split(),
     ),
