@@ -235,7 +235,7 @@ def _guard():
             return json_response({"error": "not signed in", "sign_in": "/login"}, 401)
         return flask.redirect(f"/login?next={quote(request.full_path.rstrip('?'), safe='/?=&')}", 303)
     if request.method in STATE_CHANGING and not tokens_equal(request.headers.get(CSRF_HEADER), identity.csrf_token):
-        audit_refusal(identity, _target("api" if api else "page", path), _csrf_problem())
+        audit_refusal(identity, _asked(request, path), _csrf_problem())
         return json_response({"error": "missing or wrong CSRF token: send the _csrf_token cookie's value "
                                "in the X-CSRFToken header"}, 403)
     if path == CALLBACK_PATH:
@@ -267,6 +267,13 @@ def _open(raw: str) -> bool:
         return True
     odd = "//" in raw or "/./" in raw or "/../" in raw or raw.endswith(("/.", "/..")) or "\\" in raw or "%" in raw
     return raw.startswith(STATIC_PREFIXES) and not odd
+
+
+def _asked(request, path: str) -> str:
+    """What a request asked for, as an audit target: the callback's component, the route or the page."""
+    if path == CALLBACK_PATH:
+        return _callback_permission(request)[1]
+    return _target("api" if path.startswith("/api/") else "route" if path.startswith("/_") else "page", path)
 
 
 def _csrf_problem() -> str:

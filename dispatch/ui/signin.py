@@ -17,9 +17,10 @@ import time
 import flask
 from markupsafe import Markup, escape
 
-from ..domain.audit import Action, AuditRole, make_entry
+from ..domain.audit import INVALID_TARGET, Action, AuditRole, make_entry
+from ..domain.models import PATROL_ID
 from ..domain.auth import (
-    HOME_PAGE, KNOWN_DEVICE_COOKIE, PATROL_CODE_DIGITS, Identity, Role, known_devices, next_attempt_note,
+    HOME_PAGE, KNOWN_DEVICE_COOKIE, PATROL_CODE_DIGITS, Identity, Role, is_call_sign, known_devices, next_attempt_note,
     remember_device, safe_next, staff_role, throttled_message, tokens_equal,
 )
 from ..store import accounts
@@ -292,10 +293,24 @@ def _issue_patrol_code():
                                                              origin=client_origin()))
         expires_ms = auth.run(lambda c: accounts.patrol_code_expiry(c, auth.keys, patrol_id))
     except accounts.AccountError as error:
+        _audit_code_refused(identity, patrol_id, str(error))
         return json_response({"error": str(error)}, 400)
     except PictureUnavailable as error:
         return json_response({"error": str(error)}, 503)
     return json_response({"patrol_id": patrol_id, "code": code, "expires_ms": expires_ms}, 200)
+
+
+def _audit_code_refused(identity: Identity, patrol_id: object, reason: str) -> None:
+    """A refused code request on the trail; a value that is no call sign (it may be a name) never is."""
+    auth = auth_state()
+    target = patrol_id if is_call_sign(patrol_id) else INVALID_TARGET
+    try:
+        auth.run(lambda c: audit_store.record_refusal(
+            c, auth.keys, ts=_now_ms(), actor=identity.user_id, role=AuditRole.SUPERVISOR,
+            action=Action.PATROL_CODE_ISSUED, target=target, reason=reason, origin=client_origin(),
+            untrusted=[(patrol_id, PATROL_ID)]))
+    except PictureUnavailable:
+        pass  # the refusal stands
 
 
 def _now_ms() -> int:
