@@ -24,6 +24,7 @@ from dispatch.store import audit as audit_store
 from dispatch.ui import admin_accounts as A
 from dispatch.webauth import SESSION_COOKIE
 from tests.browser.chromium import sign_in_browser
+from tests.browser.test_layout import PROBLEMS
 from tests.processes import wait_until
 
 pytestmark = pytest.mark.browser
@@ -137,9 +138,15 @@ def test_an_administrator_lifts_a_sign_in_delay_with_one_click(admin, web, redis
     throttle = Throttle(free_failures=0, first_delay_ms=600_000)
     accounts.gate(redis_client, keys, guessing, throttle)
     assert accounts.gate(redis_client, keys, guessing, throttle).scope == "account"
-    admin.get(f"{web}/admin")
-    slowed = wait_until(lambda: row(admin, "SUP-5"), timeout=15, what="the accounts table")
-    assert "slowed: 1 failed attempt, next attempt in 10 min" in slowed.text
+    admin.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                          {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
+    try:  # the narrowest staff screen
+        admin.get(f"{web}/admin")
+        slowed = wait_until(lambda: row(admin, "SUP-5"), timeout=15, what="the accounts table")
+        assert "slowed: 1 failed attempt, next attempt in 10 min" in slowed.text
+        assert admin.execute_script(PROBLEMS) == [], "the new column fits at 1280 px"
+    finally:
+        admin.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     assert row(admin, "ADM-1").find_elements(By.CSS_SELECTOR, "button[id*='ad-row-unlock']") == []
     slowed.find_element(By.XPATH, ".//button[normalize-space()='Lift sign-in delay']").click()
     wait_until(lambda: text_of(admin, A.MESSAGE) == "SUP-5 can sign in again at once: 1 failed attempt cleared.",
