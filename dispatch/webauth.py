@@ -240,11 +240,11 @@ def _guard():
                                "in the X-CSRFToken header"}, 403)
     if path == CALLBACK_PATH:
         permission, target = _callback_permission(request)
-    elif path.startswith("/api/"):
+    elif path.startswith("/api/") or raw.startswith("/api/"):  # `/api/x/..` is still routed to an API view
         if request.url_rule is None:
             return None  # no such route: Flask answers 404
         view = flask.current_app.view_functions.get(request.endpoint)
-        permission = getattr(view, "_dispatch_permission", None) or ROUTE_PERMISSIONS.get(path)
+        permission = getattr(view, "_dispatch_permission", None) or ROUTE_PERMISSIONS.get(request.url_rule.rule)
         target = _target("api", path)
     elif path.startswith("/_"):
         return None  # Dash's own layout and dependency routes: any signed-in user
