@@ -7,10 +7,14 @@
    the ratio of each refusal to the accepted sign-in.
 2. The session lookup every guarded request makes (accounts.get_session), and a whole signed-in
    GET /api/snapshot of an empty picture for scale.
+3. The throttle (issue 10): the cost of its atomic gate step (one Lua call per attempt), a held-back
+   answer (429) for an existing and for an unknown id (they must cost the same too), and, computed
+   from the default settings, how many guesses an attacker gets per account in 12 h (a patrol code's
+   life) when they try as soon as they may, and the longest the rightful user can be made to wait.
 
 Flask's test client calls the app in process: no HTTP server, so the figures are the app's own cost.
-Each request comes from its own client address, so the sign-in lock (5 failures per address) never
-trips; the failures per code are allowed up to 1,000 for the run.
+Each request comes from its own client address, so the per-address limit never trips; the free
+failures per account are raised to 1,000 for parts 1 and 2, so no attempt waits.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from dispatch.domain.auth import Throttle  # noqa: E402
 from dispatch.keys import Keys  # noqa: E402
 from dispatch.settings import Settings  # noqa: E402
 from dispatch.store import accounts  # noqa: E402
@@ -68,6 +73,7 @@ def main() -> None:
             accounts.create_account(redis_client, keys, user_id="SUP-1", role="supervisor", password=PASSWORD)
             app = create_app(settings)
             run(app, redis_client, keys, args.runs, args.n)
+            throttle_costs(app, redis_client, keys, args.runs)
         finally:
             server.stop()
 
@@ -117,6 +123,54 @@ def run(app, redis_client, keys: Keys, runs: int, n: int) -> None:
     lookup, snapshot = (statistics.median(lookups[label]) for label in ("lookup", "snapshot"))
     print(f"2. session lookup (accounts.get_session, what the guard reads), 200 per run, {runs} runs: "
           f"{lookup * 1000:.0f} µs; a whole guarded GET /api/snapshot (empty picture): {snapshot * 1000:.0f} µs")
+
+
+def throttle_costs(app, redis_client, keys: Keys, runs: int) -> None:
+    throttle = Throttle()  # the defaults
+    gates = []
+    for run_number in range(runs):
+        samples = []
+        for n in range(200):
+            attempt = accounts.attempt_for(f"127.2.{run_number}.{n % 250}", f"SUP-{n}")
+            start = time.perf_counter()
+            accounts.gate(redis_client, keys, attempt, throttle)
+            samples.append(time.perf_counter() - start)
+            accounts.succeeded(redis_client, keys, attempt)
+        gates.append(median_ms(samples))
+    hour = Throttle(free_failures=0, first_delay_ms=3_600_000, max_delay_ms=3_600_000)
+    for user_id in ("SUP-1", "SUP-998"):  # one failure each under this rule: an hour's wait
+        accounts.gate(redis_client, keys, accounts.attempt_for("127.3.0.1", user_id), hour)
+    held: dict[str, list[float]] = {"SUP-1": [], "SUP-998": []}
+    for _ in range(runs):
+        samples = {user_id: [] for user_id in held}
+        for n in range(20):
+            for user_id in held:
+                seconds, status = sign_in_once(app.server.test_client(), user_id, PASSWORD, f"127.3.1.{n}")
+                if status != 429:
+                    raise SystemExit(f"held back: status {status}, expected 429")
+                samples[user_id].append(seconds)
+        for user_id in held:
+            held[user_id].append(median_ms(samples[user_id]))
+    known, unknown = (statistics.median(held[u]) for u in ("SUP-1", "SUP-998"))
+    print(f"3. throttle gate (one Lua step), 200 per run, {runs} runs: {statistics.median(gates) * 1000:.0f} µs; "
+          f"a held-back POST /login (429): existing id {known:.1f} ms, unknown id {unknown:.1f} ms "
+          f"(ratio {unknown / known:.2f})")
+    guesses = guesses_within(throttle, 12 * 3_600_000)
+    print(f"   defaults: {throttle.free_failures} free failures, then 1 s doubling to "
+          f"{throttle.max_delay_ms // 60_000} min: at most {guesses} guesses per account in 12 h "
+          f"(1 in {10**6 // guesses:,} for a 6-digit patrol code); the rightful user on an unknown device waits "
+          f"at most {throttle.max_delay_ms // 60_000} min, on a known device not at all; per address "
+          f"{throttle.address_max_failures} failures per {throttle.address_window_ms // 60_000} min = "
+          f"{throttle.address_max_failures * 3_600_000 // throttle.address_window_ms} sprayed guesses per hour")
+
+
+def guesses_within(throttle: Throttle, window_ms: int) -> int:
+    """Attempts an attacker gets on one account in `window_ms`, trying as soon as each wait ends."""
+    now, failures = 0, 0
+    while now <= window_ms:
+        failures += 1
+        now += max(1, throttle.delay_ms(failures))
+    return failures
 
 
 if __name__ == "__main__":

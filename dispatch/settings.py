@@ -191,10 +191,21 @@ class Settings:
     session_hours: float = 12.0
     # DISPATCH_PATROL_CODE_HOURS: a patrol's sign-in code is valid for one shift (and used once).
     patrol_code_hours: float = 12.0
-    # DISPATCH_SIGNIN_MAX_FAILURES / DISPATCH_SIGNIN_LOCK_MINUTES: failed sign-ins per address and per id
-    # before sign-in is locked, and for how long.
+    # DISPATCH_SIGNIN_MAX_FAILURES / DISPATCH_SIGNIN_LOCK_MINUTES: failed sign-ins per account before each
+    # further attempt waits (1 s, doubling), and the longest that wait gets (nothing is locked any more:
+    # issue 10; domain/auth.py Throttle).
     signin_max_failures: int = 5
     signin_lock_minutes: float = 15.0
+    # issue 10: sign-in throttling
+    # DISPATCH_SIGNIN_FORGET_HOURS: an account's failed sign-ins are forgotten this long after the last one (24).
+    signin_forget_hours: float = 24.0
+    # DISPATCH_SIGNIN_ADDRESS_MAX_FAILURES / DISPATCH_SIGNIN_ADDRESS_WINDOW_MINUTES: failed sign-ins from one
+    # client address (an IPv6 /64) per window (100 per 15 min): high enough for a dispatch room behind one
+    # NAT address, low enough to bound password spraying from one address.
+    signin_address_max_failures: int = 100
+    signin_address_window_minutes: float = 15.0
+    # DISPATCH_KNOWN_DEVICE_DAYS: how long a browser stays a known device of an account it signed in to (90).
+    known_device_days: float = 90.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -267,6 +278,15 @@ class Settings:
                                          maximum=1_000),
             signin_lock_minutes=_number(env, "DISPATCH_SIGNIN_LOCK_MINUTES", cls.signin_lock_minutes,
                                         minimum=0.01, maximum=24 * 60),
+            # issue 10: sign-in throttling
+            signin_forget_hours=_number(env, "DISPATCH_SIGNIN_FORGET_HOURS", cls.signin_forget_hours, minimum=0.01,
+                                        maximum=24 * 30),
+            signin_address_max_failures=_integer(env, "DISPATCH_SIGNIN_ADDRESS_MAX_FAILURES",
+                                                 cls.signin_address_max_failures, minimum=1, maximum=1_000_000),
+            signin_address_window_minutes=_number(env, "DISPATCH_SIGNIN_ADDRESS_WINDOW_MINUTES",
+                                                  cls.signin_address_window_minutes, minimum=0.01, maximum=24 * 60),
+            known_device_days=_number(env, "DISPATCH_KNOWN_DEVICE_DAYS", cls.known_device_days, minimum=0.01,
+                                      maximum=400),
         )
 
     @property
@@ -328,6 +348,11 @@ class Settings:
             "patrol_code_hours": "DISPATCH_PATROL_CODE_HOURS",
             "signin_max_failures": "DISPATCH_SIGNIN_MAX_FAILURES",
             "signin_lock_minutes": "DISPATCH_SIGNIN_LOCK_MINUTES",
+            # issue 10: sign-in throttling
+            "signin_forget_hours": "DISPATCH_SIGNIN_FORGET_HOURS",
+            "signin_address_max_failures": "DISPATCH_SIGNIN_ADDRESS_MAX_FAILURES",
+            "signin_address_window_minutes": "DISPATCH_SIGNIN_ADDRESS_WINDOW_MINUTES",
+            "known_device_days": "DISPATCH_KNOWN_DEVICE_DAYS",
         }
         assert set(names) == {f.name for f in fields(self)}, "as_env is missing a setting"
         return {

@@ -18,10 +18,16 @@ callback runs, so nothing is open by omission:
   declares none is refused: a new route or callback is closed until someone
   decides who may use it.
 
+Paths are put in one canonical form before any decision (domain/auth.py
+canonical_path: percent-decoded, `//` collapsed, no trailing slash, lower
+case), for requests and for the pages router's pathname alike.
+
 Refusals: 401 without a session (pages redirect to /login?next=...), 403 for
-the wrong role (pages show who is signed in, with a sign-out button) or a bad
-CSRF token; wrong-role refusals are audited as `access_denied`. A refused
-request never reaches its view or callback, so it changes nothing.
+the wrong role (pages show who is signed in, with a sign-out button), a
+missing or wrong CSRF token, or a route that declares no permission. Every
+refusal of a signed-in user is audited as `access_denied` (who, what was
+asked, why). A refused request never reaches its view or callback, so it
+changes nothing.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ from dash.exceptions import PreventUpdate
 from .domain.audit import Action, AuditRole
 from .domain.auth import (
     SESSION_COOKIE,
-    PERMISSIONS, Identity, Throttle, content_security_policy, may, new_token,
+    PERMISSIONS, Identity, Throttle, canonical_path, content_security_policy, may, new_token,
     page_permission, signin_form_token, signin_form_token_valid, tile_source, tokens_equal,
 )
 from .keys import Keys
@@ -85,7 +91,7 @@ class CallbackRefused(PreventUpdate):
 class _Auth:
     def __init__(self, app: dash.Dash, settings: Settings):
         self.app, self.settings, self.keys = app, settings, Keys(settings.site)
-        self.throttle = Throttle(settings.signin_max_failures, int(settings.signin_lock_minutes * 60_000))
+        self.throttle = throttle_from(settings)
         self._client: redis.Redis | None = None
         self._lock = threading.Lock()
         self._csp: tuple[int, tuple[str, ...]] = (-1, ())
@@ -112,6 +118,14 @@ class _Auth:
         if self._csp[0] != count:
             self._csp = (count, tuple(self.app.csp_hashes()))
         return self._csp[1]
+
+
+def throttle_from(settings: Settings) -> Throttle:
+    """The sign-in throttle the settings describe (domain/auth.py Throttle says what each part does)."""
+    return Throttle(free_failures=settings.signin_max_failures, max_delay_ms=int(settings.signin_lock_minutes * 60_000),
+                    forget_ms=int(settings.signin_forget_hours * 3_600_000),
+                    address_max_failures=settings.signin_address_max_failures,
+                    address_window_ms=int(settings.signin_address_window_minutes * 60_000))
 
 
 def auth_state() -> _Auth:
@@ -172,6 +186,7 @@ def guard_callback(permission: str):
             if identity is None:
                 raise CallbackRefused(401, "not signed in")
             if not tokens_equal(flask.request.headers.get(CSRF_HEADER), identity.csrf_token):
+                audit_refusal(identity, _target("callback", func.__name__), _csrf_problem())
                 raise CallbackRefused(403, "missing or wrong CSRF token")
             if not may(identity.role, permission):
                 _audit_denied(identity, permission, _target("callback", func.__name__))
@@ -201,10 +216,14 @@ def install(app: dash.Dash, settings: Settings) -> None:
 # --- The guard ---------------------------------------------------------------------------
 
 def _guard():
+    """Decide the request. Paths are put in their canonical form once, here (domain/auth.py
+    canonical_path), and every check below uses that form: `//admin`, `/admin/`, `/ADMIN` and
+    `/%61dmin` are all the accounts page."""
     request = flask.request
-    path = request.path
-    if path.startswith(STATIC_PREFIXES) or path in OPEN_PATHS:
+    raw = request.path
+    if _open(raw):
         return None
+    path = canonical_path(raw)
     api = path.startswith("/api/") or path.startswith("/_")
     try:
         identity = current_identity()
@@ -216,15 +235,16 @@ def _guard():
             return json_response({"error": "not signed in", "sign_in": "/login"}, 401)
         return flask.redirect(f"/login?next={quote(request.full_path.rstrip('?'), safe='/?=&')}", 303)
     if request.method in STATE_CHANGING and not tokens_equal(request.headers.get(CSRF_HEADER), identity.csrf_token):
+        audit_refusal(identity, _asked(request, path), _csrf_problem())
         return json_response({"error": "missing or wrong CSRF token: send the _csrf_token cookie's value "
                                "in the X-CSRFToken header"}, 403)
     if path == CALLBACK_PATH:
         permission, target = _callback_permission(request)
-    elif path.startswith("/api/"):
+    elif path.startswith("/api/") or raw.startswith("/api/"):  # `/api/x/..` is still routed to an API view
         if request.url_rule is None:
             return None  # no such route: Flask answers 404
         view = flask.current_app.view_functions.get(request.endpoint)
-        permission = getattr(view, "_dispatch_permission", None) or ROUTE_PERMISSIONS.get(path)
+        permission = getattr(view, "_dispatch_permission", None) or ROUTE_PERMISSIONS.get(request.url_rule.rule)
         target = _target("api", path)
     elif path.startswith("/_"):
         return None  # Dash's own layout and dependency routes: any signed-in user
@@ -233,10 +253,31 @@ def _guard():
     if permission is None:
         log.error("refused %s %s: it declares no permission (use requires / guard_callback)", request.method,
                   target)
+        audit_refusal(identity, target, "declares no permission")
         return json_response({"error": f"{target} declares no permission: closed until it does"}, 403)
     if permission and not may(identity.role, permission):
         return _denied(identity, permission, target, api=api)
     return None
+
+
+def _open(raw: str) -> bool:
+    """Static files and the sign-in routes need no session: matched on the raw path, exactly as Flask
+    routes it, and only when it has nothing to normalise (`/assets/../admin` is not open)."""
+    if raw in OPEN_PATHS:
+        return True
+    odd = "//" in raw or "/./" in raw or "/../" in raw or raw.endswith(("/.", "/..")) or "\\" in raw or "%" in raw
+    return raw.startswith(STATIC_PREFIXES) and not odd
+
+
+def _asked(request, path: str) -> str:
+    """What a request asked for, as an audit target: the callback's component, the route or the page."""
+    if path == CALLBACK_PATH:
+        return _callback_permission(request)[1]
+    return _target("api" if path.startswith("/api/") else "route" if path.startswith("/_") else "page", path)
+
+
+def _csrf_problem() -> str:
+    return "missing CSRF token" if not flask.request.headers.get(CSRF_HEADER) else "wrong CSRF token"
 
 
 def _callback_permission(request) -> tuple[str | None, str]:
@@ -248,7 +289,7 @@ def _callback_permission(request) -> tuple[str | None, str]:
     if PAGES_ROUTER_OUTPUT in output:
         pathname = next((item.get("value") for item in body.get("inputs") or [] if isinstance(item, dict)
                          and item.get("id") == PAGES_LOCATION and item.get("property") == "pathname"), None)
-        path = pathname if isinstance(pathname, str) else "/"
+        path = canonical_path(pathname if isinstance(pathname, str) else "/")
         return page_permission(path) or "", _target("page", path)
     declared = getattr(entry.get("callback"), "_dispatch_permission", None)
     components = {part.split(".")[0] for part in output.strip(".").split("...")}
@@ -273,15 +314,20 @@ def _refuse_unless(permission: str, *, target: str):
 
 
 def _audit_denied(identity: Identity, permission: str, target: str) -> None:
-    """Record a signed-in user's refused request as `access_denied`; never raises (the refusal stands)."""
+    """Record a signed-in user's request refused for their role as `access_denied`."""
+    audit_refusal(identity, target, f"{identity.role.value} lacks {permission}")
+
+
+def audit_refusal(identity: Identity, target: str, reason: str) -> None:
+    """Record a signed-in user's refused request (who, what was asked, why) as `access_denied`; never
+    raises (the refusal stands; record_refusal logs what it could not write)."""
     auth = auth_state()
     try:
         auth.run(lambda client: audit_store.record_refusal(
             client, auth.keys, ts=_now_ms(), actor=identity.user_id, role=AuditRole(identity.role.value),
-            action=Action.ACCESS_DENIED, target=target, reason=f"{identity.role.value} lacks {permission}",
-            origin=client_origin()))
+            action=Action.ACCESS_DENIED, target=target, reason=reason, origin=client_origin()))
     except PictureUnavailable:
-        pass  # the trail is logged by record_refusal when it can be
+        pass
 
 
 def _denied(identity: Identity, permission: str, target: str, *, api: bool):

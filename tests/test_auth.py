@@ -7,10 +7,11 @@ import re
 import pytest
 
 from dispatch.domain.auth import (
-    HOME_PAGE, PAGE_PERMISSIONS, PERMISSIONS, Identity, PatrolScope, Role, Throttle, content_security_policy,
-    cookie_value, hash_secret, is_call_sign, is_patrol_code, lockout_message, may, new_patrol_code, new_token,
-    page_permission, password_problem, safe_next, secret_matches, signin_form_token, signin_form_token_valid,
-    staff_role, tile_source, token_digest, tokens_equal,
+    HOME_PAGE, KNOWN_DEVICE_MAX_ACCOUNTS, PAGE_PERMISSIONS, PERMISSIONS, Identity, PatrolScope, Role, Throttle,
+    address_subject, canonical_path, content_security_policy, cookie_value, hash_secret, is_call_sign,
+    is_patrol_code, known_device_entry, known_devices, may, new_patrol_code, new_token, next_attempt_note,
+    page_permission, password_problem, remember_device, safe_next, secret_matches, signin_form_token,
+    signin_form_token_valid, staff_role, throttled_message, tile_source, token_digest, tokens_equal, wait_text,
 )
 from dispatch.domain.live import Hub, LiveEntry, Snapshot, parse_stream_id
 
@@ -166,11 +167,66 @@ def test_cookie_value(headers, expected):
     assert cookie_value(headers, "dispatch_session") == expected
 
 
-def test_throttle_and_its_message():
-    throttle = Throttle(max_failures=3, lock_ms=60_000)
-    assert [throttle.locked(n) for n in (0, 2, 3, 9)] == [False, False, True, True]
-    assert "15 more minutes" in lockout_message(14 * 60_000 + 1)
-    assert "1 more minute;" in lockout_message(1)
+def test_the_throttle_slows_with_a_doubling_capped_delay_and_never_locks():
+    throttle = Throttle(free_failures=3, first_delay_ms=1_000, max_delay_ms=60_000)
+    assert [throttle.delay_ms(n) for n in range(0, 11)] == [0, 0, 0, 0, 1_000, 2_000, 4_000, 8_000, 16_000, 32_000,
+                                                            60_000]
+    assert throttle.delay_ms(10**9) == 60_000, "capped: the rightful user waits at most the cap"
+    assert Throttle().delay_ms(5) == 0 and Throttle().delay_ms(6) == 1_000 and Throttle().delay_ms(99) == 15 * 60_000
+    assert throttle.state_ttl_ms() > throttle.max_delay_ms
+
+
+def test_throttle_messages_say_how_long_and_why():
+    assert wait_text(40_000) == "40 s" and wait_text(1) == "1 s" and wait_text(118_001) == "119 s" and wait_text(119_001) == "2 min"
+    assert wait_text(14 * 60_000 + 1) == "15 min"
+    assert "Too many attempts for this account: try again in 40 s" in throttled_message("account", 40_000)
+    assert "from this network address: try again in 12 min" in throttled_message("address", 12 * 60_000)
+    assert "from this device" in throttled_message("device", 3_000)
+    assert next_attempt_note(0) == "" and "possible in 2 s" in next_attempt_note(2_000)
+
+
+def test_address_subjects_group_an_ipv6_host_by_its_64():
+    assert address_subject("10.0.0.7") == "addr:10.0.0.7"
+    assert address_subject("::ffff:10.0.0.7") == "addr:10.0.0.7"
+    assert address_subject("2001:db8:1:2:aaaa::1") == address_subject("2001:db8:1:2:bbbb::9") == "addr:2001:db8:1:2::/64"
+    assert address_subject("internal") is None and address_subject(None) is None
+
+
+def test_known_device_cookies_are_signed_per_account_and_expire():
+    key = "secret"
+    cookie = remember_device(key, None, "SUP-1", now_s=1_000, days=1)
+    (nonce, expires) = known_devices(key, cookie, 1_000)["SUP-1"]
+    assert expires == 1_000 + 86_400
+    assert known_devices("another key", cookie, 1_000) == {}, "signed with the app's secret"
+    assert known_devices(key, cookie, 1_000 + 86_400) == {}, "expired"
+    moved = cookie.replace("SUP-1.", "SUP-2.", 1)
+    assert known_devices(key, moved, 1_000) == {}, "an entry cannot be moved to another account"
+    forged = known_device_entry("guess", "ADM-1", "A" * 22, 10**10)
+    assert known_devices(key, forged, 1_000) == {}
+    both = remember_device(key, cookie, "ADM-1", now_s=1_000, days=1)
+    assert set(known_devices(key, both, 1_000)) == {"SUP-1", "ADM-1"}
+    again = remember_device(key, both, "SUP-1", now_s=2_000, days=1)
+    assert known_devices(key, again, 2_000)["SUP-1"][0] == nonce, "the same device keeps its nonce"
+    many = None
+    for n in range(KNOWN_DEVICE_MAX_ACCOUNTS + 3):
+        many = remember_device(key, many, f"SUP-{n}", now_s=1_000, days=1)
+    assert len(known_devices(key, many, 1_000)) == KNOWN_DEVICE_MAX_ACCOUNTS
+    assert known_devices(key, "garbage~a.b.c.d~" + "x" * 5000, 1_000) == {}
+    assert known_devices(key, "Jean Dupont." + "A" * 22 + ".99999999999.00", 1_000) == {}
+
+
+@pytest.mark.parametrize("raw", ["/admin", "//admin", "/admin/", "//admin//", "/ADMIN", "/Admin/", "/%61dmin",
+                                 "/%2561dmin", "/%2F%2Fadmin", "/x/../admin", "/./admin", "\\admin", "///ADMIN///"])
+def test_every_spelling_of_a_page_is_one_canonical_path(raw):
+    assert canonical_path(raw) == "/admin"
+    assert page_permission(raw) == "manage_users"
+
+
+def test_canonical_paths_of_the_other_pages():
+    assert canonical_path("//admin/zones") == "/admin/zones" and page_permission("//admin//ZONES/") == "manage_zones"
+    assert canonical_path("") == canonical_path("//") == "/" and page_permission("/..") == "live_view"
+    assert page_permission("//replay") == "replay" and page_permission("/AUDIT/") == "audit_view"
+    assert canonical_path(None) == "/"
 
 
 # --- CSP ------------------------------------------------------------------------------------

@@ -110,6 +110,11 @@ PARSED = [
     ("DISPATCH_PATROL_CODE_HOURS", "10", "patrol_code_hours", 10.0),
     ("DISPATCH_SIGNIN_MAX_FAILURES", "3", "signin_max_failures", 3),
     ("DISPATCH_SIGNIN_LOCK_MINUTES", "30", "signin_lock_minutes", 30.0),
+    # issue 10: sign-in throttling
+    ("DISPATCH_SIGNIN_FORGET_HOURS", "6", "signin_forget_hours", 6.0),
+    ("DISPATCH_SIGNIN_ADDRESS_MAX_FAILURES", "250", "signin_address_max_failures", 250),
+    ("DISPATCH_SIGNIN_ADDRESS_WINDOW_MINUTES", "5", "signin_address_window_minutes", 5.0),
+    ("DISPATCH_KNOWN_DEVICE_DAYS", "30", "known_device_days", 30.0),
 ]
 
 PRODUCTION_KEY = "p" * 48

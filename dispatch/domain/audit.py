@@ -106,6 +106,7 @@ class Action(str, Enum):
     ACCOUNT_DELETED = "account_deleted"
     DRONE_LEFT_ZONES = "drone_left_zones"
     DRONE_BACK_IN_ZONE = "drone_back_in_zone"
+    ACCOUNT_UNLOCKED = "account_unlocked"  # issue 10, defect 4
 
 
 ACTION_MEANING: dict[Action, str] = {
@@ -143,6 +144,8 @@ ACTION_MEANING: dict[Action, str] = {
                              "valid then; no position: the trail outlives the recordings)",
     Action.DRONE_BACK_IN_ZONE: "a drone's outside_zone alert ended: back in a valid zone, or no longer "
                                "reporting (actor: system; target: drone id; details: how long it lasted)",
+    Action.ACCOUNT_UNLOCKED: "an administrator lifted the sign-in delay of a staff account slowed by failed "
+                             "sign-ins (target: its code; details: failures counted until then)",
 }
 
 

@@ -24,13 +24,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import re
 import secrets
 import time
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Callable
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .live import Subscription
 from .models import PATROL_ID, SUPERVISOR_ID
@@ -131,11 +132,30 @@ def staff_code_problem(user_id: object, role: object) -> str | None:
     return f"{shown} is not {article} {role.value} code: {role.value} codes are {STAFF_PREFIX[role]}-n"
 
 
+def canonical_path(raw: object) -> str:
+    """The one form of a path every permission check uses: percent-decoded (repeatedly: `%2561` is
+    `a` too), backslashes as slashes, `//` collapsed, `.` and `..` resolved, no trailing slash, lower
+    case. Dash's pages router strips slashes on its own (`//admin` renders /admin) and browsers turn
+    `\\` into `/`: checking the raw string let `//admin` through (issue 10, defect 5)."""
+    path = raw if isinstance(raw, str) else ""
+    for _ in range(4):
+        decoded = unquote(path)
+        if decoded == path:
+            break
+        path = decoded
+    segments: list[str] = []
+    for part in path.replace("\\", "/").lower().split("/"):
+        if part == "..":
+            if segments:
+                segments.pop()
+        elif part not in ("", "."):
+            segments.append(part)
+    return "/" + "/".join(segments)
+
+
 def page_permission(path: str) -> str | None:
-    """The permission a page path needs (trailing slash ignored), None if the page is not listed."""
-    if path != "/":
-        path = path.rstrip("/") or "/"
-    return PAGE_PERMISSIONS.get(path)
+    """The permission a page needs, looked up by its canonical path; None if the page is not listed."""
+    return PAGE_PERMISSIONS.get(canonical_path(path))
 
 
 def staff_role(user_id: str) -> Role | None:
@@ -273,23 +293,134 @@ def signin_form_token_valid(secret_key: str, cookie_nonce: str | None, form_toke
 
 
 # --- Sign-in throttling ----------------------------------------------------------------
+#
+# Threat model and figures: notes/issue10-signin.md (README, Security). In short: online guessing
+# against one account is slowed per account (a delay that doubles with each failure, capped), never
+# locked, so an attacker cannot lock the rightful user out; a browser that already signed in to the
+# account (a signed known-device cookie) is not held back by the account's delay, only by its own;
+# password spraying (one password over many accounts, one try each) is bounded per client address,
+# with a limit high enough for a dispatch room whose staff and tablets share one NAT address.
+
+FIRST_DELAY_MS = 1_000
+
 
 @dataclass(frozen=True)
 class Throttle:
-    """After `max_failures` failed sign-ins, a subject (an address, an id) is locked `lock_ms`."""
+    """How sign-in attempts are slowed. Pure rules; store/accounts.py keeps the counts in Redis.
 
-    max_failures: int = 5
-    lock_ms: int = 15 * 60_000
+    - Per account (any well-formed id, existing or not, so the answer never says which exist): the
+      first `free_failures` failures cost nothing; then each further failure makes the next attempt
+      wait `first_delay_ms`, doubling, at most `max_delay_ms`. A success clears it; so does an
+      administrator (staff) or a new patrol code. Forgotten `forget_ms` after the last failure.
+    - Per known device (this browser signed in to this account before): the same rule, counted for the
+      device alone; such a device is not held back by the account's delay nor by the address limit.
+    - Per client address: at most `address_max_failures` failures per `address_window_ms`.
+    """
 
-    def locked(self, failures: int) -> bool:
-        return failures >= self.max_failures
+    free_failures: int = 5
+    first_delay_ms: int = FIRST_DELAY_MS
+    max_delay_ms: int = 15 * 60_000
+    forget_ms: int = 24 * 3_600_000
+    address_max_failures: int = 100
+    address_window_ms: int = 15 * 60_000
+
+    def delay_ms(self, failures: int) -> int:
+        """How long the next attempt waits after `failures` counted failures (0, then 1 s, 2 s, 4 s...)."""
+        extra = int(failures) - self.free_failures
+        if extra <= 0:
+            return 0
+        if extra > 40:  # 2**40 s is far past any cap
+            return self.max_delay_ms
+        return min(self.max_delay_ms, self.first_delay_ms * 2 ** (extra - 1))
+
+    def state_ttl_ms(self) -> int:
+        """How long an account's counts live after its last failure (its delay, then the forgetting time)."""
+        return self.max_delay_ms + self.forget_ms
 
 
-def lockout_message(remaining_ms: int) -> str:
-    """For the sign-in page: how long to wait, rounded up to the minute (a person reads it)."""
-    minutes = max(1, -(-int(remaining_ms) // 60_000))
-    return (f"Too many failed sign-ins. Sign-in is locked for {minutes} more minute{'s' if minutes != 1 else ''}; "
-            f"ask your supervisor if you need access now.")
+def wait_text(wait_ms: int) -> str:
+    """"40 s", "3 min": how long to wait, rounded up, as a person reads it."""
+    seconds = max(1, -(-int(wait_ms) // 1000))
+    if seconds < 120:
+        return f"{seconds} s"
+    return f"{-(-seconds // 60)} min"
+
+
+def throttled_message(scope: str, wait_ms: int) -> str:
+    """For the sign-in page when an attempt is held back. The same words whether the id exists or not
+    (every well-formed id is counted alike), so they reveal no account."""
+    if scope == "address":
+        return (f"Too many failed sign-ins from this network address: try again in {wait_text(wait_ms)}. "
+                "A device already used to sign in to your account is not affected.")
+    if scope == "device":
+        return f"Too many attempts from this device for this account: try again in {wait_text(wait_ms)}."
+    return (f"Too many attempts for this account: try again in {wait_text(wait_ms)}, "
+            "or sign in from a device you used before. An administrator can lift the wait.")
+
+
+def next_attempt_note(wait_ms: int) -> str:
+    """Added to a wrong-password message when the failure makes the next attempt wait."""
+    return f" Too many attempts for this account: the next one is possible in {wait_text(wait_ms)}." if wait_ms else ""
+
+
+def address_subject(address: str | None) -> str | None:
+    """What the per-address limit counts: the IPv4 address, or the /64 of an IPv6 address (one host
+    usually owns a whole /64, and could otherwise change address at every attempt)."""
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.version == 6:
+        return "addr:" + str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address) + "/64"
+    return f"addr:{ip}"
+
+
+# --- Known devices ---------------------------------------------------------------------
+#
+# A browser that signed in to an account is given a signed cookie naming that account and a random
+# device nonce (HMAC-SHA256 with the app's secret key): it cannot be forged nor moved to another
+# account. It carries no session and grants nothing by itself; it only lets a correct password
+# through while the account is slowed by someone else's failures.
+
+KNOWN_DEVICE_COOKIE = "dispatch_device"
+KNOWN_DEVICE_MAX_ACCOUNTS = 8  # a shared workstation remembers at most this many accounts
+_DEVICE_NONCE = re.compile(r"^[A-Za-z0-9_-]{16,43}$")
+
+
+def known_device_entry(secret_key: str, user_id: str, nonce: str, expires_s: int) -> str:
+    payload = f"{user_id}.{nonce}.{int(expires_s)}"
+    signature = hmac.new(secret_key.encode("utf-8"), b"device:" + payload.encode("utf-8"), hashlib.sha256)
+    return f"{payload}.{signature.hexdigest()}"
+
+
+def known_devices(secret_key: str, cookie: str | None, now_s: float) -> dict[str, tuple[str, int]]:
+    """The accounts this browser signed in to: {user_id: (nonce, expires_s)}, valid signatures and
+    unexpired entries only; anything malformed or forged is ignored."""
+    found: dict[str, tuple[str, int]] = {}
+    for entry in (cookie or "")[:4096].split("~")[: KNOWN_DEVICE_MAX_ACCOUNTS * 2]:
+        parts = entry.split(".")
+        if len(parts) != 4 or not parts[2].isdigit() or not _DEVICE_NONCE.match(parts[1]):
+            continue
+        user_id, nonce, expires_s = parts[0], parts[1], int(parts[2])
+        if not (staff_role(user_id) or is_call_sign(user_id)) or expires_s <= now_s or user_id in found:
+            continue
+        if tokens_equal(entry, known_device_entry(secret_key, user_id, nonce, expires_s)):
+            found[user_id] = (nonce, expires_s)
+    return found
+
+
+def remember_device(secret_key: str, cookie: str | None, user_id: str, now_s: float, days: float) -> str:
+    """The cookie value after `user_id` signed in from this browser: its entry first (same nonce if it
+    had one, so its count stays its own), then the others still valid, at most KNOWN_DEVICE_MAX_ACCOUNTS."""
+    known = known_devices(secret_key, cookie, now_s)
+    nonce = known.pop(user_id, (secrets.token_urlsafe(16), 0))[0]
+    entries = [known_device_entry(secret_key, user_id, nonce, int(now_s + days * 86_400))]
+    entries += [known_device_entry(secret_key, other, n, e) for other, (n, e) in known.items()]
+    return "~".join(entries[:KNOWN_DEVICE_MAX_ACCOUNTS])
 
 
 def session_expiry_ms(now_ms: int, hours: float) -> int:

@@ -111,8 +111,9 @@ def retention_table(keys: Keys, settings: Settings) -> tuple[RetentionRule, ...]
                       "each user's open sessions (SHA-256 digests only), so deleting an account or resetting "
                       "its password ends them; expires with the user's last session"),
         RetentionRule("signin_failures", keys.signin_failures, Treatment.EXPIRES,
-                      int(settings.signin_lock_minutes * 60_000),
-                      "failed sign-in counts per client address and per id, for the lock"),
+                      int(settings.signin_lock_minutes * 60_000 + settings.signin_forget_hours * 3_600_000),
+                      "failed sign-in counts per id (and per known device of it, a random nonce) and per "
+                      "client address, to slow guessing; no password, no name"),
         RetentionRule("patrol_actions", keys.patrol_actions, Treatment.EXPIRES, ACTION_RECORD_TTL_MS,
                       "the answer to each tablet action, so a resend is not applied twice (ids, states; "
                       "no positions)"),

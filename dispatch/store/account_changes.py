@@ -1,4 +1,4 @@
-"""Administrators' changes to staff accounts: create, reset a password, delete. Each is audited in its
+"""Administrators' changes to staff accounts: create, reset a password, delete, lift a sign-in delay. Each is audited in its
 transaction, and deleting an account or resetting its password ends every session it has.
 
 The change, its audit entry and the end of the sessions commit together: a
@@ -20,7 +20,7 @@ from ..domain.audit import INTERNAL_ORIGIN, INVALID_TARGET, Action, AuditRole, m
 from ..domain.auth import STAFF_CODE, Role, hash_secret, password_problem, staff_code_problem, staff_role
 from ..keys import Keys
 from . import audit
-from .accounts import Account, AccountError, _now_ms
+from .accounts import Account, AccountError, _now_ms, throttle_key
 
 
 def delete_account(client: redis.Redis, keys: Keys, user_id: str) -> bool:
@@ -102,6 +102,33 @@ def remove_account(client: redis.Redis, keys: Keys, *, user_id: str, actor: str,
             return lambda pipe: (pipe.hdel(keys.accounts, user_id), audit.record(pipe, keys, entry))
 
         return _change_ending_sessions(client, keys, user_id, apply)
+
+
+def unlock_account(client: redis.Redis, keys: Keys, *, user_id: str, actor: str, origin: str = INTERNAL_ORIGIN,
+                   now_ms: int | None = None) -> int:
+    """An administrator lifts an account's sign-in delay (the counts of failed sign-ins, its known devices'
+    included): cleared in the same transaction as its `account_unlocked` entry, which says how many
+    failures were counted. Refused (and recorded) for a code with no account. Returns that count."""
+    now = _now_ms(now_ms)
+    with _refusal_audited(client, keys, Action.ACCOUNT_UNLOCKED, actor, user_id, origin, now):
+        if not isinstance(user_id, str) or not staff_role(user_id):
+            _existing({}, user_id)  # refused: no such account
+        key = throttle_key(keys, user_id)
+        with client.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(keys.accounts, key)
+                    _existing({user_id: {}} if pipe.hexists(keys.accounts, user_id) else {}, user_id)
+                    failures = int(pipe.hget(key, "f") or 0) if pipe.type(key) == b"hash" else 0
+                    entry = make_entry(ts=now, actor=actor, role=AuditRole.ADMINISTRATOR, target=user_id,
+                                       origin=origin, action=Action.ACCOUNT_UNLOCKED, details={"failures": failures})
+                    pipe.multi()
+                    pipe.delete(key)
+                    audit.record(pipe, keys, entry)
+                    pipe.execute()
+                    return failures
+                except redis.WatchError:
+                    continue
 
 
 def _existing(stored: dict, user_id: str) -> dict:

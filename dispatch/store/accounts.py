@@ -14,8 +14,11 @@
 - `{site}:sessions:user:<user_id>`: the digests of one user's sessions, so
   deleting an account or resetting its password ends them all in the same
   transaction as the change and its audit entry; expires with the last one.
-- `{site}:signin_failures:<subject>`: a counter per address and per user id,
-  expiring with its lock.
+- `{site}:signin_failures:user:<id>`: one hash per well-formed id that failed
+  to sign in: its failure count and when its next attempt may come, and the
+  same per known device of it (domain/auth.py Throttle); forgotten a day after
+  the last failure. `{site}:signin_failures:addr:<address>`: failures from one
+  client address (an IPv6 /64) in the current 15-minute window.
 
 Administrators' changes to accounts (audited, ending sessions) are in
 store/account_changes.py.
@@ -36,7 +39,7 @@ import redis
 
 from ..domain.audit import Action, AuditRole, make_entry
 from ..domain.auth import (
-    Identity, Role, Throttle, hash_secret, is_call_sign, is_patrol_code, new_patrol_code, new_token,
+    Identity, Role, Throttle, address_subject, hash_secret, is_call_sign, is_patrol_code, new_patrol_code, new_token,
     password_problem, secret_matches, staff_role, token_digest,
 )
 from ..domain.models import SUPERVISOR_ID
@@ -136,8 +139,9 @@ return 0
 def issue_patrol_code(client: redis.Redis, keys: Keys, *, patrol_id: str, issued_by: str,
                       now_ms: int | None = None, ttl_s: float | None = None, origin: str = "internal") -> str:
     """A new 6-digit code for `patrol_id`, valid `ttl_s` (12 h), replacing any previous one. Returned in
-    clear once, for the supervisor to read out; stored hashed. Recorded on the audit trail (who issued
-    it, for whom, until when; never the code) in the same transaction."""
+    clear once, for the supervisor to read out; stored hashed. Clears the call sign's sign-in delay (failed
+    attempts were against the old code). Recorded on the audit trail (who issued it, for whom, until when,
+    whether a delay was cleared; never the code) in the same transaction."""
     if not is_call_sign(patrol_id):
         raise AccountError(f"{patrol_id!r:.40} is not a call sign (e.g. BAC-12)")
     if not isinstance(issued_by, str) or not re.match(SUPERVISOR_ID, issued_by):
@@ -147,11 +151,13 @@ def issue_patrol_code(client: redis.Redis, keys: Keys, *, patrol_id: str, issued
     code = new_patrol_code()
     value = orjson.dumps({"hash": hash_secret(code), "expires_ms": expires_ms, "issued_by": issued_by,
                           "issued_ms": now})
+    slowed = bool(client.exists(throttle_key(keys, patrol_id)))
     entry = make_entry(ts=now, actor=issued_by, role=AuditRole.SUPERVISOR, action=Action.PATROL_CODE_ISSUED,
-                       target=patrol_id, origin=origin, details={"expires_ms": expires_ms})
+                       target=patrol_id, origin=origin, details={"expires_ms": expires_ms, "throttle_cleared": slowed})
     stale = _expired_codes(client, keys, now)
     with client.pipeline(transaction=True) as pipe:
         pipe.hset(keys.patrol_codes, patrol_id, value)
+        pipe.delete(throttle_key(keys, patrol_id))  # the new code is not slowed by guesses at the old one
         for other, raw in stale.items():
             if other != patrol_id:  # compare-and-delete: a code re-issued meanwhile stays
                 pipe.eval(_CONSUME_CODE, 1, keys.patrol_codes, other, raw)
@@ -313,56 +319,149 @@ def end_session(client: redis.Redis, keys: Keys, session_id: str | None) -> Iden
 
 # --- Sign-in throttling -------------------------------------------------------------------
 
-# Count a failure for each subject. The counter lives `lock_ms` from the first failure, and again
-# from the failure that reaches the limit: that one starts the lock.
-_RECORD_FAILURE = """
-local counts = {}
-for i, key in ipairs(KEYS) do
-  local n = redis.call('INCR', key)
-  if n == 1 or n == tonumber(ARGV[1]) then redis.call('PEXPIRE', key, ARGV[2]) end
-  counts[i] = n
+@dataclass(frozen=True)
+class Attempt:
+    """What one sign-in attempt is counted against (see domain/auth.py Throttle): its client address
+    (None if unknown), the id it tried when that is a well-formed id (anything else could be a name,
+    and is never put in a key), and this browser's device nonce for that id when it is a known device."""
+
+    address: str | None
+    user_id: str | None
+    device: str | None = None
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The answer before a password is checked: let through, or held back by `scope` for `wait_ms`.
+    When let through, `next_wait_ms` is how long the next attempt waits if this one fails."""
+
+    scope: str  # "ok", "account", "device" or "address"
+    wait_ms: int
+    next_wait_ms: int = 0
+
+    @property
+    def allowed(self) -> bool:
+        return self.scope == "ok"
+
+
+def attempt_for(address: str | None, user_id: str | None, device: str | None = None) -> Attempt:
+    well_formed = bool(user_id) and bool(staff_role(user_id) or is_call_sign(user_id))
+    return Attempt(address_subject(address), user_id if well_formed else None, device if well_formed else None)
+
+
+def throttle_key(keys: Keys, user_id: str) -> str:
+    """The hash of an account's counts: `f` failures and `next` (ms) for the account, `d:<nonce>:f`
+    and `d:<nonce>:next` for each known device of it; one key, so clearing it is one DEL."""
+    return keys.signin_failure(f"user:{user_id}")
+
+
+def _gate_keys(keys: Keys, attempt: Attempt) -> list[str]:
+    unused = keys.signin_failure("none")  # never written: declared so the script's keys are fixed
+    return [keys.signin_failure(attempt.address) if attempt.address else unused,
+            throttle_key(keys, attempt.user_id) if attempt.user_id else unused]
+
+
+# Held back, or let through and counted as a failure at once (the outcome settles it): parallel
+# attempts cannot all pass before the first one fails. Times are the server's (TIME), so every web
+# process agrees. A key of another type (the counters of older versions) is replaced.
+# KEYS: address counts, account counts. ARGV: has address, has account, device nonce or '', free
+# failures, first delay, longest delay, account state ttl, address limit, address window.
+_GATE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local has_addr, has_acct, device = ARGV[1] == '1', ARGV[2] == '1', ARGV[3]
+local free, first, cap, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local limit, window = tonumber(ARGV[8]), tonumber(ARGV[9])
+local addr, acct = KEYS[1], KEYS[2]
+for _, key in ipairs(KEYS) do
+  local kind = redis.call('TYPE', key)['ok']
+  if kind ~= 'none' and kind ~= 'hash' then redis.call('DEL', key) end
 end
-return counts
+local mine = ''
+if device ~= '' then mine = 'd:' .. device .. ':' end
+if has_acct then
+  local nxt = tonumber(redis.call('HGET', acct, mine .. 'next') or '0')
+  if nxt > now then
+    if device ~= '' then return {'device', nxt - now, 0} end
+    return {'account', nxt - now, 0}
+  end
+end
+if has_addr and device == '' then
+  if tonumber(redis.call('HGET', addr, 'f') or '0') >= limit then
+    local left = redis.call('PTTL', addr)
+    if left > 0 then return {'address', left, 0} end
+    redis.call('DEL', addr)
+  end
+end
+local function delay(failures)
+  local extra = failures - free
+  if extra <= 0 then return 0 end
+  if extra > 40 then return cap end
+  return math.floor(math.min(cap, first * 2 ^ (extra - 1)))
+end
+local wait = 0
+if has_acct then
+  wait = delay(redis.call('HINCRBY', acct, 'f', 1))
+  redis.call('HSET', acct, 'next', now + wait)
+  if device ~= '' then
+    wait = delay(redis.call('HINCRBY', acct, mine .. 'f', 1))
+    redis.call('HSET', acct, mine .. 'next', now + wait)
+  end
+  redis.call('PEXPIRE', acct, ttl)
+end
+if has_addr and redis.call('HINCRBY', addr, 'f', 1) == 1 then redis.call('PEXPIRE', addr, window) end
+return {'ok', 0, wait}
+"""
+
+# A correct password: the account's counts (and this device's) are cleared, and the address gets back
+# the failure the gate counted in advance.
+_SUCCEEDED = """
+if ARGV[2] == '1' then
+  redis.call('HDEL', KEYS[2], 'f', 'next')
+  if ARGV[3] ~= '' then redis.call('HDEL', KEYS[2], 'd:' .. ARGV[3] .. ':f', 'd:' .. ARGV[3] .. ':next') end
+end
+if ARGV[1] == '1' and tonumber(redis.call('HGET', KEYS[1], 'f') or '0') > 0 then
+  redis.call('HINCRBY', KEYS[1], 'f', -1)
+end
+return 1
 """
 
 
-def throttle_subjects(address: str | None, user_id: str | None) -> list[str]:
-    """What a sign-in attempt is counted against: its client address, and the id it tried when that is
-    a well-formed id (anything else could be a name, and is never put in a key)."""
-    subjects = []
-    if address:
-        subjects.append(f"addr:{address[:64]}")
-    if user_id and (staff_role(user_id) or is_call_sign(user_id)):
-        subjects.append(f"user:{user_id}")
-    return subjects
+def gate(client: redis.Redis, keys: Keys, attempt: Attempt, throttle: Throttle) -> Gate:
+    """Before checking a password: held back (nothing counted), or let through and counted as a failure
+    until `succeeded` says otherwise. One atomic step."""
+    flags = ("1" if attempt.address else "0", "1" if attempt.user_id else "0", attempt.device or "")
+    scope, wait, next_wait = client.eval(
+        _GATE, 2, *_gate_keys(keys, attempt), *flags, throttle.free_failures, throttle.first_delay_ms,
+        throttle.max_delay_ms, throttle.state_ttl_ms(), throttle.address_max_failures, throttle.address_window_ms)
+    return Gate(scope.decode() if isinstance(scope, bytes) else scope, int(wait), int(next_wait))
 
 
-def record_failure(client: redis.Redis, keys: Keys, subjects: Iterable[str], throttle: Throttle) -> list[int]:
-    names = [keys.signin_failure(subject) for subject in subjects]
-    if not names:
-        return []
-    return [int(n) for n in client.eval(_RECORD_FAILURE, len(names), *names, throttle.max_failures,
-                                        throttle.lock_ms)]
+def succeeded(client: redis.Redis, keys: Keys, attempt: Attempt) -> None:
+    flags = ("1" if attempt.address else "0", "1" if attempt.user_id else "0", attempt.device or "")
+    client.eval(_SUCCEEDED, 2, *_gate_keys(keys, attempt), *flags)
 
 
-def locked_for_ms(client: redis.Redis, keys: Keys, subjects: Iterable[str], throttle: Throttle) -> int:
-    """How long sign-in stays locked for the most locked of these subjects; 0 if none is."""
-    names = [keys.signin_failure(subject) for subject in subjects]
-    if not names:
-        return 0
+@dataclass(frozen=True)
+class ThrottleState:
+    """An account's sign-in counts as the administrator's page shows them."""
+
+    failures: int
+    wait_ms: int
+
+
+def throttle_states(client: redis.Redis, keys: Keys, user_ids: Iterable[str]) -> dict[str, ThrottleState]:
+    """The accounts among `user_ids` that have failed sign-ins counted (others are left out)."""
+    ids = list(user_ids)
     with client.pipeline(transaction=False) as pipe:
-        for name in names:
-            pipe.get(name)
-            pipe.pttl(name)
+        pipe.time()
+        for user_id in ids:
+            pipe.hmget(throttle_key(keys, user_id), "f", "next")
         replies = pipe.execute()
-    remaining = 0
-    for count, ttl in zip(replies[::2], replies[1::2]):
-        if count is not None and throttle.locked(int(count)) and ttl > 0:
-            remaining = max(remaining, int(ttl))
-    return remaining
-
-
-def clear_failures(client: redis.Redis, keys: Keys, subjects: Iterable[str]) -> None:
-    names = [keys.signin_failure(subject) for subject in subjects]
-    if names:
-        client.delete(*names)
+    seconds, micros = replies[0]
+    now = seconds * 1000 + micros // 1000
+    states = {}
+    for user_id, (failures, next_ms) in zip(ids, replies[1:]):
+        if failures is not None and int(failures) > 0:
+            states[user_id] = ThrottleState(int(failures), max(0, int(next_ms or 0) - now))
+    return states

@@ -1,4 +1,5 @@
-"""The administrator's accounts page ("/admin"): staff accounts listed, created, given a new password, deleted.
+"""The administrator's accounts page ("/admin"): staff accounts listed, created, given a new password, deleted,
+and an account slowed by failed sign-ins given its normal sign-in back (issue 10).
 
 Every change goes through the audited store steps (store/accounts.py): the
 change, the end of the account's sessions and its audit entry commit together,
@@ -48,6 +49,7 @@ CREATE_MESSAGE = "ad-create-message"
 
 ROW_RESET = "ad-row-reset"  # pattern-matching ids {"type": ROW_RESET, "user": code}
 ROW_DELETE = "ad-row-delete"
+ROW_UNLOCK = "ad-row-unlock"  # lifts the row's sign-in delay (issue 10)
 PENDING = "ad-pending"  # {"action": "reset" | "delete", "user": code} while the panel is open
 PANEL = "ad-panel"
 PANEL_TITLE = "ad-panel-title"
@@ -95,6 +97,10 @@ def register(app: dash.Dash) -> None:
                  State(CONFIRM_CODE, "value"), State(RESET_PASSWORD, "value"), State(RESET_CONFIRM, "value"),
                  running=[(Output(DELETE_GO, "disabled"), True, False), (Output(RESET_GO, "disabled"), True, False)],
                  prevent_initial_call=True)(guard(answer_confirm))
+    app.callback(Output(MESSAGE, "children", allow_duplicate=True),
+                 Output(MESSAGE, "className", allow_duplicate=True),
+                 Output(VERSION, "data", allow_duplicate=True),
+                 Input({"type": ROW_UNLOCK, "user": ALL}, "n_clicks"), prevent_initial_call=True)(guard(answer_unlock))
 
 
 # ----------------------------------------------------------------------------- callbacks
@@ -114,10 +120,12 @@ def answer_table(_version) -> tuple:
     identity = webauth.current_identity()
     try:
         found = ui.redis(lambda client: accounts.list_accounts(client, ui.keys))
+        throttled = ui.redis(lambda client: accounts.throttle_states(client, ui.keys, [a.user_id for a in found]))
     except PictureUnavailable as error:
         return html.P(f"The accounts cannot be read now ({error}). Try again in a moment.",
                       className="ad-msg is-refused"), ""
-    rows = C.account_rows(found, tz=ui.settings.timezone, now_ms=_now_ms(), you=identity and identity.user_id)
+    rows = C.account_rows(found, tz=ui.settings.timezone, now_ms=_now_ms(), you=identity and identity.user_id,
+                          throttled=throttled)
     return _table(rows), f"{len(rows)} account{'s' if len(rows) != 1 else ''}"
 
 
@@ -145,6 +153,22 @@ def answer_pick(_resets, _deletes, _cancel) -> tuple:
                 "")
     return ({"action": "reset", "user": user}, SHOWN, f"New password for {user}", "hidden", "ad-part", "", "", "",
             "", "")
+
+
+def answer_unlock(_unlocks) -> tuple:
+    """A row's "Lift the sign-in delay": one click (it only gives the account back its normal sign-in)."""
+    if not any(item.get("value") for item in ctx.triggered):
+        raise PreventUpdate  # a row (re)drawn, not a click
+    picked = ctx.triggered_id
+    if not isinstance(picked, dict) or not isinstance(picked.get("user"), str):
+        raise PreventUpdate
+    ui, actor = context(), _actor()
+    try:
+        outcome = ui.redis(lambda client: C.unlock(client, ui.keys, user_id=picked["user"], actor=actor))
+    except PictureUnavailable as error:
+        outcome = C.Outcome(False, f"Nothing changed: the accounts cannot be written now ({error})")
+    text, classes = _message(outcome)
+    return text, classes, _now_ms() if outcome.ok else no_update
 
 
 def answer_confirm(_delete, _submit_code, _reset, _submit_confirm, _submit_password, pending, typed, password,
@@ -213,7 +237,8 @@ def layout(**_query) -> html.Div:
 def _table(rows: list[C.AccountRow]) -> html.Table | html.P:
     if not rows:
         return html.P("No account yet: create one below.", className="ad-note")
-    head = html.Thead(html.Tr([html.Th("Code"), html.Th("Role"), html.Th("Created"), html.Th("Actions")]))
+    head = html.Thead(html.Tr([html.Th("Code"), html.Th("Role"), html.Th("Created"), html.Th("Sign-in"),
+                               html.Th("Actions")]))
     body = []
     for row in rows:
         you = row.is_you
@@ -222,7 +247,13 @@ def _table(rows: list[C.AccountRow]) -> html.Table | html.P:
                      html.Span(" (you)", className="ad-you") if you else None]),
             html.Td(_badge(row.role)),
             html.Td([html.Span(row.created), html.Span(row.age, className="ad-age")]),
+            html.Td(html.Span(row.signin, className="ad-signin" if row.slowed else "ad-signin ad-age"),
+                    **{"data-slowed": "yes" if row.slowed else "no"}),
             html.Td(className="ad-actions", children=[
+                html.Button("Lift sign-in delay", id={"type": ROW_UNLOCK, "user": row.user_id}, n_clicks=0,
+                            className="btn ad-btn ad-btn-go",
+                            title=f"Let {row.user_id} sign in again at once (clears its failed attempts)")
+                if row.slowed else None,
                 html.Button("Reset password", id={"type": ROW_RESET, "user": row.user_id}, n_clicks=0,
                             className="btn ad-btn", title=f"Give {row.user_id} a new password"),
                 html.Button("Delete", id={"type": ROW_DELETE, "user": row.user_id}, n_clicks=0,

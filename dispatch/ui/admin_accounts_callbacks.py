@@ -1,5 +1,7 @@
 """What the administrator's accounts page asks the server, as plain functions: admin_accounts.py adds the request.
 
+- `unlock`: lift the sign-in delay of an account slowed by failed sign-ins
+  (issue 10): audited, and its count of failures cleared.
 - `create`, `reset`, `delete`: check what was typed the way a person reads it
   (codes typed in lower case are accepted, the two passwords must agree, a
   deletion needs the code typed again), then call the audited store step
@@ -20,10 +22,10 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from ..domain.auth import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, PERMISSIONS, Role, staff_role
+from ..domain.auth import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, PERMISSIONS, Role, staff_role, wait_text
 from ..keys import Keys
 from ..store import account_changes
-from ..store.accounts import Account, AccountError
+from ..store.accounts import Account, AccountError, ThrottleState
 
 MAX_TYPED_CHARS = 200  # longer than any code; a longer value is cut before it goes anywhere
 STAFF_ROLES = (Role.SUPERVISOR, Role.AUDITOR, Role.ADMINISTRATOR)
@@ -39,7 +41,7 @@ PERMISSION_MEANING = {
     "replay": "replay the recordings still kept (after-action review)",
     "audit_view": "read the audit trail",
     "export": "export recordings and the audit trail as files",
-    "manage_users": "create, reset and delete staff accounts (this page)",
+    "manage_users": "create, reset and delete staff accounts, lift a sign-in delay (this page)",
     "manage_zones": "draw, import and delete authorised flight zones",
 }
 
@@ -64,6 +66,8 @@ class AccountRow:
     created: str  # local time
     age: str
     is_you: bool
+    signin: str = "normal"  # its sign-in throttle, in words
+    slowed: bool = False  # failed sign-ins are counted: the administrator may lift them
 
 
 def typed_code(value: object) -> str:
@@ -123,18 +127,46 @@ def delete(client: redis.Redis, keys: Keys, *, user_id: object, typed: object, a
     return Outcome(True, f"{target} is deleted; {_sessions(ended)} ended.")
 
 
+def unlock(client: redis.Redis, keys: Keys, *, user_id: object, actor: Actor) -> Outcome:
+    """Lift an account's sign-in delay (audited as `account_unlocked`, with the failures it had)."""
+    target = typed_code(user_id)
+    try:
+        failures = account_changes.unlock_account(client, keys, user_id=target, actor=actor.user_id,
+                                                  origin=actor.origin)
+    except AccountError as refusal:
+        return Outcome(False, str(refusal))
+    return Outcome(True, f"{target} can sign in again at once: {_attempts(failures)} cleared.")
+
+
+def _attempts(count: int) -> str:
+    return "1 failed attempt" if count == 1 else f"{count} failed attempts"
+
+
+def signin_text(state: ThrottleState | None) -> str:
+    """An account's sign-in throttle as the table shows it."""
+    if state is None:
+        return "normal"
+    wait = f"next attempt in {wait_text(state.wait_ms)}" if state.wait_ms > 0 else "no wait now"
+    return f"slowed: {_attempts(state.failures)}, {wait}"
+
+
 def _sessions(count: int) -> str:
     return {0: "no open session", 1: "its open session"}.get(count, f"its {count} open sessions")
 
 
-def account_rows(found: Iterable[Account], *, tz: str, now_ms: int, you: str | None) -> list[AccountRow]:
-    """Administrators first, then supervisors, then auditors; by code within a role."""
+def account_rows(found: Iterable[Account], *, tz: str, now_ms: int, you: str | None,
+                 throttled: dict[str, ThrottleState] | None = None) -> list[AccountRow]:
+    """Administrators first, then supervisors, then auditors; by code within a role. `throttled`: the
+    accounts with failed sign-ins counted (store/accounts.throttle_states)."""
+    throttled = throttled or {}
     order = {role: rank for rank, role in enumerate((Role.ADMINISTRATOR, Role.SUPERVISOR, Role.AUDITOR))}
     rows = []
     for account in sorted(found, key=lambda a: (order.get(a.role, 9), len(a.user_id), a.user_id)):
         created = datetime.fromtimestamp(account.created_ms / 1000, timezone.utc).astimezone(ZoneInfo(tz))
+        state = throttled.get(account.user_id)
         rows.append(AccountRow(account.user_id, account.role.value, f"{created:%a %d %b %Y %H:%M}",
-                               age_text(now_ms - account.created_ms), account.user_id == you))
+                               age_text(now_ms - account.created_ms), account.user_id == you,
+                               signin_text(state), state is not None))
     return rows
 
 

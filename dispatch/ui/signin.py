@@ -17,14 +17,17 @@ import time
 import flask
 from markupsafe import Markup, escape
 
-from ..domain.audit import Action, AuditRole, make_entry
+from ..domain.audit import INVALID_TARGET, Action, AuditRole, make_entry
+from ..domain.models import PATROL_ID
 from ..domain.auth import (
-    HOME_PAGE, PATROL_CODE_DIGITS, Identity, Role, lockout_message, safe_next, staff_role, tokens_equal,
+    HOME_PAGE, KNOWN_DEVICE_COOKIE, PATROL_CODE_DIGITS, Identity, Role, is_call_sign, known_devices, next_attempt_note,
+    remember_device, safe_next, staff_role, throttled_message, tokens_equal,
 )
 from ..store import accounts
 from ..store import audit as audit_store
 from ..webauth import (
-    CSRF_FORM_FIELD, CSRF_HEADER, SESSION_COOKIE, SIGNIN_COOKIE, auth_state, clear_session_cookies, client_origin,
+    CSRF_FORM_FIELD, CSRF_HEADER, SESSION_COOKIE, SIGNIN_COOKIE, audit_refusal, auth_state, clear_session_cookies,
+    client_origin,
     current_identity, json_response, requires, set_session_cookies, signin_form, signin_form_ok,
 )
 from . import PictureUnavailable
@@ -114,10 +117,11 @@ def forbidden_page(identity: Identity, *, what: str, csrf_token: str) -> str:
     return _page("Not allowed", body)
 
 
-def _audit_sign_in(identity: Identity, screen: str) -> None:
+def _audit_sign_in(identity: Identity, screen: str, *, known_device: bool) -> None:
     auth = auth_state()
     entry = make_entry(ts=_now_ms(), actor=identity.user_id, role=AuditRole(identity.role.value),
-                       action=Action.SIGN_IN, origin=client_origin(), details={"screen": screen})
+                       action=Action.SIGN_IN, origin=client_origin(),
+                       details={"screen": screen, "known_device": known_device})
     auth.run(lambda client: audit_store.record(client, auth.keys, entry))
 
 
@@ -190,30 +194,31 @@ def _patrol_signin():
 
 
 def _sign_in(form, screen: str, claimed_id: str, check, wrong: str, next_path: str):
-    """The one sign-in flow: form token, lock, check, then a fresh session (or a counted failure)."""
+    """The one sign-in flow: form token, throttle gate, check, then a fresh session (or a counted failure).
+
+    The gate (store/accounts.py) holds the attempt back when the account, this device or this address
+    must wait, or lets it through already counted as a failure; a correct password then clears the
+    account's count. A browser that signed in to this account before (its known-device cookie) is
+    gated by its own count only, so someone else's failures never keep the rightful user out."""
     auth = auth_state()
     if not signin_form_ok():
         return form(400, error="This form has expired. Please try again.")
-    subjects = accounts.throttle_subjects(client_origin(), claimed_id)
+    attempt = accounts.attempt_for(client_origin(), claimed_id, _known_device(claimed_id))
     try:
-        locked_ms = auth.run(lambda c: accounts.locked_for_ms(c, auth.keys, subjects, auth.throttle))
-        if locked_ms:
-            _audit_sign_in_failed(claimed_id, screen, "locked after too many failed sign-ins")
-            response = form(429, error=lockout_message(locked_ms))
-            response.headers["Retry-After"] = str(-(-locked_ms // 1000))
+        gate = auth.run(lambda c: accounts.gate(c, auth.keys, attempt, auth.throttle))
+        if not gate.allowed:
+            _audit_sign_in_failed(claimed_id, screen, f"held back: too many failed sign-ins ({gate.scope})")
+            response = form(429, error=throttled_message(gate.scope, gate.wait_ms))
+            response.headers["Retry-After"] = str(max(1, -(-gate.wait_ms // 1000)))
             return response
         found = auth.run(lambda c: check(c, auth.keys))
         if found is None:
-            counts = auth.run(lambda c: accounts.record_failure(c, auth.keys, subjects, auth.throttle))
             _audit_sign_in_failed(claimed_id, screen, "wrong credentials")
-            if any(auth.throttle.locked(n) for n in counts):
-                return form(429, error=lockout_message(auth.throttle.lock_ms))
-            return form(401, error=wrong)
+            return form(401, error=wrong + next_attempt_note(gate.next_wait_ms))
         user_id, role, patrol_id, checked = found
         previous = flask.request.cookies.get(SESSION_COOKIE)
         if previous:
             auth.run(lambda c: accounts.end_session(c, auth.keys, previous))
-        auth.run(lambda c: accounts.clear_failures(c, auth.keys, [s for s in subjects if s.startswith("user:")]))
         try:
             _, identity = auth.run(lambda c: accounts.create_session(
                 c, auth.keys, user_id=user_id, role=role, patrol_id=patrol_id, checked=checked,
@@ -221,13 +226,31 @@ def _sign_in(form, screen: str, claimed_id: str, check, wrong: str, next_path: s
         except accounts.AccountError:
             _audit_sign_in_failed(claimed_id, screen, "the account changed while signing in")
             return form(401, error=wrong)
-        _audit_sign_in(identity, screen)
+        auth.run(lambda c: accounts.succeeded(c, auth.keys, attempt))
+        _audit_sign_in(identity, screen, known_device=attempt.device is not None)
     except PictureUnavailable as error:
         return form(503, error=f"Sign-in is unavailable right now ({error}). Try again in a moment.")
     response = flask.redirect(safe_next(next_path, identity.role), 303)
     set_session_cookies(response, identity)
     response.delete_cookie(SIGNIN_COOKIE, path="/login")
+    _remember_device(response, user_id)
     return response
+
+
+def _known_device(claimed_id: str) -> str | None:
+    """This browser's device nonce for `claimed_id` if its known-device cookie names it (signed by us)."""
+    known = known_devices(auth_state().settings.secret_key, flask.request.cookies.get(KNOWN_DEVICE_COOKIE),
+                          time.time())
+    return known[claimed_id][0] if claimed_id in known else None
+
+
+def _remember_device(response: flask.Response, user_id: str) -> None:
+    """Make (or keep) this browser a known device of `user_id`: an HttpOnly cookie sent to /login only."""
+    settings = auth_state().settings
+    value = remember_device(settings.secret_key, flask.request.cookies.get(KNOWN_DEVICE_COOKIE), user_id,
+                            time.time(), settings.known_device_days)
+    response.set_cookie(KNOWN_DEVICE_COOKIE, value, max_age=int(settings.known_device_days * 86_400), path="/login",
+                        secure=flask.request.is_secure, httponly=True, samesite="Strict")
 
 
 def _signout():
@@ -240,6 +263,7 @@ def _signout():
     if identity is not None:
         token = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FORM_FIELD)
         if not tokens_equal(token, identity.csrf_token):
+            audit_refusal(identity, "route:logout", "missing CSRF token" if not token else "wrong CSRF token")
             return json_response({"error": "missing or wrong CSRF token"}, 403)
         auth = auth_state()
         try:
@@ -269,10 +293,24 @@ def _issue_patrol_code():
                                                              origin=client_origin()))
         expires_ms = auth.run(lambda c: accounts.patrol_code_expiry(c, auth.keys, patrol_id))
     except accounts.AccountError as error:
+        _audit_code_refused(identity, patrol_id, str(error))
         return json_response({"error": str(error)}, 400)
     except PictureUnavailable as error:
         return json_response({"error": str(error)}, 503)
     return json_response({"patrol_id": patrol_id, "code": code, "expires_ms": expires_ms}, 200)
+
+
+def _audit_code_refused(identity: Identity, patrol_id: object, reason: str) -> None:
+    """A refused code request on the trail; a value that is no call sign (it may be a name) never is."""
+    auth = auth_state()
+    target = patrol_id if is_call_sign(patrol_id) else INVALID_TARGET
+    try:
+        auth.run(lambda c: audit_store.record_refusal(
+            c, auth.keys, ts=_now_ms(), actor=identity.user_id, role=AuditRole.SUPERVISOR,
+            action=Action.PATROL_CODE_ISSUED, target=target, reason=reason, origin=client_origin(),
+            untrusted=[(patrol_id, PATROL_ID)]))
+    except PictureUnavailable:
+        pass  # the refusal stands
 
 
 def _now_ms() -> int:

@@ -17,10 +17,14 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys as Key
 
+from dispatch.domain.audit import Action
+from dispatch.domain.auth import Throttle
 from dispatch.store import accounts
+from dispatch.store import audit as audit_store
 from dispatch.ui import admin_accounts as A
 from dispatch.webauth import SESSION_COOKIE
 from tests.browser.chromium import sign_in_browser
+from tests.browser.test_layout import PROBLEMS
 from tests.processes import wait_until
 
 pytestmark = pytest.mark.browser
@@ -126,3 +130,28 @@ def test_deleting_needs_the_code_typed_again_and_ends_the_users_sessions(admin, 
     assert not panel.is_displayed()
     assert status(f"{web}/api/snapshot", elsewhere) == 401, "the deleted user's session is refused"
     assert accounts.get_account(redis_client, keys, "SUP-5") is None
+
+
+def test_an_administrator_lifts_a_sign_in_delay_with_one_click(admin, web, redis_client, keys):
+    """Issue 10: an account slowed by someone's guesses is shown as such, and one click gives it back."""
+    guessing = accounts.attempt_for("10.0.0.66", "SUP-5")
+    throttle = Throttle(free_failures=0, first_delay_ms=600_000)
+    accounts.gate(redis_client, keys, guessing, throttle)
+    assert accounts.gate(redis_client, keys, guessing, throttle).scope == "account"
+    admin.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                          {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
+    try:  # the narrowest staff screen
+        admin.get(f"{web}/admin")
+        slowed = wait_until(lambda: row(admin, "SUP-5"), timeout=15, what="the accounts table")
+        assert "slowed: 1 failed attempt, next attempt in 10 min" in slowed.text
+        assert admin.execute_script(PROBLEMS) == [], "the new column fits at 1280 px"
+    finally:
+        admin.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert row(admin, "ADM-1").find_elements(By.CSS_SELECTOR, "button[id*='ad-row-unlock']") == []
+    slowed.find_element(By.XPATH, ".//button[normalize-space()='Lift sign-in delay']").click()
+    wait_until(lambda: text_of(admin, A.MESSAGE) == "SUP-5 can sign in again at once: 1 failed attempt cleared.",
+               timeout=10, what="the confirmation")
+    wait_until(lambda: "normal" in row(admin, "SUP-5").text, timeout=10, what="the row drawn again")
+    assert accounts.gate(redis_client, keys, guessing, throttle).allowed
+    (entry,) = [e for e in audit_store.read(redis_client, keys) if e.action is Action.ACCOUNT_UNLOCKED]
+    assert (entry.actor, entry.target) == ("ADM-1", "SUP-5")

@@ -105,7 +105,7 @@ def test_a_patrol_code_works_once_and_is_audited_without_the_code(redis_client, 
     assert (entry.action, entry.actor, entry.target, entry.origin) == (
         Action.PATROL_CODE_ISSUED, "SUP-1", "BAC-12", "10.0.0.7")
     assert entry.details["expires_ms"] > time.time() * 1000 + 11 * 3600_000
-    assert set(entry.details) == {"expires_ms"}
+    assert set(entry.details) == {"expires_ms", "throttle_cleared"}
     assert not redis_client.hexists(keys.patrol_codes, "BAC-12"), "used: gone"
     again = accounts.issue_patrol_code(redis_client, keys, patrol_id="BAC-12", issued_by="SUP-1")
     stored = orjson.loads(redis_client.hget(keys.patrol_codes, "BAC-12"))
@@ -205,26 +205,124 @@ def test_anything_else_is_no_session(redis_client, keys, session_id):
 
 # --- Throttling ---------------------------------------------------------------------------
 
-def test_failures_lock_after_the_limit_for_the_lock_time(redis_client, keys):
-    throttle = Throttle(max_failures=3, lock_ms=400)
-    subjects = accounts.throttle_subjects("10.0.0.1", "SUP-1")
-    assert subjects == ["addr:10.0.0.1", "user:SUP-1"]
-    assert accounts.record_failure(redis_client, keys, subjects, throttle) == [1, 1]
-    accounts.record_failure(redis_client, keys, subjects, throttle)
-    assert accounts.locked_for_ms(redis_client, keys, subjects, throttle) == 0
-    assert accounts.record_failure(redis_client, keys, subjects, throttle) == [3, 3]
-    assert 0 < accounts.locked_for_ms(redis_client, keys, subjects, throttle) <= 400
-    assert accounts.locked_for_ms(redis_client, keys, ["addr:10.0.0.2"], throttle) == 0
-    time.sleep(0.45)
-    assert accounts.locked_for_ms(redis_client, keys, subjects, throttle) == 0
-    assert accounts.record_failure(redis_client, keys, subjects, throttle) == [1, 1], "a new window after the lock"
-    accounts.clear_failures(redis_client, keys, ["user:SUP-1"])
-    assert accounts.record_failure(redis_client, keys, subjects, throttle) == [2, 1]
+def test_an_account_is_slowed_with_a_doubling_delay_never_locked(redis_client, keys):
+    """Issue 10, defect 4: failures slow the account (1 s, 2 s, capped); nothing is ever locked for good."""
+    throttle = Throttle(free_failures=2, first_delay_ms=200, max_delay_ms=400, forget_ms=60_000)
+    attempt = accounts.attempt_for("10.0.0.1", "SUP-1")
+    assert (attempt.address, attempt.user_id) == ("addr:10.0.0.1", "SUP-1")
+    first = [accounts.gate(redis_client, keys, attempt, throttle) for _ in range(3)]
+    assert [g.scope for g in first] == ["ok", "ok", "ok"] and [g.next_wait_ms for g in first] == [0, 0, 200]
+    held = accounts.gate(redis_client, keys, attempt, throttle)
+    assert held.scope == "account" and 0 < held.wait_ms <= 200, "held back, not counted"
+    time.sleep(0.22)
+    assert accounts.gate(redis_client, keys, attempt, throttle).next_wait_ms == 400
+    time.sleep(0.42)
+    assert accounts.gate(redis_client, keys, attempt, throttle).next_wait_ms == 400, "capped"
+    other = accounts.gate(redis_client, keys, accounts.attempt_for("10.0.0.2", "SUP-2"), throttle)
+    assert other.allowed, "another account is not slowed"
+    time.sleep(0.42)
+    accounts.gate(redis_client, keys, attempt, throttle)
+    accounts.succeeded(redis_client, keys, attempt)
+    assert accounts.gate(redis_client, keys, attempt, throttle).next_wait_ms == 0, "a success clears the count"
 
 
-def test_malformed_ids_are_never_put_in_a_key():
-    assert accounts.throttle_subjects("10.0.0.1", "Jean Dupont") == ["addr:10.0.0.1"]
-    assert accounts.throttle_subjects(None, "BAC-12") == ["user:BAC-12"]
+def test_a_known_device_is_gated_by_its_own_count_only(redis_client, keys):
+    throttle = Throttle(free_failures=1, first_delay_ms=60_000, max_delay_ms=60_000)
+    attacker = accounts.attempt_for("10.0.0.66", "SUP-1")
+    accounts.gate(redis_client, keys, attacker, throttle)
+    accounts.gate(redis_client, keys, attacker, throttle)
+    assert accounts.gate(redis_client, keys, attacker, throttle).scope == "account"
+    device = accounts.attempt_for("10.0.0.1", "SUP-1", device="n" * 22)
+    assert accounts.gate(redis_client, keys, device, throttle).allowed, "the rightful user's browser goes through"
+    accounts.gate(redis_client, keys, device, throttle)
+    held = accounts.gate(redis_client, keys, device, throttle)
+    assert held.scope == "device", "a device guessing is slowed too"
+    accounts.succeeded(redis_client, keys, accounts.attempt_for("10.0.0.1", "SUP-1", device="m" * 22))
+    assert accounts.gate(redis_client, keys, attacker, throttle).allowed, "a success clears the account's count"
+
+
+def test_the_address_limit_counts_failures_not_successes(redis_client, keys):
+    throttle = Throttle(address_max_failures=3, address_window_ms=60_000)
+    for n in range(3):  # a spray: one try each on three accounts
+        assert accounts.gate(redis_client, keys, accounts.attempt_for("10.0.0.1", f"SUP-{n}"), throttle).allowed
+    held = accounts.gate(redis_client, keys, accounts.attempt_for("10.0.0.1", "SUP-9"), throttle)
+    assert held.scope == "address" and 0 < held.wait_ms <= 60_000
+    assert accounts.gate(redis_client, keys, accounts.attempt_for("10.0.0.2", "SUP-9"), throttle).allowed
+    known = accounts.attempt_for("10.0.0.1", "SUP-9", device="k" * 22)
+    assert accounts.gate(redis_client, keys, known, throttle).allowed, "a known device is not held by its address"
+    room = Throttle(address_max_failures=2)
+    for n in range(10):  # a room signing in all day: successes give their count back
+        ok = accounts.attempt_for("10.9.9.9", f"SUP-{n}")
+        assert accounts.gate(redis_client, keys, ok, room).allowed
+        accounts.succeeded(redis_client, keys, ok)
+
+
+def test_parallel_attempts_cannot_all_slip_through(redis_client, keys, redis_server):
+    throttle = Throttle(free_failures=3, first_delay_ms=60_000, max_delay_ms=60_000)
+    attempt = accounts.attempt_for("10.0.0.1", "BAC-12")
+    answers, start = [], threading.Barrier(20)
+
+    def guess():
+        client = accounts_client(redis_server)
+        start.wait()
+        answers.append(accounts.gate(client, keys, attempt, throttle).scope)
+        client.close()
+
+    threads = [threading.Thread(target=guess) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers.count("ok") == 4, answers  # three free, the fourth sets the delay; the rest wait
+
+
+def accounts_client(redis_server):
+    from dispatch.store.connection import connect
+
+    return connect(redis_server.url)
+
+
+def test_malformed_ids_are_never_put_in_a_key(redis_client, keys):
+    assert accounts.attempt_for("10.0.0.1", "Jean Dupont") == accounts.Attempt("addr:10.0.0.1", None, None)
+    assert accounts.attempt_for(None, "BAC-12", device="d" * 22) == accounts.Attempt(None, "BAC-12", "d" * 22)
+    assert accounts.gate(redis_client, keys, accounts.attempt_for(None, "Jean Dupont"), Throttle()).allowed
+    assert not any(b"Jean" in key for key in redis_client.scan_iter(match=f"{{{keys.site}}}:*"))
+
+
+def test_counters_of_the_old_format_are_replaced(redis_client, keys):
+    redis_client.set(keys.signin_failure("user:SUP-1"), 99)
+    assert accounts.gate(redis_client, keys, accounts.attempt_for("10.0.0.1", "SUP-1"), Throttle()).allowed
+
+
+def test_a_new_patrol_code_clears_the_call_signs_delay_and_says_so(redis_client, keys):
+    throttle = Throttle(free_failures=0, first_delay_ms=60_000)
+    attempt = accounts.attempt_for("10.0.0.1", "BAC-12")
+    accounts.gate(redis_client, keys, attempt, throttle)
+    assert accounts.gate(redis_client, keys, attempt, throttle).scope == "account"
+    accounts.issue_patrol_code(redis_client, keys, patrol_id="BAC-12", issued_by="SUP-1")
+    assert accounts.gate(redis_client, keys, attempt, throttle).allowed
+    accounts.issue_patrol_code(redis_client, keys, patrol_id="BAC-12", issued_by="SUP-1")
+    accounts.issue_patrol_code(redis_client, keys, patrol_id="BAC-12", issued_by="SUP-1")
+    cleared = [e.details["throttle_cleared"] for e in audit_store.read(redis_client, keys)]
+    assert cleared == [True, True, False], "the attempt let through after the first new code was counted"
+
+
+def test_an_administrator_lifts_a_delay_audited(redis_client, keys):
+    accounts.create_account(redis_client, keys, user_id="SUP-1", role="supervisor", password=PASSWORD)
+    throttle = Throttle(free_failures=0, first_delay_ms=60_000)
+    attempt = accounts.attempt_for("10.0.0.1", "SUP-1")
+    for _ in range(2):
+        accounts.gate(redis_client, keys, attempt, throttle)
+    assert accounts.throttle_states(redis_client, keys, ["SUP-1", "SUP-2"])["SUP-1"].failures == 1
+    assert account_changes.unlock_account(redis_client, keys, user_id="SUP-1", actor="ADM-1", origin="10.0.0.5") == 1
+    assert accounts.throttle_states(redis_client, keys, ["SUP-1"]) == {}
+    assert accounts.gate(redis_client, keys, attempt, throttle).allowed
+    with pytest.raises(accounts.AccountError, match="has no account"):
+        account_changes.unlock_account(redis_client, keys, user_id="SUP-7", actor="ADM-1")
+    unlocked, refused = [e for e in audit_store.read(redis_client, keys) if e.action is Action.ACCOUNT_UNLOCKED]
+    assert (unlocked.actor, unlocked.target, unlocked.origin, unlocked.details) == (
+        "ADM-1", "SUP-1", "10.0.0.5", {"failures": 1})
+    assert refused.outcome.value == "refused" and refused.target == "SUP-7"
 
 
 # --- Demo accounts --------------------------------------------------------------------------

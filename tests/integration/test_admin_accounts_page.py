@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from dispatch.domain.audit import Action
+from dispatch.domain.auth import Throttle
 from dispatch.store import accounts
 from dispatch.store import audit as audit_store
 from dispatch.ui import admin_accounts as A
@@ -237,3 +238,42 @@ def test_the_roles_note_lists_every_role_from_the_permission_table():
     assert set(note) == {"supervisor", "patrol", "auditor", "administrator"}
     assert "create, reset and delete staff accounts" in note["administrator"]
     assert "read the audit trail" in note["auditor"] and "staff accounts" not in note["auditor"]
+
+
+# ----------------------------------------------------------------------------- sign-in delays (issue 10)
+
+
+def unlock(app, client, csrf, user: str):
+    """A row's "Lift sign-in delay" button pressed."""
+    output, entry = next((o, e) for o, e in app.callback_map.items()
+                         if any(A.ROW_UNLOCK in i["id"] for i in e["inputs"]))
+    pid = {"type": A.ROW_UNLOCK, "user": user}
+    outputs = [{"id": part.split(".")[0], "property": part.split(".")[1].split("@")[0]}
+               for part in output.strip(".").split("...")]
+    body = {"output": output, "outputs": outputs, "state": [],
+            "inputs": [[{"id": pid, "property": "n_clicks", "value": 1}]],
+            "changedPropIds": [orjson.dumps(pid, option=orjson.OPT_SORT_KEYS).decode() + ".n_clicks"]}
+    return client.post("/_dash-update-component", json=body, headers={CSRF_HEADER: csrf})
+
+
+def test_a_slowed_account_is_shown_and_an_administrator_lifts_its_delay(app, redis_client, keys):
+    accounts.create_account(redis_client, keys, user_id="SUP-2", role="supervisor", password=PASSWORD)
+    throttle = Throttle(free_failures=0, first_delay_ms=60_000)
+    guessing = accounts.attempt_for("10.0.0.66", "SUP-2")
+    accounts.gate(redis_client, keys, guessing, throttle)
+    assert accounts.gate(redis_client, keys, guessing, throttle).scope == "account"
+    client, csrf = signed_in(app, redis_client, keys)
+    table = orjson.dumps(answer(post_callback(app, client, csrf, A.TABLE, {A.VERSION: 0}, f"{A.VERSION}.data"))).decode()
+    assert "slowed: 1 failed attempt, next attempt in 60 s" in table and A.ROW_UNLOCK in table
+    assert table.count(A.ROW_UNLOCK) == 1, "offered only for the slowed account"
+    supervisor, supervisor_csrf = signed_in(app, redis_client, keys, user_id="SUP-1", role="supervisor")
+    assert unlock(app, supervisor, supervisor_csrf, "SUP-2").status_code == 403, "administrators only"
+    reply = answer(unlock(app, client, csrf, "SUP-2"))
+    assert reply[A.MESSAGE]["children"] == "SUP-2 can sign in again at once: 1 failed attempt cleared."
+    assert reply[A.VERSION]["data"] > 0, "the table is drawn again"
+    assert accounts.gate(redis_client, keys, guessing, throttle).allowed
+    (entry,) = [e for e in audit_store.read(redis_client, keys) if e.action is Action.ACCOUNT_UNLOCKED]
+    assert (entry.actor, entry.target, entry.origin, entry.details) == ("ADM-1", "SUP-2", "127.0.0.1",
+                                                                        {"failures": 1})
+    denied = [e for e in audit_store.read(redis_client, keys) if e.action is Action.ACCESS_DENIED]
+    assert [e.actor for e in denied] == ["SUP-1"]
