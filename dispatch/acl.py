@@ -51,6 +51,8 @@ ROLE_OF_MODULE: dict[str, Role] = {
     "dispatch.simulator": Role.SIMULATOR,
     "gunicorn": Role.WEB,
 }
+# Processes with no business with Redis: they get no REDIS_URL at all.
+WITHOUT_REDIS = ("proxy", "dispatch.proxy")
 PROCESS_ROLES = tuple(role for role in Role if role is not Role.ADMIN)
 
 

@@ -104,12 +104,15 @@ def role_url(settings: Settings, role: Role | str) -> str:
 def python_module(name: str, module: str, settings: Settings, *args: str, role: Role | None = None,
                   **extra_env: str) -> Service:
     """`python -m module args` with `settings` as its environment, signed in to Redis as the module's role
-    (`role`, else by module: dispatch.acl.ROLE_OF_MODULE) unless `extra_env` sets REDIS_URL itself."""
+    (`role`, else by module: dispatch.acl.ROLE_OF_MODULE; none for the proxy) unless `extra_env` sets
+    REDIS_URL itself."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DISPATCH_", "REDIS_URL"))}
     env.update(settings.as_env())
     role = role or acl.ROLE_OF_MODULE.get(module)
     if role is not None and settings.redis_url:
         env["REDIS_URL"] = role_url(settings, role)
+    elif module in acl.WITHOUT_REDIS:
+        env.pop("REDIS_URL", None)  # the nginx proxy: as the launcher starts it, with no way into Redis
     env.update(extra_env)
     env["PYTHONUNBUFFERED"] = "1"
     return Service(name, [sys.executable, "-m", module, *args], env)
