@@ -29,6 +29,8 @@ import urllib.request
 from dataclasses import dataclass, replace
 from typing import Callable
 
+from . import acl
+from .domain.acl import Role as RedisRole
 from .settings import Settings, SettingsError
 from .keys import Keys
 from .store.connection import connect
@@ -129,12 +131,19 @@ def _terminate(process: subprocess.Popen) -> None:
     _kill_group(process)
 
 
-def child_env(settings: Settings, name: str) -> dict[str, str]:
+def child_env(settings: Settings, name: str, redis_passwords: dict | None = None) -> dict[str, str]:
     """The environment of the child called `name`: the one place where a child's environment is built
-    (settings, and what that child alone needs)."""
+    (settings, and what that child alone needs). With `redis_passwords` (the embedded Redis), the child
+    signs in to Redis as its own ACL user (dispatch/acl.py); a child with no role (the proxy) gets no
+    REDIS_URL at all."""
     env = {**os.environ, **settings.as_env(), "PYTHONUNBUFFERED": "1"}
     if name == "web":
         env["DISPATCH_BEHIND_PROXY"] = "1"  # only our nginx reaches it: trust its X-Forwarded-For
+    if redis_passwords is not None:
+        env.pop("REDIS_URL", None)
+        url = acl.child_redis_url(name, settings.redis_url, settings.site, redis_passwords)
+        if url:
+            env["REDIS_URL"] = url
     return env
 
 
@@ -171,10 +180,10 @@ def child_commands(settings: Settings) -> list[tuple[str, list[str]]]:
     ]
 
 
-def children(settings: Settings) -> list[Child]:
+def children(settings: Settings, redis_passwords: dict | None = None) -> list[Child]:
     def launcher(name: str, args: list[str]) -> Callable[[], subprocess.Popen]:
         # Own session: Ctrl-C reaches only this launcher, which stops children in order.
-        return lambda: subprocess.Popen(args, env=child_env(settings, name), start_new_session=True)
+        return lambda: subprocess.Popen(args, env=child_env(settings, name, redis_passwords), start_new_session=True)
 
     return [Child(name, launcher(name, args)) for name, args in child_commands(settings)]
 
@@ -199,7 +208,12 @@ def start_redis(settings: Settings) -> tuple[EmbeddedRedis | None, Settings]:
     if _port_taken(port):
         port = free_port()
         print(f"  port {settings.embedded_redis_port} is taken; embedded Redis uses {port} instead")
-    server = EmbeddedRedis(settings.data_dir / "redis", port=port, persistent=True, own_session=True).start()
+    # Its default user is the admin (password in the data dir, 0600); each child gets its own ACL user,
+    # kept in the server's ACL file so a restarted Redis still knows them (issue 10).
+    passwords = acl.demo_passwords(settings.data_dir)
+    server = EmbeddedRedis(settings.data_dir / "redis", port=port, persistent=True, own_session=True,
+                           password=passwords[RedisRole.ADMIN]).start()
+    acl.apply_users_at(server.url, settings.site, passwords)
     return server, replace(settings, redis_url=server.url)
 
 
@@ -326,13 +340,15 @@ def main() -> int:
     running: list[Child] = []
     try:
         if redis:
-            print(f"  embedded Redis: {server.url} (data in {server.data_dir.resolve()})")
+            print(f"  embedded Redis: {acl.redacted_url(server.url)} (data in {server.data_dir.resolve()}; "
+                  f"one ACL user per process, passwords in {settings.data_dir.resolve() / acl.PASSWORDS_FILE})")
             redis.process, redis.started_at = server.process, time.monotonic()
         settings = choose_app_port(settings)
         seed_zones(settings)
         demo_accounts = create_demo_accounts(settings)
         stop = _stop_on_signals()
-        for child in children(settings):
+        redis_passwords = acl.demo_passwords(settings.data_dir) if server else None
+        for child in children(settings, redis_passwords):
             child.start(time.monotonic())
             running.append(child)
         everything = [redis, *running] if redis else running

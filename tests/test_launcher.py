@@ -46,3 +46,20 @@ def test_the_procfile_serves_gunicorn_on_loopback_behind_the_proxy():
     assert "--bind 127.0.0.1:" in lines["web"] and "0.0.0.0" not in lines["web"]
     assert "DISPATCH_BEHIND_PROXY=1" in lines["web"]
     assert "python -m dispatch.proxy" in lines["proxy"]
+
+
+def test_with_the_embedded_redis_each_child_gets_its_own_redis_user_and_the_proxy_none():
+    from urllib.parse import urlsplit
+
+    from dispatch import acl
+
+    settings = Settings.from_env({"DISPATCH_SITE": "lyon", "REDIS_URL": "redis://:admin@127.0.0.1:7000/0"})
+    passwords = acl.generate_passwords()
+    for name, _ in child_commands(settings):
+        url = child_env(settings, name, passwords).get("REDIS_URL")
+        if name == "proxy":
+            assert url is None
+        else:
+            parts = urlsplit(url)
+            assert (parts.username, parts.port) == (f"lyon.{acl.ROLE_OF_PROCESS[name].value}", 7000), name
+    assert child_env(settings, "ingest")["REDIS_URL"] == settings.redis_url  # an external Redis: as given

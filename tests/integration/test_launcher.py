@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from dispatch import acl
+from dispatch.domain.acl import Role
 from dispatch.keys import Keys
 from dispatch.store.connection import connect
 from dispatch.store.embedded import free_port
@@ -27,10 +29,16 @@ NAMES = ("redis", "ingest", "watch", "gateway", "retention", "web", "proxy", "si
 
 
 class Demo:
-    def __init__(self, service: Service, web_port: int, redis_port: int):
+    def __init__(self, service: Service, web_port: int, redis_port: int, data_dir: Path):
         self.service = service
         self.url = f"http://127.0.0.1:{web_port}"
-        self.redis_url = f"redis://127.0.0.1:{redis_port}/0"
+        self.redis_port = redis_port
+        self.data_dir = data_dir
+
+    @property
+    def redis_url(self) -> str:
+        """The embedded Redis's default user, behind the demo's admin password (made at the first start)."""
+        return f"redis://:{acl.demo_passwords(self.data_dir)[Role.ADMIN]}@127.0.0.1:{self.redis_port}/0"
 
     def pids(self) -> dict[str, int]:
         """Each process's current pid: the banner's, then any restart's."""
@@ -77,10 +85,11 @@ def _group_members(pgid: int) -> list[int]:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     web_port, redis_port, gateway_port, app_port = (free_port() for _ in range(4))
+    data_dir = tmp_path_factory.mktemp("demo") / "var"
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DISPATCH_", "REDIS_URL"))}
     env.update(
         {
-            "DISPATCH_DATA_DIR": str(tmp_path_factory.mktemp("demo") / "var"),
+            "DISPATCH_DATA_DIR": str(data_dir),
             "DISPATCH_WEB_PORT": str(web_port),
             "DISPATCH_APP_PORT": str(app_port),
             "DISPATCH_EMBEDDED_REDIS_PORT": str(redis_port),
@@ -93,7 +102,7 @@ def demo(tmp_path_factory):
         }
     )
     service = Service("launcher", [sys.executable, "app.py"], env).start()
-    started = Demo(service, web_port, redis_port)
+    started = Demo(service, web_port, redis_port, data_dir)
     try:
         wait_until(
             lambda: not service.running or "Press Ctrl-C to stop" in service.output(),
@@ -110,6 +119,29 @@ def demo(tmp_path_factory):
         for pid in started.pids().values():  # never leave a process behind, whatever failed
             for member in _group_members(pid):
                 os.kill(member, signal.SIGKILL)
+
+
+@pytest.mark.timeout(90)
+def test_each_child_signs_in_to_redis_as_its_own_acl_user(demo):
+    """Issue 10, defect 8: the demo runs with ACLs on. Nobody gets in without a password; each child's
+    connections are its role's user; the proxy has no REDIS_URL at all."""
+    wait_until(lambda: demo.accepted() > 0, timeout=30, what="the simulator's telemetry to be ingested")
+    anonymous = connect(f"redis://127.0.0.1:{demo.redis_port}/0")
+    with pytest.raises(Exception, match="(?i)auth"):
+        anonymous.ping()
+    anonymous.close()
+    client = connect(demo.redis_url)
+    try:
+        wanted = {f"{SITE}.{name}" for name in ("ingest", "watch", "gateway", "retention", "web", "simulator")}
+        wait_until(lambda: wanted <= {c["user"] for c in client.client_list()}, timeout=30,
+                   what=f"every child connected as its user\n{client.client_list()}")
+        users = {c["user"] for c in client.client_list()}
+        assert users <= wanted | {"default"}, users  # default: only this test's own connection
+        assert not client.execute_command("ACL", "LOG"), "a child was refused by its ACL user"
+    finally:
+        client.close()
+    proxy_env = Path(f"/proc/{demo.pids()['proxy']}/environ").read_bytes().split(b"\0")
+    assert not [item for item in proxy_env if item.startswith(b"REDIS_URL=")]
 
 
 @pytest.mark.timeout(90)
