@@ -25,6 +25,7 @@ import asyncio
 import functools
 import inspect
 import logging
+import resource
 import signal
 import socket
 import sys
@@ -36,8 +37,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import redis.asyncio
 from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import MultipleValuesError
 from websockets.exceptions import ConnectionClosed
@@ -70,6 +73,12 @@ CLOSE_TIMEOUT_S = 3.0  # a client that stopped reading cannot answer a close eit
 SESSION_CHECK_S = 2.0
 SESSION_ENDED = 4401  # close code: the page signs in again instead of reconnecting for ever
 DEFAULT_ORIGINS = ("http://127.0.0.1:8050", "http://localhost:8050")
+# A reconnect storm (every screen and tablet at once after a restart or a network blip) arrives as
+# hundreds of SYNs in a few milliseconds. asyncio's default listen backlog (100) drops the rest, and a
+# dropped SYN is retried by the client only after 1 s, then 3 s: the kernel caps this at somaxconn.
+LISTEN_BACKLOG = 4096
+# Handshakes wait this long for a free Redis connection of the lookup pool before a 503.
+LOOKUP_POOL_WAIT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -139,6 +148,7 @@ class GatewayOptions:
     tick_ms: int = 150
     allowed_origins: tuple[str, ...] = DEFAULT_ORIGINS
     limits: Limits = Limits()
+    redis_connections: int = 32
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "GatewayOptions":
@@ -148,11 +158,43 @@ class GatewayOptions:
             tick_ms=settings.gateway_tick_ms,
             allowed_origins=tuple(o.strip() for o in settings.allowed_origins.split(",") if o.strip()),
             limits=Limits(queue_messages=settings.gateway_queue_messages, queue_bytes=settings.gateway_queue_bytes),
+            redis_connections=settings.gateway_redis_connections,
         )
 
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def lookup_client(url: str, connections: int) -> redis.asyncio.Redis:
+    """The client of the handshakes' session lookups (and the session checks).
+
+    redis-py's asyncio pool refuses at once (MaxConnectionsError) when its 100 connections are
+    taken, and 200 screens reconnecting at once take them all. This pool is bounded (Redis and
+    this process stay within `connections` sockets) but a lookup *waits* for a free connection
+    (up to LOOKUP_POOL_WAIT_S) instead of failing; each lookup takes well under a millisecond, so
+    a few dozen connections serve a thousand handshakes in a fraction of a second. A connection
+    lost mid-storm is retried with exponential backoff, not turned into a 503.
+    """
+    pool = redis.asyncio.BlockingConnectionPool.from_url(
+        url, max_connections=connections, timeout=LOOKUP_POOL_WAIT_S,
+        socket_connect_timeout=2.0, socket_timeout=5.0, health_check_interval=15,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.02), retries=3),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+    )
+    return redis.asyncio.Redis(connection_pool=pool)
+
+
+def raise_open_files_limit() -> None:
+    """Each socket is a file descriptor: lift the soft limit (often 1,024) to the hard one, so a
+    storm of a thousand screens is not refused by the kernel with EMFILE."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65_536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError) as error:
+            log.warning("cannot raise the open files limit from %d: %s", soft, error)
 
 
 class Gateway:
@@ -168,12 +210,14 @@ class Gateway:
         self.keys = Keys(settings.site)
         self.hub = Hub(options.limits)
         self._subscribe = subscribe
-        # Our own reconnection loop (with backoff) handles failures: no hidden retries.
+        # The tailer's XREAD BLOCK holds a connection for a second at a time: it gets a client of its own,
+        # and its own reconnection loop (with backoff) handles failures, no hidden retries.
         self._redis = redis.asyncio.Redis.from_url(
             settings.redis_url, socket_connect_timeout=2.0, socket_timeout=TAIL_BLOCK_MS / 1000 + 5.0,
             retry=Retry(NoBackoff(), 0), health_check_interval=15,
         )
-        self._authorise = authorise or functools.partial(_session_authorise, redis_client=self._redis,
+        self._lookups = lookup_client(settings.redis_url, options.redis_connections)
+        self._authorise = authorise or functools.partial(_session_authorise, redis_client=self._lookups,
                                                          keys=self.keys)
         self._snapshot_client = connect(settings.redis_url)  # sync: read_snapshot runs in a thread
         self._roles: weakref.WeakKeyDictionary[ServerConnection, Role] = weakref.WeakKeyDictionary()
@@ -190,7 +234,7 @@ class Gateway:
             async with serve(
                 self._connection, self.options.host, self.options.port,
                 process_request=self._check_request, max_size=MAX_INCOMING_BYTES,
-                close_timeout=CLOSE_TIMEOUT_S,
+                close_timeout=CLOSE_TIMEOUT_S, backlog=LISTEN_BACKLOG,
             ):
                 log.info("gateway listening on ws://%s:%d%s for site %s",
                          self.options.host, self.options.port, PATH, self.keys.site)
@@ -203,6 +247,7 @@ class Gateway:
                 duty.cancel()
             results = await asyncio.gather(*duties, return_exceptions=True)
             await self._redis.aclose()
+            await self._lookups.aclose()
             self._snapshot_client.close()
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
@@ -282,7 +327,7 @@ class Gateway:
         """The entries after `since` if `since` is still in the stream (and not too far back)."""
         limit = self.options.limits.backlog_entries
         try:
-            raw = await self._redis.xrange(self.keys.live, min=since, max="+", count=limit + 1)
+            raw = await self._lookups.xrange(self.keys.live, min=since, max="+", count=limit + 1)
         except (RedisError, OSError) as error:
             log.warning("cannot read %s after %s: %s", self.keys.live, since, error)
             return None
@@ -372,7 +417,7 @@ class Gateway:
             if not watched:
                 continue
             try:
-                async with self._redis.pipeline(transaction=False) as pipe:
+                async with self._lookups.pipeline(transaction=False) as pipe:
                     for _, (key, _) in watched:
                         pipe.exists(key)
                     alive = await pipe.execute()
@@ -461,6 +506,7 @@ def main(argv: list[str] | None = None) -> int:
         print("gateway: REDIS_URL is not set. Run the whole demo with `make run`, "
               "or point REDIS_URL at your Redis.", file=sys.stderr)
         return 2
+    raise_open_files_limit()
     return asyncio.run(_serve_until_signalled(settings, GatewayOptions.from_settings(settings)))
 
 

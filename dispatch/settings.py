@@ -173,6 +173,10 @@ class Settings:
     # before sign-in is locked, and for how long.
     signin_max_failures: int = 5
     signin_lock_minutes: float = 15.0
+    # issue 10: gateway storm
+    # DISPATCH_GATEWAY_REDIS_CONNECTIONS: the gateway's pool for session lookups; a handshake waits for a free
+    # connection rather than being refused, and a lookup takes well under a millisecond: 32 serve a storm of 1,000.
+    gateway_redis_connections: int = 32
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -241,6 +245,9 @@ class Settings:
                                          maximum=1_000),
             signin_lock_minutes=_number(env, "DISPATCH_SIGNIN_LOCK_MINUTES", cls.signin_lock_minutes,
                                         minimum=0.01, maximum=24 * 60),
+            # issue 10: gateway storm
+            gateway_redis_connections=_integer(env, "DISPATCH_GATEWAY_REDIS_CONNECTIONS",
+                                               cls.gateway_redis_connections, minimum=1, maximum=10_000),
         )
 
     @property
@@ -298,6 +305,8 @@ class Settings:
             "patrol_code_hours": "DISPATCH_PATROL_CODE_HOURS",
             "signin_max_failures": "DISPATCH_SIGNIN_MAX_FAILURES",
             "signin_lock_minutes": "DISPATCH_SIGNIN_LOCK_MINUTES",
+            # issue 10: gateway storm
+            "gateway_redis_connections": "DISPATCH_GATEWAY_REDIS_CONNECTIONS",
         }
         assert set(names) == {f.name for f in fields(self)}, "as_env is missing a setting"
         return {

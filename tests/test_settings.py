@@ -104,6 +104,8 @@ PARSED = [
     ("DISPATCH_PATROL_CODE_HOURS", "10", "patrol_code_hours", 10.0),
     ("DISPATCH_SIGNIN_MAX_FAILURES", "3", "signin_max_failures", 3),
     ("DISPATCH_SIGNIN_LOCK_MINUTES", "30", "signin_lock_minutes", 30.0),
+    # issue 10: gateway storm
+    ("DISPATCH_GATEWAY_REDIS_CONNECTIONS", "8", "gateway_redis_connections", 8),
 ]
 
 PRODUCTION_KEY = "p" * 48
