@@ -48,8 +48,8 @@ from websockets.http11 import Request
 
 from .domain.auth import SESSION_COOKIE, PatrolScope, cookie_value, may
 from .domain.auth import Role as AuthRole
-from .domain.live import EVERYTHING, Hub, Limits, LiveEntry, Snapshot, Subscription, decode_entry, origin_allowed
-from .domain.live import parse_stream_id
+from .domain.live import EVERYTHING, Hub, Limits, LiveEntry, Origin, Snapshot, Subscription, decode_entry
+from .domain.live import default_origins, origin_allowed, parse_origins, parse_stream_id
 from .keys import Keys
 from .settings import Settings, SettingsError
 from .store import accounts
@@ -72,7 +72,7 @@ CLOSE_TIMEOUT_S = 3.0  # a client that stopped reading cannot answer a close eit
 # EXISTS per socket: nothing, even for hundreds of screens.
 SESSION_CHECK_S = 2.0
 SESSION_ENDED = 4401  # close code: the page signs in again instead of reconnecting for ever
-DEFAULT_ORIGINS = ("http://127.0.0.1:8050", "http://localhost:8050")
+DEFAULT_ORIGINS = parse_origins(default_origins("127.0.0.1", 8050))
 # A reconnect storm (every screen and tablet at once after a restart or a network blip) arrives as
 # hundreds of SYNs in a few milliseconds. asyncio's default listen backlog (100) drops the rest, and a
 # dropped SYN is retried by the client only after 1 s, then 3 s: the kernel caps this at somaxconn.
@@ -146,17 +146,23 @@ class GatewayOptions:
     host: str
     port: int
     tick_ms: int = 150
-    allowed_origins: tuple[str, ...] = DEFAULT_ORIGINS
+    allowed_origins: tuple[Origin, ...] = DEFAULT_ORIGINS
     limits: Limits = Limits()
     redis_connections: int = 32
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "GatewayOptions":
+        """SettingsError for an allowed origin that is not one (`scheme://host[:port]`)."""
+        configured = settings.allowed_origins or default_origins(settings.web_host, settings.web_port)
+        try:
+            origins = parse_origins(configured)
+        except ValueError as error:
+            raise SettingsError(f"DISPATCH_ALLOWED_ORIGINS: {error}") from None
         return cls(
             host=settings.gateway_host or settings.web_host,
             port=settings.gateway_port,
             tick_ms=settings.gateway_tick_ms,
-            allowed_origins=tuple(o.strip() for o in settings.allowed_origins.split(",") if o.strip()),
+            allowed_origins=origins,
             limits=Limits(queue_messages=settings.gateway_queue_messages, queue_bytes=settings.gateway_queue_bytes),
             redis_connections=settings.gateway_redis_connections,
         )
@@ -236,8 +242,9 @@ class Gateway:
                 process_request=self._check_request, max_size=MAX_INCOMING_BYTES,
                 close_timeout=CLOSE_TIMEOUT_S, backlog=LISTEN_BACKLOG,
             ):
-                log.info("gateway listening on ws://%s:%d%s for site %s",
-                         self.options.host, self.options.port, PATH, self.keys.site)
+                log.info("gateway listening on ws://%s:%d%s for site %s; pages allowed: %s",
+                         self.options.host, self.options.port, PATH, self.keys.site,
+                         ", ".join(f"{s}://{h}:{p}" for s, h, p in self.options.allowed_origins))
                 stopping = asyncio.create_task(stop.wait())
                 await asyncio.wait([stopping, *duties], return_when=asyncio.FIRST_COMPLETED)
                 stopping.cancel()  # a duty only ends by crashing; its error is raised below
@@ -258,10 +265,10 @@ class Gateway:
         if urlsplit(request.path).path != PATH:
             return connection.respond(404, "Not found: the live feed is at /live\n")
         try:
-            origin, host = request.headers.get("Origin"), request.headers.get("Host")
+            origin = request.headers.get("Origin")
         except MultipleValuesError:  # more than one Origin: a forged request
             return connection.respond(400, "Bad request\n")
-        if not origin_allowed(origin, host, self.options.allowed_origins):
+        if not origin_allowed(origin, self.options.allowed_origins):
             log.warning("refused %s: origin %r not allowed", _peer(connection), origin)
             return connection.respond(403, "Forbidden origin\n")
         verdict = self._authorise(request)
@@ -506,8 +513,13 @@ def main(argv: list[str] | None = None) -> int:
         print("gateway: REDIS_URL is not set. Run the whole demo with `make run`, "
               "or point REDIS_URL at your Redis.", file=sys.stderr)
         return 2
+    try:
+        options = GatewayOptions.from_settings(settings)
+    except SettingsError as error:
+        print(f"gateway: {error}", file=sys.stderr)
+        return 2
     raise_open_files_limit()
-    return asyncio.run(_serve_until_signalled(settings, GatewayOptions.from_settings(settings)))
+    return asyncio.run(_serve_until_signalled(settings, options))
 
 
 if __name__ == "__main__":

@@ -135,8 +135,10 @@ class Settings:
     gateway_host: str = ""
     # DISPATCH_GATEWAY_TICK_MS: deltas are coalesced and pushed once per tick (0.1 s feels instantaneous).
     gateway_tick_ms: int = 150
-    # DISPATCH_ALLOWED_ORIGINS: pages allowed to open the live socket, comma-separated.
-    allowed_origins: str = "http://127.0.0.1:8050,http://localhost:8050"
+    # DISPATCH_ALLOWED_ORIGINS: pages allowed to open the live socket, comma-separated `scheme://host[:port]`,
+    # compared exactly (scheme, host and port). Empty (issue 10): the web app's own address, from
+    # DISPATCH_WEB_HOST / DISPATCH_WEB_PORT (a loopback or wildcard bind: 127.0.0.1, localhost and [::1]).
+    allowed_origins: str = ""
     # DISPATCH_GATEWAY_QUEUE_MESSAGES / _BYTES: a client further behind gets a fresh snapshot instead.
     gateway_queue_messages: int = 64
     gateway_queue_bytes: int = 1_048_576
