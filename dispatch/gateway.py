@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import functools
 import inspect
+import ipaddress
 import logging
 import resource
 import signal
@@ -46,6 +47,7 @@ from websockets.datastructures import MultipleValuesError
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request
 
+from .domain.audit import INTERNAL_ORIGIN, Action, AuditError, refused_entry, to_fields
 from .domain.auth import SESSION_COOKIE, PatrolScope, cookie_value, may
 from .domain.auth import Role as AuthRole
 from .domain.live import EVERYTHING, Hub, Limits, LiveEntry, Origin, Snapshot, Subscription, decode_entry
@@ -71,7 +73,8 @@ CLOSE_TIMEOUT_S = 3.0  # a client that stopped reading cannot answer a close eit
 # given a new password (which ends its sessions) closes the socket within this time. One pipelined
 # EXISTS per socket: nothing, even for hundreds of screens.
 SESSION_CHECK_S = 2.0
-SESSION_ENDED = 4401  # close code: the page signs in again instead of reconnecting for ever
+SESSION_ENDED = 4401
+AUDIT_TARGET = "live"  # what a refused handshake asked for, in the audit trail  # close code: the page signs in again instead of reconnecting for ever
 DEFAULT_ORIGINS = parse_origins(default_origins("127.0.0.1", 8050))
 # A reconnect storm (every screen and tablet at once after a restart or a network blip) arrives as
 # hundreds of SYNs in a few milliseconds. asyncio's default listen backlog (100) drops the rest, and a
@@ -97,10 +100,13 @@ class Role:
 
 @dataclass(frozen=True)
 class Refusal:
-    """A handshake refused: 401 not signed in, 403 wrong role, 503 cannot tell now."""
+    """A handshake refused: 401 not signed in, 403 wrong role, 503 cannot tell now. `actor` and `role`:
+    who was refused, when the handshake carried a valid session (such a refusal is audited)."""
 
     status: int
     reason: str
+    actor: str | None = None
+    role: str | None = None
 
 
 SUPERVISOR = Role("supervisor")
@@ -119,7 +125,8 @@ async def authorise(request: Request, *, redis_client: redis.asyncio.Redis, keys
         if identity is None:
             return Refusal(401, "Session expired or ended: sign in again")
         if not any(may(identity.role, permission) for permission in LIVE_PERMISSIONS):
-            return Refusal(403, f"The {identity.role.value} role has no live view")
+            return Refusal(403, f"The {identity.role.value} role has no live view", identity.user_id,
+                           identity.role.value)
         if identity.role is not AuthRole.PATROL:
             return Role(identity.role.value, None, identity.user_id, identity.expires_ms, session_key=key)
         assignments, sightings = await accounts.patrol_scope_seed(redis_client, keys, identity.patrol_id)
@@ -270,16 +277,41 @@ class Gateway:
             return connection.respond(400, "Bad request\n")
         if not origin_allowed(origin, self.options.allowed_origins):
             log.warning("refused %s: origin %r not allowed", _peer(connection), origin)
+            # A page of another site riding a signed-in user's cookie: on the record under that user.
+            await self._audit(connection, await self._verdict(request), f"page origin {origin!r:.80} not allowed")
             return connection.respond(403, "Forbidden origin\n")
-        verdict = self._authorise(request)
-        if inspect.isawaitable(verdict):
-            verdict = await verdict
+        verdict = await self._verdict(request)
         if not isinstance(verdict, Role):
             refusal = verdict if isinstance(verdict, Refusal) else Refusal(403, "Not authorised")
             log.warning("refused %s: %s", _peer(connection), refusal.reason)
+            await self._audit(connection, refusal, refusal.reason)
             return connection.respond(refusal.status, f"{refusal.reason}\n")
         self._roles[connection] = verdict
         return None
+
+    async def _verdict(self, request: Request) -> Role | Refusal | None:
+        verdict = self._authorise(request)
+        return await verdict if inspect.isawaitable(verdict) else verdict
+
+    async def _audit(self, connection: ServerConnection, verdict: Role | Refusal | None, reason: str) -> None:
+        """Record a signed-in user's refused handshake as `access_denied` on the live feed (the README
+        promises every refusal is recorded). Anonymous refusals (no or an ended session) name nobody
+        and are only logged. Never raises: the refusal is the answer, a trail that cannot take the
+        entry is logged instead."""
+        if isinstance(verdict, Role):
+            actor, role = verdict.user_id, verdict.name
+        elif isinstance(verdict, Refusal):
+            actor, role = verdict.actor, verdict.role
+        else:
+            return
+        if not actor or not role:
+            return
+        try:
+            entry = refused_entry(ts=now_ms(), actor=actor, role=role, action=Action.ACCESS_DENIED,
+                                  target=AUDIT_TARGET, reason=reason, origin=_peer_address(connection))
+            await self._lookups.xadd(self.keys.audit, to_fields(entry))
+        except (AuditError, RedisError, OSError) as error:
+            log.error("refusal of %s not audited (%s: %s)", actor, type(error).__name__, error)
 
     async def _connection(self, ws: ServerConnection) -> None:
         role = self._roles.pop(ws, None)
@@ -469,6 +501,15 @@ class Gateway:
 def _query_value(path: str, name: str) -> str | None:
     values = parse_qs(urlsplit(path).query).get(name)
     return values[0] if values else None
+
+
+def _peer_address(connection: ServerConnection) -> str:
+    """The client's IP address for the audit trail ('internal' when there is none)."""
+    address = connection.remote_address
+    try:
+        return str(ipaddress.ip_address(address[0])) if address else INTERNAL_ORIGIN
+    except ValueError:
+        return INTERNAL_ORIGIN
 
 
 def _peer(connection: ServerConnection) -> str:
