@@ -323,8 +323,10 @@ class Gateway:
         if since is not None and self.hub.needs_backlog(since):
             backlog = await self._read_backlog(since)
             how = f"from Redis ({len(backlog)} entries)" if backlog is not None else how
-        client_id, resumed = self.hub.attach(self._subscribe(role), since=since, backlog=backlog, epoch=epoch)
+        client_id, resumed = self.hub.attach(self._subscribe(role), since=since, backlog=backlog, epoch=epoch,
+                                             now_ms=now_ms())
         wake = asyncio.Event()
+        wake.set()  # a resumed client has its first heartbeat queued already
         self._clients[client_id] = (ws, wake)
         if role.session_key is not None:
             self._sessions[client_id] = (role.session_key, role.expires_ms)

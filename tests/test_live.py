@@ -287,6 +287,22 @@ def test_clients_at_the_same_position_share_one_encoded_message():
 
 # --- The hub: resume -------------------------------------------------------------------------
 
+def test_a_resumed_client_gets_a_heartbeat_at_once_so_its_screen_is_live_without_waiting():
+    """Issue 10: after an outage, a screen with nothing new to apply used to wait for the next round of
+    heartbeats (up to a second) before it could call itself live."""
+    hub = started_hub()
+    hub.tick(0)  # a round of heartbeats just went: the next is a second away
+    hub.receive([entry("101-0", drones=[drone("DR-1", 1)])])
+    client, resumed = hub.attach(since="101-0", now_ms=5_000)
+    assert resumed
+    assert drain(hub, client) == [{"type": "heartbeat", "id": "101-0", "server_ms": 5_000, "upstream": "ok"}]
+    hub.upstream_ok = False
+    waiting, resumed = hub.attach(since="bogus", now_ms=5_001)
+    assert not resumed and drain(hub, waiting) == [], "a client waiting for its snapshot gets the snapshot first"
+    lost, _ = hub.attach(since="101-0", now_ms=5_002)
+    assert drain(hub, lost)[0]["upstream"] == "lost"
+
+
 def test_resume_from_memory_gives_exactly_the_entries_after_since():
     hub = started_hub()
     hub.receive([entry(f"{101 + i}-0", drones=[drone(f"DR-{i}", i)]) for i in range(10)])

@@ -323,11 +323,15 @@ class Hub:
         return key > (self._keys[-1] if self._keys else self.floor)  # the tailer may lag Redis
 
     def attach(self, subscription: Subscription = EVERYTHING, *, since: str | None = None,
-               backlog: list[LiveEntry] | None = None, epoch: int | None = None) -> tuple[int, bool]:
+               backlog: list[LiveEntry] | None = None, epoch: int | None = None,
+               now_ms: int | None = None) -> tuple[int, bool]:
         """A new connection; returns (client id, resumed). Not resumed: it waits for a snapshot.
 
         `backlog`: the entries after `since` read from Redis (with `since` itself
-        verified present), when `needs_backlog(since)` said so.
+        verified present), when `needs_backlog(since)` said so. `now_ms`: a resumed
+        client is sent a heartbeat at once (its position and the upstream state), so
+        a screen coming back after an outage with nothing new to apply is live in
+        milliseconds rather than at the next round of heartbeats (up to a second).
         """
         client_id = self._next_client
         self._next_client += 1
@@ -339,6 +343,9 @@ class Hub:
             client.position, client.position_text, client.backlog = key, since, list(backlog)
         elif key is not None and backlog is None and self._in_history(key):
             client.position, client.position_text = key, since
+        if client.position is not None and now_ms is not None:
+            self._enqueue(client_id, client, "heartbeat",
+                          heartbeat_message(client.position_text, now_ms, self.upstream_ok), TickResult())
         return client_id, client.position is not None
 
     def detach(self, client_id: int) -> None:
