@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import statistics
 import sys
 import tempfile
@@ -40,6 +41,13 @@ from dispatch.webauth import SESSION_COOKIE  # noqa: E402
 from tests.processes import port_open, python_module, wait_until  # noqa: E402
 
 ORIGIN = "http://127.0.0.1:8050"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def make_sessions(settings: Settings, clients: int, patrol_share: float) -> list[str]:
@@ -114,7 +122,11 @@ def one_run(server: EmbeddedRedis, run: int, args) -> dict:
     ).start()
     try:
         wait_until(lambda: "following" in gateway.output() and port_open(port), timeout=15, what="the gateway")
-        return storm(f"ws://127.0.0.1:{port}/live", sessions, args.workers)
+        before = cpu_seconds(gateway.process.pid)
+        figures = storm(f"ws://127.0.0.1:{port}/live", sessions, args.workers)
+        # Over the storm and the seconds the sockets are held open (heartbeats to every one of them).
+        figures["gateway_cpu_s"] = cpu_seconds(gateway.process.pid) - before
+        return figures
     finally:
         gateway.stop()
 

@@ -55,6 +55,7 @@ from .domain.live import default_origins, origin_allowed, parse_origins, parse_s
 from .keys import Keys
 from .settings import Settings, SettingsError
 from .store import accounts
+from .store.batched_reads import BatchedReads
 from .store.connection import connect
 from .store.state import read_snapshot
 
@@ -114,8 +115,10 @@ SUPERVISOR = Role("supervisor")
 LIVE_PERMISSIONS = ("live_view", "patrol_actions")
 
 
-async def authorise(request: Request, *, redis_client: redis.asyncio.Redis, keys: Keys) -> Role | Refusal:
-    """The role behind this handshake, from its session cookie; a Refusal otherwise."""
+async def authorise(request: Request, *, redis_client: redis.asyncio.Redis | BatchedReads,
+                    keys: Keys) -> Role | Refusal:
+    """The role behind this handshake, from its session cookie; a Refusal otherwise. `redis_client`
+    needs `hgetall` and `hget` only."""
     session_id = cookie_value(request.headers.get_all("Cookie"), SESSION_COOKIE)
     key = accounts.session_key(keys, session_id)
     if key is None:
@@ -230,7 +233,8 @@ class Gateway:
             retry=Retry(NoBackoff(), 0), health_check_interval=15,
         )
         self._lookups = lookup_client(settings.redis_url, options.redis_connections)
-        self._authorise = authorise or functools.partial(_session_authorise, redis_client=self._lookups,
+        # A storm's session reads go to Redis a pipeline at a time, not one round trip each.
+        self._authorise = authorise or functools.partial(_session_authorise, redis_client=BatchedReads(self._lookups),
                                                          keys=self.keys)
         self._snapshot_client = connect(settings.redis_url)  # sync: read_snapshot runs in a thread
         self._roles: weakref.WeakKeyDictionary[ServerConnection, Role] = weakref.WeakKeyDictionary()
