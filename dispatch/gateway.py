@@ -565,6 +565,10 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"gateway: {error}", file=sys.stderr)
         return 2
+    if not settings.allowed_origins and settings.web_host.strip() in ("0.0.0.0", "::", "[::]"):
+        log.warning("the web app listens on every address (%s) but DISPATCH_ALLOWED_ORIGINS is not set: only "
+                    "pages opened as 127.0.0.1, localhost or [::1] may use the live feed; set it to the "
+                    "address users type (e.g. https://dispatch.example)", settings.web_host)
     raise_open_files_limit()
     return asyncio.run(_serve_until_signalled(settings, options))
 

@@ -11,6 +11,7 @@ none refused. bench/storm.py measures the same storm with its timings (the 3 s b
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections import Counter
 
@@ -73,3 +74,17 @@ def test_a_thousand_simultaneous_handshakes_with_valid_sessions_all_open(gateway
     # The issue's bound is 3 s (bench/storm.py measures it with the clients in other processes); here the
     # 1,000 clients share this machine's 2 cores with the gateway inside one test process, so the bound is loose.
     assert took < 15, f"{took:.1f} s to open {CLIENTS} sockets"
+
+
+def test_with_a_tiny_lookup_pool_handshakes_wait_for_a_connection_instead_of_being_refused(settings, redis_client,
+                                                                                          keys):
+    """The pool is bounded (Redis and the gateway stay within DISPATCH_GATEWAY_REDIS_CONNECTIONS sockets), but
+    a handshake that finds it busy waits its turn: redis-py's plain asyncio pool refused it at once."""
+    from tests.integration.test_gateway import RunningGateway
+
+    small = RunningGateway(dataclasses.replace(settings, gateway_redis_connections=1)).start()
+    try:
+        outcomes, took = asyncio.run(storm(small.url, sessions(redis_client, keys, 300)))
+    finally:
+        small.stop()
+    assert outcomes == Counter({"opened": 300}), dict(outcomes)
