@@ -1,7 +1,7 @@
 /*
  * Browser side of the live feed (docs/live-protocol.md), without any framework.
  *
- *   dispatchLive.connect("ws://host:8765/live", {backoffMaxMs: 10000});
+ *   dispatchLive.connect("ws://host:8765/live", {backoffMaxMs: 1000});
  *   dispatchLive.on("delta", function (d) { ... d.changes.drones ... });
  *
  * It keeps the picture (dispatchLive.picture: collection name -> Map(id -> unit)),
@@ -38,9 +38,13 @@
   var FALLBACK_ID_FIELD = "id";
   var MESSAGE_KEYS = { type: true, id: true, server_ms: true, upstream: true };
 
+  // Reconnection: a screen must be LIVE within 2 s of the gateway's return, so the wait between
+  // attempts is capped at 1 s (a refused attempt to a gateway that is down costs next to nothing).
+  // Every wait is jittered (half fixed, half random): a thousand screens that lost the gateway
+  // together come back spread over that second rather than in one burst.
   var DEFAULTS = {
-    backoffBaseMs: 500, // first retry after 250-500 ms
-    backoffMaxMs: 10000, // never wait more than 10 s between attempts
+    backoffBaseMs: 250, // first retry after 125-250 ms
+    backoffMaxMs: 1000, // then every 0.5-1 s while the gateway is away
     staleAfterMs: 3500, // heartbeats come every second: 3 missed ones mean a dead link
     offlineAfterMs: 30000,
     watchEveryMs: 500

@@ -67,6 +67,13 @@
     var offset = window.dispatchLive ? window.dispatchLive.status.serverOffsetMs : null;
     return Date.now() + (typeof offset === "number" ? offset : 0);
   };
+  /* The time a drone's link is judged at (issue 10): now while the feed is current, else the moment
+     it last was (screen_feed.js). A screen that stops hearing from the gateway cannot tell whether
+     drones still report, so it must not call them lost: the feed-outage banner says what is down. */
+  S.linkNow = function (now) {
+    var at = S.feed && typeof S.feed.currentAt === "function" ? S.feed.currentAt() : null;
+    return typeof at === "number" ? Math.min(now, at) : now;
+  };
   var clockFormat = null;
   S.clock = function (ms) { // HH:MM:SS on the site's wall clock (config.timezone), whatever the screen's zone
     if (clockFormat === null) {

@@ -7,12 +7,25 @@
  * every config.poll_ms, through a dcc.Interval that is otherwise disabled; it stops as soon
  * as the socket is live again (dispatchLive resumes with ?since=, so nothing is missed).
  * One poll at a time: a slow server never gets a pile of them.
+ *
+ * Feed time (issue 10): feed.currentAt() is the moment, on the gateway's clock, up to which the
+ * picture is known to be current: now while the socket is live and the gateway has Redis; frozen
+ * at the last such moment (or the last successful poll) while the feed is down. A drone's link is
+ * judged against it (S.linkNow), so an outage of the dispatch feed never reads as every drone
+ * losing its link: it is shown once, as what it is, by the feed-outage banner.
  */
 (function () {
   "use strict";
 
   var S = (window.dispatchScreen = window.dispatchScreen || {});
   var WATCH_EVERY_MS = 500;
+  // A reconnection after a gateway restart takes about a second: the banner waits that long, so a
+  // blip does not flash it on every screen of the room.
+  var BANNER_AFTER_MS = 1500;
+
+  var currentAt = null; // S.now() when the picture was last known current (null: never yet)
+  var outageSince = null; // S.now() when it stopped being current
+  var banner = null;
 
   var config = null;
   var notLiveSince = null;
@@ -58,7 +71,10 @@
         .then(function (body) {
           feed.pollError = null;
           feed.lastPollAt = Date.now();
-          if (polling) S.model.replace(body, "poll"); // the socket may have come back meanwhile
+          if (polling) {
+            S.model.replace(body, "poll"); // the socket may have come back meanwhile
+            currentAt = S.now(); // read from the store just now: current, if slower
+          }
         })
         .catch(function (error) { feed.pollError = String(error && error.message ? error.message : error); })
         .then(function () {
@@ -80,8 +96,23 @@
       };
     },
 
-    onStatus: function (listener) { statusListeners.push(listener); }
+    onStatus: function (listener) { statusListeners.push(listener); },
+
+    /* Up to when (gateway clock) the picture is known current; null before it ever was. */
+    currentAt: function () {
+      if (isCurrent()) currentAt = S.now();
+      return currentAt;
+    },
+
+    /* Since when (gateway clock) the feed is down, or null while it is current. */
+    get outageSince() { return isCurrent() ? null : outageSince; }
   };
+
+  /* The socket is live and the gateway reads Redis: what the screen shows is what the store holds. */
+  function isCurrent() {
+    var status = window.dispatchLive ? window.dispatchLive.status : null;
+    return !!status && status.state === "live" && status.upstream !== "lost";
+  }
 
   function gatewayUrl(gateway) {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
@@ -101,7 +132,39 @@
     if (live) notLiveSince = null;
     else if (notLiveSince === null) notLiveSince = Date.now();
     setPolling(!live && Date.now() - notLiveSince >= config.fallback_after_ms);
+    feed.currentAt();
+    if (isCurrent()) outageSince = null;
+    else if (outageSince === null) outageSince = currentAt !== null ? currentAt : S.now();
+    showBanner();
     notify();
+  }
+
+  /* The feed-outage banner: one message for the whole screen, instead of a fault on every unit. */
+  function showBanner() {
+    var since = feed.outageSince;
+    var down = since !== null && S.now() - since >= BANNER_AFTER_MS;
+    if (!down) {
+      if (banner !== null) banner.hidden = true;
+      return;
+    }
+    if (banner === null) {
+      banner = S.el("div", "feed-outage");
+      banner.id = "feed-outage";
+      banner.setAttribute("role", "alert");
+      banner.appendChild(S.el("strong", "feed-outage-title"));
+      banner.appendChild(S.el("span", "feed-outage-detail"));
+      (document.querySelector(".map-area") || document.body).appendChild(banner); // over the map
+    }
+    var status = window.dispatchLive.status;
+    var gatewayUp = status.state === "live";
+    banner.hidden = false;
+    banner.dataset.cause = gatewayUp ? "upstream" : "gateway";
+    banner.firstChild.textContent = "DISPATCH FEED DOWN since " + S.clock(since) + " (" +
+      S.age(S.now() - since).replace(" ago", "") + ")";
+    banner.lastChild.textContent = (gatewayUp ? "the gateway has lost Redis" : "the live gateway cannot be reached") +
+      (polling && !feed.pollError ? " · picture refreshed from the server every " + Math.round(config.poll_ms / 1000) +
+        " s" : " · picture frozen at " + S.clock(currentAt)) +
+      " · drone links are judged on the last data received, not on this outage";
   }
 
   function setPolling(on) {

@@ -59,7 +59,8 @@
     var units = S.model.units;
     var lost = 0;
     var lostAfter = S.config.map.link_lost_ms;
-    units.drones.forEach(function (drone) { if (now - drone.ts > lostAfter) lost += 1; });
+    var linkNow = S.linkNow(now); // feed time: a feed outage is not a link loss (screen_core.js)
+    units.drones.forEach(function (drone) { if (linkNow - drone.ts > lostAfter) lost += 1; });
     var available = 0;
     units.patrols.forEach(function (patrol) { if (patrol.status === "available") available += 1; });
     var unassigned = 0;

@@ -226,7 +226,7 @@
   /* Status and label of a drone: they change with time alone (the link ages). */
   function refreshDrone(entry, now) {
     var unit = entry.unit;
-    var ageMs = now - unit.ts;
+    var ageMs = S.linkNow(now) - unit.ts; // feed time: a feed outage is not a link loss (screen_core.js)
     var battery = Number(unit.battery_pct);
     // The watcher's rules exactly (strictly older, strictly below), on the raw figures; rounding is for display.
     var status = ageMs > rules.link_lost_ms ? "lost" : battery < rules.low_battery_pct ? "low_battery" : "ok";

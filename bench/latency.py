@@ -166,9 +166,10 @@ def main() -> int:
         settings = Settings.from_env({
             "REDIS_URL": server.url, "DISPATCH_SITE": "bench", "DISPATCH_DATA_DIR": tmp,
             "DISPATCH_GATEWAY_PORT": str(free_port()), "DISPATCH_TILE_URL": "",
+            "DISPATCH_WEB_PORT": str(free_port()),  # the gateway accepts the web app's own origin only
         })
         keys = Keys(settings.site)
-        web_url = f"http://127.0.0.1:{free_port()}"
+        web_url = f"http://127.0.0.1:{settings.web_port}"
         services = []
         client = redis.Redis.from_url(server.url)
         load = Load(server.url, keys, args.drones, args.patrols)

@@ -24,7 +24,9 @@ import argparse
 import asyncio
 import functools
 import inspect
+import ipaddress
 import logging
+import resource
 import signal
 import socket
 import sys
@@ -36,20 +38,24 @@ from urllib.parse import parse_qs, urlsplit
 
 import redis.asyncio
 from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import MultipleValuesError
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request
 
+from .domain.audit import INTERNAL_ORIGIN, Action, AuditError, refused_entry, to_fields
 from .domain.auth import SESSION_COOKIE, PatrolScope, cookie_value, may
 from .domain.auth import Role as AuthRole
-from .domain.live import EVERYTHING, Hub, Limits, LiveEntry, Snapshot, Subscription, decode_entry, origin_allowed
-from .domain.live import parse_stream_id
+from .domain.live import EVERYTHING, Hub, Limits, LiveEntry, Origin, Snapshot, Subscription, decode_entry
+from .domain.live import default_origins, origin_allowed, parse_origins, parse_stream_id
 from .keys import Keys
 from .settings import Settings, SettingsError
 from .store import accounts
+from .store.batched_reads import BatchedReads
 from .store.connection import connect
 from .store.state import read_snapshot
 
@@ -68,8 +74,15 @@ CLOSE_TIMEOUT_S = 3.0  # a client that stopped reading cannot answer a close eit
 # given a new password (which ends its sessions) closes the socket within this time. One pipelined
 # EXISTS per socket: nothing, even for hundreds of screens.
 SESSION_CHECK_S = 2.0
-SESSION_ENDED = 4401  # close code: the page signs in again instead of reconnecting for ever
-DEFAULT_ORIGINS = ("http://127.0.0.1:8050", "http://localhost:8050")
+SESSION_ENDED = 4401
+AUDIT_TARGET = "live"  # what a refused handshake asked for, in the audit trail  # close code: the page signs in again instead of reconnecting for ever
+DEFAULT_ORIGINS = parse_origins(default_origins("127.0.0.1", 8050))
+# A reconnect storm (every screen and tablet at once after a restart or a network blip) arrives as
+# hundreds of SYNs in a few milliseconds. asyncio's default listen backlog (100) drops the rest, and a
+# dropped SYN is retried by the client only after 1 s, then 3 s: the kernel caps this at somaxconn.
+LISTEN_BACKLOG = 4096
+# Handshakes wait this long for a free Redis connection of the lookup pool before a 503.
+LOOKUP_POOL_WAIT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -88,10 +101,13 @@ class Role:
 
 @dataclass(frozen=True)
 class Refusal:
-    """A handshake refused: 401 not signed in, 403 wrong role, 503 cannot tell now."""
+    """A handshake refused: 401 not signed in, 403 wrong role, 503 cannot tell now. `actor` and `role`:
+    who was refused, when the handshake carried a valid session (such a refusal is audited)."""
 
     status: int
     reason: str
+    actor: str | None = None
+    role: str | None = None
 
 
 SUPERVISOR = Role("supervisor")
@@ -99,8 +115,10 @@ SUPERVISOR = Role("supervisor")
 LIVE_PERMISSIONS = ("live_view", "patrol_actions")
 
 
-async def authorise(request: Request, *, redis_client: redis.asyncio.Redis, keys: Keys) -> Role | Refusal:
-    """The role behind this handshake, from its session cookie; a Refusal otherwise."""
+async def authorise(request: Request, *, redis_client: redis.asyncio.Redis | BatchedReads,
+                    keys: Keys) -> Role | Refusal:
+    """The role behind this handshake, from its session cookie; a Refusal otherwise. `redis_client`
+    needs `hgetall` and `hget` only."""
     session_id = cookie_value(request.headers.get_all("Cookie"), SESSION_COOKIE)
     key = accounts.session_key(keys, session_id)
     if key is None:
@@ -110,7 +128,8 @@ async def authorise(request: Request, *, redis_client: redis.asyncio.Redis, keys
         if identity is None:
             return Refusal(401, "Session expired or ended: sign in again")
         if not any(may(identity.role, permission) for permission in LIVE_PERMISSIONS):
-            return Refusal(403, f"The {identity.role.value} role has no live view")
+            return Refusal(403, f"The {identity.role.value} role has no live view", identity.user_id,
+                           identity.role.value)
         if identity.role is not AuthRole.PATROL:
             return Role(identity.role.value, None, identity.user_id, identity.expires_ms, session_key=key)
         assignments, sightings = await accounts.patrol_scope_seed(redis_client, keys, identity.patrol_id)
@@ -137,22 +156,61 @@ class GatewayOptions:
     host: str
     port: int
     tick_ms: int = 150
-    allowed_origins: tuple[str, ...] = DEFAULT_ORIGINS
+    allowed_origins: tuple[Origin, ...] = DEFAULT_ORIGINS
     limits: Limits = Limits()
+    redis_connections: int = 32
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "GatewayOptions":
+        """SettingsError for an allowed origin that is not one (`scheme://host[:port]`)."""
+        configured = settings.allowed_origins or default_origins(settings.web_host, settings.web_port)
+        try:
+            origins = parse_origins(configured)
+        except ValueError as error:
+            raise SettingsError(f"DISPATCH_ALLOWED_ORIGINS: {error}") from None
         return cls(
             host=settings.gateway_host or settings.web_host,
             port=settings.gateway_port,
             tick_ms=settings.gateway_tick_ms,
-            allowed_origins=tuple(o.strip() for o in settings.allowed_origins.split(",") if o.strip()),
+            allowed_origins=origins,
             limits=Limits(queue_messages=settings.gateway_queue_messages, queue_bytes=settings.gateway_queue_bytes),
+            redis_connections=settings.gateway_redis_connections,
         )
 
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def lookup_client(url: str, connections: int) -> redis.asyncio.Redis:
+    """The client of the handshakes' session lookups (and the session checks).
+
+    redis-py's asyncio pool refuses at once (MaxConnectionsError) when its 100 connections are
+    taken, and 200 screens reconnecting at once take them all. This pool is bounded (Redis and
+    this process stay within `connections` sockets) but a lookup *waits* for a free connection
+    (up to LOOKUP_POOL_WAIT_S) instead of failing; each lookup takes well under a millisecond, so
+    a few dozen connections serve a thousand handshakes in a fraction of a second. A connection
+    lost mid-storm is retried with exponential backoff, not turned into a 503.
+    """
+    pool = redis.asyncio.BlockingConnectionPool.from_url(
+        url, max_connections=connections, timeout=LOOKUP_POOL_WAIT_S,
+        socket_connect_timeout=2.0, socket_timeout=5.0, health_check_interval=15,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.02), retries=3),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+    )
+    return redis.asyncio.Redis(connection_pool=pool)
+
+
+def raise_open_files_limit() -> None:
+    """Each socket is a file descriptor: lift the soft limit (often 1,024) to the hard one, so a
+    storm of a thousand screens is not refused by the kernel with EMFILE."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65_536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError) as error:
+            log.warning("cannot raise the open files limit from %d: %s", soft, error)
 
 
 class Gateway:
@@ -168,12 +226,15 @@ class Gateway:
         self.keys = Keys(settings.site)
         self.hub = Hub(options.limits)
         self._subscribe = subscribe
-        # Our own reconnection loop (with backoff) handles failures: no hidden retries.
+        # The tailer's XREAD BLOCK holds a connection for a second at a time: it gets a client of its own,
+        # and its own reconnection loop (with backoff) handles failures, no hidden retries.
         self._redis = redis.asyncio.Redis.from_url(
             settings.redis_url, socket_connect_timeout=2.0, socket_timeout=TAIL_BLOCK_MS / 1000 + 5.0,
             retry=Retry(NoBackoff(), 0), health_check_interval=15,
         )
-        self._authorise = authorise or functools.partial(_session_authorise, redis_client=self._redis,
+        self._lookups = lookup_client(settings.redis_url, options.redis_connections)
+        # A storm's session reads go to Redis a pipeline at a time, not one round trip each.
+        self._authorise = authorise or functools.partial(_session_authorise, redis_client=BatchedReads(self._lookups),
                                                          keys=self.keys)
         self._snapshot_client = connect(settings.redis_url)  # sync: read_snapshot runs in a thread
         self._roles: weakref.WeakKeyDictionary[ServerConnection, Role] = weakref.WeakKeyDictionary()
@@ -190,10 +251,11 @@ class Gateway:
             async with serve(
                 self._connection, self.options.host, self.options.port,
                 process_request=self._check_request, max_size=MAX_INCOMING_BYTES,
-                close_timeout=CLOSE_TIMEOUT_S,
+                close_timeout=CLOSE_TIMEOUT_S, backlog=LISTEN_BACKLOG,
             ):
-                log.info("gateway listening on ws://%s:%d%s for site %s",
-                         self.options.host, self.options.port, PATH, self.keys.site)
+                log.info("gateway listening on ws://%s:%d%s for site %s; pages allowed: %s",
+                         self.options.host, self.options.port, PATH, self.keys.site,
+                         ", ".join(f"{s}://{h}:{p}" for s, h, p in self.options.allowed_origins))
                 stopping = asyncio.create_task(stop.wait())
                 await asyncio.wait([stopping, *duties], return_when=asyncio.FIRST_COMPLETED)
                 stopping.cancel()  # a duty only ends by crashing; its error is raised below
@@ -203,6 +265,7 @@ class Gateway:
                 duty.cancel()
             results = await asyncio.gather(*duties, return_exceptions=True)
             await self._redis.aclose()
+            await self._lookups.aclose()
             self._snapshot_client.close()
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
@@ -213,21 +276,46 @@ class Gateway:
         if urlsplit(request.path).path != PATH:
             return connection.respond(404, "Not found: the live feed is at /live\n")
         try:
-            origin, host = request.headers.get("Origin"), request.headers.get("Host")
+            origin = request.headers.get("Origin")
         except MultipleValuesError:  # more than one Origin: a forged request
             return connection.respond(400, "Bad request\n")
-        if not origin_allowed(origin, host, self.options.allowed_origins):
+        if not origin_allowed(origin, self.options.allowed_origins):
             log.warning("refused %s: origin %r not allowed", _peer(connection), origin)
+            # A page of another site riding a signed-in user's cookie: on the record under that user.
+            await self._audit(connection, await self._verdict(request), f"page origin {origin!r:.80} not allowed")
             return connection.respond(403, "Forbidden origin\n")
-        verdict = self._authorise(request)
-        if inspect.isawaitable(verdict):
-            verdict = await verdict
+        verdict = await self._verdict(request)
         if not isinstance(verdict, Role):
             refusal = verdict if isinstance(verdict, Refusal) else Refusal(403, "Not authorised")
             log.warning("refused %s: %s", _peer(connection), refusal.reason)
+            await self._audit(connection, refusal, refusal.reason)
             return connection.respond(refusal.status, f"{refusal.reason}\n")
         self._roles[connection] = verdict
         return None
+
+    async def _verdict(self, request: Request) -> Role | Refusal | None:
+        verdict = self._authorise(request)
+        return await verdict if inspect.isawaitable(verdict) else verdict
+
+    async def _audit(self, connection: ServerConnection, verdict: Role | Refusal | None, reason: str) -> None:
+        """Record a signed-in user's refused handshake as `access_denied` on the live feed (the README
+        promises every refusal is recorded). Anonymous refusals (no or an ended session) name nobody
+        and are only logged. Never raises: the refusal is the answer, a trail that cannot take the
+        entry is logged instead."""
+        if isinstance(verdict, Role):
+            actor, role = verdict.user_id, verdict.name
+        elif isinstance(verdict, Refusal):
+            actor, role = verdict.actor, verdict.role
+        else:
+            return
+        if not actor or not role:
+            return
+        try:
+            entry = refused_entry(ts=now_ms(), actor=actor, role=role, action=Action.ACCESS_DENIED,
+                                  target=AUDIT_TARGET, reason=reason, origin=_peer_address(connection))
+            await self._lookups.xadd(self.keys.audit, to_fields(entry))
+        except (AuditError, RedisError, OSError) as error:
+            log.error("refusal of %s not audited (%s: %s)", actor, type(error).__name__, error)
 
     async def _connection(self, ws: ServerConnection) -> None:
         role = self._roles.pop(ws, None)
@@ -239,8 +327,10 @@ class Gateway:
         if since is not None and self.hub.needs_backlog(since):
             backlog = await self._read_backlog(since)
             how = f"from Redis ({len(backlog)} entries)" if backlog is not None else how
-        client_id, resumed = self.hub.attach(self._subscribe(role), since=since, backlog=backlog, epoch=epoch)
+        client_id, resumed = self.hub.attach(self._subscribe(role), since=since, backlog=backlog, epoch=epoch,
+                                             now_ms=now_ms())
         wake = asyncio.Event()
+        wake.set()  # a resumed client has its first heartbeat queued already
         self._clients[client_id] = (ws, wake)
         if role.session_key is not None:
             self._sessions[client_id] = (role.session_key, role.expires_ms)
@@ -282,7 +372,7 @@ class Gateway:
         """The entries after `since` if `since` is still in the stream (and not too far back)."""
         limit = self.options.limits.backlog_entries
         try:
-            raw = await self._redis.xrange(self.keys.live, min=since, max="+", count=limit + 1)
+            raw = await self._lookups.xrange(self.keys.live, min=since, max="+", count=limit + 1)
         except (RedisError, OSError) as error:
             log.warning("cannot read %s after %s: %s", self.keys.live, since, error)
             return None
@@ -372,7 +462,7 @@ class Gateway:
             if not watched:
                 continue
             try:
-                async with self._redis.pipeline(transaction=False) as pipe:
+                async with self._lookups.pipeline(transaction=False) as pipe:
                     for _, (key, _) in watched:
                         pipe.exists(key)
                     alive = await pipe.execute()
@@ -419,6 +509,15 @@ def _query_value(path: str, name: str) -> str | None:
     return values[0] if values else None
 
 
+def _peer_address(connection: ServerConnection) -> str:
+    """The client's IP address for the audit trail ('internal' when there is none)."""
+    address = connection.remote_address
+    try:
+        return str(ipaddress.ip_address(address[0])) if address else INTERNAL_ORIGIN
+    except ValueError:
+        return INTERNAL_ORIGIN
+
+
 def _peer(connection: ServerConnection) -> str:
     address = connection.remote_address
     return f"{address[0]}:{address[1]}" if address else "?"
@@ -461,7 +560,17 @@ def main(argv: list[str] | None = None) -> int:
         print("gateway: REDIS_URL is not set. Run the whole demo with `make run`, "
               "or point REDIS_URL at your Redis.", file=sys.stderr)
         return 2
-    return asyncio.run(_serve_until_signalled(settings, GatewayOptions.from_settings(settings)))
+    try:
+        options = GatewayOptions.from_settings(settings)
+    except SettingsError as error:
+        print(f"gateway: {error}", file=sys.stderr)
+        return 2
+    if not settings.allowed_origins and settings.web_host.strip() in ("0.0.0.0", "::", "[::]"):
+        log.warning("the web app listens on every address (%s) but DISPATCH_ALLOWED_ORIGINS is not set: only "
+                    "pages opened as 127.0.0.1, localhost or [::1] may use the live feed; set it to the "
+                    "address users type (e.g. https://dispatch.example)", settings.web_host)
+    raise_open_files_limit()
+    return asyncio.run(_serve_until_signalled(settings, options))
 
 
 if __name__ == "__main__":

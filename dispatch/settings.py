@@ -157,8 +157,10 @@ class Settings:
     gateway_host: str = ""
     # DISPATCH_GATEWAY_TICK_MS: deltas are coalesced and pushed once per tick (0.1 s feels instantaneous).
     gateway_tick_ms: int = 150
-    # DISPATCH_ALLOWED_ORIGINS: pages allowed to open the live socket, comma-separated.
-    allowed_origins: str = "http://127.0.0.1:8050,http://localhost:8050"
+    # DISPATCH_ALLOWED_ORIGINS: pages allowed to open the live socket, comma-separated `scheme://host[:port]`,
+    # compared exactly (scheme, host and port). Empty (issue 10): the web app's own address, from
+    # DISPATCH_WEB_HOST / DISPATCH_WEB_PORT (a loopback or wildcard bind: 127.0.0.1, localhost and [::1]).
+    allowed_origins: str = ""
     # DISPATCH_GATEWAY_QUEUE_MESSAGES / _BYTES: a client further behind gets a fresh snapshot instead.
     gateway_queue_messages: int = 64
     gateway_queue_bytes: int = 1_048_576
@@ -206,6 +208,10 @@ class Settings:
     signin_address_window_minutes: float = 15.0
     # DISPATCH_KNOWN_DEVICE_DAYS: how long a browser stays a known device of an account it signed in to (90).
     known_device_days: float = 90.0
+    # issue 10: gateway storm
+    # DISPATCH_GATEWAY_REDIS_CONNECTIONS: the gateway's pool for session lookups; a handshake waits for a free
+    # connection rather than being refused, and a lookup takes well under a millisecond: 32 serve a storm of 1,000.
+    gateway_redis_connections: int = 32
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -287,6 +293,9 @@ class Settings:
                                                   cls.signin_address_window_minutes, minimum=0.01, maximum=24 * 60),
             known_device_days=_number(env, "DISPATCH_KNOWN_DEVICE_DAYS", cls.known_device_days, minimum=0.01,
                                       maximum=400),
+            # issue 10: gateway storm
+            gateway_redis_connections=_integer(env, "DISPATCH_GATEWAY_REDIS_CONNECTIONS",
+                                               cls.gateway_redis_connections, minimum=1, maximum=10_000),
         )
 
     @property
@@ -353,6 +362,8 @@ class Settings:
             "signin_address_max_failures": "DISPATCH_SIGNIN_ADDRESS_MAX_FAILURES",
             "signin_address_window_minutes": "DISPATCH_SIGNIN_ADDRESS_WINDOW_MINUTES",
             "known_device_days": "DISPATCH_KNOWN_DEVICE_DAYS",
+            # issue 10: gateway storm
+            "gateway_redis_connections": "DISPATCH_GATEWAY_REDIS_CONNECTIONS",
         }
         assert set(names) == {f.name for f in fields(self)}, "as_env is missing a setting"
         return {

@@ -16,6 +16,7 @@ from dispatch.domain.live import (
     EVERYTHING, ID_FIELDS, Hub, Limits, LiveEntry, Snapshot, Subscription, coalesce, decode_entry,
     delta_message, heartbeat_message, is_closed, origin_allowed, parse_stream_id, snapshot_message, unit_key,
 )
+from dispatch.domain.live import default_origins, parse_origins
 
 
 def entry(entry_id: str, **collections: list[dict]) -> LiveEntry:
@@ -181,29 +182,51 @@ def test_snapshot_from_the_store_takes_every_collection():
 
 # --- Origins ---------------------------------------------------------------------------
 
-ALLOWED = ("http://127.0.0.1:8050", "http://localhost:8050")
+ALLOWED = parse_origins("http://127.0.0.1:8050,http://localhost:8050,https://dispatch.example")
 
 
-@pytest.mark.parametrize("origin, host, allowed", [
-    ("http://127.0.0.1:8050", "127.0.0.1:8765", True),
-    ("http://localhost:8050", "gateway.lan:8765", True),
-    (None, "127.0.0.1:8765", True),  # not a browser
-    ("http://dispatch.lan:8050", "dispatch.lan:8765", True),  # same host, other port
-    ("https://dispatch.lan", "dispatch.lan:8765", True),
-    ("http://[::1]:8050", "[::1]:8765", True),
-    ("http://evil.example", "127.0.0.1:8765", False),
-    ("http://127.0.0.1.evil.example:8050", "127.0.0.1:8765", False),
-    ("http://localhost:8051", "127.0.0.1:8765", False),
-    ("null", "127.0.0.1:8765", False),  # sandboxed iframes, file:// pages
-    ("http://evil.example", None, False),
-    ("http://[broken", "127.0.0.1:8765", False),
+@pytest.mark.parametrize("origin, allowed", [
+    ("http://127.0.0.1:8050", True),
+    ("http://localhost:8050", True),
+    ("HTTP://LOCALHOST:8050", True),  # scheme and host names are case-insensitive
+    ("https://dispatch.example", True),
+    ("https://dispatch.example:443", True),  # the scheme's default port, written out
+    (None, True),  # not a browser (it still needs a session)
+    # Issue 10: the same host name is not enough; scheme, host and port are compared exactly.
+    ("http://127.0.0.1:9999", False),
+    ("http://127.0.0.1", False),
+    ("https://127.0.0.1:8050", False),
+    ("http://dispatch.example", False),
+    ("https://dispatch.example:8443", False),
+    ("file://127.0.0.1", False),
+    ("null", False),  # sandboxed iframes, file:// pages
+    ("", False),
+    ("ws://127.0.0.1:8050", False),
+    ("http://evil.example", False),
+    ("http://127.0.0.1.evil.example:8050", False),
+    ("http://user@127.0.0.1:8050", False),
+    ("http://127.0.0.1:8050/page", False),
+    ("http://[broken", False),
+    ("http://127.0.0.1:99999", False),
 ])
-def test_origin_allowed(origin, host, allowed):
-    assert origin_allowed(origin, host, ALLOWED) is allowed
+def test_origin_allowed_compares_scheme_host_and_port(origin, allowed):
+    assert origin_allowed(origin, ALLOWED) is allowed
 
 
-def test_same_host_origins_can_be_turned_off():
-    assert not origin_allowed("http://dispatch.lan:8050", "dispatch.lan:8765", ALLOWED, same_host=False)
+def test_the_default_origins_are_the_web_apps_own_address():
+    loopback = ("http://127.0.0.1:8050", "http://localhost:8050", "http://[::1]:8050")
+    for host in ("127.0.0.1", "localhost", "0.0.0.0", "::"):
+        assert default_origins(host, 8050) == ",".join(loopback)
+    assert default_origins("dispatch.lan", 80) == "http://dispatch.lan:80"
+    assert origin_allowed("http://dispatch.lan", parse_origins(default_origins("dispatch.lan", 80)))
+    assert origin_allowed("http://[::1]:8050", parse_origins(default_origins("127.0.0.1", 8050)))
+    assert not origin_allowed("http://localhost:8051", parse_origins(default_origins("127.0.0.1", 8050)))
+
+
+@pytest.mark.parametrize("bad", ["127.0.0.1:8050", "file:///tmp", "null", "https://x.example/path", "http://a:b"])
+def test_a_configured_origin_that_is_not_one_is_refused(bad):
+    with pytest.raises(ValueError, match="is not an origin"):
+        parse_origins(f"http://127.0.0.1:8050, {bad}")
 
 
 # --- The hub: snapshots and deltas ---------------------------------------------------------
@@ -263,6 +286,22 @@ def test_clients_at_the_same_position_share_one_encoded_message():
 
 
 # --- The hub: resume -------------------------------------------------------------------------
+
+def test_a_resumed_client_gets_a_heartbeat_at_once_so_its_screen_is_live_without_waiting():
+    """Issue 10: after an outage, a screen with nothing new to apply used to wait for the next round of
+    heartbeats (up to a second) before it could call itself live."""
+    hub = started_hub()
+    hub.tick(0)  # a round of heartbeats just went: the next is a second away
+    hub.receive([entry("101-0", drones=[drone("DR-1", 1)])])
+    client, resumed = hub.attach(since="101-0", now_ms=5_000)
+    assert resumed
+    assert drain(hub, client) == [{"type": "heartbeat", "id": "101-0", "server_ms": 5_000, "upstream": "ok"}]
+    hub.upstream_ok = False
+    waiting, resumed = hub.attach(since="bogus", now_ms=5_001)
+    assert not resumed and drain(hub, waiting) == [], "a client waiting for its snapshot gets the snapshot first"
+    lost, _ = hub.attach(since="101-0", now_ms=5_002)
+    assert drain(hub, lost)[0]["upstream"] == "lost"
+
 
 def test_resume_from_memory_gives_exactly_the_entries_after_since():
     hub = started_hub()

@@ -115,6 +115,8 @@ PARSED = [
     ("DISPATCH_SIGNIN_ADDRESS_MAX_FAILURES", "250", "signin_address_max_failures", 250),
     ("DISPATCH_SIGNIN_ADDRESS_WINDOW_MINUTES", "5", "signin_address_window_minutes", 5.0),
     ("DISPATCH_KNOWN_DEVICE_DAYS", "30", "known_device_days", 30.0),
+    # issue 10: gateway storm
+    ("DISPATCH_GATEWAY_REDIS_CONNECTIONS", "8", "gateway_redis_connections", 8),
 ]
 
 PRODUCTION_KEY = "p" * 48

@@ -178,25 +178,71 @@ class Subscription:
 EVERYTHING = Subscription()
 
 
-def origin_allowed(origin: str | None, host: str | None, allowed: Iterable[str], *, same_host: bool = True) -> bool:
+Origin = tuple[str, str, int]  # (scheme, host, port), as a browser's Origin header names a page
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# Names under which a page served on a loopback or wildcard address is reached from this machine.
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+_WILDCARD_HOSTS = ("0.0.0.0", "::", "[::]", "")
+
+
+def parse_origin(text: str | None) -> Origin | None:
+    """`scheme://host[:port]` as (scheme, host, port) with the scheme's default port made explicit and
+    names lower-cased; None for anything a page served over http(s) would not send: `null` (sandboxed
+    iframes, file:// pages), other schemes, a path, credentials, a malformed port."""
+    if not text:
+        return None
+    try:
+        parts = urlsplit(text.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname or parts.username is not None or parts.password is not None:
+        return None
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return None
+    return scheme, parts.hostname.lower(), port if port is not None else _DEFAULT_PORTS[scheme]
+
+
+def parse_origins(text: str) -> tuple[Origin, ...]:
+    """A comma-separated list of origins (DISPATCH_ALLOWED_ORIGINS); ValueError names the first bad one."""
+    origins = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        origin = parse_origin(item)
+        if origin is None:
+            raise ValueError(f"{item!r} is not an origin such as https://dispatch.example or http://127.0.0.1:8050")
+        origins.append(origin)
+    return tuple(origins)
+
+
+def default_origins(web_host: str, web_port: int) -> str:
+    """The pages the web app itself serves, when no origin is configured: `http://<web host>:<web port>`;
+    a loopback or wildcard bind is reached from this machine as 127.0.0.1, localhost or [::1]. Behind a
+    proxy, or under a public name, set DISPATCH_ALLOWED_ORIGINS to the address users type."""
+    host = web_host.strip().lower()
+    if host in _WILDCARD_HOSTS or host in ("127.0.0.1", "localhost", "::1", "[::1]"):
+        names = _LOOPBACK_NAMES
+    else:
+        names = (f"[{host}]" if ":" in host and not host.startswith("[") else host,)
+    return ",".join(f"http://{name}:{web_port}" for name in names)
+
+
+def origin_allowed(origin: str | None, allowed: Iterable[Origin]) -> bool:
     """Cross-site websocket hijacking guard: may a page from `origin` open a socket here?
 
-    No Origin header means no browser (browsers always send it), so nothing to
-    guard against. `same_host`: a page served by the same machine name as the
-    gateway (another port) is ours.
+    Scheme, host and port must equal one allowed origin: a page on the same machine name but another
+    port or scheme is another site (a developer's tool, a file:// page, anything on that host), and
+    must not ride the session cookie, which browsers send whatever the port. No Origin header means no
+    browser (browsers always send it on a websocket handshake), so nothing to guard against; such a
+    client still needs a valid session.
     """
     if origin is None:
         return True
-    if origin in allowed:
-        return True
-    if not same_host or not host:
-        return False
-    try:
-        origin_host = urlsplit(origin).hostname
-        gateway_host = urlsplit(f"//{host}").hostname
-    except ValueError:
-        return False
-    return origin_host is not None and origin_host == gateway_host
+    parsed = parse_origin(origin)
+    return parsed is not None and parsed in set(allowed)
 
 
 # --- The hub ---------------------------------------------------------------------------
@@ -277,11 +323,15 @@ class Hub:
         return key > (self._keys[-1] if self._keys else self.floor)  # the tailer may lag Redis
 
     def attach(self, subscription: Subscription = EVERYTHING, *, since: str | None = None,
-               backlog: list[LiveEntry] | None = None, epoch: int | None = None) -> tuple[int, bool]:
+               backlog: list[LiveEntry] | None = None, epoch: int | None = None,
+               now_ms: int | None = None) -> tuple[int, bool]:
         """A new connection; returns (client id, resumed). Not resumed: it waits for a snapshot.
 
         `backlog`: the entries after `since` read from Redis (with `since` itself
-        verified present), when `needs_backlog(since)` said so.
+        verified present), when `needs_backlog(since)` said so. `now_ms`: a resumed
+        client is sent a heartbeat at once (its position and the upstream state), so
+        a screen coming back after an outage with nothing new to apply is live in
+        milliseconds rather than at the next round of heartbeats (up to a second).
         """
         client_id = self._next_client
         self._next_client += 1
@@ -293,6 +343,9 @@ class Hub:
             client.position, client.position_text, client.backlog = key, since, list(backlog)
         elif key is not None and backlog is None and self._in_history(key):
             client.position, client.position_text = key, since
+        if client.position is not None and now_ms is not None:
+            self._enqueue(client_id, client, "heartbeat",
+                          heartbeat_message(client.position_text, now_ms, self.upstream_ok), TickResult())
         return client_id, client.position is not None
 
     def detach(self, client_id: int) -> None:

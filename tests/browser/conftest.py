@@ -186,7 +186,8 @@ class Stack:
         self.settings = settings
         self.keys = Keys(settings.site)
         self.services: list[Service] = []
-        self.url = f"http://127.0.0.1:{free_port()}"
+        # The gateway accepts pages from the web app's own address only (DISPATCH_WEB_PORT, issue 10).
+        self.url = f"http://127.0.0.1:{settings.web_port}"
         self.gateway: Service | None = None
 
     def _start(self, name: str, module: str, *args: str) -> Service:
@@ -253,6 +254,7 @@ def stack(redis_server, tmp_path_factory):
         "DISPATCH_INGEST_BLOCK_MS": "100",
         "DISPATCH_CLAIM_IDLE_MS": "500",
         "DISPATCH_GATEWAY_PORT": str(free_port()),
+        "DISPATCH_WEB_PORT": str(free_port()),  # the gateway's allowed origin is derived from it
         "DISPATCH_TILE_URL": "",  # no internet in tests: the map must work without tiles
     })
     started = Stack(settings)

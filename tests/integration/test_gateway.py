@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import os
 import re
 import signal
@@ -371,10 +372,42 @@ def test_a_page_from_another_origin_is_refused(gateway):
     assert "origin 'http://evil.example' not allowed" in gateway.output()
 
 
-@pytest.mark.parametrize("origin", ["http://127.0.0.1:8050", "http://localhost:8050", "http://127.0.0.1:5173", None])
-def test_the_allowed_origins_and_the_same_host_are_accepted(gateway, origin):
+@pytest.mark.parametrize("origin", ["http://127.0.0.1:8050", "http://localhost:8050", "http://[::1]:8050", None])
+def test_the_web_apps_own_origins_are_accepted_by_default(gateway, origin):
     client = Client(gateway.url, origin=origin)
     assert client.next()["type"] == "snapshot"
+
+
+# Issue 10: a page on the same host name but another port or scheme (a developer tool on :9999, a file://
+# page, an https variant) used to be accepted: the browser sends the session cookie whatever the port.
+@pytest.mark.parametrize("origin", ["http://127.0.0.1:9999", "http://127.0.0.1:5173", "file://127.0.0.1",
+                                    "https://127.0.0.1:8050", "https://localhost:8050", "http://127.0.0.1", "null"])
+def test_a_page_on_the_same_host_with_another_port_or_scheme_is_refused(gateway, origin):
+    with pytest.raises(InvalidStatus) as refused, connect(gateway.url, origin=origin, open_timeout=5,
+                                                          additional_headers=dict(_signed_in)):
+        pass
+    assert refused.value.response.status_code == 403
+    assert f"origin {origin!r} not allowed" in gateway.output()
+
+
+def test_the_allowed_origins_are_configured_exactly(settings):
+    configured = RunningGateway(dataclasses.replace(settings, allowed_origins="https://dispatch.example")).start()
+    try:
+        assert Client(configured.url, origin="https://dispatch.example").next()["type"] == "snapshot"
+        assert Client(configured.url, origin="https://dispatch.example:443").next()["type"] == "snapshot"
+        for origin in ("http://dispatch.example", "https://dispatch.example:8443", "http://127.0.0.1:8050"):
+            with pytest.raises(InvalidStatus) as refused, connect(configured.url, origin=origin, open_timeout=5,
+                                                                  additional_headers=dict(_signed_in)):
+                pass
+            assert refused.value.response.status_code == 403, origin
+    finally:
+        configured.stop()
+
+
+def test_a_configured_origin_that_is_not_one_stops_the_gateway_with_a_reason(settings):
+    service = python_module("gateway", "dispatch.gateway", settings, DISPATCH_ALLOWED_ORIGINS="dispatch.example:443")
+    assert service.start().process.wait(timeout=15) == 2
+    assert "DISPATCH_ALLOWED_ORIGINS: 'dispatch.example:443' is not an origin" in service.output()
 
 
 def test_only_the_live_path_is_served(gateway):
@@ -408,10 +441,17 @@ def test_the_gateway_survives_redis_restarting_under_it(tmp_path, site, persiste
         publish(writer, keys, drones=[drone("DR-1", 1)])
         assert client.next()["drones"] == [drone("DR-1", 1)]
 
+        # A Redis restarted without its data has lost the sessions too, and the gateway rightly closes sockets
+        # whose session is gone (4401): the session is put back at once, as a persistent session store would
+        # have kept it, so that what is tested here is the live stream's recovery.
+        session = accounts.session_key(keys, _signed_in["Cookie"].split("=", 1)[1])
+        saved = writer.dump(session)
         server.stop()
         wait_until(lambda: client.next(heartbeats=True).get("upstream") == "lost", timeout=10,
                    what="a heartbeat telling Redis is lost")
         server.start()
+        if not persistent:
+            writer.restore(session, 3_600_000, saved, replace=True)
         received: list[dict] = []  # everything from the restart on, in order
         wait_until(lambda: received.append(client.next(heartbeats=True)) or received[-1].get("upstream") == "ok",
                    timeout=15, what="a heartbeat telling Redis is back")

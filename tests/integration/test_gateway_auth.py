@@ -15,6 +15,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+from dispatch.domain.audit import from_fields
 from dispatch.domain.auth import Role
 from dispatch.store import accounts
 from dispatch.store.embedded import free_port
@@ -192,3 +193,32 @@ def test_a_supervisor_sees_everything(gateway, redis_client, keys):
         assert ids(snapshot_of(ws), "patrols") == ["BAC-12", "BAC-13"]
         publish(redis_client, keys, patrols=[{"patrol_id": "BAC-13", "ts": 2}])
         assert [ids(m, "patrols") for m in messages(ws, 1.0)] == [["BAC-13"]]
+
+
+# --- Refusals on the record (issue 10, defect 7) --------------------------------------------------------
+
+def trail(redis_client, keys) -> list:
+    return [from_fields(entry_id.decode(), {k.decode(): v.decode() for k, v in fields.items()})
+            for entry_id, fields in redis_client.xrange(keys.audit)]
+
+
+def test_a_signed_in_role_refused_by_the_gateway_is_audited(gateway, redis_client, keys):
+    assert refused_status(gateway.url, session(redis_client, keys, Role.AUDITOR, "AUD-7")) == 403
+    [entry] = trail(redis_client, keys)
+    assert (entry.actor, entry.role.value, entry.action.value, entry.target, entry.outcome.value, entry.origin) == (
+        "AUD-7", "auditor", "access_denied", "live", "refused", "127.0.0.1")
+    assert "auditor role has no live view" in entry.reason
+
+
+def test_a_signed_in_user_from_a_forbidden_page_is_audited_an_anonymous_refusal_names_nobody(gateway, redis_client,
+                                                                                            keys):
+    assert refused_status(gateway.url) == 401
+    assert refused_status(gateway.url, "forged-session-id") == 401
+    assert refused_status(gateway.url, Origin="http://127.0.0.1:9999") == 403
+    assert trail(redis_client, keys) == [], "nobody to name: logged, not audited"
+    patrol = session(redis_client, keys, Role.PATROL, "BAC-12", "BAC-12")
+    assert refused_status(gateway.url, patrol, Origin="http://127.0.0.1:9999") == 403
+    [entry] = trail(redis_client, keys)
+    assert (entry.actor, entry.role.value, entry.action.value, entry.outcome.value) == (
+        "BAC-12", "patrol", "access_denied", "refused")
+    assert entry.reason == "page origin 'http://127.0.0.1:9999' not allowed"
