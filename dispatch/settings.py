@@ -173,6 +173,11 @@ class Settings:
     # before sign-in is locked, and for how long.
     signin_max_failures: int = 5
     signin_lock_minutes: float = 15.0
+    # issue 10: ingest
+    # DISPATCH_CONSUMER_IDLE_REMOVE_S: a consumer of the ingest group idle this long with nothing
+    # pending (its entries taken over) is a crashed worker: removed from the group. 10 min: far above
+    # a live worker's idle (one BLOCK, 1 s); never less than DISPATCH_CLAIM_IDLE_MS in effect.
+    consumer_idle_remove_s: float = 600.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -241,6 +246,9 @@ class Settings:
                                          maximum=1_000),
             signin_lock_minutes=_number(env, "DISPATCH_SIGNIN_LOCK_MINUTES", cls.signin_lock_minutes,
                                         minimum=0.01, maximum=24 * 60),
+            # issue 10: ingest
+            consumer_idle_remove_s=_number(env, "DISPATCH_CONSUMER_IDLE_REMOVE_S", cls.consumer_idle_remove_s,
+                                           minimum=0.1),
         )
 
     @property
@@ -298,6 +306,8 @@ class Settings:
             "patrol_code_hours": "DISPATCH_PATROL_CODE_HOURS",
             "signin_max_failures": "DISPATCH_SIGNIN_MAX_FAILURES",
             "signin_lock_minutes": "DISPATCH_SIGNIN_LOCK_MINUTES",
+            # issue 10: ingest
+            "consumer_idle_remove_s": "DISPATCH_CONSUMER_IDLE_REMOVE_S",
         }
         assert set(names) == {f.name for f in fields(self)}, "as_env is missing a setting"
         return {

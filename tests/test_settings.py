@@ -104,6 +104,9 @@ PARSED = [
     ("DISPATCH_PATROL_CODE_HOURS", "10", "patrol_code_hours", 10.0),
     ("DISPATCH_SIGNIN_MAX_FAILURES", "3", "signin_max_failures", 3),
     ("DISPATCH_SIGNIN_LOCK_MINUTES", "30", "signin_lock_minutes", 30.0),
+    # issue 10: ingest
+    ("DISPATCH_CONSUMER_IDLE_REMOVE_S", "3600", "consumer_idle_remove_s", 3600.0),
+    ("DISPATCH_CONSUMER_IDLE_REMOVE_S", "0.5", "consumer_idle_remove_s", 0.5),
 ]
 
 PRODUCTION_KEY = "p" * 48
