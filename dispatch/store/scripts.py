@@ -11,8 +11,8 @@ a cluster.
 
 A Lua script that errors is not rolled back: writes made before the error stay.
 So the script first reads and checks everything that can fail, then writes,
-acknowledging last, and it never unpacks a list whose length the input decides
-(see the script's header). Should a step fail anyway, the worker bisects the
+acknowledging after every effect, and it never unpacks a list whose length the
+input decides (see the script's header). Should a step fail anyway, the worker bisects the
 batch to find the entry at fault (dispatch/ingest.py).
 """
 
@@ -29,13 +29,16 @@ _INGEST_LUA = r"""
 --       then the input streams.
 -- ARGV: group, live maxlen, most fields copied to a dead letter, then the plan.
 --
--- Phase 1 reads and computes, writing nothing: which entries are still pending,
--- which units are newer than stored, the JSON to store, and that every key to
--- be written holds the right type. An error there (however unforeseen) leaves
--- Redis untouched. Phase 2 only writes, in an order that makes a failure
--- half-way (which phase 1 leaves nearly impossible) lose nothing: the live
--- delta (a repeat is harmless), the units (idempotent by ts), dead letters,
--- counters, and XACK last: no entry is acknowledged before its effects exist.
+-- A script that errors is not rolled back. So phase 1 reads and computes,
+-- writing nothing: which rejected entries are still pending, which units are
+-- newer than stored, the JSON to store, and that every key to be written holds
+-- the right type and every counter is an integer. An error there, however
+-- unforeseen, leaves Redis untouched. Phase 2 only writes, on keys phase 1 has
+-- checked (and Redis refuses a script for lack of memory only at its first
+-- write): the live delta, the units (idempotent by ts), the dead letters, then
+-- XACK. Counters come after XACK because they count what XACK acknowledged
+-- (an entry already acked by another consumer is not counted twice); phase 1
+-- has checked that they can be incremented.
 -- Lua's unpack() is bounded by the C stack (about 8000 values): it is never
 -- given a list whose length depends on the input; variadic calls go by chunks.
 local LIVE, DEADLETTER, STATS = KEYS[1], KEYS[2], KEYS[3]
@@ -49,50 +52,37 @@ local function take()
   return value
 end
 
--- Variadic commands in chunks of whole rows.
+-- Variadic commands in chunks of whole rows. Returns the sum of integer replies.
 local function chunked(command, key, extra, values, stride)
-  local size = 999 * stride
+  local total, size = 0, 999 * stride
   for first = 1, #values, size do
     local args = {key}
     if extra then args[2] = extra end
     for i = first, math.min(first + size - 1, #values) do args[#args + 1] = values[i] end
-    redis.call(command, unpack(args))
+    local reply = redis.call(command, unpack(args))
+    if type(reply) == 'number' then total = total + reply end
   end
+  return total
 end
 
--- Phase 1 -------------------------------------------------------------------
-
--- Effects depend on the entry still being pending: an entry another consumer
--- already processed (and acked) changes no counter and is not dead-lettered twice.
--- No group (lost with an unpersisted Redis) means nothing pending, as XACK would say.
-local function pending(stream, id)
-  local reply = redis.pcall('XPENDING', stream, group, id, id, 1)
-  return reply.err == nil and #reply > 0
-end
-
-local to_ack, counts, count_names = {}, {}, {}
-local function count(name, n)
-  if n == 0 then return end
-  if not counts[name] then count_names[#count_names + 1] = name end
-  counts[name] = (counts[name] or 0) + n
-end
+-- Phase 1: read, compute, check; write nothing ------------------------------
 
 -- Accepted entries, per input stream: kind, count, ids.
+local accepted = {}
 for s = 1, streams do
   local kind, n = take(), tonumber(take())
   local ids = {}
-  for j = 1, n do
-    local id = take()
-    if pending(KEYS[11 + s], id) then ids[#ids + 1] = id end
-  end
-  to_ack[s] = ids
-  count('accepted:' .. kind, #ids)
+  for j = 1, n do ids[j] = take() end
+  accepted[s] = {kind = kind, ids = ids}
 end
 
 -- Rejected entries: stream index, kind, id, reason, truncated, field count,
 -- fields. The plan bounds the fields already; only the first letter_fields
 -- are copied whatever it sends, so one XADD has a bounded argument list.
-local letters = {}
+-- An entry no longer pending (another consumer processed it) is not
+-- dead-lettered twice. No group (lost with an unpersisted Redis): nothing
+-- is pending, as XACK would say.
+local letters, rejected_ids, rejected_counts, rejected_kinds = {}, {}, {}, {}
 for r = 1, tonumber(take()) do
   local s, kind, id, reason, truncated, nfields = tonumber(take()), take(), take(), take(), take(), tonumber(take())
   local letter = {'source', kind, 'entry_id', id, 'reason', reason}
@@ -103,10 +93,13 @@ for r = 1, tonumber(take()) do
       letter[#letter + 1], letter[#letter + 2] = 'f:' .. name, value
     end
   end
-  if pending(KEYS[11 + s], id) then
+  local pending = redis.pcall('XPENDING', KEYS[11 + s], group, id, id, 1)
+  if not pending.err and #pending > 0 then
     letters[#letters + 1] = letter
-    table.insert(to_ack[s], id)
-    count('rejected:' .. kind, 1)
+    rejected_ids[s] = rejected_ids[s] or {}
+    table.insert(rejected_ids[s], id)
+    if not rejected_counts[kind] then rejected_kinds[#rejected_kinds + 1] = kind end
+    rejected_counts[kind] = (rejected_counts[kind] or 0) + 1
   end
 end
 
@@ -153,18 +146,21 @@ for _, row in ipairs(patrols) do
   end
 end
 
--- Every key phase 2 writes: a read that fails now (WRONGTYPE) instead of half-way.
+-- Every key phase 2 writes: a read that fails now (WRONGTYPE) rather than half-way.
 for _, key in ipairs({KEYS[4], KEYS[6], KEYS[9], STATS}) do redis.call('HLEN', key) end
 for _, key in ipairs({LIVE, DEADLETTER, unpack(KEYS, 12)}) do redis.call('XLEN', key) end
 redis.call('ZCARD', KEYS[8])
-for _, name in ipairs(count_names) do
+local counter_names = {}
+for s = 1, streams do counter_names[#counter_names + 1] = 'accepted:' .. accepted[s].kind end
+for _, kind in ipairs(rejected_kinds) do counter_names[#counter_names + 1] = 'rejected:' .. kind end
+for _, name in ipairs(counter_names) do
   local value = redis.call('HGET', STATS, name)
   if value and not string.match(value, '^%-?%d+$') then
     error('counter ' .. name .. ' of ' .. STATS .. ' is not an integer')
   end
 end
 
--- Phase 2 -------------------------------------------------------------------
+-- Phase 2: write -------------------------------------------------------------
 
 local function json_list(rows)
   local parts = {}
@@ -196,10 +192,14 @@ write_units(KEYS[6], KEYS[7], patrols)
 chunked('GEOADD', KEYS[8], nil, available, 3)
 chunked('ZREM', KEYS[8], nil, unavailable, 1)
 write_units(KEYS[9], KEYS[10], sightings)
-
 for _, letter in ipairs(letters) do redis.call('XADD', DEADLETTER, '*', unpack(letter)) end
-for _, name in ipairs(count_names) do redis.call('HINCRBY', STATS, name, counts[name]) end
-for s = 1, streams do chunked('XACK', KEYS[11 + s], group, to_ack[s], 1) end
+
+for s = 1, streams do
+  local acked = chunked('XACK', KEYS[11 + s], group, accepted[s].ids, 1)
+  if acked > 0 then redis.call('HINCRBY', STATS, 'accepted:' .. accepted[s].kind, acked) end
+  chunked('XACK', KEYS[11 + s], group, rejected_ids[s] or {}, 1)
+end
+for _, kind in ipairs(rejected_kinds) do redis.call('HINCRBY', STATS, 'rejected:' .. kind, rejected_counts[kind]) end
 return {#letters, #drones, #patrols, #sightings, live_id}
 """
 
