@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import random
+import time
 
 import orjson
 from hypothesis import HealthCheck, given, settings as hypothesis_settings
@@ -251,3 +252,26 @@ def check_every_entry_accounted_for(client, keys, sent) -> None:
             assert fields[UNIT_FIELD[kind]] in stored, "an accepted entry is in the picture"
             assert fields[UNIT_FIELD[kind]].decode() in published, "and on the live stream"
     assert streams.pending_count(client, keys) == 0, "nothing pending"
+
+
+def test_a_broken_key_stalls_ingest_without_acking_anything_or_killing_the_worker(settings, keys, redis_client):
+    """Every step fails (the counters' key is not a hash): nothing acked, nothing dead-lettered, worker alive.
+
+    Before the fix the script acked the batch, then failed on the counters and
+    the worker died: entries acknowledged without their effects.
+    """
+    redis_client.set(keys.stats, "not a hash")
+    for n in range(3):
+        redis_client.xadd(keys.in_telemetry, telemetry(f"DR-{n}"))
+
+    runner = RunningWorker(settings)
+    with runner:
+        wait_until(lambda: streams.pending_count(redis_client, keys) == 3, what="the batch read")
+        time.sleep(0.5)  # several failed steps and bisections
+        assert runner.thread.is_alive()
+        assert streams.pending_count(redis_client, keys) == 3, "nothing acknowledged"
+        assert redis_client.xlen(keys.deadletter) == 0 and redis_client.hlen(keys.drones) == 0
+
+        redis_client.delete(keys.stats)  # repaired: the stalled entries go through
+        wait_until(lambda: processed(redis_client, keys) == 3, timeout=15, what="the stalled entries")
+    assert streams.pending_count(redis_client, keys) == 0
