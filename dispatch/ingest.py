@@ -152,10 +152,20 @@ class IngestWorker:
                 return
             (culprit,) = entries
             log.error("step failed on entry %s of %s: dead-lettered (%s)", culprit.entry_id, culprit.kind, error)
-            self.apply_plan(BatchPlan(rejected=[reject(culprit, f"step-failed: {error}")]))
+            self._dead_letter(culprit, f"step-failed: {error}")
             return
         if plan.rejected:
             log.info("rejected %d of %d entries (see %s)", len(plan.rejected), len(entries), self.keys.deadletter)
+
+    def _dead_letter(self, entry: RawEntry, reason: str) -> None:
+        """Dead-letter one entry; if even its bounded copy cannot be written, without its fields."""
+        try:
+            self.apply_plan(BatchPlan(rejected=[reject(entry, reason)]))
+        except redis.ResponseError as error:
+            if not streams.is_entry_failure(error):
+                raise
+            bare = RawEntry(entry.kind, entry.entry_id, {})
+            self.apply_plan(BatchPlan(rejected=[reject(bare, f"{reason}; fields not kept: {error}")]))
 
     def _wait_after_error(self, stop: threading.Event, why: str) -> None:
         self._backoff = min(max(self._backoff * 2, 0.1), 5.0)
