@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 import redis
+from redis import exceptions
 from redis.exceptions import ResponseError
 
 from ..domain.batch import RawEntry
@@ -46,9 +47,21 @@ _SERVER_REFUSALS = re.compile(
 )
 
 
+# The same refusals raised outside a script: redis-py maps the code to a class and drops it from the text.
+_SERVER_REFUSAL_CLASSES = (
+    exceptions.OutOfMemoryError, exceptions.ReadOnlyError, exceptions.NoPermissionError, exceptions.NoScriptError,
+    exceptions.ClusterError, exceptions.MasterDownError, exceptions.TryAgainError, exceptions.AskError,
+    exceptions.MovedError, exceptions.ExecAbortError, exceptions.AuthenticationError,
+)  # fmt: skip
+
+
 def is_entry_failure(error: Exception) -> bool:
     """Could the entries of the step be at fault? Not when Redis refuses the work itself."""
-    return isinstance(error, ResponseError) and not _SERVER_REFUSALS.search(str(error))
+    return (
+        isinstance(error, ResponseError)
+        and not isinstance(error, _SERVER_REFUSAL_CLASSES)
+        and not _SERVER_REFUSALS.search(str(error))
+    )
 
 
 def read_group(

@@ -14,8 +14,11 @@ import random
 import time
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings as hypothesis_settings
 from hypothesis import strategies as st
+from redis import exceptions
+from redis.exceptions import ResponseError
 
 from dispatch.domain.batch import (
     DEADLETTER_MAX_FIELDS,
@@ -275,3 +278,23 @@ def test_a_broken_key_stalls_ingest_without_acking_anything_or_killing_the_worke
         redis_client.delete(keys.stats)  # repaired: the stalled entries go through
         wait_until(lambda: processed(redis_client, keys) == 3, timeout=15, what="the stalled entries")
     assert streams.pending_count(redis_client, keys) == 0
+
+
+SCRIPT = "Error running script (call to f_0123): @user_script:42: "
+
+
+@pytest.mark.parametrize(
+    "error, entry_at_fault",
+    [
+        (ResponseError(SCRIPT + "user_script:42: Expected value but found invalid token at character 1"), True),
+        (ResponseError(SCRIPT + "WRONGTYPE Operation against a key holding the wrong kind of value"), True),
+        (ResponseError(SCRIPT + "OOM command not allowed when used memory > 'maxmemory'."), False),
+        (ResponseError(SCRIPT + "NOPERM this user has no permissions to run the 'xack' command"), False),
+        (ResponseError("NOGROUP No such key '{x}:in:telemetry' or consumer group 'ingest'"), False),
+        (exceptions.NoPermissionError("this user has no permissions to run the 'evalsha' command"), False),
+        (exceptions.ReadOnlyError("You can't write against a read only replica."), False),
+    ],
+)
+def test_only_errors_an_entry_may_cause_are_bisected(error, entry_at_fault):
+    """Bisecting on a server refusal would dead-letter good entries one by one: those back off instead."""
+    assert streams.is_entry_failure(error) is entry_at_fault
