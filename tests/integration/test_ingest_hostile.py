@@ -15,7 +15,7 @@ import time
 
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, example, given, settings as hypothesis_settings
 from hypothesis import strategies as st
 from redis import exceptions
 from redis.exceptions import ResponseError
@@ -27,7 +27,7 @@ from dispatch.domain.batch import (
     BatchPlan,
     RejectedEntry,
 )
-from dispatch.keys import Keys
+from dispatch.keys import INGEST_GROUP, Keys
 from dispatch.store import streams
 from dispatch.store.scripts import IngestScript
 from dispatch.store.state import read_stats
@@ -171,11 +171,17 @@ def _fields(fields: dict) -> dict[bytes, bytes]:
 
 
 @st.composite
-def hostile_entries(draw) -> tuple[str, dict[bytes, bytes]]:
-    """Anything a bridge can XADD: 1 to 20,000 fields, up to 1 MB, any bytes (XADD needs one field)."""
+def hostile_entries(draw) -> tuple[str, dict[bytes, bytes] | None]:
+    """Anything a bridge can XADD: 1 to 20,000 fields, up to 1 MB, any bytes.
+
+    XADD needs one field at least: an entry reaches ingest with 0 fields only
+    when it is trimmed while pending (None here, see `write_entries`).
+    """
     kind = draw(st.sampled_from(KINDS))
-    shape = draw(st.sampled_from(["valid", "valid+extra", "wide", "huge", "arbitrary"]))
+    shape = draw(st.sampled_from(["valid", "valid+extra", "wide", "huge", "arbitrary", "trimmed"]))
     rnd = random.Random(draw(st.integers(0, 2**32)))
+    if shape == "trimmed":
+        return kind, None
     if shape == "valid":
         return kind, _fields(_valid(kind, draw(st.integers(0, 9))))
     if shape == "valid+extra":  # the issue's shape: a valid message, then x0 1 ... xN 1
@@ -206,13 +212,21 @@ _examples = itertools.count(1)
     ],
 )
 @given(entries=st.lists(hostile_entries(), min_size=1, max_size=6))
+@example(  # always: the issue's entry between valid ones, and an entry trimmed while pending
+    entries=[
+        ("telemetry", _fields(_valid("telemetry", 1))),
+        ("telemetry", _fields({**_valid("telemetry", 7), **{f"x{i}": 1 for i in range(10_000)}})),
+        ("telemetry", None),
+        ("patrol", _fields(_valid("patrol", 2))),
+    ]
+)
 def test_no_entry_can_break_the_atomic_step(settings, redis_client, entries):
     example_settings = dataclasses.replace(settings, site=f"{settings.site}-p{next(_examples)}")
     keys = Keys(example_settings.site)
     streams.ensure_groups(redis_client, keys)
-    sent = [(kind, redis_client.xadd(keys.inputs[kind], fields).decode(), fields) for kind, fields in entries]
+    sent = write_entries(redis_client, keys, entries, consumer="test-worker")
     try:
-        runner = RunningWorker(example_settings)
+        runner = RunningWorker(example_settings, consumer="test-worker")
         with runner:
             wait_until(
                 lambda: processed(redis_client, keys) >= len(sent) or not runner.thread.is_alive(),
@@ -236,6 +250,25 @@ def test_no_entry_can_break_the_atomic_step(settings, redis_client, entries):
         )
 
 
+def write_entries(client, keys, entries, consumer: str) -> list[tuple[str, str, dict | None]]:
+    """XADD the entries; the 0-field ones first, delivered to `consumer` and deleted before it runs.
+
+    As after a restart of a worker that had read them while a trim removed
+    them: its own pending entries come back without fields.
+    """
+    sent = []
+    trimmed = [kind for kind, fields in entries if fields is None]
+    for kind in trimmed:
+        entry_id = client.xadd(keys.inputs[kind], {"x": "1"})
+        client.xreadgroup(INGEST_GROUP, consumer, {keys.inputs[kind]: ">"}, count=len(trimmed))
+        client.xdel(keys.inputs[kind], entry_id)
+        sent.append((kind, entry_id.decode(), None))
+    for kind, fields in entries:
+        if fields is not None:
+            sent.append((kind, client.xadd(keys.inputs[kind], fields).decode(), fields))
+    return sent
+
+
 def check_every_entry_accounted_for(client, keys, sent) -> None:
     """Each entry either dead-lettered with a reason, or in the picture and the live stream; counters exact."""
     letters = dead_letters(client, keys)
@@ -243,11 +276,15 @@ def check_every_entry_accounted_for(client, keys, sent) -> None:
     assert set(letters) <= {(kind, entry_id) for kind, entry_id, _ in sent}
     for letter in letters.values():
         assert_bounded(letter)
+    for kind, entry_id, fields in sent:
+        if fields is None:
+            assert b"trimmed" in letters[(kind, entry_id)][b"reason"]
     published = live_units(client, keys)
     stats = read_stats(client, keys)
     for kind in KINDS:
         of_kind = [(entry_id, fields) for k, entry_id, fields in sent if k == kind]
         accepted = [fields for entry_id, fields in of_kind if (kind, entry_id) not in letters]
+        assert all(fields is not None for fields in accepted), "a trimmed entry is dead-lettered"
         assert stats.get(f"accepted:{kind}", 0) == len(accepted), stats
         assert stats.get(f"rejected:{kind}", 0) == len(of_kind) - len(accepted), stats
         stored = set(client.hkeys(getattr(keys, PICTURE[kind])))
