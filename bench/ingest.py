@@ -1,6 +1,6 @@
 """Ingest throughput: telemetry entries per second through one worker process.
 
-    .venv/bin/python bench/ingest.py [--entries 200000] [--runs 5]
+    .venv/bin/python bench/ingest.py [--entries 200000] [--runs 5] [--wide-every N]
 
 Each run fills a fresh site's telemetry stream with N entries (200 drones, 1 %
 malformed), starts one `python -m dispatch.ingest` process and times the drain
@@ -9,6 +9,10 @@ ack). In the same run, on the same private redis-server, `redis-benchmark -P 16`
 measures the raw pipelined XADD rate as a reference. Every run checks that
 nothing was lost: accepted + dead-lettered == sent, nothing pending, and each
 drone holds its newest position. Medians are quoted; the machine is noisy.
+
+`--wide-every N` makes one entry in N the hostile entry of issue 10: a valid
+telemetry message followed by 10,000 extra fields `x0 1 ... x9999 1`. Each is
+dead-lettered (with a bounded copy) and the valid entries around it still land.
 """
 
 from __future__ import annotations
@@ -34,9 +38,10 @@ from dispatch.store.state import read_snapshot, read_stats  # noqa: E402
 
 DRONES = 200
 BAD_EVERY = 100
+WIDE_FIELDS = {f"x{i}": 1 for i in range(10_000)}
 
 
-def fill(client, keys: Keys, count: int) -> tuple[int, dict[str, int]]:
+def fill(client, keys: Keys, count: int, wide_every: int = 0) -> tuple[int, dict[str, int]]:
     base = int(time.time() * 1000) - count // 10
     newest: dict[str, int] = {}
     bad = 0
@@ -50,6 +55,9 @@ def fill(client, keys: Keys, count: int) -> tuple[int, dict[str, int]]:
         if i % BAD_EVERY == 7:
             fields["battery_pct"] = "140"
             bad += 1
+        elif wide_every and i % wide_every == wide_every - 1:
+            fields.update(WIDE_FIELDS)
+            bad += 1
         else:
             newest[drone] = max(ts, newest.get(drone, 0))
         pipe.xadd(keys.in_telemetry, fields)
@@ -59,11 +67,11 @@ def fill(client, keys: Keys, count: int) -> tuple[int, dict[str, int]]:
     return bad, newest
 
 
-def ingest_run(server: EmbeddedRedis, run: int, count: int, batch: int) -> float:
+def ingest_run(server: EmbeddedRedis, run: int, count: int, batch: int, wide_every: int = 0) -> float:
     site = f"bench{run}"
     keys = Keys(site)
     client = connect(server.url)
-    bad, newest = fill(client, keys, count)
+    bad, newest = fill(client, keys, count, wide_every)
     settings = Settings.from_env({"REDIS_URL": server.url, "DISPATCH_SITE": site,
                                   "DISPATCH_INGEST_BATCH": str(batch)})
     env = {**settings.as_env(), "PATH": "/usr/bin:/bin"}
@@ -131,15 +139,18 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--batch", type=int, default=Settings.ingest_batch)
+    parser.add_argument("--wide-every", type=int, default=0,
+                        help="one entry in N carries 10,000 extra fields (issue 10); 0: none")
     args = parser.parse_args()
 
     with EmbeddedRedis(Path(tempfile.mkdtemp(prefix="bench-redis-")), persistent=False) as server:
         print(f"redis-server {server.url}, {args.entries} telemetry entries per run, "
-              f"{DRONES} drones, 1 in {BAD_EVERY} malformed, batch {args.batch}")
+              f"{DRONES} drones, 1 in {BAD_EVERY} malformed, batch {args.batch}"
+              + (f", 1 in {args.wide_every} with 10,000 extra fields" if args.wide_every else ""))
         ingest_rates, raw_rates = [], []
         for run in range(args.runs):
             raw_rates.append(raw_xadd_rate(server, args.entries))
-            ingest_rates.append(ingest_run(server, run, args.entries, args.batch))
+            ingest_rates.append(ingest_run(server, run, args.entries, args.batch, args.wide_every))
             print(f"run {run + 1}: ingest {ingest_rates[-1]:>9,.0f} entries/s   "
                   f"raw XADD -P 16 {raw_rates[-1]:>9,.0f} /s   nothing lost")
         ingest, raw = statistics.median(ingest_rates), statistics.median(raw_rates)

@@ -7,8 +7,14 @@ killed at any instant without losing or duplicating anything.
 
 The loop, in order of priority: own pending entries (after a restart), entries
 a dead consumer left behind (XAUTOCLAIM, every claim interval), new entries.
+The same sweep removes consumers idle past DISPATCH_CONSUMER_IDLE_REMOVE_S once
+nothing is pending on them, so crashed workers do not pile up in the group.
 Redis going away is waited out with capped exponential backoff; a consumer group
 lost with an unpersisted Redis is recreated.
+
+If the atomic step fails on a batch for a reason nobody foresaw, nothing of that
+batch was acknowledged (the script acks last): the batch is bisected until the
+entry at fault is found, and only that entry is dead-lettered (`step-failed`).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import time
 
 import redis
 
-from .domain.batch import BatchPlan, RawEntry, RejectedEntry, plan_batch
+from .domain.batch import BatchPlan, RawEntry, plan_batch, reject
 from .domain.validate import ClockLimits
 from .keys import Keys
 from . import process
@@ -47,6 +53,8 @@ class IngestWorker:
         )
         self.processed = 0
         self._next_claim = 0.0
+        # A consumer is presumed dead no sooner than its entries would be taken over.
+        self._remove_idle_ms = max(int(settings.consumer_idle_remove_s * 1000), settings.claim_idle_ms)
         self._backoff = 0.0
 
     def run(self, stop: threading.Event) -> None:
@@ -64,10 +72,13 @@ class IngestWorker:
                 recovered = False
                 self._wait_after_error(stop, f"Redis unavailable ({error.__class__.__name__}: {error})")
             except redis.ResponseError as error:
-                if not streams.is_missing_group(error):
-                    raise
                 recovered = False
-                log.warning("consumer group missing (Redis restarted without persistence?): recreating")
+                if streams.is_missing_group(error):
+                    log.warning("consumer group missing (Redis restarted without persistence?): recreating")
+                else:
+                    # Not one entry's fault (those are bisected away): Redis refuses the work itself
+                    # (out of memory, a replica, a broken key). Entries stay pending; try again later.
+                    self._wait_after_error(stop, f"Redis refused the step ({error})")
 
     def _step(self) -> None:
         now = time.monotonic()
@@ -82,6 +93,11 @@ class IngestWorker:
                 self._process(self._isolate_poison(claimed))
             if trimmed:
                 self._drain_own_pending()
+            removed = streams.remove_idle_consumers(
+                self.client, self.keys, min_idle_ms=self._remove_idle_ms, keep=self.consumer,
+            )
+            if removed:
+                log.info("removed %d idle consumers with nothing pending: %s", len(removed), ", ".join(removed))
         entries = streams.read_group(
             self.client, self.keys, self.consumer,
             count=self.settings.ingest_batch, block_ms=self.settings.ingest_block_ms,
@@ -106,10 +122,7 @@ class IngestWorker:
         poison = [e for e in entries if counts.get(e.entry_id, 0) > self.settings.max_deliveries]
         if poison:
             plan = BatchPlan(rejected=[
-                RejectedEntry(e.kind, e.entry_id,
-                              f"poison: delivered {counts[e.entry_id]} times without being processed",
-                              e.fields or {})
-                for e in poison
+                reject(e, f"poison: delivered {counts[e.entry_id]} times without being processed") for e in poison
             ])
             self.apply_plan(plan)
             log.error("dead-lettered %d poison entries", len(poison))
@@ -117,11 +130,42 @@ class IngestWorker:
         return [e for e in entries if e.entry_id not in poison_ids]
 
     def _process(self, entries: list[RawEntry]) -> None:
-        plan = plan_batch(entries, self.limits)
-        self.apply_plan(plan)
+        self._apply(entries)
         self.processed += len(entries)
+
+    def _apply(self, entries: list[RawEntry]) -> None:
+        """One atomic step for the batch; if it fails, bisect to the entry at fault.
+
+        A failed step acknowledged nothing, so each half can be applied again:
+        about 2 log2(n) extra steps per culprit, on a path that should never run.
+        """
+        plan = plan_batch(entries, self.limits)
+        try:
+            self.apply_plan(plan)
+        except redis.ResponseError as error:
+            if not streams.is_entry_failure(error):
+                raise
+            if len(entries) > 1:
+                half = len(entries) // 2
+                self._apply(entries[:half])
+                self._apply(entries[half:])
+                return
+            (culprit,) = entries
+            log.error("step failed on entry %s of %s: dead-lettered (%s)", culprit.entry_id, culprit.kind, error)
+            self._dead_letter(culprit, f"step-failed: {error}")
+            return
         if plan.rejected:
             log.info("rejected %d of %d entries (see %s)", len(plan.rejected), len(entries), self.keys.deadletter)
+
+    def _dead_letter(self, entry: RawEntry, reason: str) -> None:
+        """Dead-letter one entry; if even its bounded copy cannot be written, without its fields."""
+        try:
+            self.apply_plan(BatchPlan(rejected=[reject(entry, reason)]))
+        except redis.ResponseError as error:
+            if not streams.is_entry_failure(error):
+                raise
+            bare = RawEntry(entry.kind, entry.entry_id, {})
+            self.apply_plan(BatchPlan(rejected=[reject(bare, f"{reason}; fields not kept: {error}")]))
 
     def _wait_after_error(self, stop: threading.Event, why: str) -> None:
         self._backoff = min(max(self._backoff * 2, 0.1), 5.0)

@@ -212,6 +212,11 @@ class Settings:
     # DISPATCH_GATEWAY_REDIS_CONNECTIONS: the gateway's pool for session lookups; a handshake waits for a free
     # connection rather than being refused, and a lookup takes well under a millisecond: 32 serve a storm of 1,000.
     gateway_redis_connections: int = 32
+    # issue 10: ingest
+    # DISPATCH_CONSUMER_IDLE_REMOVE_S: a consumer of the ingest group idle this long with nothing
+    # pending (its entries taken over) is a crashed worker: removed from the group. 10 min: far above
+    # a live worker's idle (one BLOCK, 1 s); never less than DISPATCH_CLAIM_IDLE_MS in effect.
+    consumer_idle_remove_s: float = 600.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -296,6 +301,9 @@ class Settings:
             # issue 10: gateway storm
             gateway_redis_connections=_integer(env, "DISPATCH_GATEWAY_REDIS_CONNECTIONS",
                                                cls.gateway_redis_connections, minimum=1, maximum=10_000),
+            # issue 10: ingest
+            consumer_idle_remove_s=_number(env, "DISPATCH_CONSUMER_IDLE_REMOVE_S", cls.consumer_idle_remove_s,
+                                           minimum=0.1),
         )
 
     @property
@@ -364,6 +372,8 @@ class Settings:
             "known_device_days": "DISPATCH_KNOWN_DEVICE_DAYS",
             # issue 10: gateway storm
             "gateway_redis_connections": "DISPATCH_GATEWAY_REDIS_CONNECTIONS",
+            # issue 10: ingest
+            "consumer_idle_remove_s": "DISPATCH_CONSUMER_IDLE_REMOVE_S",
         }
         assert set(names) == {f.name for f in fields(self)}, "as_env is missing a setting"
         return {

@@ -117,6 +117,9 @@ PARSED = [
     ("DISPATCH_KNOWN_DEVICE_DAYS", "30", "known_device_days", 30.0),
     # issue 10: gateway storm
     ("DISPATCH_GATEWAY_REDIS_CONNECTIONS", "8", "gateway_redis_connections", 8),
+    # issue 10: ingest
+    ("DISPATCH_CONSUMER_IDLE_REMOVE_S", "3600", "consumer_idle_remove_s", 3600.0),
+    ("DISPATCH_CONSUMER_IDLE_REMOVE_S", "0.5", "consumer_idle_remove_s", 0.5),
 ]
 
 PRODUCTION_KEY = "p" * 48

@@ -7,6 +7,12 @@ it is tested without Redis and the script stays a dumb executor.
 Within a batch, units are coalesced: only the latest message of each drone,
 patrol and sighting is written (the picture rule of picture.py), which is what
 makes ingest cheap when drones report several times a second.
+
+Whatever a bridge writes, the plan stays bounded, so the atomic step that
+applies it cannot be made to fail by the shape of an entry: an entry with more
+than `MAX_FIELDS` fields or `MAX_ENTRY_BYTES` bytes is refused before it is
+parsed, and a rejected entry carries only a truncated copy of its fields to
+the dead letter (`DEADLETTER_*` limits below; docs/streams.md, "Size limits").
 """
 
 from __future__ import annotations
@@ -16,10 +22,21 @@ from typing import Iterable, Mapping
 
 from .models import PatrolReport, PatrolStatus, Sighting, Telemetry
 from .picture import Picture, apply
-from .validate import ClockLimits, Rejection, validate
+from .validate import MAX_FIELDS, MAX_NAME_BYTES, MAX_VALUE_BYTES, ClockLimits, Rejection, validate
 
 
 GEO_MAX_LATITUDE = 85.05112878
+
+# An entry's total size (names and values): the largest valid message is well
+# under 1 KiB; 8 KiB leaves room for every field at its own limit but one.
+MAX_ENTRY_BYTES = 8_192
+# What a dead letter keeps of a rejected entry: its first fields, each cut to
+# the contract's own limits, so an entry within the size limits is kept whole
+# and the largest dead letter is about 9 KiB whatever was sent.
+DEADLETTER_MAX_FIELDS = MAX_FIELDS
+DEADLETTER_MAX_NAME_BYTES = MAX_NAME_BYTES
+DEADLETTER_MAX_VALUE_BYTES = MAX_VALUE_BYTES
+DEADLETTER_MAX_REASON_BYTES = 1_024
 
 
 @dataclass(frozen=True)
@@ -38,10 +55,42 @@ class RawEntry:
 
 @dataclass(frozen=True)
 class RejectedEntry:
+    """What goes to the dead letter: build it with `reject`, which bounds it."""
+
     kind: str
     entry_id: str
     reason: str
     fields: Mapping[bytes, bytes]
+    truncated: str = ""  # empty when the fields are the whole entry, else what was cut
+
+
+def reject(entry: RawEntry, reason: str) -> RejectedEntry:
+    """A bounded dead letter for `entry`: reason and fields cut to the DEADLETTER_* limits."""
+    fields = entry.fields or {}
+    kept: dict[bytes, bytes] = {}
+    for name, value in fields.items():
+        if len(kept) == DEADLETTER_MAX_FIELDS:
+            break
+        kept[_cut(name, DEADLETTER_MAX_NAME_BYTES)] = _cut(value, DEADLETTER_MAX_VALUE_BYTES)
+    total, kept_bytes = entry_bytes(fields), entry_bytes(kept)
+    truncated = ""
+    if len(kept) < len(fields) or kept_bytes < total:
+        truncated = f"kept {len(kept)} of {len(fields)} fields, {kept_bytes} of {total} bytes"
+    reason_bytes = reason.encode("utf-8", "replace")[:DEADLETTER_MAX_REASON_BYTES]
+    return RejectedEntry(entry.kind, entry.entry_id, reason_bytes.decode("utf-8", "ignore"), kept, truncated)
+
+
+def entry_bytes(fields: Mapping[bytes | str, bytes | str]) -> int:
+    """Bytes of every name and value, as Redis stores them."""
+    return sum(len(_raw(name)) + len(_raw(value)) for name, value in fields.items())
+
+
+def _raw(text: bytes | str) -> bytes:
+    return text if isinstance(text, bytes) else str(text).encode("utf-8", "surrogatepass")
+
+
+def _cut(text: bytes | str, limit: int) -> bytes:
+    return _raw(text)[:limit]
 
 
 @dataclass(frozen=True)
@@ -79,7 +128,7 @@ def plan_batch(entries: Iterable[RawEntry], limits: ClockLimits = ClockLimits())
     for entry in entries:
         verdict = _judge(entry, limits)
         if isinstance(verdict, Rejection):
-            plan.rejected.append(RejectedEntry(entry.kind, entry.entry_id, verdict.reason, entry.fields or {}))
+            plan.rejected.append(reject(entry, verdict.reason))
             continue
         plan.accepted.setdefault(entry.kind, []).append(entry.entry_id)
         apply(latest, verdict)
@@ -92,6 +141,12 @@ def plan_batch(entries: Iterable[RawEntry], limits: ClockLimits = ClockLimits())
 def _judge(entry: RawEntry, limits: ClockLimits):
     if entry.fields is None:
         return Rejection("entry was trimmed from the stream before ingest could read it")
+    # The cheap bounds first: a 20,000-field entry is refused without looking at any field.
+    if len(entry.fields) > MAX_FIELDS:
+        return Rejection(f"oversized entry: {len(entry.fields)} fields, at most {MAX_FIELDS}")
+    size = entry_bytes(entry.fields)
+    if size > MAX_ENTRY_BYTES:
+        return Rejection(f"oversized entry: {size} bytes, at most {MAX_ENTRY_BYTES}")
     return validate(entry.kind, entry.fields, entry.received_ms, limits)
 
 

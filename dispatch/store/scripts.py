@@ -1,28 +1,50 @@
 """Atomic steps as Lua scripts: each runs whole or not at all.
 
-The ingest script applies one `BatchPlan`: acknowledge, dead-letter, update the
-picture, publish the live delta, count. Because acknowledging is part of the
+The ingest script applies one `BatchPlan`: update the picture, publish the live
+delta, dead-letter, count, acknowledge. Because acknowledging is part of the
 same atomic step, a worker killed at any moment leaves each entry either fully
-applied and acked, or untouched and pending; and because effects depend on
-XACK's answer (an entry already acked by someone else changes no counter and
-is not dead-lettered twice) and on the newer-ts rule, applying a plan twice
-changes nothing. All keys share the site's hash tag, so this runs on a cluster.
+applied and acked, or untouched and pending; and because effects depend on the
+entry still being pending (an entry already acked by someone else changes no
+counter and is not dead-lettered twice) and on the newer-ts rule, applying a
+plan twice changes nothing. All keys share the site's hash tag, so this runs on
+a cluster.
+
+A Lua script that errors is not rolled back: writes made before the error stay.
+So the script first reads and checks everything that can fail, then writes,
+acknowledging after every effect, and it never unpacks a list whose length the
+input decides (see the script's header). Should a step fail anyway, the worker bisects the
+batch to find the entry at fault (dispatch/ingest.py).
 """
 
 from __future__ import annotations
 
 import redis
 
-from ..domain.batch import BatchPlan
+from ..domain.batch import DEADLETTER_MAX_FIELDS, BatchPlan
 from ..keys import INGEST_GROUP, Keys
 
 _INGEST_LUA = r"""
 -- KEYS: live, deadletter, stats, drones, drones:ts, patrols, patrols:ts,
 --       patrols:available, sightings, sightings:ts, patrols:assignment,
 --       then the input streams.
+-- ARGV: group, live maxlen, most fields copied to a dead letter, then the plan.
+--
+-- A script that errors is not rolled back. So phase 1 reads and computes,
+-- writing nothing: which rejected entries are still pending, which units are
+-- newer than stored, the JSON to store, and that every key to be written holds
+-- the right type and every counter is an integer. An error there, however
+-- unforeseen, leaves Redis untouched. Phase 2 only writes, on keys phase 1 has
+-- checked (and Redis refuses a script for lack of memory only at its first
+-- write): the live delta, the units (idempotent by ts), the dead letters, then
+-- XACK. Counters come after XACK because they count what XACK acknowledged
+-- (an entry already acked by another consumer is not counted twice); phase 1
+-- has checked that they can be incremented.
+-- Lua's unpack() is bounded by the C stack (about 8000 values): it is never
+-- given a list whose length depends on the input; variadic calls go by chunks.
 local LIVE, DEADLETTER, STATS = KEYS[1], KEYS[2], KEYS[3]
-local group, maxlen = ARGV[1], ARGV[2]
-local at = 3
+local group, maxlen, letter_fields = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local streams = #KEYS - 11
+local at = 4
 
 local function take()
   local value = ARGV[at]
@@ -30,8 +52,7 @@ local function take()
   return value
 end
 
--- Variadic commands in chunks of whole rows: Lua's unpack is bounded by the C
--- stack (about 8000 values). Returns the sum of integer replies.
+-- Variadic commands in chunks of whole rows. Returns the sum of integer replies.
 local function chunked(command, key, extra, values, stride)
   local total, size = 0, 999 * stride
   for first = 1, #values, size do
@@ -44,105 +65,142 @@ local function chunked(command, key, extra, values, stride)
   return total
 end
 
-local function ack_all(stream, ids)
-  return chunked('XACK', stream, group, ids, 1)
-end
+-- Phase 1: read, compute, check; write nothing ------------------------------
 
 -- Accepted entries, per input stream: kind, count, ids.
-for s = 1, #KEYS - 11 do
+local accepted = {}
+for s = 1, streams do
   local kind, n = take(), tonumber(take())
-  if n > 0 then
-    local ids = {}
-    for j = 1, n do ids[j] = take() end
-    local acked = ack_all(KEYS[11 + s], ids)
-    if acked > 0 then redis.call('HINCRBY', STATS, 'accepted:' .. kind, acked) end
-  end
+  local ids = {}
+  for j = 1, n do ids[j] = take() end
+  accepted[s] = {kind = kind, ids = ids}
 end
 
--- Rejected entries: stream index, kind, id, reason, field count, fields.
-local rejected = 0
+-- Rejected entries: stream index, kind, id, reason, truncated, field count,
+-- fields. The plan bounds the fields already; only the first letter_fields
+-- are copied whatever it sends, so one XADD has a bounded argument list.
+-- An entry no longer pending (another consumer processed it) is not
+-- dead-lettered twice. No group (lost with an unpersisted Redis): nothing
+-- is pending, as XACK would say.
+local letters, rejected_ids, rejected_counts, rejected_kinds = {}, {}, {}, {}
 for r = 1, tonumber(take()) do
-  local s, kind, id, reason, nfields = tonumber(take()), take(), take(), take(), tonumber(take())
-  local entry = {'source', kind, 'entry_id', id, 'reason', reason}
+  local s, kind, id, reason, truncated, nfields = tonumber(take()), take(), take(), take(), take(), tonumber(take())
+  local letter = {'source', kind, 'entry_id', id, 'reason', reason}
+  if truncated ~= '' then letter[7], letter[8] = 'truncated', truncated end
   for f = 1, nfields do
-    entry[#entry + 1] = 'f:' .. take()
-    entry[#entry + 1] = take()
+    local name, value = take(), take()
+    if f <= letter_fields then
+      letter[#letter + 1], letter[#letter + 2] = 'f:' .. name, value
+    end
   end
-  if redis.call('XACK', KEYS[11 + s], group, id) == 1 then
-    redis.call('XADD', DEADLETTER, '*', unpack(entry))
-    redis.call('HINCRBY', STATS, 'rejected:' .. kind, 1)
-    rejected = rejected + 1
+  local pending = redis.pcall('XPENDING', KEYS[11 + s], group, id, id, 1)
+  if not pending.err and #pending > 0 then
+    letters[#letters + 1] = letter
+    rejected_ids[s] = rejected_ids[s] or {}
+    table.insert(rejected_ids[s], id)
+    if not rejected_counts[kind] then rejected_kinds[#rejected_kinds + 1] = kind end
+    rejected_counts[kind] = (rejected_counts[kind] or 0) + 1
   end
 end
 
 -- Units: keep a value only if its ts is strictly newer than the stored one.
--- Returns the JSON of the units that changed, for the live delta.
-local function write_units(data_key, ts_key, width, on_change)
+local function newer_units(ts_key, width)
   local n = tonumber(take())
-  if n == 0 then return {} end
-  local rows, ids = {}, {}
+  local rows, ids, stored, newer = {}, {}, {}, {}
   for u = 1, n do
     local row = {}
     for c = 1, width do row[c] = take() end
     rows[u], ids[u] = row, row[1]
   end
-  local stored = {}
   for first = 1, n, 999 do
     local part = redis.call('HMGET', ts_key, unpack(ids, first, math.min(first + 998, n)))
     for i = 1, #part do stored[first + i - 1] = part[i] end
   end
-  local ts_pairs, data_pairs, changed = {}, {}, {}
   for u = 1, n do
-    local row = rows[u]
-    if not stored[u] or tonumber(stored[u]) < tonumber(row[2]) then
-      if on_change then row[3] = on_change(row) or row[3] end
-      ts_pairs[#ts_pairs + 1], ts_pairs[#ts_pairs + 2] = row[1], row[2]
-      data_pairs[#data_pairs + 1], data_pairs[#data_pairs + 2] = row[1], row[3]
-      changed[#changed + 1] = row[3]
-    end
+    if not stored[u] or tonumber(stored[u]) < tonumber(rows[u][2]) then newer[#newer + 1] = rows[u] end
   end
-  if #changed > 0 then
-    chunked('HSET', ts_key, nil, ts_pairs, 2)
-    chunked('HSET', data_key, nil, data_pairs, 2)
-  end
-  return changed
+  return newer
 end
 
-local drones = write_units(KEYS[4], KEYS[5], 3)
-local available, unavailable = {}, {}
+local drones = newer_units(KEYS[5], 3)
+local patrols = newer_units(KEYS[7], 6)
+local sightings = newer_units(KEYS[10], 3)
+
 -- A patrol with an open assignment keeps the status its assignment implies
 -- (set by the assignment scripts) and stays out of the available set: its
 -- report moves it on the map, nothing more.
-local patrols = write_units(KEYS[6], KEYS[7], 6, function(row)
+local available, unavailable = {}, {}
+for _, row in ipairs(patrols) do
   if redis.call('HEXISTS', KEYS[11], row[1]) == 1 then
     unavailable[#unavailable + 1] = row[1]
     local current = redis.call('HGET', KEYS[6], row[1])
     if current then
       local report = cjson.decode(row[3])
       report.status = cjson.decode(current).status
-      return cjson.encode(report)
+      row[3] = cjson.encode(report)
     end
-    return row[3]
-  end
-  if row[6] == '1' then
+  elseif row[6] == '1' then
     available[#available + 1], available[#available + 2], available[#available + 3] = row[4], row[5], row[1]
   else
     unavailable[#unavailable + 1] = row[1]
   end
-end)
-chunked('GEOADD', KEYS[8], nil, available, 3)
-chunked('ZREM', KEYS[8], nil, unavailable, 1)
-local sightings = write_units(KEYS[9], KEYS[10], 3)
+end
+
+-- Every key phase 2 writes: a read that fails now (WRONGTYPE) rather than half-way.
+for _, key in ipairs({KEYS[4], KEYS[6], KEYS[9], STATS}) do redis.call('HLEN', key) end
+for _, key in ipairs({LIVE, DEADLETTER, unpack(KEYS, 12)}) do redis.call('XLEN', key) end
+redis.call('ZCARD', KEYS[8])
+local counter_names = {}
+for s = 1, streams do counter_names[#counter_names + 1] = 'accepted:' .. accepted[s].kind end
+for _, kind in ipairs(rejected_kinds) do counter_names[#counter_names + 1] = 'rejected:' .. kind end
+for _, name in ipairs(counter_names) do
+  local value = redis.call('HGET', STATS, name)
+  if value and not string.match(value, '^%-?%d+$') then
+    error('counter ' .. name .. ' of ' .. STATS .. ' is not an integer')
+  end
+end
+
+-- Phase 2: write -------------------------------------------------------------
+
+local function json_list(rows)
+  local parts = {}
+  for i, row in ipairs(rows) do parts[i] = row[3] end
+  return '[' .. table.concat(parts, ',') .. ']'
+end
 
 local delta = {}
-if #drones > 0 then delta[#delta + 1], delta[#delta + 2] = 'drones', '[' .. table.concat(drones, ',') .. ']' end
-if #patrols > 0 then delta[#delta + 1], delta[#delta + 2] = 'patrols', '[' .. table.concat(patrols, ',') .. ']' end
-if #sightings > 0 then delta[#delta + 1], delta[#delta + 2] = 'sightings', '[' .. table.concat(sightings, ',') .. ']' end
+if #drones > 0 then delta[#delta + 1], delta[#delta + 2] = 'drones', json_list(drones) end
+if #patrols > 0 then delta[#delta + 1], delta[#delta + 2] = 'patrols', json_list(patrols) end
+if #sightings > 0 then delta[#delta + 1], delta[#delta + 2] = 'sightings', json_list(sightings) end
 local live_id = false
 if #delta > 0 then
   live_id = redis.call('XADD', LIVE, 'MAXLEN', '~', maxlen, '*', unpack(delta))
 end
-return {rejected, #drones, #patrols, #sightings, live_id}
+
+local function write_units(data_key, ts_key, rows)
+  local ts_pairs, data_pairs = {}, {}
+  for _, row in ipairs(rows) do
+    ts_pairs[#ts_pairs + 1], ts_pairs[#ts_pairs + 2] = row[1], row[2]
+    data_pairs[#data_pairs + 1], data_pairs[#data_pairs + 2] = row[1], row[3]
+  end
+  chunked('HSET', ts_key, nil, ts_pairs, 2)
+  chunked('HSET', data_key, nil, data_pairs, 2)
+end
+
+write_units(KEYS[4], KEYS[5], drones)
+write_units(KEYS[6], KEYS[7], patrols)
+chunked('GEOADD', KEYS[8], nil, available, 3)
+chunked('ZREM', KEYS[8], nil, unavailable, 1)
+write_units(KEYS[9], KEYS[10], sightings)
+for _, letter in ipairs(letters) do redis.call('XADD', DEADLETTER, '*', unpack(letter)) end
+
+for s = 1, streams do
+  local acked = chunked('XACK', KEYS[11 + s], group, accepted[s].ids, 1)
+  if acked > 0 then redis.call('HINCRBY', STATS, 'accepted:' .. accepted[s].kind, acked) end
+  chunked('XACK', KEYS[11 + s], group, rejected_ids[s] or {}, 1)
+end
+for _, kind in ipairs(rejected_kinds) do redis.call('HINCRBY', STATS, 'rejected:' .. kind, rejected_counts[kind]) end
+return {#letters, #drones, #patrols, #sightings, live_id}
 """
 
 
@@ -167,14 +225,14 @@ class IngestScript:
         return self._script(keys=self._keys, args=self._args(plan), client=client)
 
     def _args(self, plan: BatchPlan) -> list:
-        args: list = [self._group, self._live_maxlen]
+        args: list = [self._group, self._live_maxlen, DEADLETTER_MAX_FIELDS]
         for kind in self._kinds:
             ids = plan.accepted.get(kind, [])
             args += [kind, len(ids), *ids]
         args.append(len(plan.rejected))
         for rejected in plan.rejected:
             args += [self._kinds.index(rejected.kind) + 1, rejected.kind, rejected.entry_id,
-                     rejected.reason, len(rejected.fields)]
+                     rejected.reason, rejected.truncated, len(rejected.fields)]
             for name, value in rejected.fields.items():
                 args += [name, value]
         args.append(len(plan.drones))

@@ -3,13 +3,17 @@
 Raw redis-py replies become `RawEntry` values here and nowhere else. Recovery
 follows the usual stream discipline: a consumer first re-reads its own pending
 entries (id "0"), then new ones (">"); entries left pending by a dead consumer
-are taken over with XAUTOCLAIM once idle long enough; a group lost with an
-unpersisted Redis is recreated.
+are taken over with XAUTOCLAIM once idle long enough, and the consumers they
+leave behind are removed once idle long enough with nothing pending; a group
+lost with an unpersisted Redis is recreated.
 """
 
 from __future__ import annotations
 
+import re
+
 import redis
+from redis import exceptions
 from redis.exceptions import ResponseError
 
 from ..domain.batch import RawEntry
@@ -31,7 +35,33 @@ def ensure_groups(client: redis.Redis, keys: Keys, group: str = INGEST_GROUP) ->
 
 
 def is_missing_group(error: Exception) -> bool:
-    return isinstance(error, ResponseError) and str(error).startswith("NOGROUP")
+    # Raised by a command, or by one inside a script ("Error running script ...: NOGROUP ...").
+    return isinstance(error, ResponseError) and bool(re.search(r"(^|: )NOGROUP\b", str(error)))
+
+
+# Redis refusing work whatever the entries (memory, replica, ACL, persistence, cluster state),
+# whether raised by a command or by one inside a script.
+_SERVER_REFUSALS = re.compile(
+    r"(^|: )(NOGROUP|OOM|READONLY|NOPERM|NOSCRIPT|BUSY|LOADING|MASTERDOWN|MISCONF|NOREPLICAS|CLUSTERDOWN|"
+    r"TRYAGAIN|MOVED|ASK)\b"
+)
+
+
+# The same refusals raised outside a script: redis-py maps the code to a class and drops it from the text.
+_SERVER_REFUSAL_CLASSES = (
+    exceptions.OutOfMemoryError, exceptions.ReadOnlyError, exceptions.NoPermissionError, exceptions.NoScriptError,
+    exceptions.ClusterError, exceptions.MasterDownError, exceptions.TryAgainError, exceptions.AskError,
+    exceptions.MovedError, exceptions.ExecAbortError, exceptions.AuthenticationError,
+)  # fmt: skip
+
+
+def is_entry_failure(error: Exception) -> bool:
+    """Could the entries of the step be at fault? Not when Redis refuses the work itself."""
+    return (
+        isinstance(error, ResponseError)
+        and not isinstance(error, _SERVER_REFUSAL_CLASSES)
+        and not _SERVER_REFUSALS.search(str(error))
+    )
 
 
 def read_group(
@@ -82,6 +112,41 @@ def claim_stale(
                 break
             start = next_start
     return claimed, trimmed
+
+
+_REMOVE_IDLE_CONSUMERS_LUA = r"""
+-- KEYS[1]: an input stream. ARGV: group, min idle (ms), the caller's own name (kept).
+-- Checking "nothing pending" and deleting in one atomic step: a consumer that
+-- reads an entry between the two would otherwise lose it (DELCONSUMER drops
+-- the consumer's pending entries from the group for good).
+local consumers = redis.pcall('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
+if consumers.err then return {} end
+local removed = {}
+for _, row in ipairs(consumers) do
+  local info = {}
+  for i = 1, #row, 2 do info[row[i]] = row[i + 1] end
+  if info.pending == 0 and info.idle >= tonumber(ARGV[2]) and info.name ~= ARGV[3] then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info.name)
+    removed[#removed + 1] = info.name
+  end
+end
+return removed
+"""
+
+
+def remove_idle_consumers(
+    client: redis.Redis, keys: Keys, *, min_idle_ms: int, keep: str = "", group: str = INGEST_GROUP
+) -> list[str]:
+    """Remove consumers idle for min_idle_ms with nothing pending: workers that crashed.
+
+    One with pending entries stays until XAUTOCLAIM has taken them all over.
+    Removing a live one that merely idled is harmless: XREADGROUP recreates it.
+    """
+    script = client.register_script(_REMOVE_IDLE_CONSUMERS_LUA)
+    removed: list[str] = []
+    for stream in keys.inputs.values():
+        removed += [_text(name) for name in script(keys=[stream], args=[group, min_idle_ms, keep])]
+    return removed
 
 
 def delivery_counts(client: redis.Redis, keys: Keys, entries: list[RawEntry], group: str = INGEST_GROUP) -> dict[str, int]:

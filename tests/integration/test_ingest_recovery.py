@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from dispatch.keys import Keys
+from dispatch.keys import INGEST_GROUP, Keys
 from dispatch.settings import Settings
 from dispatch.store import streams
 from dispatch.store.connection import connect
@@ -75,14 +75,22 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(settings, keys, 
     assert killed_mid_batch >= 1, "never managed to kill a worker mid-batch"
     assert processed(redis_client, keys) < total, "the kills happened before the end of the load"
 
-    survivor = python_module("ingest-survivor", "dispatch.ingest", settings, "--consumer", "survivor").start()
+    # The survivor also removes the dead victims from the group (issue 10, defect 13).
+    survivor_settings = dataclasses.replace(settings, consumer_idle_remove_s=0.5)
+    survivor = python_module("ingest-survivor", "dispatch.ingest", survivor_settings, "--consumer", "survivor").start()
     try:
         wait_until(lambda: processed(redis_client, keys) >= total and streams.pending_count(redis_client, keys) == 0,
                    timeout=60, what="the survivor to finish the load")
+        wait_until(lambda: group_consumers(redis_client, keys) == {"survivor"}, timeout=10,
+                   what="the dead victims removed from the group")
     finally:
         survivor.stop()
     assert "took over" in survivor.output(), survivor.output()[-2000:]
     assert_exactly_once(redis_client, keys, total, bad, newest)
+
+
+def group_consumers(client, keys) -> set[str]:
+    return {row["name"].decode() for row in client.xinfo_consumers(keys.in_telemetry, INGEST_GROUP)}
 
 
 @pytest.mark.parametrize("persistent", [True, False], ids=["with-persistence", "without-persistence"])
