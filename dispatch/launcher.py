@@ -209,7 +209,7 @@ def start_redis(settings: Settings) -> tuple[EmbeddedRedis | None, Settings]:
         port = free_port()
         print(f"  port {settings.embedded_redis_port} is taken; embedded Redis uses {port} instead")
     # Its default user is the admin (password in the data dir, 0600); each child gets its own ACL user,
-    # kept in the server's ACL file so a restarted Redis still knows them (issue 10).
+    # kept in the server's ACL file so a restarted Redis still knows them.
     passwords = acl.demo_passwords(settings.data_dir)
     server = EmbeddedRedis(settings.data_dir / "redis", port=port, persistent=True, own_session=True,
                            password=passwords[RedisRole.ADMIN]).start()

@@ -85,7 +85,7 @@ def _secret_key(env: Mapping[str, str], environment: str) -> str:
     return key
 
 
-# issue 10: serving
+# serving
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     if not raw:
@@ -141,7 +141,7 @@ class Settings:
     # DISPATCH_WEB_HOST / DISPATCH_WEB_PORT: the Dash app.
     web_host: str = "127.0.0.1"
     web_port: int = 8050
-    # issue 10: serving. The demo serves the app through a private nginx listening on WEB_HOST:WEB_PORT,
+    # Serving. The demo serves the app through a private nginx listening on WEB_HOST:WEB_PORT,
     # which buffers whole requests before gunicorn sees them (slow clients cannot hold its threads).
     # DISPATCH_APP_PORT: gunicorn's own port behind the proxy, on 127.0.0.1 only (the demo picks a free
     # one if it is taken).
@@ -158,7 +158,7 @@ class Settings:
     # DISPATCH_GATEWAY_TICK_MS: deltas are coalesced and pushed once per tick (0.1 s feels instantaneous).
     gateway_tick_ms: int = 150
     # DISPATCH_ALLOWED_ORIGINS: pages allowed to open the live socket, comma-separated `scheme://host[:port]`,
-    # compared exactly (scheme, host and port). Empty (issue 10): the web app's own address, from
+    # compared exactly (scheme, host and port). Empty: the web app's own address, from
     # DISPATCH_WEB_HOST / DISPATCH_WEB_PORT (a loopback or wildcard bind: 127.0.0.1, localhost and [::1]).
     allowed_origins: str = ""
     # DISPATCH_GATEWAY_QUEUE_MESSAGES / _BYTES: a client further behind gets a fresh snapshot instead.
@@ -194,11 +194,11 @@ class Settings:
     # DISPATCH_PATROL_CODE_HOURS: a patrol's sign-in code is valid for one shift (and used once).
     patrol_code_hours: float = 12.0
     # DISPATCH_SIGNIN_MAX_FAILURES / DISPATCH_SIGNIN_LOCK_MINUTES: failed sign-ins per account before each
-    # further attempt waits (1 s, doubling), and the longest that wait gets (nothing is locked any more:
-    # issue 10; domain/auth.py Throttle).
+    # further attempt waits (1 s, doubling), and the longest that wait gets (nothing is locked:
+    # domain/auth.py Throttle).
     signin_max_failures: int = 5
     signin_lock_minutes: float = 15.0
-    # issue 10: sign-in throttling
+    # sign-in throttling
     # DISPATCH_SIGNIN_FORGET_HOURS: an account's failed sign-ins are forgotten this long after the last one (24).
     signin_forget_hours: float = 24.0
     # DISPATCH_SIGNIN_ADDRESS_MAX_FAILURES / DISPATCH_SIGNIN_ADDRESS_WINDOW_MINUTES: failed sign-ins from one
@@ -208,11 +208,11 @@ class Settings:
     signin_address_window_minutes: float = 15.0
     # DISPATCH_KNOWN_DEVICE_DAYS: how long a browser stays a known device of an account it signed in to (90).
     known_device_days: float = 90.0
-    # issue 10: gateway storm
+    # gateway storm
     # DISPATCH_GATEWAY_REDIS_CONNECTIONS: the gateway's pool for session lookups; a handshake waits for a free
     # connection rather than being refused, and a lookup takes well under a millisecond: 32 serve a storm of 1,000.
     gateway_redis_connections: int = 32
-    # issue 10: ingest
+    # ingest
     # DISPATCH_CONSUMER_IDLE_REMOVE_S: a consumer of the ingest group idle this long with nothing
     # pending (its entries taken over) is a crashed worker: removed from the group. 10 min: far above
     # a live worker's idle (one BLOCK, 1 s); never less than DISPATCH_CLAIM_IDLE_MS in effect.
@@ -250,7 +250,7 @@ class Settings:
             max_past_s=_number(env, "DISPATCH_MAX_PAST_S", cls.max_past_s, minimum=0),
             web_host=_text(env, "DISPATCH_WEB_HOST", cls.web_host),
             web_port=_integer(env, "DISPATCH_WEB_PORT", cls.web_port, minimum=1, maximum=_MAX_PORT),
-            # issue 10: serving
+            # serving
             app_port=_integer(env, "DISPATCH_APP_PORT", cls.app_port, minimum=1, maximum=_MAX_PORT),
             behind_proxy=_flag(env, "DISPATCH_BEHIND_PROXY", cls.behind_proxy),
             nginx=env.get("DISPATCH_NGINX", "").strip(),
@@ -289,7 +289,7 @@ class Settings:
                                          maximum=1_000),
             signin_lock_minutes=_number(env, "DISPATCH_SIGNIN_LOCK_MINUTES", cls.signin_lock_minutes,
                                         minimum=0.01, maximum=24 * 60),
-            # issue 10: sign-in throttling
+            # sign-in throttling
             signin_forget_hours=_number(env, "DISPATCH_SIGNIN_FORGET_HOURS", cls.signin_forget_hours, minimum=0.01,
                                         maximum=24 * 30),
             signin_address_max_failures=_integer(env, "DISPATCH_SIGNIN_ADDRESS_MAX_FAILURES",
@@ -298,10 +298,10 @@ class Settings:
                                                   cls.signin_address_window_minutes, minimum=0.01, maximum=24 * 60),
             known_device_days=_number(env, "DISPATCH_KNOWN_DEVICE_DAYS", cls.known_device_days, minimum=0.01,
                                       maximum=400),
-            # issue 10: gateway storm
+            # gateway storm
             gateway_redis_connections=_integer(env, "DISPATCH_GATEWAY_REDIS_CONNECTIONS",
                                                cls.gateway_redis_connections, minimum=1, maximum=10_000),
-            # issue 10: ingest
+            # ingest
             consumer_idle_remove_s=_number(env, "DISPATCH_CONSUMER_IDLE_REMOVE_S", cls.consumer_idle_remove_s,
                                            minimum=0.1),
         )
@@ -337,7 +337,7 @@ class Settings:
             "max_past_s": "DISPATCH_MAX_PAST_S",
             "web_host": "DISPATCH_WEB_HOST",
             "web_port": "DISPATCH_WEB_PORT",
-            # issue 10: serving
+            # serving
             "app_port": "DISPATCH_APP_PORT",
             "behind_proxy": "DISPATCH_BEHIND_PROXY",
             "nginx": "DISPATCH_NGINX",
@@ -365,14 +365,14 @@ class Settings:
             "patrol_code_hours": "DISPATCH_PATROL_CODE_HOURS",
             "signin_max_failures": "DISPATCH_SIGNIN_MAX_FAILURES",
             "signin_lock_minutes": "DISPATCH_SIGNIN_LOCK_MINUTES",
-            # issue 10: sign-in throttling
+            # sign-in throttling
             "signin_forget_hours": "DISPATCH_SIGNIN_FORGET_HOURS",
             "signin_address_max_failures": "DISPATCH_SIGNIN_ADDRESS_MAX_FAILURES",
             "signin_address_window_minutes": "DISPATCH_SIGNIN_ADDRESS_WINDOW_MINUTES",
             "known_device_days": "DISPATCH_KNOWN_DEVICE_DAYS",
-            # issue 10: gateway storm
+            # gateway storm
             "gateway_redis_connections": "DISPATCH_GATEWAY_REDIS_CONNECTIONS",
-            # issue 10: ingest
+            # ingest
             "consumer_idle_remove_s": "DISPATCH_CONSUMER_IDLE_REMOVE_S",
         }
         assert set(names) == {f.name for f in fields(self)}, "as_env is missing a setting"

@@ -114,7 +114,7 @@ def create_app(settings: Settings) -> dash.Dash:
     _limit_request_bodies(app.server)
     __import__("dispatch.webauth").webauth.install(app, settings)  # sign-in, guards, CSRF, headers
     _set_up_now(app)
-    if settings.behind_proxy:  # issue 10: the audited address is the browser's, given by our own nginx
+    if settings.behind_proxy:  # the audited address is the browser's, given by our own nginx
         app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=1, x_proto=1, x_host=1)
     return app
 

@@ -48,6 +48,16 @@ def test_the_procfile_serves_gunicorn_on_loopback_behind_the_proxy():
     assert "python -m dispatch.proxy" in lines["proxy"]
 
 
+def test_each_procfile_process_but_the_proxy_takes_its_own_redis_url():
+    """Production: each process signs in as its own ACL user (REDIS_URL_<ROLE>), falling back to REDIS_URL."""
+    lines = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
+    roles = {"web": "WEB", "ingest": "INGEST", "watch": "WATCH", "gateway": "GATEWAY", "retention": "RETENTION",
+             "sim": "SIMULATOR"}
+    for name, role in roles.items():
+        assert f"REDIS_URL=${{REDIS_URL_{role}:-$REDIS_URL}}" in lines[name], name
+    assert "REDIS_URL" not in lines["proxy"]
+
+
 def test_with_the_embedded_redis_each_child_gets_its_own_redis_user_and_the_proxy_none():
     from urllib.parse import urlsplit
 

@@ -75,7 +75,7 @@ PARSED = [
     ("DISPATCH_WEB_PORT", "80", "web_port", 80),
     ("DISPATCH_WEB_PORT", "8000.0", "web_port", 8000),
     ("DISPATCH_GATEWAY_PORT", "9001", "gateway_port", 9001),
-    # issue 10: serving
+    # serving
     ("DISPATCH_APP_PORT", "9051", "app_port", 9051),
     ("DISPATCH_BEHIND_PROXY", "1", "behind_proxy", True),
     ("DISPATCH_BEHIND_PROXY", " Yes ", "behind_proxy", True),
@@ -110,14 +110,14 @@ PARSED = [
     ("DISPATCH_PATROL_CODE_HOURS", "10", "patrol_code_hours", 10.0),
     ("DISPATCH_SIGNIN_MAX_FAILURES", "3", "signin_max_failures", 3),
     ("DISPATCH_SIGNIN_LOCK_MINUTES", "30", "signin_lock_minutes", 30.0),
-    # issue 10: sign-in throttling
+    # sign-in throttling
     ("DISPATCH_SIGNIN_FORGET_HOURS", "6", "signin_forget_hours", 6.0),
     ("DISPATCH_SIGNIN_ADDRESS_MAX_FAILURES", "250", "signin_address_max_failures", 250),
     ("DISPATCH_SIGNIN_ADDRESS_WINDOW_MINUTES", "5", "signin_address_window_minutes", 5.0),
     ("DISPATCH_KNOWN_DEVICE_DAYS", "30", "known_device_days", 30.0),
-    # issue 10: gateway storm
+    # gateway storm
     ("DISPATCH_GATEWAY_REDIS_CONNECTIONS", "8", "gateway_redis_connections", 8),
-    # issue 10: ingest
+    # ingest
     ("DISPATCH_CONSUMER_IDLE_REMOVE_S", "3600", "consumer_idle_remove_s", 3600.0),
     ("DISPATCH_CONSUMER_IDLE_REMOVE_S", "0.5", "consumer_idle_remove_s", 0.5),
 ]
@@ -157,7 +157,7 @@ ERRORS = [
     ("DISPATCH_WEB_PORT", "65536", ("DISPATCH_WEB_PORT", "at most 65535", "'65536'")),
     ("DISPATCH_GATEWAY_PORT", "100000", ("DISPATCH_GATEWAY_PORT", "at most 65535")),
     ("DISPATCH_EMBEDDED_REDIS_PORT", "70000", ("DISPATCH_EMBEDDED_REDIS_PORT", "at most 65535")),
-    # issue 10: serving
+    # serving
     ("DISPATCH_APP_PORT", "0", ("DISPATCH_APP_PORT", "at least 1")),
     ("DISPATCH_BEHIND_PROXY", "maybe", ("DISPATCH_BEHIND_PROXY", "1 or 0", "'maybe'")),
     ("DISPATCH_WEB_PORT", "inf", ("DISPATCH_WEB_PORT", "finite", "'inf'")),

@@ -106,7 +106,7 @@ class Action(str, Enum):
     ACCOUNT_DELETED = "account_deleted"
     DRONE_LEFT_ZONES = "drone_left_zones"
     DRONE_BACK_IN_ZONE = "drone_back_in_zone"
-    ACCOUNT_UNLOCKED = "account_unlocked"  # issue 10, defect 4
+    ACCOUNT_UNLOCKED = "account_unlocked"
 
 
 ACTION_MEANING: dict[Action, str] = {

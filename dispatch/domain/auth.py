@@ -136,7 +136,7 @@ def canonical_path(raw: object) -> str:
     """The one form of a path every permission check uses: percent-decoded (repeatedly: `%2561` is
     `a` too), backslashes as slashes, `//` collapsed, `.` and `..` resolved, no trailing slash, lower
     case. Dash's pages router strips slashes on its own (`//admin` renders /admin) and browsers turn
-    `\\` into `/`: checking the raw string let `//admin` through (issue 10, defect 5)."""
+    `\\` into `/`: checking the raw string let `//admin` through (a hole found by an adversarial review)."""
     path = raw if isinstance(raw, str) else ""
     for _ in range(4):
         decoded = unquote(path)
@@ -294,7 +294,7 @@ def signin_form_token_valid(secret_key: str, cookie_nonce: str | None, form_toke
 
 # --- Sign-in throttling ----------------------------------------------------------------
 #
-# Threat model and figures: notes/issue10-signin.md (README, Security). In short: online guessing
+# Threat model and figures: README, Security, "Sign-in throttling". In short: online guessing
 # against one account is slowed per account (a delay that doubles with each failure, capped), never
 # locked, so an attacker cannot lock the rightful user out; a browser that already signed in to the
 # account (a signed known-device cookie) is not held back by the account's delay, only by its own;

@@ -1,5 +1,5 @@
 """The administrator's accounts page ("/admin"): staff accounts listed, created, given a new password, deleted,
-and an account slowed by failed sign-ins given its normal sign-in back (issue 10).
+and an account slowed by failed sign-ins given its normal sign-in back.
 
 Every change goes through the audited store steps (store/accounts.py): the
 change, the end of the account's sessions and its audit entry commit together,
@@ -49,7 +49,7 @@ CREATE_MESSAGE = "ad-create-message"
 
 ROW_RESET = "ad-row-reset"  # pattern-matching ids {"type": ROW_RESET, "user": code}
 ROW_DELETE = "ad-row-delete"
-ROW_UNLOCK = "ad-row-unlock"  # lifts the row's sign-in delay (issue 10)
+ROW_UNLOCK = "ad-row-unlock"  # lifts the row's sign-in delay
 PENDING = "ad-pending"  # {"action": "reset" | "delete", "user": code} while the panel is open
 PANEL = "ad-panel"
 PANEL_TITLE = "ad-panel-title"

@@ -1,7 +1,7 @@
 """What the administrator's accounts page asks the server, as plain functions: admin_accounts.py adds the request.
 
-- `unlock`: lift the sign-in delay of an account slowed by failed sign-ins
-  (issue 10): audited, and its count of failures cleared.
+- `unlock`: lift the sign-in delay of an account slowed by failed sign-ins,
+  audited, and its count of failures cleared.
 - `create`, `reset`, `delete`: check what was typed the way a person reads it
   (codes typed in lower case are accepted, the two passwords must agree, a
   deletion needs the code typed again), then call the audited store step
