@@ -1,0 +1,200 @@
+"""How a sighting ends: every sighting reaches exactly one recorded outcome.
+
+A sighting's life, next to its assignments' (lifecycle.py):
+
+    open ──assign──► assigned … cleared ─────────────► ended "dispatched"
+    open ──close (supervisor, reason code)──────────► ended "closed"
+    open ──merge into another open one (supervisor)─► ended "merged"
+    open ──past its category's horizon (system)─────► ended "expired"
+
+Decisions, and why:
+- Only an *unassigned* sighting can be closed, merged or expired. Once a
+  patrol has been sent, the crew's clearing is the ending: a supervisor who
+  wants to stop it cancels the assignment first (the crew's tablet hears of
+  that), so a sighting is never closed behind a patrol's back.
+- Drone sightings are short-lived observations: a lookout seen 20 minutes ago
+  is not where the drone saw it. Each category therefore has a horizon after
+  which an unassigned sighting leaves the queue as "expired, nobody sent".
+  Assigned sightings never expire (a crew is on it).
+- A merge keeps both sightings on the record: the duplicate ends as "merged"
+  with a link to the sighting that stays open.
+- Nothing is deleted: an ending takes the sighting off the current picture and
+  writes it on the record (the store does both in one atomic step).
+
+Every check returns None when allowed, else one readable sentence the screen
+shows as is. Pure: no Redis, no clock (times are passed in).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from enum import Enum
+from typing import Iterable, Mapping
+
+from .geo import haversine_m
+from .models import SightingCategory
+from .text import invisible_character
+
+MAX_REASON_TEXT = 80
+"""An "other" reason is a short label on a queue row and in the audit details (which cap text at 120)."""
+
+DUPLICATE_RADIUS_M = 150.0
+DUPLICATE_WINDOW_MS = 5 * 60_000
+
+
+class Disposition(str, Enum):
+    """How a sighting ended."""
+
+    DISPATCHED = "dispatched"  # a patrol was sent and cleared it
+    CLOSED = "closed"  # closed by a supervisor without sending anyone, with a reason
+    MERGED = "merged"  # a duplicate of another sighting, which stays open
+    EXPIRED = "expired"  # unassigned past its category's horizon: nobody sent
+
+
+class CloseReason(str, Enum):
+    FALSE_ALARM = "false_alarm"
+    DUPLICATE = "duplicate"
+    DRONE_ONLY = "drone_only"
+    REFERRED = "referred"
+    OTHER = "other"
+
+
+REASON_LABELS: dict[CloseReason, str] = {
+    CloseReason.FALSE_ALARM: "false alarm",
+    CloseReason.DUPLICATE: "duplicate of another sighting",
+    CloseReason.DRONE_ONLY: "watched by the drone only",
+    CloseReason.REFERRED: "referred to another service",
+    CloseReason.OTHER: "other",
+}
+
+DEFAULT_HORIZONS_MS: dict[SightingCategory, int] = {
+    SightingCategory.VEHICLE: 5 * 60_000,
+    SightingCategory.LOOKOUT: 10 * 60_000,
+    SightingCategory.DEAL: 20 * 60_000,
+    SightingCategory.GATHERING: 30 * 60_000,
+    SightingCategory.OTHER: 10 * 60_000,
+}
+"""A vehicle moves on within minutes, a gathering lasts; settings.py may override each."""
+
+
+@dataclass(frozen=True)
+class Ending:
+    """One sighting's recorded outcome (what the record stream holds, as plain values)."""
+
+    sighting_id: str
+    disposition: Disposition
+    ts: int
+    actor: str
+    reason: CloseReason | None = None
+    text: str = ""
+    merged_into: str | None = None
+
+    def fields(self) -> dict[str, str]:
+        """Stream fields: unset ones left out."""
+        found = {"event": f"sighting_{self.disposition.value}", "sighting_id": self.sighting_id,
+                 "disposition": self.disposition.value, "ts": str(self.ts), "actor": self.actor}
+        if self.reason is not None:
+            found["reason"] = self.reason.value
+        if self.text:
+            found["text"] = self.text
+        if self.merged_into:
+            found["merged_into"] = self.merged_into
+        return found
+
+
+def check_reason(reason: CloseReason | str | None, text: str | None) -> str | None:
+    """None if (`reason`, `text`) closes a sighting, else why not.
+
+    "other" needs a short visible text; the named reasons take none (a free
+    text beside a code would soon be the only thing anyone reads).
+    """
+    choices = ", ".join(r.value for r in CloseReason)
+    try:
+        reason = CloseReason(reason)
+    except ValueError:
+        return f"unknown reason {reason!r}: expected one of {choices}"
+    text = text or ""
+    if reason is not CloseReason.OTHER:
+        return f"a text is given only with the reason 'other', not with {reason.value}" if text.strip() else None
+    if not text.strip():
+        return "closing for an 'other' reason needs a short text saying why"
+    if len(text) > MAX_REASON_TEXT:
+        return f"the reason text is {len(text)} characters long: at most {MAX_REASON_TEXT}"
+    for char in text:
+        if unicodedata.category(char) == "Cc":
+            return f"the reason text contains U+{ord(char):04X}, a control character"
+    found = invisible_character(text)
+    if found is not None:
+        return f"the reason text contains {found}, an invisible character that can disguise text on screen"
+    return None
+
+
+def check_can_end(sighting_id: str, *, is_open: bool, assigned_to: str | None) -> str | None:
+    """None if an open, unassigned sighting may be closed, merged or expired now, else why not."""
+    if not is_open:
+        return explain_not_open(sighting_id)
+    if assigned_to:
+        return explain_assigned(sighting_id, assigned_to)
+    return None
+
+
+def check_merge(source_id: str, target_id: str, *, target_open: bool) -> str | None:
+    """None if `source_id` may be merged into `target_id` (the one that stays open)."""
+    if source_id == target_id:
+        return f"sighting {source_id} cannot be merged into itself"
+    if not target_open:
+        return f"cannot merge into sighting {target_id}: it is not open (ended, or never received)"
+    return None
+
+
+def explain_not_open(sighting_id: str) -> str:
+    return f"sighting {sighting_id} is not open: it has already ended (or was never received)"
+
+
+def explain_assigned(sighting_id: str, patrol_id: str) -> str:
+    return (f"sighting {sighting_id} is assigned to {patrol_id}: it ends when the crew clears it "
+            "(cancel the assignment first to close it)")
+
+
+def horizon_ms(category: SightingCategory | str, horizons: Mapping[SightingCategory, int] | None = None) -> int:
+    """How long an unassigned sighting of `category` stays in the queue; unknown categories get "other"'s."""
+    horizons = DEFAULT_HORIZONS_MS if horizons is None else horizons
+    try:
+        return horizons[SightingCategory(category)]
+    except (ValueError, KeyError):
+        return horizons.get(SightingCategory.OTHER, DEFAULT_HORIZONS_MS[SightingCategory.OTHER])
+
+
+def due_to_expire(sightings: Iterable[Mapping], assigned: set[str] | frozenset[str], now_ms: int,
+                  horizons: Mapping[SightingCategory, int] | None = None) -> list[str]:
+    """Ids of open sightings, not assigned, whose ts is older than their category's horizon; oldest first."""
+    due = [s for s in sightings
+           if s["sighting_id"] not in assigned and now_ms - int(s["ts"]) > horizon_ms(s.get("category"), horizons)]
+    return [s["sighting_id"] for s in sorted(due, key=lambda s: (int(s["ts"]), s["sighting_id"]))]
+
+
+def is_probable_duplicate(a: Mapping, b: Mapping, *, radius_m: float = DUPLICATE_RADIUS_M,
+                          window_ms: int = DUPLICATE_WINDOW_MS) -> bool:
+    """Same category, within `radius_m` and `window_ms` of each other: probably the same thing seen twice."""
+    if a["sighting_id"] == b["sighting_id"] or a.get("category") != b.get("category"):
+        return False
+    if abs(int(a["ts"]) - int(b["ts"])) > window_ms:
+        return False
+    return haversine_m(a["lat"], a["lon"], b["lat"], b["lon"]) <= radius_m
+
+
+def probable_duplicates(sightings: Iterable[Mapping], **limits) -> dict[str, str]:
+    """For each sighting that looks like a duplicate, the earlier sighting it would merge into.
+
+    The earliest of a group stays (the first report); each later one points at
+    the earliest probable original, so merging never goes round in a circle.
+    """
+    ordered = sorted(sightings, key=lambda s: (int(s["ts"]), s["sighting_id"]))
+    found: dict[str, str] = {}
+    for index, later in enumerate(ordered):
+        for earlier in ordered[:index]:
+            if earlier["sighting_id"] not in found and is_probable_duplicate(earlier, later, **limits):
+                found[later["sighting_id"]] = earlier["sighting_id"]
+                break
+    return found
