@@ -93,6 +93,11 @@ class Keys:
         return self._key("assignments")
 
     @property
+    def sighting_endings(self) -> str:
+        """Stream of every sighting's ending (dispatched, closed with a reason, merged, expired): replay reads it."""
+        return self._key("sightings:endings")
+
+    @property
     def assignments_open(self) -> str:
         """Hash assignment_id -> latest state (JSON) of each assignment not yet cleared or cancelled."""
         return self._key("assignments:open")

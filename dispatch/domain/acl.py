@@ -111,6 +111,7 @@ _NAMED_KEYS: dict[Role, tuple[str, ...]] = {
         "assignments",
         "live",
         "audit",
+        "sighting_endings",  # a tablet's clearing records the sighting's ending
     ),
     Role.INGEST: (
         *_INPUTS,
@@ -126,7 +127,7 @@ _NAMED_KEYS: dict[Role, tuple[str, ...]] = {
         "sightings_ts",
         "patrol_assignment",
     ),
-    Role.WATCH: (*_PICTURE, "alerts", "audit"),
+    Role.WATCH: (*_PICTURE, "alerts", "audit", "sighting_endings"),  # expires sightings past their horizon
     Role.GATEWAY: (*_PICTURE, "patrol_assignment", "audit"),
     Role.RETENTION: ("live", "audit"),
 }

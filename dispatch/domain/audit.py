@@ -107,6 +107,8 @@ class Action(str, Enum):
     DRONE_LEFT_ZONES = "drone_left_zones"
     DRONE_BACK_IN_ZONE = "drone_back_in_zone"
     ACCOUNT_UNLOCKED = "account_unlocked"
+    SIGHTING_CLOSED = "sighting_closed"
+    SIGHTING_MERGED = "sighting_merged"
 
 
 ACTION_MEANING: dict[Action, str] = {
@@ -146,6 +148,10 @@ ACTION_MEANING: dict[Action, str] = {
                                "reporting (actor: system; target: drone id; details: how long it lasted)",
     Action.ACCOUNT_UNLOCKED: "an administrator lifted the sign-in delay of a staff account slowed by failed "
                              "sign-ins (target: its code; details: failures counted until then)",
+    Action.SIGHTING_CLOSED: "a supervisor closed an unassigned sighting without sending anyone (target: "
+                            "sighting id; details: reason code; an 'other' text stays on the recordings only)",
+    Action.SIGHTING_MERGED: "a supervisor merged a duplicate sighting into another that stays open (target: "
+                            "the duplicate; details: merged_into)",
 }
 
 

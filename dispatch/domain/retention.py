@@ -84,6 +84,7 @@ def retention_table(keys: Keys, settings: Settings) -> tuple[RetentionRule, ...]
         stream("deadletter", "rejected entries with their original fields (positions, notes)"),
         stream("assignments", "every assignment event: who was sent where, when"),
         stream("alerts", "every alert event, with drone and sighting positions"),
+        stream("sighting_endings", "how each sighting ended, with the sighting as it was (position, note)"),
         *picture("drones", "latest telemetry of each drone (position, battery)"),
         *picture("patrols", "latest report of each patrol (position, status)", geo="patrols_available"),
         *picture("sightings", "open sightings (position, category, note)"),

@@ -35,22 +35,20 @@ import orjson
 import redis
 from pydantic import ValidationError
 
-from ..domain import lifecycle
-from ..domain.audit import INTERNAL_ORIGIN, Action, AuditEntry, id_or_invalid, make_entry
+from ..domain import lifecycle, sightings
+from ..domain.audit import INTERNAL_ORIGIN, SYSTEM_ACTOR, Action, AuditEntry, id_or_invalid, make_entry
 from ..domain.lifecycle import Role
 from ..domain.models import EVENT_ID, PATROL_ID, SUPERVISOR_ID, Assignment, AssignmentState, Outcome
+from ..domain.sightings import CloseReason, Disposition, Ending
 from ..domain.validate import describe
 from ..keys import Keys
 from .audit import AUDIT_LUA, audit_argv, refusal_audited
 
 DEFAULT_LIVE_MAXLEN = 100_000
 STALE_RETRIES = 3
+_REASONS = "^(" + "|".join(reason.value for reason in CloseReason) + ")$"
 
-_PRELUDE = AUDIT_LUA + r"""
-local SIGHTINGS, PATROLS, AVAILABLE, PATROL_ASSIGNMENT, OPEN, EVENTS, LIVE, AUDIT =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-local GEO_MAX_LATITUDE = 85.05112878
-local at = 1
+_HELPERS = r"""local at = 1
 
 local function take()
   local value = ARGV[at]
@@ -64,10 +62,50 @@ local function take_fields()
   return fields
 end
 
+-- The value of `name` in a flat name/value list (an event's fields).
+local function field_of(fields, name)
+  for i = 1, #fields, 2 do
+    if fields[i] == name then return fields[i + 1] end
+  end
+  return ''
+end
+
 local function append(list, value)
   if value then list[#list + 1] = value end
 end
 
+-- One live delta; each field is a JSON array, and an empty one is left out.
+local function publish(maxlen, delta)
+  local args = {}
+  for _, field in ipairs(delta) do
+    if #field[2] > 0 then
+      args[#args + 1] = field[1]
+      args[#args + 1] = '[' .. table.concat(field[2], ',') .. ']'
+    end
+  end
+  return redis.call('XADD', LIVE, 'MAXLEN', '~', maxlen, '*', unpack(args))
+end
+
+-- The sighting leaves the picture; its ts stays in sightings:ts, so a late
+-- copy of the same report cannot reopen it. Returns it marked closed, with how it ended.
+local function close_sighting(sighting_id, disposition, merged_into)
+  local raw = redis.call('HGET', SIGHTINGS, sighting_id)
+  if not raw then return nil end
+  redis.call('HDEL', SIGHTINGS, sighting_id)
+  local sighting = cjson.decode(raw)
+  sighting.closed = true
+  sighting.disposition = disposition
+  if merged_into and merged_into ~= '' then sighting.merged_into = merged_into end
+  return cjson.encode(sighting)
+end
+
+"""
+
+_PRELUDE = AUDIT_LUA + r"""
+local SIGHTINGS, PATROLS, AVAILABLE, PATROL_ASSIGNMENT, OPEN, EVENTS, LIVE, AUDIT, ENDINGS =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local GEO_MAX_LATITUDE = 85.05112878
+""" + _HELPERS + r"""
 -- Why patrol_id cannot be sent to sighting_id now, as {code, detail}; nil if it can.
 -- Checked before any write, so a refused step changes nothing.
 local function refusal(sighting_id, patrol_id, assignment_id)
@@ -124,28 +162,7 @@ local function close_assignment(assignment_id, patrol_id, event)
   return set_patrol_status(patrol_id, 'available')
 end
 
--- The sighting leaves the picture; its ts stays in sightings:ts, so a late
--- copy of the same report cannot reopen it. Returns it marked closed.
-local function close_sighting(sighting_id)
-  local raw = redis.call('HGET', SIGHTINGS, sighting_id)
-  if not raw then return nil end
-  redis.call('HDEL', SIGHTINGS, sighting_id)
-  local sighting = cjson.decode(raw)
-  sighting.closed = true
-  return cjson.encode(sighting)
-end
 
--- One live delta; each field is a JSON array, and an empty one is left out.
-local function publish(maxlen, delta)
-  local args = {}
-  for _, field in ipairs(delta) do
-    if #field[2] > 0 then
-      args[#args + 1] = field[1]
-      args[#args + 1] = '[' .. table.concat(field[2], ',') .. ']'
-    end
-  end
-  return redis.call('XADD', LIVE, 'MAXLEN', '~', maxlen, '*', unpack(args))
-end
 """
 
 _ASSIGN_LUA = _PRELUDE + r"""
@@ -173,7 +190,15 @@ if mode == 'open' then
   append(patrols, set_patrol_status(patrol_id, patrol_status))
 else
   append(patrols, close_assignment(assignment_id, patrol_id, event))
-  if mode == 'clear' then append(sightings, close_sighting(sighting_id)) end
+  if mode == 'clear' then
+    local ended = close_sighting(sighting_id, 'dispatched')
+    if ended then
+      append(sightings, ended)
+      redis.call('XADD', ENDINGS, '*', 'event', 'sighting_dispatched', 'sighting_id', sighting_id,
+                 'disposition', 'dispatched', 'ts', field_of(event, 'ts'), 'actor', field_of(event, 'actor'),
+                 'assignment_id', assignment_id, 'sighting', ended)
+    end
+  end
 end
 return {'ok', publish(maxlen, {{'assignments', {json}}, {'patrols', patrols}, {'sightings', sightings}})}
 """
@@ -192,6 +217,32 @@ append(patrols, open_assignment(new_id, new_patrol, new_json, new_event))
 return {'ok', publish(maxlen, {{'assignments', {old_json, new_json}}, {'patrols', patrols}})}
 """
 
+
+# Ending an unassigned sighting (closed, merged, expired): the same atomic family
+# as assigning, so whichever of "assign" and "end" runs first wins and the other
+# is refused. Its own keys only: the watcher, which expires sightings, needs no
+# grant on patrols or assignment events.
+_END_LUA = AUDIT_LUA + r"""
+local SIGHTINGS, OPEN, ENDINGS, LIVE, AUDIT = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+""" + _HELPERS + r"""
+local maxlen, sighting_id, disposition, merged_into = take(), take(), take(), take()
+local ending, audit = take_fields(), take_fields()
+if not redis.call('HGET', SIGHTINGS, sighting_id) then return {'refused', 'not_open', ''} end
+local open = redis.call('HGETALL', OPEN)
+for i = 2, #open, 2 do
+  local assignment = cjson.decode(open[i])
+  if assignment.sighting_id == sighting_id then return {'refused', 'assigned', assignment.patrol_id} end
+end
+if merged_into ~= '' and not redis.call('HGET', SIGHTINGS, merged_into) then
+  return {'refused', 'target_not_open', ''}
+end
+if #audit > 0 then record_audit(AUDIT, audit) end
+local ended = close_sighting(sighting_id, disposition, merged_into)
+ending[#ending + 1] = 'sighting'
+ending[#ending + 1] = ended
+redis.call('XADD', ENDINGS, '*', unpack(ending))
+return {'ok', publish(maxlen, {{'sightings', {ended}}})}
+"""
 
 class AssignmentRefused(Exception):
     """A step the rules or the current state do not allow; `reason` is shown to the user as is."""
@@ -343,6 +394,84 @@ def reassign(
         raise AssignmentRefused(f"{assignment_id} kept changing while being reassigned: try again")
 
 
+def close_sighting(
+    client: redis.Redis, keys: Keys, *, sighting_id: str, supervisor_id: str, reason: CloseReason | str,
+    text: str = "", now_ms: int | None = None, live_maxlen: int = DEFAULT_LIVE_MAXLEN,
+    origin: str = INTERNAL_ORIGIN,
+) -> Ending:
+    """A supervisor closes an open, unassigned sighting without sending anyone, with a reason code.
+
+    Raises AssignmentRefused (a readable sentence) if the reason does not fit,
+    or if the sighting has ended or been assigned meanwhile: a sighting a patrol
+    was sent to a millisecond earlier is never closed behind the crew's back.
+    """
+    ts = _now(now_ms)
+    with refusal_audited(client, keys, AssignmentRefused, ts=ts, actor=supervisor_id, role=Role.SUPERVISOR.value,
+                         action=Action.SIGHTING_CLOSED, target=sighting_id, origin=origin,
+                         details={"reason": id_or_invalid(getattr(reason, "value", reason), _REASONS)},
+                         untrusted=((sighting_id, EVENT_ID), (reason, _REASONS))):
+        _check_actor(supervisor_id, Role.SUPERVISOR)
+        _check_sighting_id(sighting_id)
+        refusal = sightings.check_reason(reason, text)
+        if refusal:
+            raise AssignmentRefused(refusal)
+        reason = CloseReason(reason)
+        ending = Ending(sighting_id, Disposition.CLOSED, ts, supervisor_id, reason, (text or "").strip())
+        audit = make_entry(ts=ts, actor=supervisor_id, role=Role.SUPERVISOR.value, action=Action.SIGHTING_CLOSED,
+                           target=sighting_id, origin=origin, details={"reason": reason.value})
+        return _end(client, keys, ending, audit, live_maxlen)
+
+
+def merge_sighting(
+    client: redis.Redis, keys: Keys, *, sighting_id: str, into: str, supervisor_id: str,
+    now_ms: int | None = None, live_maxlen: int = DEFAULT_LIVE_MAXLEN, origin: str = INTERNAL_ORIGIN,
+) -> Ending:
+    """A supervisor merges a duplicate (open, unassigned) into another open sighting, which stays open.
+
+    Both stay on the record: the duplicate's ending names the one it went into.
+    """
+    ts = _now(now_ms)
+    with refusal_audited(client, keys, AssignmentRefused, ts=ts, actor=supervisor_id, role=Role.SUPERVISOR.value,
+                         action=Action.SIGHTING_MERGED, target=sighting_id, origin=origin,
+                         details={"merged_into": id_or_invalid(into, EVENT_ID)},
+                         untrusted=((sighting_id, EVENT_ID), (into, EVENT_ID))):
+        _check_actor(supervisor_id, Role.SUPERVISOR)
+        _check_sighting_id(sighting_id)
+        _check_sighting_id(into)
+        refusal = sightings.check_merge(sighting_id, into, target_open=True)
+        if refusal:
+            raise AssignmentRefused(refusal)
+        ending = Ending(sighting_id, Disposition.MERGED, ts, supervisor_id, merged_into=into)
+        audit = make_entry(ts=ts, actor=supervisor_id, role=Role.SUPERVISOR.value, action=Action.SIGHTING_MERGED,
+                           target=sighting_id, origin=origin, details={"merged_into": into})
+        return _end(client, keys, ending, audit, live_maxlen)
+
+
+def expire_sighting(
+    client: redis.Redis, keys: Keys, *, sighting_id: str, now_ms: int | None = None,
+    live_maxlen: int = DEFAULT_LIVE_MAXLEN,
+) -> Ending:
+    """The watcher ends an unassigned sighting past its horizon ("expired, nobody sent").
+
+    No audit entry: nobody did it; the ending is on the record (actor "system").
+    Refused like a close if it was assigned or ended meanwhile.
+    """
+    ending = Ending(sighting_id, Disposition.EXPIRED, _now(now_ms), SYSTEM_ACTOR)
+    return _end(client, keys, ending, None, live_maxlen)
+
+
+def sighting_endings(client: redis.Redis, keys: Keys, sighting_id: str | None = None) -> list[dict]:
+    """The recorded endings (decoded stream fields, the sighting JSON parsed), oldest first."""
+    found = []
+    for stream_id, fields in client.xrange(keys.sighting_endings):
+        event = {k.decode(): v.decode() for k, v in fields.items()}
+        event["stream_id"] = stream_id.decode()
+        event["sighting"] = orjson.loads(event["sighting"]) if event.get("sighting") else None
+        if sighting_id is None or event["sighting_id"] == sighting_id:
+            found.append(event)
+    return found
+
+
 def open_assignments(client: redis.Redis, keys: Keys) -> list[dict]:
     """Every open assignment as a JSON-ready dict, oldest first."""
     found = [orjson.loads(raw) for raw in client.hvals(keys.assignments_open)]
@@ -380,6 +509,29 @@ def _apply_transition(
         raise _Stale()
 
 
+def _end(client: redis.Redis, keys: Keys, ending: Ending, audit: AuditEntry | None, live_maxlen: int) -> Ending:
+    """Run the ending script; its refusal codes become the domain's sentences."""
+    args = [live_maxlen, ending.sighting_id, ending.disposition.value, ending.merged_into or "",
+            *_flat(ending.fields()), *(audit_argv(audit) if audit is not None else ["0"])]
+    script = client.register_script(_END_LUA)
+    reply = script(keys=[keys.sightings, keys.assignments_open, keys.sighting_endings, keys.live, keys.audit],
+                   args=args, client=client)
+    if reply[0] == b"ok":
+        return ending
+    code, detail = reply[1].decode(), reply[2].decode()
+    if code == "assigned":
+        raise AssignmentRefused(sightings.explain_assigned(ending.sighting_id, detail))
+    if code == "target_not_open":
+        raise AssignmentRefused(sightings.check_merge(ending.sighting_id, ending.merged_into or "",
+                                                      target_open=False))
+    raise AssignmentRefused(sightings.explain_not_open(ending.sighting_id))
+
+
+def _check_sighting_id(sighting_id: object) -> None:
+    if not isinstance(sighting_id, str) or not re.match(EVENT_ID, sighting_id):
+        raise AssignmentRefused(f"{sighting_id!r} is not a sighting id")
+
+
 def _run(client: redis.Redis, source: str, keys: Keys, args: list) -> list:
     script = client.register_script(source)  # only hashes the text; EVALSHA, loaded once per server
     return script(keys=_script_keys(keys), args=args, client=client)
@@ -387,7 +539,7 @@ def _run(client: redis.Redis, source: str, keys: Keys, args: list) -> list:
 
 def _script_keys(keys: Keys) -> list[str]:
     return [keys.sightings, keys.patrols, keys.patrols_available, keys.patrol_assignment,
-            keys.assignments_open, keys.assignments, keys.live, keys.audit]
+            keys.assignments_open, keys.assignments, keys.live, keys.audit, keys.sighting_endings]
 
 
 def _read_open(client: redis.Redis, keys: Keys, assignment_id: str) -> Assignment:
