@@ -106,6 +106,10 @@ def _timezone(env: Mapping[str, str]) -> str:
     return name
 
 
+# sighting horizons
+_HORIZON_CATEGORIES = ("vehicle", "lookout", "deal", "gathering", "other")  # models.SightingCategory values
+
+
 @dataclass(frozen=True)
 class Settings:
     """Typed view of the environment. Field comments name the variable and why the default."""
@@ -217,6 +221,16 @@ class Settings:
     # pending (its entries taken over) is a crashed worker: removed from the group. 10 min: far above
     # a live worker's idle (one BLOCK, 1 s); never less than DISPATCH_CLAIM_IDLE_MS in effect.
     consumer_idle_remove_s: float = 600.0
+    # sighting horizons
+    # DISPATCH_HORIZON_<CATEGORY>_MIN: an unassigned sighting of that category older than this leaves the queue
+    # as "expired, nobody sent" (assigned ones never expire). A drone sighting is an observation of a moment:
+    # a vehicle moves on within minutes (5), a lookout changes corner (10), other (10), a deal moves within
+    # the quarter of an hour (20), a gathering lasts (30).
+    horizon_vehicle_min: float = 5.0
+    horizon_lookout_min: float = 10.0
+    horizon_deal_min: float = 20.0
+    horizon_gathering_min: float = 30.0
+    horizon_other_min: float = 10.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -304,7 +318,18 @@ class Settings:
             # ingest
             consumer_idle_remove_s=_number(env, "DISPATCH_CONSUMER_IDLE_REMOVE_S", cls.consumer_idle_remove_s,
                                            minimum=0.1),
+            # sighting horizons
+            **{f"horizon_{category}_min": _number(env, f"DISPATCH_HORIZON_{category.upper()}_MIN",
+                                                  getattr(cls, f"horizon_{category}_min"), minimum=0.1,
+                                                  maximum=24 * 60)
+               for category in _HORIZON_CATEGORIES},
         )
+
+    # sighting horizons
+    @property
+    def sighting_horizons_ms(self) -> dict[str, int]:
+        """Category -> horizon in ms, for domain/sightings.py."""
+        return {c: round(getattr(self, f"horizon_{c}_min") * 60_000) for c in _HORIZON_CATEGORIES}
 
     @property
     def retention_ms(self) -> int:
@@ -374,6 +399,8 @@ class Settings:
             "gateway_redis_connections": "DISPATCH_GATEWAY_REDIS_CONNECTIONS",
             # ingest
             "consumer_idle_remove_s": "DISPATCH_CONSUMER_IDLE_REMOVE_S",
+            # sighting horizons
+            **{f"horizon_{c}_min": f"DISPATCH_HORIZON_{c.upper()}_MIN" for c in _HORIZON_CATEGORIES},
         }
         assert set(names) == {f.name for f in fields(self)}, "as_env is missing a setting"
         return {

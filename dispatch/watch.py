@@ -7,6 +7,11 @@ difference with the open alerts in one atomic step. Alerts depend on time
 passing, not only on new messages (a drone falling silent sends nothing), which
 is why this is a clock-driven loop and not part of ingest.
 
+For the same reason it also ends unassigned sightings past their category's
+horizon ("expired, nobody sent"), through the store's atomic ending step:
+one assigned a moment earlier is refused there and stays open. They are
+expired before alerts are evaluated, so an expired sighting raises nothing.
+
 A second watcher started by mistake does no harm: recording a diff is
 idempotent (store/alerts.py). Redis going away is waited out with capped
 exponential backoff, as ingest does; SIGTERM or SIGINT stops it between ticks.
@@ -26,11 +31,13 @@ import orjson
 import redis
 
 from .domain.alerts import Alert, Thresholds, diff, evaluate, zone_audit_entries
+from .domain.sightings import DEFAULT_HORIZONS_MS, due_to_expire
 from .domain.zones import LOCAL_TZ
 from .keys import Keys
 from . import process
 from .settings import Settings
 from .store.alerts import Applied, AlertStore
+from .store.assignments import AssignmentRefused, expire_sighting
 from .store.connection import RETRYABLE, connect
 from .store.state import read_snapshot
 from .store.zones import load_zones
@@ -49,6 +56,7 @@ class WatchOptions:
     interval_ms: int = 1_000
     thresholds: Thresholds = field(default_factory=Thresholds)
     tz: str = LOCAL_TZ
+    horizons_ms: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_HORIZONS_MS))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "WatchOptions":
@@ -63,6 +71,7 @@ class WatchOptions:
                 assignment_unacknowledged_ms=round(settings.alert_unacknowledged_s * 1000),
             ),
             tz=settings.timezone,
+            horizons_ms=settings.sighting_horizons_ms,
         )
 
 
@@ -77,6 +86,7 @@ class AlertWatcher:
         self.store = AlertStore(self.client, self.keys, live_maxlen=settings.live_maxlen,
                                 retention_ms=settings.retention_ms)
         self.ticks = 0
+        self.expired = 0
         self._backoff = 0.0
 
     def tick(self) -> Applied:
@@ -85,6 +95,9 @@ class AlertWatcher:
         snapshot = read_snapshot(self.client, self.keys)
         if "assignments" not in snapshot:
             snapshot = {**snapshot, "assignments": read_open_assignments(self.client, self.keys)}
+        gone = self.expire(snapshot, now_ms)
+        if gone:
+            snapshot = {**snapshot, "sightings": [s for s in snapshot["sightings"] if s["sighting_id"] not in gone]}
         zones = load_zones(self.client, self.keys)
         current = evaluate(snapshot, zones, now_ms, self.options.thresholds, tz=self.options.tz)
         raised, resolved = diff(self.store.read_open(), current)
@@ -92,6 +105,22 @@ class AlertWatcher:
         self.ticks += 1
         _log_changes(applied, raised)
         return applied
+
+    def expire(self, snapshot: dict, now_ms: int) -> set[str]:
+        """End the unassigned sightings past their horizon; the ids actually expired."""
+        assigned = {a["sighting_id"] for a in snapshot.get("assignments", [])}
+        gone = set()
+        for sighting_id in due_to_expire(snapshot.get("sightings", []), assigned, now_ms, self.options.horizons_ms):
+            try:
+                expire_sighting(self.client, self.keys, sighting_id=sighting_id, now_ms=now_ms,
+                                live_maxlen=self.settings.live_maxlen)
+            except AssignmentRefused as refused:  # assigned or ended since the snapshot: not ours to end
+                log.info("not expired: %s", refused.reason)
+                continue
+            gone.add(sighting_id)
+            log.info("expired sighting %s (nobody sent)", sighting_id)
+        self.expired += len(gone)
+        return gone
 
     def run(self, stop: threading.Event) -> None:
         log.info("alert watcher on site %s, every %d ms", self.settings.site, self.options.interval_ms)

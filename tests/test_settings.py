@@ -120,6 +120,12 @@ PARSED = [
     # ingest
     ("DISPATCH_CONSUMER_IDLE_REMOVE_S", "3600", "consumer_idle_remove_s", 3600.0),
     ("DISPATCH_CONSUMER_IDLE_REMOVE_S", "0.5", "consumer_idle_remove_s", 0.5),
+    # sighting horizons
+    ("DISPATCH_HORIZON_VEHICLE_MIN", "3", "horizon_vehicle_min", 3.0),
+    ("DISPATCH_HORIZON_LOOKOUT_MIN", "12", "horizon_lookout_min", 12.0),
+    ("DISPATCH_HORIZON_DEAL_MIN", "25", "horizon_deal_min", 25.0),
+    ("DISPATCH_HORIZON_GATHERING_MIN", "45", "horizon_gathering_min", 45.0),
+    ("DISPATCH_HORIZON_OTHER_MIN", "7.5", "horizon_other_min", 7.5),
 ]
 
 PRODUCTION_KEY = "p" * 48
