@@ -30,6 +30,7 @@ from dash import Input, Output
 from .. import webauth
 from ..domain.alerts import AlertError
 from ..domain.lifecycle import DISPLAY_TIMEZONE, explain_sighting_closed
+from ..domain.sightings import REASON_LABELS
 from ..keys import Keys
 from ..settings import Settings
 from ..store import alerts as alert_store
@@ -40,7 +41,8 @@ from .format import distance_text, eta_text
 
 NEAREST_COUNT = 5  # the keys 1-5 pick one of them
 MAX_ID_CHARS = 64  # longer than any valid id: anything longer is refused before Redis sees it
-ACTIONS = ("assign", "cancel", "reassign", "acknowledge")
+ACTIONS = ("assign", "cancel", "reassign", "acknowledge", "close", "merge")
+MAX_TEXT_CHARS = 200  # well above the reason text's own cap: the store's rule gives the readable refusal
 
 
 class BadRequest(ValueError):
@@ -79,7 +81,8 @@ def perform(
     now_ms: int | None = None, live_maxlen: int = Settings.live_maxlen,
     retention_ms: int = Settings().retention_ms, tz: tzinfo = DISPLAY_TIMEZONE,
 ) -> dict:
-    """Run one supervisor action (assign, cancel, reassign, acknowledge); refusals come back readable."""
+    """Run one supervisor action (assign, cancel, reassign, acknowledge, close a sighting with a reason,
+    merge a duplicate into another sighting); refusals come back readable."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     action = request.get("action") if isinstance(request, Mapping) else None
     try:
@@ -106,6 +109,21 @@ def perform(
                                             live_maxlen=live_maxlen, retention_ms=retention_ms, origin=origin)
             return _answer(request, ok=True, alert_id=alert.alert_id,
                            message=f"Alert acknowledged by {alert.acknowledged_by}")
+        if action == "close":
+            done = assignment_store.close_sighting(
+                client, keys, sighting_id=_id(request, "sighting_id"), supervisor_id=supervisor_id,
+                reason=_id(request, "reason"), text=_text(request, "text"), now_ms=now_ms, live_maxlen=live_maxlen,
+                origin=origin)
+            label = REASON_LABELS[done.reason] if done.text == "" else done.text
+            return _answer(request, ok=True, sighting_id=done.sighting_id, disposition=done.disposition.value,
+                           message=f"Sighting {_short(done.sighting_id)} closed: {label}")
+        if action == "merge":
+            done = assignment_store.merge_sighting(
+                client, keys, sighting_id=_id(request, "sighting_id"), into=_id(request, "into"),
+                supervisor_id=supervisor_id, now_ms=now_ms, live_maxlen=live_maxlen, origin=origin)
+            return _answer(request, ok=True, sighting_id=done.sighting_id, disposition=done.disposition.value,
+                           merged_into=done.merged_into,
+                           message=f"Sighting {_short(done.sighting_id)} merged into {_short(done.merged_into)}")
         what = "no action given" if action is None else f"unknown action {str(action)[:40]!r}"
         raise BadRequest(f"{what}: expected one of {', '.join(ACTIONS)}")
     except (assignment_store.AssignmentRefused, AlertError, BadRequest) as refusal:
@@ -160,6 +178,16 @@ def _id(request: Mapping, name: str) -> str:
     value = request.get(name) if isinstance(request, Mapping) else None
     if not isinstance(value, str) or not value or len(value) > MAX_ID_CHARS:
         raise BadRequest(f"bad request: {name} missing or malformed")
+    return value
+
+
+def _text(request: Mapping, name: str) -> str:
+    """An optional free text (the 'other' reason): a string of bounded length, or empty."""
+    value = request.get(name, "") if isinstance(request, Mapping) else ""
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > MAX_TEXT_CHARS:
+        raise BadRequest(f"bad request: {name} malformed or too long")
     return value
 
 

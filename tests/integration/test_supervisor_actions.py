@@ -191,8 +191,8 @@ def test_acknowledge_records_the_supervisor_once(redis_client, keys):
 
 
 @pytest.mark.parametrize("request_, message", [
-    ({"action": "launch"}, "unknown action 'launch': expected one of assign, cancel, reassign, acknowledge"),
-    ({}, "no action given: expected one of assign, cancel, reassign, acknowledge"),
+    ({"action": "launch"}, "unknown action 'launch': expected one of assign, cancel, reassign, acknowledge, close, merge"),
+    ({}, "no action given: expected one of assign, cancel, reassign, acknowledge, close, merge"),
     ({"action": "assign", "sighting_id": "sight-0001"}, "bad request: patrol_id missing or malformed"),
     ({"action": "cancel", "assignment_id": ["x"]}, "bad request: assignment_id missing or malformed"),
     ({"action": "assign", "sighting_id": "sight-0001", "patrol_id": "<b>BAC</b>"},
