@@ -5,8 +5,10 @@
  * "polling every 2 s" while the fallback runs), the counts, the site's wall clock.
  *
  * Keyboard (documented on screen, dispatch/ui/supervisor.py KEY_HELP): 1-5 sends the n-th
- * nearest patrol, ↑/↓ or j/k move in the queue, Esc clears the selection. Keys typed
- * with a modifier, or into a form field, are left alone.
+ * nearest patrol, ↑/↓ or j/k move in the queue, Esc clears the selection, x closes the
+ * selected sighting and m merges it into the sighting it probably repeats (each then asks
+ * to confirm: while that step is open, its keys are screen_queue.js's). Keys typed with a
+ * modifier, or into a form field, are left alone.
  */
 (function () {
   "use strict";
@@ -84,7 +86,13 @@
     var target = event.target;
     if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
     var key = event.key;
-    if (key >= "1" && key <= "5" && key.length === 1) {
+    if (S.queue.dialogOpen()) {
+      S.queue.dialogKey(key);
+    } else if (key === "x" && S.panels.selected) {
+      S.queue.openClose(S.panels.selected);
+    } else if (key === "m" && S.panels.selected) {
+      S.queue.openMerge(S.panels.selected);
+    } else if (key >= "1" && key <= "5" && key.length === 1) {
       S.panels.pick(Number(key));
     } else if (key === "ArrowDown" || key === "j") {
       move(1);

@@ -69,7 +69,8 @@
       if (candidate) sendToCandidate(candidate);
     },
     onNearest: onNearest,
-    onAction: onAction
+    onAction: onAction,
+    act: function (request) { act(request); } // the queue's close and merge (screen_queue.js)
   };
   S.panels = panels;
 

@@ -7,6 +7,13 @@
  * A sighting that arrives while the screen is up flashes, and beeps if the supervisor
  * turned the sound on (off by default: a wall screen must not startle a room by itself).
  * One row element per sighting, reused and moved, never rebuilt from scratch.
+ *
+ * Ending a sighting (dispatch/domain/sightings.py): an unassigned row has a "Close" button
+ * (key x on the selected row) that opens a confirm step with the reason codes (keys 1-5, a
+ * short text for "other", Enter confirms, Esc goes back). A row that looks like a duplicate
+ * of an earlier one (same category, within the configured distance and time: the Python rule
+ * `probable_duplicates`, mirrored here) is flagged and has "Merge into …" (key m), also
+ * confirmed. The server re-checks everything in the same atomic step as assigning.
  */
 (function () {
   "use strict";
@@ -26,6 +33,8 @@
   var seen = new Set(); // sightings already shown once: anything else is new
   var soundOn = false;
   var audio = null;
+  var duplicateOf = new Map(); // sighting id -> the earlier sighting it probably repeats
+  var dialog = null; // the confirm step: {root, mode, sightingId, into, reason, text}
 
   var queue = {
     init: function () {
@@ -35,8 +44,17 @@
       S.onChange(onChange);
       S.onTick(tick);
       bindSound();
+      buildDialog();
       render([]);
     },
+    /* The confirm step (keys): open for the selected sighting, and whether it is open. */
+    openClose: function (sightingId) { openDialog("close", sightingId); },
+    openMerge: function (sightingId) {
+      if (duplicateOf.has(sightingId)) openDialog("merge", sightingId);
+    },
+    dialogOpen: function () { return !!(dialog && dialog.mode); },
+    dialogKey: dialogKey,
+    duplicateOf: function (sightingId) { return duplicateOf.get(sightingId) || null; },
     /* Sighting ids in the order shown. */
     order: function () { return order.slice(); },
     setSelected: function (selectedId) {
@@ -78,6 +96,8 @@
   function render(fresh) {
     var sightings = Array.from(S.model.units.sightings.values()).sort(queue.compare);
     order = sightings.map(function (s) { return s.sighting_id; });
+    duplicateOf = probableDuplicates(sightings);
+    if (dialog && dialog.mode && !S.model.units.sightings.has(dialog.sightingId)) closeDialog();
     var wanted = new Set(order);
     rows.forEach(function (row, id) {
       if (!wanted.has(id)) {
@@ -115,10 +135,11 @@
     row.age = S.el("span", "q-age");
     row.note = S.el("span", "q-note");
     row.state = S.el("div", "q-state");
+    row.ending = S.el("div", "q-ending");
     // The age first (it ticks, and matters most), the clock time and the note on the line below.
     var top = S.append(S.el("div", "q-top"), row.prio, row.category, row.age);
     var sub = S.append(S.el("div", "q-sub"), row.time, row.note);
-    S.append(row.root, row.pin, S.append(S.el("div", "q-main"), top, sub), row.state);
+    S.append(row.root, row.pin, S.append(S.el("div", "q-main"), top, sub), row.state, row.ending);
     row.root.addEventListener("click", function () { if (S.panels) S.panels.select(id); });
     rows.set(id, row);
     return row;
@@ -127,8 +148,9 @@
   function fill(row, sighting, assignment, now) {
     var priority = priorityOf(sighting);
     var letter = S.config.map.category_letters[sighting.category] || "?";
+    var original = duplicateOf.get(sighting.sighting_id) || "";
     var signature = [priority, letter, sighting.ts, sighting.note, assignment && assignment.patrol_id,
-                     assignment && assignment.state].join("|");
+                     assignment && assignment.state, original].join("|");
     row.sighting = sighting;
     if (row.signature !== signature) {
       row.signature = signature;
@@ -148,8 +170,174 @@
       } else {
         row.state.replaceChildren(S.el("span", "warn-mark", "!"), S.el("span", "q-unassigned", "UNASSIGNED"));
       }
+      fillEnding(row, sighting.sighting_id, assignment, original);
     }
     row.age.textContent = S.age(now - sighting.ts);
+  }
+
+  /* Close (and merge, when flagged) buttons: only an unassigned sighting can end from here. */
+  function fillEnding(row, id, assignment, original) {
+    row.root.classList.toggle("is-duplicate", !!original);
+    row.ending.replaceChildren();
+    if (assignment) return;
+    if (original) {
+      row.ending.appendChild(S.el("span", "q-dup", "DUPLICATE? of " + shortId(original)));
+      row.ending.appendChild(button("q-merge", "Merge", "merge", function () { openDialog("merge", id); }));
+    }
+    row.ending.appendChild(button("q-close", "Close", "close", function () { openDialog("close", id); }));
+  }
+
+  function button(className, label, action, onClick) {
+    var element = S.el("button", "q-btn " + className, label);
+    element.type = "button";
+    element.dataset.action = action;
+    element.addEventListener("click", function (event) {
+      event.stopPropagation(); // not a click on the row (that selects)
+      onClick();
+    });
+    return element;
+  }
+
+  function shortId(id) {
+    return id.length > 12 ? id.slice(0, 8) : id;
+  }
+
+  // ---- probable duplicates: the rule of domain/sightings.py, on the sightings shown ---------------
+  function distanceM(a, b) {
+    var rad = Math.PI / 180;
+    var dLat = (b.lat - a.lat) * rad;
+    var dLon = (b.lon - a.lon) * rad;
+    var h = Math.pow(Math.sin(dLat / 2), 2) +
+      Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.pow(Math.sin(dLon / 2), 2);
+    return 2 * 6371008.8 * Math.asin(Math.min(1, Math.sqrt(h)));
+  }
+
+  function probableDuplicates(sightings) {
+    var rules = S.config.endings;
+    var found = new Map();
+    var ordered = sightings.slice().sort(function (a, b) {
+      return a.ts - b.ts || (a.sighting_id < b.sighting_id ? -1 : 1);
+    });
+    ordered.forEach(function (later, index) {
+      for (var i = 0; i < index; i++) {
+        var earlier = ordered[i];
+        if (found.has(earlier.sighting_id) || earlier.category !== later.category) continue;
+        if (Math.abs(later.ts - earlier.ts) > rules.duplicate_window_ms) continue;
+        if (distanceM(earlier, later) > rules.duplicate_radius_m) continue;
+        found.set(later.sighting_id, earlier.sighting_id);
+        break;
+      }
+    });
+    return found;
+  }
+
+  // ---- the confirm step -------------------------------------------------------------------------
+  function buildDialog() {
+    var root = S.el("div", "end-dialog");
+    root.id = "end-dialog";
+    root.setAttribute("role", "dialog");
+    root.setAttribute("aria-modal", "true");
+    root.hidden = true;
+    var title = S.el("div", "end-title");
+    var reasons = S.el("div", "end-reasons");
+    S.config.endings.reasons.forEach(function (pair, index) {
+      var choice = S.el("button", "end-reason", (index + 1) + " · " + pair[1]);
+      choice.type = "button";
+      choice.dataset.reason = pair[0];
+      choice.addEventListener("click", function () { chooseReason(pair[0]); });
+      reasons.appendChild(choice);
+    });
+    var text = S.el("input", "end-text");
+    text.type = "text";
+    text.maxLength = S.config.endings.max_text;
+    text.placeholder = "why (a few words)";
+    text.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" || event.key === "Escape") {
+        event.preventDefault();
+        event.stopPropagation();
+        dialogKey(event.key);
+      }
+    });
+    var confirm = S.el("button", "end-confirm", "Confirm (Enter)");
+    confirm.type = "button";
+    confirm.addEventListener("click", confirmDialog);
+    var back = S.el("button", "end-back", "Back (Esc)");
+    back.type = "button";
+    back.addEventListener("click", closeDialog);
+    var hint = S.el("div", "end-hint");
+    S.append(root, title, reasons, text, hint, S.append(S.el("div", "end-buttons"), confirm, back));
+    document.body.appendChild(root);
+    dialog = { root: root, title: title, reasons: reasons, text: text, hint: hint, confirm: confirm, mode: null };
+  }
+
+  function openDialog(mode, sightingId) {
+    if (!dialog || !S.model.units.sightings.has(sightingId)) return;
+    if (S.model.assignmentBySighting.get(sightingId)) return; // the server would refuse: no button either
+    dialog.mode = mode;
+    dialog.sightingId = sightingId;
+    dialog.into = mode === "merge" ? duplicateOf.get(sightingId) : null;
+    dialog.reason = null;
+    dialog.text.value = "";
+    dialog.root.dataset.mode = mode;
+    dialog.reasons.hidden = mode !== "close";
+    dialog.title.textContent = mode === "close"
+      ? "Close sighting " + shortId(sightingId) + " without sending anyone: why?"
+      : "Merge sighting " + shortId(sightingId) + " into " + shortId(dialog.into) +
+        "? Both stay on the record, " + shortId(dialog.into) + " stays open.";
+    showReason();
+    dialog.root.hidden = false;
+  }
+
+  function closeDialog() {
+    if (!dialog) return;
+    dialog.mode = null;
+    dialog.root.hidden = true;
+  }
+
+  function chooseReason(reason) {
+    dialog.reason = reason;
+    showReason();
+    if (reason === "other") dialog.text.focus();
+  }
+
+  function showReason() {
+    var other = dialog.reason === "other";
+    Array.prototype.forEach.call(dialog.reasons.children, function (choice) {
+      var chosen = choice.dataset.reason === dialog.reason;
+      choice.classList.toggle("is-chosen", chosen);
+      choice.setAttribute("aria-pressed", chosen ? "true" : "false");
+    });
+    dialog.text.hidden = !other;
+    var ready = dialog.mode === "merge" || !!dialog.reason;
+    dialog.confirm.disabled = !ready;
+    dialog.hint.textContent = dialog.mode === "close" && !dialog.reason ? "Choose a reason (1-5)" : "";
+  }
+
+  function confirmDialog() {
+    if (!dialog.mode) return;
+    if (dialog.mode === "close") {
+      if (!dialog.reason) return;
+      var request = { action: "close", sighting_id: dialog.sightingId, reason: dialog.reason };
+      if (dialog.reason === "other") request.text = dialog.text.value;
+      S.panels.act(request);
+    } else {
+      S.panels.act({ action: "merge", sighting_id: dialog.sightingId, into: dialog.into });
+    }
+    closeDialog();
+  }
+
+  /* Keys while the confirm step is open: 1-5 choose a reason, Enter confirms, Esc goes back. */
+  function dialogKey(key) {
+    if (!dialog || !dialog.mode) return false;
+    var reasons = S.config.endings.reasons;
+    if (dialog.mode === "close" && key.length === 1 && key >= "1" && key <= String(reasons.length)) {
+      chooseReason(reasons[Number(key) - 1][0]);
+    } else if (key === "Enter") {
+      confirmDialog();
+    } else if (key === "Escape") {
+      closeDialog();
+    }
+    return true; // every other key is swallowed while the step is open
   }
 
   function tick(now) {

@@ -23,6 +23,7 @@ import dash
 import dash_leaflet as dl
 from dash import ClientsideFunction, Input, Output, dcc, html
 
+from ..domain.sightings import DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_MS, MAX_REASON_TEXT, REASON_LABELS
 from ..settings import Settings
 from . import actions, context, ids, nav
 from . import layers as L
@@ -41,6 +42,8 @@ KEY_HELP = (
     ("1–5", "assign patrol n"),
     ("↑ ↓ j k", "move in the queue"),
     ("Esc", "clear"),
+    ("x", "close sighting"),
+    ("m", "merge duplicate"),
 )
 
 
@@ -73,7 +76,18 @@ def screen_config(settings: Settings, snapshot_url: str = "/api/snapshot") -> di
         "fallback_after_ms": FALLBACK_AFTER_MS,
         "poll_ms": POLL_MS,
         "map": L.map_rules(settings),
+        "endings": ending_rules(),
         "ids": {name.lower(): value for name, value in vars(ids).items() if name.isupper()},
+    }
+
+
+def ending_rules() -> dict:
+    """The close reasons (code, label) in key order and the probable-duplicate rule, for screen_queue.js."""
+    return {
+        "reasons": [[reason.value, label] for reason, label in REASON_LABELS.items()],
+        "max_text": MAX_REASON_TEXT,
+        "duplicate_radius_m": DUPLICATE_RADIUS_M,
+        "duplicate_window_ms": DUPLICATE_WINDOW_MS,
     }
 
 
