@@ -79,3 +79,16 @@ def test_ending_fields_leave_unset_out():
     ending = Ending("sig-000001", Disposition.CLOSED, 5, "SUP-1", CloseReason.OTHER, "left", None)
     assert ending.fields() == {"event": "sighting_closed", "sighting_id": "sig-000001", "disposition": "closed",
                                "ts": "5", "actor": "SUP-1", "reason": "other", "text": "left"}
+
+
+def test_outcome_counts_by_disposition_and_reason_each_sighting_once():
+    endings = [{"sighting_id": "a", "disposition": "dispatched"},
+               {"sighting_id": "b", "disposition": "closed", "reason": "false_alarm"},
+               {"sighting_id": "c", "disposition": "closed", "reason": "referred"},
+               {"sighting_id": "d", "disposition": "merged", "merged_into": "a"},
+               {"sighting_id": "e", "disposition": "expired"},
+               {"sighting_id": "e", "disposition": "expired"}]
+    counts = s.outcome_counts(endings)
+    assert list(counts) == list(s.OUTCOME_ORDER)
+    assert counts == {"dispatched": 1, "closed:false_alarm": 1, "closed:duplicate": 0, "closed:drone_only": 0,
+                      "closed:referred": 1, "closed:other": 0, "merged": 1, "expired": 1}

@@ -198,3 +198,27 @@ def probable_duplicates(sightings: Iterable[Mapping], **limits) -> dict[str, str
                 found[later["sighting_id"]] = earlier["sighting_id"]
                 break
     return found
+
+
+OUTCOME_ORDER = ("dispatched", *(f"closed:{reason.value}" for reason in CloseReason), "merged", "expired")
+"""The shift figure's rows: dispatched, closed without dispatch by reason, merged, expired."""
+
+
+def outcome_counts(endings: Iterable[Mapping]) -> dict[str, int]:
+    """Sightings by outcome, from recorded endings (stream fields): every row of OUTCOME_ORDER, zeros included.
+
+    One ending per sighting is what the store guarantees; a repeated id is still counted once (its first
+    ending), so a hand-edited stream cannot inflate the figure.
+    """
+    counts = dict.fromkeys(OUTCOME_ORDER, 0)
+    seen: set[str] = set()
+    for ending in endings:
+        if ending.get("sighting_id") in seen:
+            continue
+        seen.add(ending.get("sighting_id"))
+        row = ending.get("disposition", "")
+        if row == Disposition.CLOSED.value:
+            row = f"closed:{ending.get('reason', CloseReason.OTHER.value)}"
+        if row in counts:
+            counts[row] += 1
+    return counts

@@ -460,10 +460,16 @@ def expire_sighting(
     return _end(client, keys, ending, None, live_maxlen)
 
 
-def sighting_endings(client: redis.Redis, keys: Keys, sighting_id: str | None = None) -> list[dict]:
-    """The recorded endings (decoded stream fields, the sighting JSON parsed), oldest first."""
+def sighting_endings(client: redis.Redis, keys: Keys, sighting_id: str | None = None, *,
+                     from_ms: int | None = None, to_ms: int | None = None) -> list[dict]:
+    """The recorded endings (decoded stream fields, the sighting JSON parsed), oldest first.
+
+    `from_ms`/`to_ms` bound the stream ids (when each ending was recorded), e.g. one shift.
+    """
     found = []
-    for stream_id, fields in client.xrange(keys.sighting_endings):
+    low = "-" if from_ms is None else str(int(from_ms))
+    high = "+" if to_ms is None else str(int(to_ms))
+    for stream_id, fields in client.xrange(keys.sighting_endings, low, high):
         event = {k.decode(): v.decode() for k, v in fields.items()}
         event["stream_id"] = stream_id.decode()
         event["sighting"] = orjson.loads(event["sighting"]) if event.get("sighting") else None

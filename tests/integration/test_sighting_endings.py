@@ -139,3 +139,13 @@ def test_close_assign_and_merge_race_one_outcome_wins(redis_server, redis_client
     endings = sighting_endings(redis_client, keys, "sight-0001")
     opened = [orjson.loads(raw) for raw in redis_client.hvals(keys.assignments_open)]
     assert len(endings) + len(opened) == 1, (endings, opened)
+
+
+def test_a_shifts_endings_are_counted_by_outcome(scene, keys):
+    from dispatch.domain.sightings import outcome_counts
+
+    close_sighting(scene, keys, sighting_id="sight-0001", supervisor_id="SUP-1", reason="referred")
+    expire_sighting(scene, keys, sighting_id="sight-0002")
+    counts = outcome_counts(sighting_endings(scene, keys, from_ms=0))
+    assert (counts["closed:referred"], counts["expired"], counts["dispatched"]) == (1, 1, 0)
+    assert sighting_endings(scene, keys, to_ms=1) == []
