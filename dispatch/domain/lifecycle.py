@@ -187,7 +187,7 @@ def explain_unavailable(patrol_id: str, status: PatrolStatus | str | None) -> st
 
 
 def explain_sighting_closed(sighting_id: str) -> str:
-    return f"sighting {sighting_id} is not open (already cleared, or never received)"
+    return f"sighting {sighting_id} is not open (it has ended: cleared, closed, merged or expired; or it was never received)"
 
 
 def explain_not_owner(actor_id: str, assignment: Assignment) -> str:

@@ -100,7 +100,8 @@ def test_nearest_leaves_out_a_patrol_once_it_is_assigned(scene, keys):
 def test_nearest_for_a_closed_sighting_says_so(scene, keys):
     answer = nearest_for(scene, keys, {"sighting_id": "sight-9999", "nonce": "n1"})
     assert answer["ok"] is False and answer["candidates"] == [] and answer["nonce"] == "n1"
-    assert answer["message"] == "sighting sight-9999 is not open (already cleared, or never received)"
+    assert answer["message"] == ("sighting sight-9999 is not open "
+                                 "(it has ended: cleared, closed, merged or expired; or it was never received)")
 
 
 def test_nearest_with_every_patrol_busy_says_why_the_list_is_empty(redis_client, keys):
