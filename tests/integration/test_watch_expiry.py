@@ -61,3 +61,15 @@ def test_the_watch_role_may_expire_and_the_web_role_may_close(settings, keys, re
     close_sighting(role_client(Role.WEB), keys, sighting_id="deal-1", supervisor_id="SUP-1", reason="referred")
     AlertWatcher(settings, client=role_client(Role.WATCH)).tick()
     assert [e["disposition"] for e in sighting_endings(redis_client, keys)] == ["closed", "expired"]
+
+
+def test_the_unassigned_alert_of_a_closed_sighting_resolves_itself(settings, keys, redis_client):
+    from dispatch.store.assignments import close_sighting
+
+    start = now_ms()
+    ingest(redis_client, keys, sightings=[categorised("deal-1", "deal", start - 2 * MIN)])
+    watcher = AlertWatcher(settings, WatchOptions.from_settings(settings), clock=Clock(start), client=redis_client)
+    assert watcher.tick().raised == ["sighting_unassigned:deal-1"]
+    close_sighting(redis_client, keys, sighting_id="deal-1", supervisor_id="SUP-1", reason="drone_only")
+    assert watcher.tick().resolved == ["sighting_unassigned:deal-1"]
+    assert read_open_alerts(redis_client, keys) == {}
