@@ -114,7 +114,7 @@ def test_a_closed_sighting_cannot_be_assigned(scene, keys):
 
 
 @pytest.mark.parametrize("round_", range(5))
-def test_close_assign_and_merge_race_one_outcome_wins(redis_server, redis_client, keys, round_):
+def test_close_assign_merge_and_expire_race_one_outcome_wins(redis_server, redis_client, keys, round_):
     """Several clients at once on the same sighting: one wins, every other gets a readable refusal.
 
     The assigns all name one patrol (two patrols may be sent to one sighting; one patrol never twice).
@@ -124,15 +124,17 @@ def test_close_assign_and_merge_race_one_outcome_wins(redis_server, redis_client
     counter = iter(range(1000))
 
     def attempt(client):
-        n = next(counter) % 3
-        if n == 0:
+        n = next(counter) % 4
+        if n == 3:
+            expire_sighting(client, keys, sighting_id="sight-0001")
+        elif n == 0:
             close_sighting(client, keys, sighting_id="sight-0001", supervisor_id="SUP-1", reason="false_alarm")
         elif n == 1:
             assign(client, keys, sighting_id="sight-0001", patrol_id="BAC-0", supervisor_id="SUP-2")
         else:
             merge_sighting(client, keys, sighting_id="sight-0001", into="sight-0002", supervisor_id="SUP-3")
 
-    results = race(redis_server, 9, attempt)
+    results = race(redis_server, 12, attempt)
     assert Counter(r == "ok" for r in results)[True] == 1, results
     refusals = [r for r in results if r != "ok"]
     assert all(r.startswith("sighting sight-0001 ") or r.startswith("BAC-") for r in refusals), refusals
