@@ -24,7 +24,7 @@ import dash_leaflet as dl
 from dash import ClientsideFunction, Input, Output, dcc, html
 
 from ..settings import Settings
-from . import actions, context, ids, nav
+from . import actions, alert_actions, context, ids, nav
 from . import layers as L
 
 RENNES = (48.111, -1.680)  # the demo site; the map fits the authorised zones once they arrive
@@ -49,6 +49,7 @@ def register(app: dash.Dash) -> None:
     dash.register_page(__name__, path="/", name="Supervisor", title="Supervisor · Patrol dispatch",
                        layout=layout, order=0)
     actions.register(app)
+    alert_actions.register(app)  # the alert panel's "acknowledge all of this kind"
     # The scripts start once the layout is in the page (a clientside callback runs exactly then).
     app.clientside_callback(ClientsideFunction("dispatchScreen", "start"),
                             Output(ids.STARTED, "data"), Input(ids.CONFIG, "data"))
@@ -94,6 +95,7 @@ def layout(**_query) -> html.Div:
         dcc.Store(id=ids.ACTION_REQUEST),
         dcc.Store(id=ids.ACTION_RESULT),
         dcc.Interval(id=ids.POLL_TICK, interval=POLL_MS, disabled=True),
+        *alert_actions.stores(),
     ])
 
 
