@@ -120,6 +120,10 @@ class AlertStore:
         return Applied([i.decode() for i in done_raised], [i.decode() for i in done_resolved],
                        live_id.decode() if live_id else None)
 
+    def escalate(self, alerts: list[Alert], now_ms: int) -> list[str]:
+        return escalate(self.client, self.keys, alerts, now_ms, live_maxlen=self.live_maxlen,
+                        retention_ms=self.retention_ms)
+
     def acknowledge(self, alert_id: str, supervisor_id: str, now_ms: int, *, origin: str = INTERNAL_ORIGIN) -> Alert:
         return acknowledge(self.client, self.keys, alert_id, supervisor_id, now_ms,
                            live_maxlen=self.live_maxlen, retention_ms=self.retention_ms, origin=origin)
@@ -302,3 +306,33 @@ def _bulk_targets(kind: str, alert_ids: list[str] | None) -> set[str] | None:
     if wrong:
         raise AlertError(f"{len(wrong)} alert id(s) are not of kind {kind}")
     return set(alert_ids)
+
+
+# --- Escalation ---------------------------------------------------------------------------------
+
+def escalate(client: redis.Redis, keys: Keys, alerts: list[Alert], now_ms: int, *,
+             live_maxlen: int = Settings.live_maxlen, retention_ms: int = Settings().retention_ms) -> list[str]:
+    """Store alerts from domain.alerts.escalations in place of their open versions, one WATCH/MULTI step.
+
+    Only an alert still open and stored at a lower severity is changed, so a second watcher, or one
+    retrying, records each escalation once, and an alert resolved meanwhile is not resurrected. Each
+    goes on the alerts stream as `escalated` and to the screens as a live delta. Returns the ids changed."""
+    if not alerts:
+        return []
+
+    def step(pipe: redis.client.Pipeline) -> list[str]:
+        stored = read_open_alerts(pipe, keys)
+        changed = [alert for alert in alerts if alert.alert_id in stored
+                   and rules.SEVERITY_RANK[alert.severity] < rules.SEVERITY_RANK[stored[alert.alert_id].severity]]
+        if not changed:
+            return []
+        jsons = {alert.alert_id: alert.model_dump_json() for alert in changed}
+        pipe.multi()
+        pipe.hset(keys.alerts_open, mapping=jsons)
+        for alert_id, json in jsons.items():
+            pipe.xadd(keys.alerts, {"event": "escalated", "alert_id": alert_id, "ts": now_ms, "alert": json},
+                      minid=max(0, now_ms - retention_ms), approximate=True)
+        pipe.xadd(keys.live, {"alerts": "[" + ",".join(jsons.values()) + "]"}, maxlen=live_maxlen, approximate=True)
+        return sorted(jsons)
+
+    return client.transaction(step, keys.alerts_open, value_from_callable=True)
