@@ -75,3 +75,11 @@ def test_an_unacknowledged_assignment_resolves_itself_when_the_assignment_ends(e
     after = {"sightings": [sighting()] if ending else [], "patrols": [patrol()],
              "assignments": [assignment(age_ms=60_000, state=ending)] if ending else []}
     assert AlertKind.ASSIGNMENT_UNACKNOWLEDGED.value + ":asg-000001" in resolved_when(waiting, after)
+
+
+def test_the_watcher_takes_the_escalation_threshold_from_settings():
+    from dispatch.settings import Settings
+    from dispatch.watch import WatchOptions
+    settings = Settings.from_env({"DISPATCH_ALERT_URGENT_SIGHTING_CRITICAL_S": "240"})
+    assert WatchOptions.from_settings(settings).thresholds.urgent_sighting_critical_ms == 240_000
+    assert Thresholds().urgent_sighting_critical_ms == round(Settings().alert_urgent_sighting_critical_s * 1000)
