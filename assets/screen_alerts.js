@@ -30,7 +30,7 @@
   var SUBJECT = { link_lost: "drones", low_battery: "drones", outside_zone: "drones", patrol_stale: "patrols",
                   sighting_unassigned: "sightings", assignment_unacknowledged: "assignments" };
   var BULK_REQUEST_ID = "sup-alert-bulk-request"; // dispatch/ui/alert_actions.BULK_REQUEST
-  var PINNED_SHOWN = 4; // more than this many pinned lines: the rest say "+n more" and stay in their group
+  var PINNED_SHOWN = 6; // more pinned lines than fit at 1080p: the oldest say "+n more" and stay in their group
   var GROUP_FOLDED = 3; // a group longer than this shows its first lines until unfolded
   var CONFIRM_MS = 4000;
   var ACTION_TIMEOUT_MS = 10000;
@@ -80,7 +80,10 @@
     });
     lines.sort(function (a, b) { return compare(a.head, b.head); });
     var pinned = lines.filter(isPinned);
-    var shownPinned = pinned.slice(0, PINNED_SHOWN);
+    // Too many to pin: the most recent ones stay pinned (a new one always shows), listed in order.
+    var recent = pinned.slice().sort(function (a, b) { return b.head.since_ms - a.head.since_ms; })
+      .slice(0, PINNED_SHOWN);
+    var shownPinned = pinned.filter(function (line) { return recent.indexOf(line) >= 0; });
     var groups = new Map();
     lines.forEach(function (line) {
       var kind = line.head.kind;
@@ -121,7 +124,7 @@
     }
     arranged.pinned.forEach(function (line) { top.appendChild(lineRow(line, now, ages, true)); });
     if (arranged.morePinned > 0) {
-      top.appendChild(S.el("div", "a-more", "+" + arranged.morePinned + " more to see first, in their groups below"));
+      top.appendChild(S.el("div", "a-more", "+" + arranged.morePinned + " older ones to see first, in their groups below"));
     }
     var parts = top.childNodes.length ? [top] : [];
     arranged.groups.forEach(function (group) { parts.push(groupBlock(group, now, ages)); });

@@ -15,7 +15,7 @@ import pytest
 
 from dispatch.domain.alerts import AlertKind, new_alert
 from dispatch.store.alerts import apply_diff
-from tests.browser.screen import Screen, now_ms
+from tests.browser.screen import Screen, now_ms, patrol, sighting
 from tests.processes import wait_until
 
 pytestmark = pytest.mark.browser
@@ -107,3 +107,34 @@ def test_acknowledge_all_of_a_kind_takes_two_clicks_and_acknowledges_each_alert(
     assert [a["acknowledged_by"] for a in stored] == ["SUP-1"] * 12
     wait_until(lambda: all("is-acknowledged" in row["classes"] for row in page.alerts()), timeout=3,
                what="every line dimmed")
+
+
+def test_with_ten_criticals_the_newest_pinned_lines_are_all_on_screen(page, screen, redis_client):
+    # A sighting selected with its five nearest patrols: the detail panel at its tallest.
+    for n in range(6):
+        redis_client.xadd(screen.keys.in_patrols, patrol(f"BAC-{n + 1}", RENNES[0] + 0.002 * n, RENNES[1]))
+    chosen = sighting(*RENNES, note="a long note " * 8)
+    redis_client.xadd(screen.keys.in_sightings, chosen)
+    page.open()
+    page.select(chosen["sighting_id"])
+    criticals = [new_alert(AlertKind.LINK_LOST, f"DR-{i:02d}", f"DR-{i:02d} link lost", now_ms() - 300_000 + i * 1000,
+                           *RENNES) for i in range(10)]
+    apply_diff(redis_client, screen.keys, warnings(100) + criticals, [], now_ms())
+    wait_until(lambda: page.js("return dispatchScreen.model.units.alerts.size") == 110, timeout=10,
+               what="110 alerts on the page")
+    late = new_alert(AlertKind.ASSIGNMENT_UNACKNOWLEDGED, "a-99", "BAC-99 has not acknowledged assignment a-99",
+                     now_ms() - 31_000, *RENNES)
+    apply_diff(redis_client, screen.keys, [late], [], now_ms())
+    wait_until(lambda: (v := page.js(VISIBLE, late.alert_id)) and v["drawn"], timeout=1, interval=0.02,
+               what="the unacknowledged assignment drawn among ten criticals")
+    pinned = page.js("return Array.from(document.querySelectorAll('#sup-alerts .a-row.is-pinned'))"
+                     ".map(r => r.dataset.alertId)")
+    assert len(pinned) == 6 and pinned[-1] == late.alert_id, "criticals first, then the assignment"
+    assert pinned[:5] == [f"link_lost:DR-{i:02d}" for i in range(5, 10)], "the five newest criticals"
+    for alert_id in pinned:
+        assert page.js(VISIBLE, alert_id)["drawn"], f"{alert_id} drawn on screen"
+    assert "+5 older ones" in page.text("sup-alerts")
+    # The side column still fits: its last item (the key help) is on screen.
+    assert page.js("return document.getElementById('sup-keys').getBoundingClientRect().bottom") <= 1080
+    group = page.js("return document.querySelector('#sup-alerts .a-group-head').getBoundingClientRect().height")
+    assert group > 0

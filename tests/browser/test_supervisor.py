@@ -235,6 +235,7 @@ def test_alerts_critical_first_ringed_on_the_map_and_acknowledged_dimmed(page, s
     assert "acknowledged by SUP-1" in rows[0]["text"] and rows[0]["button"]
     assert orjson.loads(redis_client.hget(screen.keys.alerts_open, "outside_zone:DR-07"))["acknowledged_by"] == "SUP-1"
     assert page.js("return document.querySelector('[data-ring-for=\"drones:DR-07\"]').className") == "ring is-warning"
+    page.wait_message()  # one action at a time: the first one's answer is in
     page.js("document.querySelector('[data-alert-id=\"low_battery:DR-07\"] button').click()")
     wait_until(lambda: "is-acknowledged" in page.alerts()[-1]["classes"], timeout=3, what="the line dimmed")
     assert not page.alerts()[-1]["button"]
