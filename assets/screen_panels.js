@@ -249,47 +249,13 @@
   }
   panels.compareAlerts = compareAlerts;
 
+  /* The panel is drawn by screen_alerts.js (one line per subject, pinned, grouped by kind). */
   function renderAlerts() {
-    var box = S.byId("alerts");
-    var alerts = Array.from(S.model.units.alerts.values()).sort(compareAlerts);
-    var now = S.now();
-    alertAges = [];
-    var critical = 0;
-    var rows = alerts.map(function (alert) {
-      var severity = S.known(alert.severity, SEVERITY_RANK, "info");
-      var acknowledged = alert.state === "acknowledged";
-      if (severity === "critical" && !acknowledged) critical += 1;
-      var row = S.el("div", "a-row is-" + severity + (acknowledged ? " is-acknowledged" : ""));
-      row.dataset.alertId = alert.alert_id;
-      var age = S.el("span", "a-age", S.age(now - alert.since_ms));
-      age.ts = alert.since_ms;
-      alertAges.push(age);
-      var meta = S.append(S.el("div", "a-meta"), S.el("span", "a-since", "since " + S.clock(alert.since_ms)), age,
-        acknowledged ? S.el("span", "a-ack", "acknowledged by " + alert.acknowledged_by + " " +
-                            S.clock(alert.acknowledged_ms)) : null);
-      var message = S.append(S.el("div", "a-msg"), S.el("span", "a-sev-word", severity.toUpperCase()),
-                             document.createTextNode(alert.message));
-      message.title = alert.message; // the whole text on hover when it is cut
-      var main = S.append(S.el("div", "a-main"), message, meta);
-      var sev = S.append(S.el("span", "a-sev"), S.glyph("glyph-ring is-" + severity));
-      S.append(row, sev, main);
-      if (!acknowledged) {
-        var button = S.el("button", "btn btn-ack", "Acknowledge");
-        button.dataset.action = "acknowledge";
-        button.addEventListener("click", function (event) {
-          event.stopPropagation();
-          act({ action: "acknowledge", alert_id: alert.alert_id });
-        });
-        row.appendChild(button);
-      }
-      row.addEventListener("click", function () { focusAlert(alert); });
-      return row;
-    });
-    box.replaceChildren.apply(box, rows.length ? rows : [S.el("div", "q-empty", "No open alert")]);
-    var count = S.byId("alerts_count");
-    count.textContent = alerts.length + " open" + (critical ? " · " + critical + " critical" : "");
-    count.classList.toggle("warn", critical > 0);
+    alertAges = S.alertBoard.render();
   }
+  panels.renderAlerts = renderAlerts;
+  panels.act = act;
+  panels.focusAlert = focusAlert;
 
   function focusAlert(alert) {
     if (alert.kind === "sighting_unassigned" && S.model.units.sightings.has(alert.unit_id)) {

@@ -185,6 +185,10 @@ class Settings:
     alert_urgent_sighting_unassigned_s: float = 30.0
     # DISPATCH_ALERT_UNACKNOWLEDGED_S: the tablet shows an assignment at once; 30 s unacknowledged = not seen.
     alert_unacknowledged_s: float = 30.0
+    # alerts escalation
+    # DISPATCH_ALERT_URGENT_SIGHTING_CRITICAL_S: a priority-1 sighting still without a patrol after this
+    # long escalates from warning to critical (pinned on the wall screen). Default 180 s.
+    alert_urgent_sighting_critical_s: float = 180.0
     # DISPATCH_SIM_SEED / DISPATCH_SIM_PATROLS / DISPATCH_SIM_DRONES: the demo scenario.
     sim_seed: int = 42
     sim_patrols: int = 24
@@ -291,6 +295,9 @@ class Settings:
                                                        cls.alert_urgent_sighting_unassigned_s, minimum=0.001),
             alert_unacknowledged_s=_number(env, "DISPATCH_ALERT_UNACKNOWLEDGED_S", cls.alert_unacknowledged_s,
                                            minimum=0.001),
+            # alerts escalation
+            alert_urgent_sighting_critical_s=_number(env, "DISPATCH_ALERT_URGENT_SIGHTING_CRITICAL_S",
+                                                     cls.alert_urgent_sighting_critical_s, minimum=0.001),
             sim_seed=_integer(env, "DISPATCH_SIM_SEED", cls.sim_seed, minimum=0),
             sim_patrols=_integer(env, "DISPATCH_SIM_PATROLS", cls.sim_patrols, minimum=1),
             sim_drones=_integer(env, "DISPATCH_SIM_DRONES", cls.sim_drones, minimum=1),
@@ -381,6 +388,7 @@ class Settings:
             "alert_sighting_unassigned_s": "DISPATCH_ALERT_SIGHTING_UNASSIGNED_S",
             "alert_urgent_sighting_unassigned_s": "DISPATCH_ALERT_URGENT_SIGHTING_UNASSIGNED_S",
             "alert_unacknowledged_s": "DISPATCH_ALERT_UNACKNOWLEDGED_S",
+            "alert_urgent_sighting_critical_s": "DISPATCH_ALERT_URGENT_SIGHTING_CRITICAL_S",  # alerts escalation
             "sim_seed": "DISPATCH_SIM_SEED",
             "sim_patrols": "DISPATCH_SIM_PATROLS",
             "sim_drones": "DISPATCH_SIM_DRONES",

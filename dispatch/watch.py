@@ -30,7 +30,7 @@ from typing import Callable
 import orjson
 import redis
 
-from .domain.alerts import Alert, Thresholds, diff, evaluate, zone_audit_entries
+from .domain.alerts import Alert, Thresholds, diff, escalations, evaluate, zone_audit_entries
 from .domain.sightings import DEFAULT_HORIZONS_MS, due_to_expire
 from .domain.zones import LOCAL_TZ
 from .keys import Keys
@@ -69,6 +69,7 @@ class WatchOptions:
                 sighting_unassigned_ms=round(settings.alert_sighting_unassigned_s * 1000),
                 urgent_sighting_unassigned_ms=round(settings.alert_urgent_sighting_unassigned_s * 1000),
                 assignment_unacknowledged_ms=round(settings.alert_unacknowledged_s * 1000),
+                urgent_sighting_critical_ms=round(settings.alert_urgent_sighting_critical_s * 1000),
             ),
             tz=settings.timezone,
             horizons_ms=settings.sighting_horizons_ms,
@@ -100,8 +101,11 @@ class AlertWatcher:
             snapshot = {**snapshot, "sightings": [s for s in snapshot["sightings"] if s["sighting_id"] not in gone]}
         zones = load_zones(self.client, self.keys)
         current = evaluate(snapshot, zones, now_ms, self.options.thresholds, tz=self.options.tz)
-        raised, resolved = diff(self.store.read_open(), current)
+        open_alerts = self.store.read_open()
+        raised, resolved = diff(open_alerts, current)
         applied = self.store.apply(raised, resolved, now_ms, zone_audit_entries(raised, resolved, zones, now_ms))
+        for alert_id in self.store.escalate(escalations(open_alerts, current), now_ms):
+            log.info("escalated %s to critical", alert_id)
         self.ticks += 1
         _log_changes(applied, raised)
         return applied

@@ -103,6 +103,8 @@ PARSED = [
     ("DISPATCH_ALERT_SIGHTING_UNASSIGNED_S", "45", "alert_sighting_unassigned_s", 45.0),
     ("DISPATCH_ALERT_URGENT_SIGHTING_UNASSIGNED_S", "20", "alert_urgent_sighting_unassigned_s", 20.0),
     ("DISPATCH_ALERT_UNACKNOWLEDGED_S", "40", "alert_unacknowledged_s", 40.0),
+    # alerts escalation
+    ("DISPATCH_ALERT_URGENT_SIGHTING_CRITICAL_S", "240", "alert_urgent_sighting_critical_s", 240.0),
     ("DISPATCH_ENV", "production", "env", "production"),
     ("DISPATCH_ENV", " Development ", "env", "development"),
     ("DISPATCH_SECRET_KEY", "s" * 40, "secret_key", "s" * 40),

@@ -74,6 +74,8 @@ class Thresholds:
     urgent_sighting_unassigned_ms: int = 30_000
     # The tablet shows an assignment at once; 30 s without acknowledgement means it was not seen.
     assignment_unacknowledged_ms: int = 30_000
+    # A priority-1 sighting still without a patrol after 3 min: its warning escalates to critical, in place.
+    urgent_sighting_critical_ms: int = 180_000
 
 
 class AlertError(ValueError):
@@ -161,7 +163,17 @@ def evaluate(snapshot: Mapping, zones: Iterable[Zone], now_ms: int,
             found += _unassigned_alerts(sighting, now_ms, thresholds, clock)
     for assignment in assignments:
         found += _unacknowledged_alerts(assignment, patrols.get(assignment.get("patrol_id")), now_ms, thresholds, clock)
-    return {alert.alert_id: alert for alert in found}
+    urgent = {s["sighting_id"] for s in _units(snapshot, "sightings", "sighting_id") if s.get("priority") == 1}
+    return {alert.alert_id: _escalated(alert, urgent, now_ms, thresholds) for alert in found}
+
+
+def _escalated(alert: Alert, urgent: set[str], now_ms: int, thresholds: Thresholds) -> Alert:
+    """A priority-1 sighting left without a patrol well past its warning becomes critical: same alert,
+    same id and text, a higher severity (so the screen pins it on top)."""
+    if (alert.kind is AlertKind.SIGHTING_UNASSIGNED and alert.unit_id in urgent
+            and now_ms - alert.since_ms > thresholds.urgent_sighting_critical_ms):
+        return alert.model_copy(update={"severity": Severity.CRITICAL})
+    return alert
 
 
 def _drone_alerts(drone: dict, zones: list[Zone], now_ms: int, thresholds: Thresholds, clock: "_Clock") -> list[Alert]:
@@ -263,6 +275,21 @@ def diff(open_alerts: Mapping[str, Alert], current: Mapping[str, Alert]) -> tupl
     raised = [current[alert_id] for alert_id in sorted(current) if alert_id not in open_alerts]
     resolved = [open_alerts[alert_id] for alert_id in sorted(open_alerts) if alert_id not in current]
     return raised, resolved
+
+
+SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def escalations(open_alerts: Mapping[str, Alert], current: Mapping[str, Alert]) -> list[Alert]:
+    """Open alerts whose condition now holds at a higher severity, as they must be stored: the open alert
+    (its since_ms, text and history) with the new severity, and to be seen again: an acknowledgement of
+    the warning does not cover the critical (it stays on the alerts stream). In alert id order."""
+    return [open_alerts[alert_id].model_copy(update={
+                "severity": current[alert_id].severity, "state": AlertState.RAISED,
+                "acknowledged_by": None, "acknowledged_ms": None})
+            for alert_id in sorted(open_alerts)
+            if alert_id in current
+            and SEVERITY_RANK[current[alert_id].severity] < SEVERITY_RANK[open_alerts[alert_id].severity]]
 
 
 def acknowledge(alert: Alert, supervisor_id: str, now_ms: int) -> Alert:

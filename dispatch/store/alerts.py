@@ -120,6 +120,10 @@ class AlertStore:
         return Applied([i.decode() for i in done_raised], [i.decode() for i in done_resolved],
                        live_id.decode() if live_id else None)
 
+    def escalate(self, alerts: list[Alert], now_ms: int) -> list[str]:
+        return escalate(self.client, self.keys, alerts, now_ms, live_maxlen=self.live_maxlen,
+                        retention_ms=self.retention_ms)
+
     def acknowledge(self, alert_id: str, supervisor_id: str, now_ms: int, *, origin: str = INTERNAL_ORIGIN) -> Alert:
         return acknowledge(self.client, self.keys, alert_id, supervisor_id, now_ms,
                            live_maxlen=self.live_maxlen, retention_ms=self.retention_ms, origin=origin)
@@ -221,3 +225,114 @@ def apply_diff(client: redis.Redis, keys: Keys, raised: list[Alert], resolved: l
                **options) -> Applied:
     """One-off form of AlertStore.apply (a long-running process keeps an AlertStore)."""
     return AlertStore(client, keys, **options).apply(raised, resolved, now_ms)
+
+
+# --- Acknowledge all of one kind ----------------------------------------------
+
+MAX_BULK = 500  # more than a screen can show; a longer list is a bug or a forged request
+
+
+@dataclass(frozen=True)
+class BulkAcknowledged:
+    """What "acknowledge all of this kind" did: the alerts acknowledged now, and those it left alone
+    (already acknowledged by someone, with who; or no longer open), so the screen can say so."""
+
+    kind: str
+    acknowledged: list[Alert]
+    already: dict[str, str]  # alert id -> who acknowledged it first
+    not_open: list[str]
+
+    def summary(self) -> str:
+        parts = [f"{len(self.acknowledged)} {self.kind.replace('_', ' ')} alert"
+                 f"{'' if len(self.acknowledged) == 1 else 's'} acknowledged"]
+        if self.already:
+            parts.append(f"{len(self.already)} already acknowledged (by {', '.join(sorted(set(self.already.values())))})")
+        if self.not_open:
+            parts.append(f"{len(self.not_open)} already resolved")
+        return "; ".join(parts)
+
+
+def acknowledge_kind(client: redis.Redis, keys: Keys, kind: str, supervisor_id: str, now_ms: int, *,
+                     alert_ids: list[str] | None = None, live_maxlen: int = Settings.live_maxlen,
+                     retention_ms: int = Settings().retention_ms, origin: str = INTERNAL_ORIGIN) -> BulkAcknowledged:
+    """Acknowledge every open, unacknowledged alert of `kind` (or only `alert_ids`, the ones the screen
+    showed: a supervisor acknowledges what they saw, not what arrived a millisecond later).
+
+    One WATCH/MULTI transaction, like `acknowledge`: all of them or none, never one the watcher resolved
+    meanwhile. One audit entry per alert acknowledged (same action and target as a single
+    acknowledgement, with `bulk` = how many went together), so the trail for one alert reads the same
+    whichever button was used. Raises AlertError if nothing was left to acknowledge (audited as refused).
+    """
+    def step(pipe: redis.client.Pipeline) -> BulkAcknowledged:
+        wanted = _bulk_targets(kind, alert_ids)
+        stored = read_open_alerts(pipe, keys)
+        candidates = [a for a in stored.values() if a.kind.value == kind and (wanted is None or a.alert_id in wanted)]
+        already = {a.alert_id: a.acknowledged_by or "?" for a in candidates
+                   if a.state is rules.AlertState.ACKNOWLEDGED}
+        todo = sorted((a for a in candidates if a.alert_id not in already), key=lambda a: a.alert_id)
+        not_open = sorted(wanted - set(stored)) if wanted is not None else []
+        done = [rules.acknowledge(alert, supervisor_id, now_ms) for alert in todo]
+        result = BulkAcknowledged(kind, done, already, not_open)
+        if not done:
+            raise AlertError(f"Nothing to acknowledge: {result.summary()}")
+        jsons = {alert.alert_id: alert.model_dump_json() for alert in done}
+        pipe.multi()
+        pipe.hset(keys.alerts_open, mapping=jsons)
+        minid = max(0, now_ms - retention_ms)
+        for alert_id, json in jsons.items():
+            pipe.xadd(keys.alerts, {"event": "acknowledged", "alert_id": alert_id, "ts": now_ms, "by": supervisor_id,
+                                    "alert": json}, minid=minid, approximate=True)
+        pipe.xadd(keys.live, {"alerts": "[" + ",".join(jsons.values()) + "]"}, maxlen=live_maxlen, approximate=True)
+        for alert in done:
+            record(pipe, keys, make_entry(ts=now_ms, actor=supervisor_id, role=AuditRole.SUPERVISOR,
+                                          action=Action.ALERT_ACKNOWLEDGED, target=alert.alert_id, origin=origin,
+                                          details={"kind": kind, "unit_id": alert.unit_id, "bulk": len(done)}))
+        return result
+
+    with refusal_audited(client, keys, AlertError, ts=now_ms, actor=supervisor_id, role=AuditRole.SUPERVISOR,
+                         action=Action.ALERT_ACKNOWLEDGED, target=f"kind:{str(kind)[:40]}", origin=origin):
+        return client.transaction(step, keys.alerts_open, value_from_callable=True)
+
+
+def _bulk_targets(kind: str, alert_ids: list[str] | None) -> set[str] | None:
+    if kind not in {k.value for k in AlertKind}:
+        raise AlertError(f"unknown alert kind {str(kind)[:40]!r}: expected one of "
+                         f"{', '.join(k.value for k in AlertKind)}")
+    if alert_ids is None:
+        return None
+    if len(alert_ids) > MAX_BULK:
+        raise AlertError(f"too many alerts at once ({len(alert_ids)}, at most {MAX_BULK})")
+    wrong = [a for a in alert_ids if not isinstance(a, str) or not a.startswith(kind + ":")]
+    if wrong:
+        raise AlertError(f"{len(wrong)} alert id(s) are not of kind {kind}")
+    return set(alert_ids)
+
+
+# --- Escalation ---------------------------------------------------------------------------------
+
+def escalate(client: redis.Redis, keys: Keys, alerts: list[Alert], now_ms: int, *,
+             live_maxlen: int = Settings.live_maxlen, retention_ms: int = Settings().retention_ms) -> list[str]:
+    """Store alerts from domain.alerts.escalations in place of their open versions, one WATCH/MULTI step.
+
+    Only an alert still open and stored at a lower severity is changed, so a second watcher, or one
+    retrying, records each escalation once, and an alert resolved meanwhile is not resurrected. Each
+    goes on the alerts stream as `escalated` and to the screens as a live delta. Returns the ids changed."""
+    if not alerts:
+        return []
+
+    def step(pipe: redis.client.Pipeline) -> list[str]:
+        stored = read_open_alerts(pipe, keys)
+        changed = [alert for alert in alerts if alert.alert_id in stored
+                   and rules.SEVERITY_RANK[alert.severity] < rules.SEVERITY_RANK[stored[alert.alert_id].severity]]
+        if not changed:
+            return []
+        jsons = {alert.alert_id: alert.model_dump_json() for alert in changed}
+        pipe.multi()
+        pipe.hset(keys.alerts_open, mapping=jsons)
+        for alert_id, json in jsons.items():
+            pipe.xadd(keys.alerts, {"event": "escalated", "alert_id": alert_id, "ts": now_ms, "alert": json},
+                      minid=max(0, now_ms - retention_ms), approximate=True)
+        pipe.xadd(keys.live, {"alerts": "[" + ",".join(jsons.values()) + "]"}, maxlen=live_maxlen, approximate=True)
+        return sorted(jsons)
+
+    return client.transaction(step, keys.alerts_open, value_from_callable=True)

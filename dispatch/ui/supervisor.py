@@ -25,7 +25,7 @@ from dash import ClientsideFunction, Input, Output, dcc, html
 
 from ..domain.sightings import DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_MS, MAX_REASON_TEXT, REASON_LABELS
 from ..settings import Settings
-from . import actions, context, ids, nav
+from . import actions, alert_actions, context, ids, nav
 from . import layers as L
 
 RENNES = (48.111, -1.680)  # the demo site; the map fits the authorised zones once they arrive
@@ -52,6 +52,7 @@ def register(app: dash.Dash) -> None:
     dash.register_page(__name__, path="/", name="Supervisor", title="Supervisor · Patrol dispatch",
                        layout=layout, order=0)
     actions.register(app)
+    alert_actions.register(app)  # the alert panel's "acknowledge all of this kind"
     # The scripts start once the layout is in the page (a clientside callback runs exactly then).
     app.clientside_callback(ClientsideFunction("dispatchScreen", "start"),
                             Output(ids.STARTED, "data"), Input(ids.CONFIG, "data"))
@@ -108,6 +109,7 @@ def layout(**_query) -> html.Div:
         dcc.Store(id=ids.ACTION_REQUEST),
         dcc.Store(id=ids.ACTION_RESULT),
         dcc.Interval(id=ids.POLL_TICK, interval=POLL_MS, disabled=True),
+        *alert_actions.stores(),
     ])
 
 

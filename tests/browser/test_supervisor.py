@@ -219,19 +219,26 @@ def test_alerts_critical_first_ringed_on_the_map_and_acknowledged_dimmed(page, s
                          now_ms() - 5_000, lat, lon)
     apply_diff(redis_client, screen.keys, [warning, critical], [], now_ms())
 
-    rows = wait_until(lambda: len(a := page.alerts()) == 2 and a, timeout=5, what="two alerts in the panel")
-    assert [row["id"] for row in rows] == ["outside_zone:DR-07", "low_battery:DR-07"], "critical first"
+    # One line per drone (screen_alerts.js): the critical heads it, the warning is named on the line.
+    rows = wait_until(lambda: page.js("return dispatchScreen.model.units.alerts.size") == 2 and page.alerts(),
+                      timeout=5, what="both alerts on the page")
+    assert [row["id"] for row in rows] == ["outside_zone:DR-07"], "critical first, one line for DR-07"
     assert "CRITICAL" in rows[0]["text"] and "<b>x</b>" in rows[0]["text"], "the message is text"
+    assert "also drone battery low" in rows[0]["text"]
     ring = page.js("return document.querySelector('[data-ring-for=\"drones:DR-07\"]')?.className")
     assert ring == "ring is-critical"
 
     page.js("document.querySelector('[data-alert-id=\"outside_zone:DR-07\"] button').click()")
-    wait_until(lambda: "is-acknowledged" in page.alerts()[-1]["classes"], timeout=3, what="the alert dimmed")
-    rows = page.alerts()
-    assert rows[-1]["id"] == "outside_zone:DR-07" and not rows[-1]["button"]
-    assert "acknowledged by SUP-1" in rows[-1]["text"]
+    # Acknowledged, the critical steps back: the warning still to be seen heads the line.
+    rows = wait_until(lambda: (a := page.alerts()) and a[0]["id"] == "low_battery:DR-07" and a, timeout=3,
+                      what="the warning heading DR-07's line")
+    assert "acknowledged by SUP-1" in rows[0]["text"] and rows[0]["button"]
     assert orjson.loads(redis_client.hget(screen.keys.alerts_open, "outside_zone:DR-07"))["acknowledged_by"] == "SUP-1"
     assert page.js("return document.querySelector('[data-ring-for=\"drones:DR-07\"]').className") == "ring is-warning"
+    page.wait_message()  # one action at a time: the first one's answer is in
+    page.js("document.querySelector('[data-alert-id=\"low_battery:DR-07\"] button').click()")
+    wait_until(lambda: "is-acknowledged" in page.alerts()[-1]["classes"], timeout=3, what="the line dimmed")
+    assert not page.alerts()[-1]["button"]
 
 
 def test_zones_drawn_with_their_validity_and_names_as_text(page, screen, redis_client):
