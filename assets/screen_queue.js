@@ -109,6 +109,7 @@
     row.root.dataset.sightingId = id;
     row.root.setAttribute("role", "option");
     row.pin = S.el("span", "q-pin");
+    row.number = S.el("span", "q-num");
     row.prio = S.el("span", "q-prio");
     row.category = S.el("span", "q-cat");
     row.time = S.el("span", "q-time");
@@ -116,7 +117,7 @@
     row.note = S.el("span", "q-note");
     row.state = S.el("div", "q-state");
     // The age first (it ticks, and matters most), the clock time and the note on the line below.
-    var top = S.append(S.el("div", "q-top"), row.prio, row.category, row.age);
+    var top = S.append(S.el("div", "q-top"), row.number, row.prio, row.category, row.age);
     var sub = S.append(S.el("div", "q-sub"), row.time, row.note);
     S.append(row.root, row.pin, S.append(S.el("div", "q-main"), top, sub), row.state);
     row.root.addEventListener("click", function () { if (S.panels) S.panels.select(id); });
@@ -127,7 +128,7 @@
   function fill(row, sighting, assignment, now) {
     var priority = priorityOf(sighting);
     var letter = S.config.map.category_letters[sighting.category] || "?";
-    var signature = [priority, letter, sighting.ts, sighting.note, assignment && assignment.patrol_id,
+    var signature = [sightingLabel(sighting), priority, letter, sighting.ts, sighting.note, assignment && assignment.patrol_id,
                      assignment && assignment.state].join("|");
     row.sighting = sighting;
     if (row.signature !== signature) {
@@ -136,6 +137,7 @@
       row.root.classList.toggle("is-assigned", !!assignment);
       row.root.classList.toggle("is-unassigned", !assignment);
       row.pin.replaceChildren(S.glyph("glyph-sighting prio-" + priority, letter));
+      row.number.textContent = sightingLabel(sighting);
       row.prio.textContent = "P" + priority;
       row.category.textContent = S.config.map.category_letters[sighting.category] ? sighting.category : "other";
       row.time.textContent = S.clock(sighting.ts);
@@ -150,6 +152,12 @@
       }
     }
     row.age.textContent = S.age(now - sighting.ts);
+  }
+
+  // The incident number people read out (S-0142, given at ingest); the start of the id before numbering existed.
+  function sightingLabel(sighting) {
+    return typeof sighting.number === "string" && sighting.number ? sighting.number
+      : String(sighting.sighting_id || "").slice(0, 8);
   }
 
   function tick(now) {
