@@ -171,12 +171,18 @@
     detailAge = S.el("span", "d-age", S.age(S.now() - sighting.ts));
     detailAge.ts = sighting.ts;
     var head = S.append(S.el("div", "d-head prio-" + priority), S.glyph("glyph-sighting prio-" + priority, letters[category]),
-                        S.el("span", "d-title", "P" + priority + " · " + category),
+                        S.el("span", "d-title", sightingLabel(sighting) + " · P" + priority + " · " + category),
                         S.el("span", "d-time", S.clock(sighting.ts)), detailAge);
     var note = sighting.note ? S.el("div", "d-note", sighting.note) : null;
     var meta = S.el("div", "d-meta", "drone " + sighting.drone_id + " · operator " + sighting.operator_id +
                     " · id " + sighting.sighting_id);
     box.replaceChildren(head, note || S.el("div", "d-note muted", "no note"), meta, assignmentBlock(sighting));
+  }
+
+  // The incident number people read out (S-0142, given at ingest); the start of the id before numbering existed.
+  function sightingLabel(sighting) {
+    return typeof sighting.number === "string" && sighting.number ? sighting.number
+      : String(sighting.sighting_id || "").slice(0, 8);
   }
 
   function assignmentBlock(sighting) {

@@ -129,6 +129,7 @@
     row.root.dataset.sightingId = id;
     row.root.setAttribute("role", "option");
     row.pin = S.el("span", "q-pin");
+    row.number = S.el("span", "q-num");
     row.prio = S.el("span", "q-prio");
     row.category = S.el("span", "q-cat");
     row.time = S.el("span", "q-time");
@@ -137,7 +138,7 @@
     row.state = S.el("div", "q-state");
     row.ending = S.el("div", "q-ending");
     // The age first (it ticks, and matters most), the clock time and the note on the line below.
-    var top = S.append(S.el("div", "q-top"), row.prio, row.category, row.age);
+    var top = S.append(S.el("div", "q-top"), row.number, row.prio, row.category, row.age);
     var sub = S.append(S.el("div", "q-sub"), row.time, row.note);
     S.append(row.root, row.pin, S.append(S.el("div", "q-main"), top, sub), row.state, row.ending);
     row.root.addEventListener("click", function () { if (S.panels) S.panels.select(id); });
@@ -149,8 +150,8 @@
     var priority = priorityOf(sighting);
     var letter = S.config.map.category_letters[sighting.category] || "?";
     var original = duplicateOf.get(sighting.sighting_id) || "";
-    var signature = [priority, letter, sighting.ts, sighting.note, assignment && assignment.patrol_id,
-                     assignment && assignment.state, original].join("|");
+    var signature = [sightingLabel(sighting), priority, letter, sighting.ts, sighting.note,
+                     assignment && assignment.patrol_id, assignment && assignment.state, original].join("|");
     row.sighting = sighting;
     if (row.signature !== signature) {
       row.signature = signature;
@@ -158,6 +159,7 @@
       row.root.classList.toggle("is-assigned", !!assignment);
       row.root.classList.toggle("is-unassigned", !assignment);
       row.pin.replaceChildren(S.glyph("glyph-sighting prio-" + priority, letter));
+      row.number.textContent = sightingLabel(sighting);
       row.prio.textContent = "P" + priority;
       row.category.textContent = S.config.map.category_letters[sighting.category] ? sighting.category : "other";
       row.time.textContent = S.clock(sighting.ts);
@@ -181,7 +183,7 @@
     row.ending.replaceChildren();
     if (assignment) return;
     if (original) {
-      row.ending.appendChild(S.el("span", "q-dup", "DUPLICATE? of " + shortId(original)));
+      row.ending.appendChild(S.el("span", "q-dup", "DUPLICATE? of " + labelOf(original)));
       row.ending.appendChild(button("q-merge", "Merge", "merge", function () { openDialog("merge", id); }));
     }
     row.ending.appendChild(button("q-close", "Close", "close", function () { openDialog("close", id); }));
@@ -198,8 +200,8 @@
     return element;
   }
 
-  function shortId(id) {
-    return id.length > 12 ? id.slice(0, 8) : id;
+  function labelOf(id) {
+    return sightingLabel(S.model.units.sightings.get(id) || { sighting_id: id });
   }
 
   // ---- probable duplicates: the rule of domain/sightings.py, on the sightings shown ---------------
@@ -281,9 +283,9 @@
     dialog.root.dataset.mode = mode;
     dialog.reasons.hidden = mode !== "close";
     dialog.title.textContent = mode === "close"
-      ? "Close sighting " + shortId(sightingId) + " without sending anyone: why?"
-      : "Merge sighting " + shortId(sightingId) + " into " + shortId(dialog.into) +
-        "? Both stay on the record, " + shortId(dialog.into) + " stays open.";
+      ? "Close sighting " + labelOf(sightingId) + " without sending anyone: why?"
+      : "Merge sighting " + labelOf(sightingId) + " into " + labelOf(dialog.into) +
+        "? Both stay on the record, " + labelOf(dialog.into) + " stays open.";
     showReason();
     dialog.root.hidden = false;
   }
@@ -338,6 +340,12 @@
       closeDialog();
     }
     return true; // every other key is swallowed while the step is open
+  }
+
+  // The incident number people read out (S-0142, given at ingest); the start of the id before numbering existed.
+  function sightingLabel(sighting) {
+    return typeof sighting.number === "string" && sighting.number ? sighting.number
+      : String(sighting.sighting_id || "").slice(0, 8);
   }
 
   function tick(now) {

@@ -59,6 +59,10 @@
       box.appendChild(T.el("div", "tab-muted", "Sighting details not received yet"));
     } else {
       var head = T.el("div", "tab-target-head");
+      // The incident number the supervisor reads out on the radio (S-0142, given at ingest).
+      if (typeof sighting.number === "string" && sighting.number) {
+        head.appendChild(T.el("span", "tab-number", sighting.number));
+      }
       head.appendChild(T.el("span", "tab-category", CATEGORY_WORDS[sighting.category] || "Other"));
       var priority = T.el("span", "tab-priority prio-" + (PRIORITY_WORDS[sighting.priority] ? sighting.priority : 3),
                           PRIORITY_WORDS[sighting.priority] || "");

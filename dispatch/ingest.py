@@ -139,7 +139,7 @@ class IngestWorker:
         A failed step acknowledged nothing, so each half can be applied again:
         about 2 log2(n) extra steps per culprit, on a path that should never run.
         """
-        plan = plan_batch(entries, self.limits)
+        plan = plan_batch(entries, self.limits, self.settings.timezone)
         try:
             self.apply_plan(plan)
         except redis.ResponseError as error:

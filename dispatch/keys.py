@@ -186,3 +186,13 @@ class Keys:
     def stats(self) -> str:
         """Hash of counters: accepted and rejected entries per kind."""
         return self._key("stats")
+
+    @property
+    def sighting_numbers(self) -> str:
+        """Prefix of the per-day incident number counters; see `sighting_number`."""
+        return self._key("numbers:sightings")
+
+    def sighting_number(self, day: str) -> str:
+        """The last incident number given on one local day (YYYY-MM-DD, domain/numbers.py): an integer
+        string, incremented by the ingest step only, expiring two days after its last number."""
+        return f"{self.sighting_numbers}:{day}"

@@ -69,6 +69,8 @@ COMMANDS: dict[Role, tuple[str, ...]] = {
         *SCRIPTS,
         *"xgroup|create xreadgroup xautoclaim xpending xinfo|consumers xgroup|delconsumer "
         "xack xadd xlen hget hmget hset hexists hincrby hlen geoadd zrem zcard".split(),
+        # Incident numbers: one counter per local day (GET checks it, INCRBY, PEXPIRE).
+        *"get incrby pexpire".split(),
     ),
     # The snapshot (MULTI/EXEC), the open alerts, the alert script.
     Role.WATCH: (*SCRIPTS, *TRANSACTIONS, *"hgetall hget hsetnx hdel xadd xrevrange".split()),
@@ -132,9 +134,9 @@ _NAMED_KEYS: dict[Role, tuple[str, ...]] = {
     Role.RETENTION: ("live", "audit"),
 }
 # Key families (one key per item under a prefix, Treatment.EXPIRES in the retention table).
-_FAMILIES: dict[Role, tuple[str, ...]] = {Role.GATEWAY: ("sessions",)}
+_FAMILIES: dict[Role, tuple[str, ...]] = {Role.GATEWAY: ("sessions",), Role.INGEST: ("sighting_numbers",)}
 # The newer-wins bookkeeping and the ingest counters: no business of the web app.
-_NOT_WEB = ("drones_ts", "patrols_ts", "sightings_ts", "stats")
+_NOT_WEB = ("drones_ts", "patrols_ts", "sightings_ts", "stats", "sighting_numbers")
 # What retention cleans, by the retention table's treatment.
 _RETENTION_TREATMENTS = (
     Treatment.TRIM_STREAM,

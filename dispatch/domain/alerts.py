@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from .audit import SYSTEM_ACTOR, Action, AuditEntry, AuditRole, make_entry
+from .numbers import sighting_label
 from .models import ID_FORMATS, SUPERVISOR_ID, AssignmentState, PatrolStatus, SupervisorId
 from .zones import LOCAL_TZ, Zone, is_authorised, zones_valid_at
 
@@ -161,9 +162,11 @@ def evaluate(snapshot: Mapping, zones: Iterable[Zone], now_ms: int,
     for sighting in _units(snapshot, "sightings", "sighting_id"):
         if sighting["sighting_id"] not in assigned:
             found += _unassigned_alerts(sighting, now_ms, thresholds, clock)
+    sightings = {sighting["sighting_id"]: sighting for sighting in _units(snapshot, "sightings", "sighting_id")}
     for assignment in assignments:
-        found += _unacknowledged_alerts(assignment, patrols.get(assignment.get("patrol_id")), now_ms, thresholds, clock)
-    urgent = {s["sighting_id"] for s in _units(snapshot, "sightings", "sighting_id") if s.get("priority") == 1}
+        found += _unacknowledged_alerts(assignment, patrols.get(assignment.get("patrol_id")),
+                                        sightings.get(assignment.get("sighting_id")), now_ms, thresholds, clock)
+    urgent = {s["sighting_id"] for s in sightings.values() if s.get("priority") == 1}
     return {alert.alert_id: _escalated(alert, urgent, now_ms, thresholds) for alert in found}
 
 
@@ -214,12 +217,12 @@ def _unassigned_alerts(sighting: dict, now_ms: int, thresholds: Thresholds, cloc
         return []
     what = f"Priority {priority} sighting" + (f" ({sighting['category']})" if sighting.get("category") else "")
     return [new_alert(AlertKind.SIGHTING_UNASSIGNED, sighting_id,
-                      f"{what} {sighting_id[:8]} has no patrol (reported {clock(ts)})",
+                      f"{what} {sighting_label(sighting)} has no patrol (reported {clock(ts)})",
                       ts, sighting.get("lat"), sighting.get("lon"))]
 
 
-def _unacknowledged_alerts(assignment: dict, patrol: dict | None, now_ms: int, thresholds: Thresholds,
-                           clock: "_Clock") -> list[Alert]:
+def _unacknowledged_alerts(assignment: dict, patrol: dict | None, sighting: dict | None, now_ms: int,
+                           thresholds: Thresholds, clock: "_Clock") -> list[Alert]:
     if assignment.get("state") != AssignmentState.ASSIGNED.value:
         return []
     assignment_id, ts = assignment["assignment_id"], assignment["ts"]
@@ -227,8 +230,11 @@ def _unacknowledged_alerts(assignment: dict, patrol: dict | None, now_ms: int, t
         return []
     patrol_id = assignment.get("patrol_id", "?")
     lat, lon, fixed = (patrol.get("lat"), patrol.get("lon"), patrol.get("ts")) if patrol else (None, None, None)
+    # The sighting's incident number is what the supervisor reads on the queue; the assignment's id otherwise.
+    subject = (f"its assignment to {sighting_label(sighting)}" if sighting
+               else f"assignment {assignment_id[:8]}")
     return [new_alert(AlertKind.ASSIGNMENT_UNACKNOWLEDGED, assignment_id,
-                      f"{patrol_id} has not acknowledged assignment {assignment_id[:8]} (sent {clock(ts)})",
+                      f"{patrol_id} has not acknowledged {subject} (sent {clock(ts)})",
                       ts, lat, lon, fixed)]
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
+from .numbers import local_day
 from .models import PatrolReport, PatrolStatus, Sighting, Telemetry
 from .picture import Picture, apply
 from .validate import MAX_FIELDS, MAX_NAME_BYTES, MAX_VALUE_BYTES, ClockLimits, Rejection, validate
@@ -109,22 +110,32 @@ class PatrolWrite(UnitWrite):
     available: bool = False
 
 
+@dataclass(frozen=True)
+class SightingWrite(UnitWrite):
+    """A sighting also carries the local day its number comes from, should it be new (domain/numbers.py):
+    the day Redis received its first entry in the batch."""
+
+    day: str = ""
+
+
 @dataclass
 class BatchPlan:
     accepted: dict[str, list[str]] = field(default_factory=dict)  # kind -> entry ids
     rejected: list[RejectedEntry] = field(default_factory=list)
     drones: list[UnitWrite] = field(default_factory=list)
     patrols: list[PatrolWrite] = field(default_factory=list)
-    sightings: list[UnitWrite] = field(default_factory=list)
+    sightings: list[SightingWrite] = field(default_factory=list)
 
     @property
     def size(self) -> int:
         return sum(len(ids) for ids in self.accepted.values()) + len(self.rejected)
 
 
-def plan_batch(entries: Iterable[RawEntry], limits: ClockLimits = ClockLimits()) -> BatchPlan:
+def plan_batch(entries: Iterable[RawEntry], limits: ClockLimits = ClockLimits(), zone: str = "UTC") -> BatchPlan:
+    """`zone`: DISPATCH_TIMEZONE, whose local day numbers new sightings."""
     plan = BatchPlan()
     latest = Picture()
+    arrived: dict[str, int] = {}  # sighting id -> when Redis received its first entry of the batch
     for entry in entries:
         verdict = _judge(entry, limits)
         if isinstance(verdict, Rejection):
@@ -132,8 +143,13 @@ def plan_batch(entries: Iterable[RawEntry], limits: ClockLimits = ClockLimits())
             continue
         plan.accepted.setdefault(entry.kind, []).append(entry.entry_id)
         apply(latest, verdict)
+        if isinstance(verdict, Sighting):
+            arrived[verdict.sighting_id] = min(arrived.get(verdict.sighting_id, entry.received_ms), entry.received_ms)
     plan.drones = [_unit_write(drone_id, m) for drone_id, m in latest.drones.items()]
-    plan.sightings = [_unit_write(sighting_id, m) for sighting_id, m in latest.sightings.items()]
+    plan.sightings = [
+        SightingWrite(sighting_id, m.ts, m.model_dump_json().encode(), day=local_day(arrived[sighting_id], zone))
+        for sighting_id, m in latest.sightings.items()
+    ]
     plan.patrols = [_patrol_write(patrol_id, m) for patrol_id, m in latest.patrols.items()]
     return plan
 

@@ -30,6 +30,7 @@ from typing import Iterable, Mapping
 from ..keys import Keys
 from ..settings import Settings
 from .live import ID_FIELDS
+from .numbers import COUNTER_TTL_MS
 from .tablet import ACTION_RECORD_TTL_MS
 
 DAY_MS = 86_400_000
@@ -118,6 +119,9 @@ def retention_table(keys: Keys, settings: Settings) -> tuple[RetentionRule, ...]
         RetentionRule("patrol_actions", keys.patrol_actions, Treatment.EXPIRES, ACTION_RECORD_TTL_MS,
                       "the answer to each tablet action, so a resend is not applied twice (ids, states; "
                       "no positions)"),
+        RetentionRule("sighting_numbers", keys.sighting_numbers, Treatment.EXPIRES, COUNTER_TTL_MS,
+                      "the last incident number (S-0142) given on each local day: one integer per day, "
+                      "no positions"),
     )
 
 

@@ -278,7 +278,8 @@ def assign(
             supervisor_id=supervisor_id, ts=ts, assigned_ts=ts, state=AssignmentState.ASSIGNED,
         )
         json = created.model_dump_json()
-        audit = _audit(created, Action.ASSIGNMENT_CREATED, supervisor_id, Role.SUPERVISOR, origin, state="assigned")
+        audit = _audit(created, Action.ASSIGNMENT_CREATED, supervisor_id, Role.SUPERVISOR, origin, state="assigned",
+                       **_sighting_number(client, keys, sighting_id))
         args = [live_maxlen, sighting_id, patrol_id, created.assignment_id, json,
                 *_flat(_event(created, actor=supervisor_id, role=Role.SUPERVISOR, event="created")),
                 *audit_argv(audit)]
@@ -601,6 +602,16 @@ def _audit(assignment: Assignment, action: Action, actor: str, role: Role | str,
     return make_entry(ts=assignment.ts, actor=actor, role=Role(role).value, action=action,
                       target=assignment.assignment_id, origin=origin,
                       details={"sighting_id": assignment.sighting_id, "patrol_id": assignment.patrol_id, **details})
+
+
+def _sighting_number(client: redis.Redis, keys: Keys, sighting_id: str) -> dict[str, str]:
+    """`{"number": "S-0142"}` for the audit entry, read before the step: a sighting's number never changes.
+    Empty when the sighting has none (or is gone: the step then refuses)."""
+    try:
+        number = orjson.loads(client.hget(keys.sightings, sighting_id) or b"{}").get("number")
+    except (orjson.JSONDecodeError, AttributeError):
+        return {}
+    return {"number": number} if isinstance(number, str) else {}
 
 
 def _flat(fields: dict[str, str]) -> list[str]:

@@ -20,14 +20,16 @@ from __future__ import annotations
 
 import redis
 
+from ..domain import numbers
 from ..domain.batch import DEADLETTER_MAX_FIELDS, BatchPlan
 from ..keys import INGEST_GROUP, Keys
 
 _INGEST_LUA = r"""
 -- KEYS: live, deadletter, stats, drones, drones:ts, patrols, patrols:ts,
 --       patrols:available, sightings, sightings:ts, patrols:assignment,
---       then the input streams.
--- ARGV: group, live maxlen, most fields copied to a dead letter, then the plan.
+--       then the input streams, then the day counters of incident numbers.
+-- ARGV: group, live maxlen, most fields copied to a dead letter, number of
+--       day counters, number prefix, number digits, counter TTL ms, then the plan.
 --
 -- A script that errors is not rolled back. So phase 1 reads and computes,
 -- writing nothing: which rejected entries are still pending, which units are
@@ -39,12 +41,20 @@ _INGEST_LUA = r"""
 -- XACK. Counters come after XACK because they count what XACK acknowledged
 -- (an entry already acked by another consumer is not counted twice); phase 1
 -- has checked that they can be incremented.
+-- Incident numbers: a sighting newer than stored keeps the number of the one
+-- stored; one not in the picture takes the next number of its day's counter
+-- (phase 1 reads and checks the counter, computes every number and the JSON
+-- carrying it; phase 2 adds to the counter what was taken). A redelivered
+-- entry is not newer, so it takes no number; scripts run one at a time, so
+-- two workers never take the same one.
 -- Lua's unpack() is bounded by the C stack (about 8000 values): it is never
 -- given a list whose length depends on the input; variadic calls go by chunks.
 local LIVE, DEADLETTER, STATS = KEYS[1], KEYS[2], KEYS[3]
 local group, maxlen, letter_fields = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local streams = #KEYS - 11
-local at = 4
+local ndays, prefix, digits, counter_ttl = tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6]), ARGV[7]
+local streams = #KEYS - 11 - ndays
+local day_base = 11 + streams
+local at = 8
 
 local function take()
   local value = ARGV[at]
@@ -124,7 +134,37 @@ end
 
 local drones = newer_units(KEYS[5], 3)
 local patrols = newer_units(KEYS[7], 6)
-local sightings = newer_units(KEYS[10], 3)
+local sightings = newer_units(KEYS[10], 4)
+
+-- Incident numbers (see the header): counters read and checked, numbers computed.
+local counters, taken = {}, {}
+for d = 1, ndays do
+  local value = redis.call('GET', KEYS[day_base + d])
+  if value and not string.match(value, '^%d+$') then
+    error('counter ' .. KEYS[day_base + d] .. ' is not a whole number')
+  end
+  counters[d], taken[d] = tonumber(value or '0'), 0
+end
+local stored_sightings = {}
+for first = 1, #sightings, 999 do
+  local ids = {}
+  for u = first, math.min(first + 998, #sightings) do ids[#ids + 1] = sightings[u][1] end
+  local part = redis.call('HMGET', KEYS[9], unpack(ids))
+  for i = 1, #part do stored_sightings[first + i - 1] = part[i] end
+end
+for u, row in ipairs(sightings) do
+  local number = nil
+  if stored_sightings[u] then
+    local ok, stored = pcall(cjson.decode, stored_sightings[u])
+    if ok and type(stored) == 'table' and type(stored.number) == 'string' then number = stored.number end
+  end
+  if not number then
+    local d = tonumber(row[4])
+    counters[d], taken[d] = counters[d] + 1, taken[d] + 1
+    number = prefix .. string.format('%0' .. digits .. 'd', counters[d])
+  end
+  row[3] = '{"number":' .. cjson.encode(number) .. ',' .. string.sub(row[3], 2)
+end
 
 -- A patrol with an open assignment keeps the status its assignment implies
 -- (set by the assignment scripts) and stays out of the available set: its
@@ -148,7 +188,7 @@ end
 
 -- Every key phase 2 writes: a read that fails now (WRONGTYPE) rather than half-way.
 for _, key in ipairs({KEYS[4], KEYS[6], KEYS[9], STATS}) do redis.call('HLEN', key) end
-for _, key in ipairs({LIVE, DEADLETTER, unpack(KEYS, 12)}) do redis.call('XLEN', key) end
+for _, key in ipairs({LIVE, DEADLETTER, unpack(KEYS, 12, day_base)}) do redis.call('XLEN', key) end
 redis.call('ZCARD', KEYS[8])
 local counter_names = {}
 for s = 1, streams do counter_names[#counter_names + 1] = 'accepted:' .. accepted[s].kind end
@@ -191,6 +231,12 @@ write_units(KEYS[4], KEYS[5], drones)
 write_units(KEYS[6], KEYS[7], patrols)
 chunked('GEOADD', KEYS[8], nil, available, 3)
 chunked('ZREM', KEYS[8], nil, unavailable, 1)
+for d = 1, ndays do
+  if taken[d] > 0 then
+    redis.call('INCRBY', KEYS[day_base + d], taken[d])
+    redis.call('PEXPIRE', KEYS[day_base + d], counter_ttl)
+  end
+end
 write_units(KEYS[9], KEYS[10], sightings)
 for _, letter in ipairs(letters) do redis.call('XADD', DEADLETTER, '*', unpack(letter)) end
 
@@ -219,13 +265,18 @@ class IngestScript:
         ]
         self._group = group
         self._live_maxlen = live_maxlen
+        self._day_key = keys.sighting_number
 
     def __call__(self, plan: BatchPlan, client: redis.Redis | None = None) -> list:
         """Apply the plan; returns [rejected, drones, patrols, sightings changed, live id or None]."""
-        return self._script(keys=self._keys, args=self._args(plan), client=client)
+        days = list(dict.fromkeys(unit.day for unit in plan.sightings))  # a batch spans one day, or two
+        keys = [*self._keys, *(self._day_key(day) for day in days)]
+        return self._script(keys=keys, args=self._args(plan, days), client=client)
 
-    def _args(self, plan: BatchPlan) -> list:
-        args: list = [self._group, self._live_maxlen, DEADLETTER_MAX_FIELDS]
+    def _args(self, plan: BatchPlan, days: list[str]) -> list:
+        day_index = {day: i for i, day in enumerate(days, start=1)}
+        args: list = [self._group, self._live_maxlen, DEADLETTER_MAX_FIELDS,
+                      len(days), numbers.PREFIX, numbers.DIGITS, numbers.COUNTER_TTL_MS]
         for kind in self._kinds:
             ids = plan.accepted.get(kind, [])
             args += [kind, len(ids), *ids]
@@ -243,5 +294,5 @@ class IngestScript:
             args += [unit.unit_id, unit.ts, unit.json, repr(unit.lon), repr(unit.lat), int(unit.available)]
         args.append(len(plan.sightings))
         for unit in plan.sightings:
-            args += [unit.unit_id, unit.ts, unit.json]
+            args += [unit.unit_id, unit.ts, unit.json, day_index[unit.day]]
         return args

@@ -54,7 +54,8 @@ def test_an_assignment_is_audited_once_with_who_what_where(scene, keys):
     entry = only(scene, keys)
     assert (entry.actor, entry.role, entry.action, entry.target, entry.origin, entry.outcome) == (
         "SUP-1", "supervisor", "assignment_created", made.assignment_id, "10.1.2.3", "ok")
-    assert entry.details == {"sighting_id": "sight-0001", "patrol_id": "BAC-12", "state": "assigned"}
+    assert entry.details == {"sighting_id": "sight-0001", "patrol_id": "BAC-12", "state": "assigned",
+                             "number": "S-0001"}, "the sighting's incident number, as people read it"
     assert entry.ts == made.ts and entry.entry_id
 
 
