@@ -136,6 +136,27 @@ local drones = newer_units(KEYS[5], 3)
 local patrols = newer_units(KEYS[7], 6)
 local sightings = newer_units(KEYS[10], 4)
 
+-- A sighting that has ended (cleared, closed, merged, expired) left the picture but kept its ts in
+-- sightings:ts: an operator's later update must not bring it back. It is counted, not applied.
+local ended_updates = 0
+if #sightings > 0 then
+  local kept = {}
+  for first = 1, #sightings, 999 do
+    local ids = {}
+    for u = first, math.min(first + 998, #sightings) do ids[#ids + 1] = sightings[u][1] end
+    local in_picture = redis.call('HMGET', KEYS[9], unpack(ids))
+    local known = redis.call('HMGET', KEYS[10], unpack(ids))
+    for i = 1, #ids do
+      if known[i] and not in_picture[i] then
+        ended_updates = ended_updates + 1
+      else
+        kept[#kept + 1] = sightings[first + i - 1]
+      end
+    end
+  end
+  sightings = kept
+end
+
 -- Incident numbers (see the header): counters read and checked, numbers computed.
 local counters, taken = {}, {}
 for d = 1, ndays do
@@ -193,6 +214,7 @@ redis.call('ZCARD', KEYS[8])
 local counter_names = {}
 for s = 1, streams do counter_names[#counter_names + 1] = 'accepted:' .. accepted[s].kind end
 for _, kind in ipairs(rejected_kinds) do counter_names[#counter_names + 1] = 'rejected:' .. kind end
+if ended_updates > 0 then counter_names[#counter_names + 1] = 'ignored:sighting_ended' end
 for _, name in ipairs(counter_names) do
   local value = redis.call('HGET', STATS, name)
   if value and not string.match(value, '^%-?%d+$') then
@@ -246,6 +268,7 @@ for s = 1, streams do
   chunked('XACK', KEYS[11 + s], group, rejected_ids[s] or {}, 1)
 end
 for _, kind in ipairs(rejected_kinds) do redis.call('HINCRBY', STATS, 'rejected:' .. kind, rejected_counts[kind]) end
+if ended_updates > 0 then redis.call('HINCRBY', STATS, 'ignored:sighting_ended', ended_updates) end
 return {#letters, #drones, #patrols, #sightings, live_id}
 """
 

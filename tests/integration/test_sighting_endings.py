@@ -151,3 +151,23 @@ def test_a_shifts_endings_are_counted_by_outcome(scene, keys):
     counts = outcome_counts(sighting_endings(scene, keys, from_ms=0))
     assert (counts["closed:referred"], counts["expired"], counts["dispatched"]) == (1, 1, 0)
     assert sighting_endings(scene, keys, to_ms=1) == []
+
+
+def test_an_operator_update_never_brings_an_ended_sighting_back(scene, keys):
+    """A closed (or cleared, merged, expired) sighting stays ended: a newer report with its id is counted as
+    ignored, not applied; an open sighting's update still is."""
+    close_sighting(scene, keys, sighting_id="sight-0001", supervisor_id="SUP-1", reason="false_alarm")
+    numbers_before = {name: value for name, value in scene.hgetall(keys.stats).items()}
+    later = sighting("sight-0001", lat=48.1200)
+    later["ts"] += 10_000
+    moved = sighting("sight-0002", lat=48.1300)
+    moved["ts"] += 10_000
+    ingest(scene, keys, sightings=[later, moved])
+    assert scene.hget(keys.sightings, "sight-0001") is None, "the closed sighting stays closed"
+    assert orjson.loads(scene.hget(keys.sightings, "sight-0002"))["lat"] == 48.13, "an open one is updated"
+    stats = scene.hgetall(keys.stats)
+    assert int(stats[b"ignored:sighting_ended"]) == 1
+    assert numbers_before.get(b"ignored:sighting_ended") is None
+    assert all(s["sighting_id"] != "sight-0001" for s in last_live(scene, keys).get("sightings", []))
+    (recorded,) = sighting_endings(scene, keys)
+    assert recorded["disposition"] == "closed", "still one ending on the record"
