@@ -175,6 +175,24 @@ def test_reassign_to_a_busy_patrol_is_refused_and_the_first_patrol_keeps_the_cal
     assert open_assignment_of(scene, keys, "BAC-3")["assignment_id"] == kept["assignment_id"]
 
 
+@pytest.mark.parametrize("state, words", [("en_route", "en route to"), ("on_scene", "on scene at")])
+def test_reassign_away_from_a_moving_crew_needs_confirmation(scene, keys, state, words):
+    from dispatch.store import assignments as assignment_store
+    kept = perform(scene, keys, {"action": "assign", "sighting_id": "sight-0001", "patrol_id": "BAC-3"})
+    steps = ["acknowledged", "en_route"] + (["on_scene"] if state == "on_scene" else [])
+    for step in steps:
+        assignment_store.transition(scene, keys, assignment_id=kept["assignment_id"], new_state=step,
+                                    actor_id="BAC-3", actor_role="patrol")
+    request = {"action": "reassign", "assignment_id": kept["assignment_id"], "patrol_id": "BAC-1"}
+    refused = perform(scene, keys, request)
+    assert refused["ok"] is False
+    assert refused["message"] == f"BAC-3 is {words} sighting sight-0001: confirm to take it from the crew"
+    assert open_assignment_of(scene, keys, "BAC-3")["assignment_id"] == kept["assignment_id"]
+    done = perform(scene, keys, dict(request, confirmed=True))
+    assert done["ok"] is True and done["patrol_id"] == "BAC-1"
+    assert open_assignment_of(scene, keys, "BAC-3") is None
+
+
 def test_acknowledge_records_the_supervisor_once(redis_client, keys):
     alert = new_alert(AlertKind.LINK_LOST, "DR-07", "DR-07 link lost: no telemetry since 14:02:11", now_ms() - 9_000)
     apply_diff(redis_client, keys, [alert], [], now_ms())
