@@ -7,7 +7,8 @@
  * Keyboard (documented on screen, dispatch/ui/supervisor.py KEY_HELP): 1-5 sends the n-th
  * nearest patrol, ↑/↓ or j/k move in the queue, Esc clears the selection, x closes the
  * selected sighting and m merges it into the sighting it probably repeats (each then asks
- * to confirm: while that step is open, its keys are screen_queue.js's). Keys typed with a
+ * to confirm: while that step is open, its keys are screen_queue.js's). A key that would reassign
+ * opens screen_panels.js's confirm step (Enter reassigns, Esc keeps the crew). Keys typed with a
  * modifier, or into a form field, are left alone.
  */
 (function () {
@@ -88,6 +89,8 @@
     var key = event.key;
     if (S.queue.dialogOpen()) {
       S.queue.dialogKey(key);
+    } else if (S.panels.confirmOpen()) {
+      S.panels.confirmKey(key); // the reassign confirm step: Enter or Esc, nothing else
     } else if (key === "x" && S.panels.selected) {
       S.queue.openClose(S.panels.selected);
     } else if (key === "m" && S.panels.selected) {

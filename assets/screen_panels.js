@@ -33,6 +33,8 @@
   var messageTimer = null;
   var detailAge = null;
   var alertAges = [];
+  var CREW_MOVING = { en_route: "en route", on_scene: "on scene" }; // taking a sighting from them asks first
+  var confirmStep = null; // the reassign confirm step: {root, title, open, sightingId, assignmentId, patrolId}
 
   var panels = {
     selected: null,
@@ -63,11 +65,15 @@
       if (S.overlays) S.overlays.clearCandidates();
       showSelection();
     },
-    /* The n-th candidate's button (keys 1-5): assign, or reassign when the sighting has a patrol. */
+    /* The n-th candidate's button (keys 1-5): assign, or reassign when the sighting has a patrol
+       (a key never reassigns without the confirm step: a second press of the same key, after the list
+       has moved up, would otherwise take the sighting from the crew just sent). */
     pick: function (rank) {
       var candidate = panels.candidates.filter(function (c) { return c.rank === rank; })[0];
-      if (candidate) sendToCandidate(candidate);
+      if (candidate) sendToCandidate(candidate, true);
     },
+    confirmOpen: function () { return !!(confirmStep && confirmStep.open); },
+    confirmKey: confirmKey,
     onNearest: onNearest,
     onAction: onAction,
     act: function (request) { act(request); } // the queue's close and merge (screen_queue.js)
@@ -136,10 +142,74 @@
     askNearest(); // the patrol just sent, or just refused, is no longer a candidate
   }
 
-  function sendToCandidate(candidate) {
+  function sendToCandidate(candidate, byKey) {
     var assignment = panels.selected && S.model.assignmentBySighting.get(panels.selected);
-    if (assignment) act({ action: "reassign", assignment_id: assignment.assignment_id, patrol_id: candidate.patrol_id });
-    else act({ action: "assign", sighting_id: panels.selected, patrol_id: candidate.patrol_id });
+    if (!assignment) {
+      act({ action: "assign", sighting_id: panels.selected, patrol_id: candidate.patrol_id });
+    } else if (byKey || CREW_MOVING[assignment.state]) {
+      openConfirm(assignment, candidate);
+    } else {
+      act({ action: "reassign", assignment_id: assignment.assignment_id, patrol_id: candidate.patrol_id });
+    }
+  }
+
+  // ---- the reassign confirm step (the look of the queue's close/merge step, screen_queue.js) ------
+  function buildConfirm() {
+    var root = S.el("div", "end-dialog reassign-dialog");
+    root.id = "reassign-dialog";
+    root.setAttribute("role", "dialog");
+    root.setAttribute("aria-modal", "true");
+    root.hidden = true;
+    var title = S.el("div", "end-title");
+    var confirm = S.el("button", "end-confirm", "Reassign (Enter)");
+    confirm.type = "button";
+    confirm.dataset.action = "confirm-reassign";
+    confirm.addEventListener("click", confirmReassign);
+    var back = S.el("button", "end-back", "Keep the crew (Esc)");
+    back.type = "button";
+    back.addEventListener("click", closeConfirm);
+    S.append(root, title, S.append(S.el("div", "end-buttons"), confirm, back));
+    document.body.appendChild(root);
+    return { root: root, title: title, open: false };
+  }
+
+  function openConfirm(assignment, candidate) {
+    confirmStep = confirmStep || buildConfirm();
+    var sighting = S.model.units.sightings.get(assignment.sighting_id) || { sighting_id: assignment.sighting_id };
+    var state = S.known(assignment.state, ASSIGNMENT_WORDS, "assigned");
+    confirmStep.sightingId = assignment.sighting_id;
+    confirmStep.assignmentId = assignment.assignment_id;
+    confirmStep.patrolId = candidate.patrol_id;
+    confirmStep.title.textContent = "Take sighting " + sightingLabel(sighting) + " from " + assignment.patrol_id +
+      " (" + ASSIGNMENT_WORDS[state] + ") and send " + candidate.patrol_id + " (" + candidate.distance + ", " +
+      candidate.eta + ")?";
+    confirmStep.open = true;
+    confirmStep.root.hidden = false;
+  }
+
+  function closeConfirm() {
+    if (!confirmStep) return;
+    confirmStep.open = false;
+    confirmStep.root.hidden = true;
+  }
+
+  /* Sends the reassignment seen in the step, unless the sighting's assignment changed meanwhile. */
+  function confirmReassign() {
+    if (!confirmStep || !confirmStep.open) return;
+    var step = confirmStep;
+    closeConfirm();
+    var now = S.model.assignmentBySighting.get(step.sightingId);
+    if (!now || now.assignment_id !== step.assignmentId) {
+      showMessage(false, "Not reassigned: the sighting's assignment changed meanwhile, look again");
+      return;
+    }
+    act({ action: "reassign", assignment_id: step.assignmentId, patrol_id: step.patrolId, confirmed: true });
+  }
+
+  /* Keys while the step is open: Enter confirms, Esc keeps the crew, every other key is swallowed. */
+  function confirmKey(key) {
+    if (key === "Enter") confirmReassign();
+    else if (key === "Escape") closeConfirm();
   }
 
   function showMessage(ok, text) {
@@ -224,8 +294,9 @@
       box.replaceChildren();
       return;
     }
-    var reassigning = !!S.model.assignmentBySighting.get(panels.selected);
-    var title = S.el("h3", "c-title", reassigning ? "Reassign to a nearer patrol" : "Nearest available patrols");
+    var assignment = S.model.assignmentBySighting.get(panels.selected);
+    var reassigning = !!assignment;
+    var title = candidatesTitle(assignment);
     var list = S.el("div", "c-list");
     panels.candidates.forEach(function (candidate) {
       var row = S.el("div", "cand");
@@ -244,6 +315,32 @@
     box.replaceChildren(title, list);
     if (note) box.appendChild(note);
     if (pending) box.appendChild(S.el("div", "c-note", "Sending…"));
+  }
+
+  /* A heading that is true: "nearer" only when every patrol listed is nearer than the one assigned. */
+  function candidatesTitle(assignment) {
+    var kind = "nearest";
+    var words = "Nearest available patrols";
+    if (assignment) {
+      var current = currentDistanceM(assignment);
+      var nearer = current !== null && panels.candidates.length > 0 &&
+        panels.candidates.every(function (c) { return c.distance_m < current; });
+      kind = nearer ? "nearer" : "other";
+      words = nearer ? "Reassign to a nearer patrol" : "Reassign to another available patrol";
+    }
+    var title = S.el("h3", "c-title", words);
+    title.dataset.kind = kind;
+    return title;
+  }
+
+  function currentDistanceM(assignment) {
+    var patrol = S.model.units.patrols.get(assignment.patrol_id);
+    var sighting = S.model.units.sightings.get(assignment.sighting_id);
+    if (!patrol || !sighting || typeof patrol.lat !== "number" || typeof sighting.lat !== "number") return null;
+    var rad = Math.PI / 180;
+    var h = Math.pow(Math.sin((sighting.lat - patrol.lat) * rad / 2), 2) + Math.cos(patrol.lat * rad) *
+      Math.cos(sighting.lat * rad) * Math.pow(Math.sin((sighting.lon - patrol.lon) * rad / 2), 2);
+    return 2 * 6371008.8 * Math.asin(Math.min(1, Math.sqrt(h)));
   }
 
   // ---- alerts --------------------------------------------------------------------------------------

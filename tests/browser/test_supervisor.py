@@ -312,3 +312,76 @@ def test_when_the_session_ends_the_screen_goes_to_sign_in_and_says_why(page, scr
     wait_until(lambda: "/login" in page.driver.current_url, timeout=8, what="the sign-in page")
     assert "ended=1" in page.driver.current_url and "next=%2F" in page.driver.current_url
     assert "Your session has ended" in page.driver.find_element("css selector", "body").text
+
+
+def reassign_dialog(page: Screen) -> dict:
+    return page.js("""const box = document.getElementById('reassign-dialog');
+                      return box ? {open: !box.hidden, text: box.innerText} : {open: false, text: ''};""")
+
+
+def heading(page: Screen) -> dict:
+    return page.js("""const h = document.querySelector('#sup-candidates .c-title');
+                      return h ? {kind: h.dataset.kind, text: h.textContent} : null;""")
+
+
+def holder(redis_client, screen, sighting_id: str) -> str | None:
+    for raw in redis_client.hvals(screen.keys.assignments_open):
+        stored = orjson.loads(raw)
+        if stored["sighting_id"] == sighting_id:
+            return stored["patrol_id"]
+    return None
+
+
+def test_reassigning_asks_first_by_key_and_from_a_moving_crew_by_click_under_a_true_heading(
+        page, screen, redis_client):
+    from dispatch.store import assignments as assignment_store
+    lat, lon = RENNES
+    redis_client.xadd(screen.keys.in_patrols, patrol("BAC-1", lat + 0.002, lon))
+    redis_client.xadd(screen.keys.in_patrols, patrol("BAC-2", lat + 0.006, lon))
+    target = sighting(lat, lon, priority=1)
+    redis_client.xadd(screen.keys.in_sightings, target)
+    sighting_id = target["sighting_id"]
+    page.open()
+    page.select(sighting_id)
+    page.press("1")
+    assert page.wait_message()["ok"] is True
+    page.wait_candidates(sighting_id, lambda r: r and r[0]["patrol_id"] == "BAC-2" and r[0]["action"] == "reassign")
+    # BAC-2 is farther than BAC-1: the heading does not call it nearer.
+    assert heading(page) == {"kind": "other", "text": "Reassign to another available patrol"}
+
+    page.press("1")  # the same key again: it asks, it does not take the sighting from BAC-1
+    wait_until(lambda: reassign_dialog(page)["open"], timeout=2, what="the reassign confirm step")
+    assert "from BAC-1" in reassign_dialog(page)["text"] and "send BAC-2" in reassign_dialog(page)["text"]
+    page.press("1")  # every other key is swallowed while the step is open
+    time.sleep(0.5)
+    assert holder(redis_client, screen, sighting_id) == "BAC-1"
+    page.press("\ue00c")  # Escape: keep the crew
+    wait_until(lambda: not reassign_dialog(page)["open"], timeout=2, what="the step to close")
+    time.sleep(0.3)
+    assert holder(redis_client, screen, sighting_id) == "BAC-1"
+
+    # The crew sets off: a click on Reassign now asks too.
+    assignment_id = redis_client.hget(screen.keys.patrol_assignment, "BAC-1").decode()
+    for step in ("acknowledged", "en_route"):
+        assignment_store.transition(redis_client, screen.keys, assignment_id=assignment_id, new_state=step,
+                                    actor_id="BAC-1", actor_role="patrol")
+    wait_until(lambda: "en route" in page.text("sup-detail"), timeout=3, what="the panel to say en route")
+    page.click_candidate("BAC-2")
+    wait_until(lambda: reassign_dialog(page)["open"], timeout=2, what="the confirm step after a click")
+    assert "(en route)" in reassign_dialog(page)["text"]
+    time.sleep(0.3)
+    assert holder(redis_client, screen, sighting_id) == "BAC-1"
+    page.js("document.querySelector('#reassign-dialog button[data-action=confirm-reassign]').click()")
+    page.wait_marker("BAC-2", lambda m: m["status"] == "assigned", what="BAC-2 sent after the confirmation")
+    page.wait_marker("BAC-1", lambda m: m["status"] == "available", what="BAC-1 freed")
+    assert holder(redis_client, screen, sighting_id) == "BAC-2"
+
+    # Now BAC-1 is nearer than BAC-2: the heading says so; the key path confirms with Enter.
+    page.wait_candidates(sighting_id, lambda r: r and r[0]["patrol_id"] == "BAC-1")
+    wait_until(lambda: (heading(page) or {}).get("kind") == "nearer", timeout=3, what="a 'nearer' heading")
+    assert heading(page)["text"] == "Reassign to a nearer patrol"
+    page.press("1")
+    wait_until(lambda: reassign_dialog(page)["open"], timeout=2, what="the confirm step by key")
+    page.press("\ue007")  # Enter
+    page.wait_marker("BAC-1", lambda m: m["status"] == "assigned", what="BAC-1 sent back after Enter")
+    assert holder(redis_client, screen, sighting_id) == "BAC-1"
