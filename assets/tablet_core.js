@@ -70,6 +70,7 @@
         if (server.assignments.delete(unit.assignment_id) && mine) closedByServer(unit);
         return;
       }
+      if (!seenAssignments.has(unit.assignment_id)) newAssignment(unit);
       server.assignments.set(unit.assignment_id, unit);
     });
     [["sightings", "sighting_id"], ["drones", "drone_id"]].forEach(function (pair) {
@@ -111,9 +112,23 @@
   }
   T.fillIn = fillIn;
 
+  /* The supervisor took the assignment back (cancelled, or gave the sighting to another crew): said
+     plainly, with the sighting's number, until the next assignment or action. */
   function closedByServer(unit) {
     confirmed.states.delete(unit.assignment_id);
-    if (unit.state === "cancelled") T.say(false, "Assignment cancelled by the supervisor");
+    if (unit.state !== "cancelled") return;
+    var sighting = server.sightings.get(unit.sighting_id);
+    var number = sighting && typeof sighting.number === "string" && sighting.number ? sighting.number : "";
+    T.say(false, "Assignment " + (number ? "to " + number + " " : "") +
+      "cancelled by the supervisor: do not go there, you are no longer sent");
+  }
+
+  /* A new assignment starts with a clean slate: the previous one's answers ("Cleared (dispersed)",
+     "cancelled by the supervisor") are about another sighting and would be read as about this one. */
+  var seenAssignments = new Set();
+  function newAssignment(unit) {
+    seenAssignments.add(unit.assignment_id);
+    T.say(null, "");
   }
 
   // ---- the view: the picture, plus answers and waiting actions --------------------------------------------

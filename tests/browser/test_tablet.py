@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 import uuid
 
+import orjson
 import pytest
 from selenium.webdriver.common.by import By
 
@@ -470,3 +471,33 @@ def test_ids_are_unguessable(tablet, screen, redis_client):
     made = tablet.js("return [dispatchTablet.act('unavailable'), dispatchTablet.act('available')]")
     assert all(uuid.UUID(value).version == 4 for value in made) and made[0] != made[1]
     tablet.wait(lambda s: s["waiting"] == 0 and s["status"] == "available", what="both applied")
+
+
+# ----------------------------------------------------------------------------- taken back, then a new one
+
+def test_a_reassignment_is_said_with_the_number_and_a_new_assignment_clears_old_lines(tablet, screen, redis_client):
+    from dispatch.store.assignments import reassign
+    keys = screen.keys
+    report(redis_client, keys, "BAC-12", *RENNES)
+    report(redis_client, keys, "GN-4", RENNES[0] - 0.01, RENNES[1])
+    available(redis_client, keys, "BAC-12", "GN-4")
+    first = scene(redis_client, keys)
+    number = orjson.loads(redis_client.hget(keys.sightings, first["sighting_id"]))["number"]
+    tablet.sign_in("BAC-12")
+    created = assign(redis_client, keys, sighting_id=first["sighting_id"], patrol_id="BAC-12", supervisor_id="SUP-1")
+    tablet.wait(lambda s: s["assignment"] == created.assignment_id and number in s["target"], timeout=5,
+                what="the first assignment with its number")
+    tablet.tap("acknowledge")
+    tablet.wait(lambda s: s["state"] == "acknowledged" and s["ok"] == "true" and s["message"], what="an answer line")
+
+    reassign(redis_client, keys, assignment_id=created.assignment_id, new_patrol_id="GN-4", supervisor_id="SUP-1")
+    taken = tablet.wait(lambda s: s["assignment"] == "" and s["ok"] == "false", timeout=3,
+                        what="the crew told the assignment was taken back")
+    assert taken["message"] == (f"Assignment to {number} cancelled by the supervisor: "
+                                "do not go there, you are no longer sent")
+
+    second = scene(redis_client, keys, drone_id="DR-08", at=(48.1175, -1.6755))
+    available(redis_client, keys, "BAC-12")
+    again = assign(redis_client, keys, sighting_id=second["sighting_id"], patrol_id="BAC-12", supervisor_id="SUP-1")
+    shown = tablet.wait(lambda s: s["assignment"] == again.assignment_id, timeout=3, what="the new assignment")
+    assert shown["message"] == "" and shown["ok"] is None, shown
