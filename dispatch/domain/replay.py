@@ -18,6 +18,9 @@ positions it replays dispatch as the live scripts do (store/assignments.py):
 - a sighting is open from its first message until one of its assignments is
   cleared; a copy of it with the same or an older ts does not reopen it, a
   strictly newer report does (the live sightings:ts rule);
+- a sighting with a recorded ending ({site}:sightings:endings: dispatched,
+  closed with a reason, merged, expired) is gone from its ending's ts on, for
+  good: ingest never brings an ended sighting back (domain/sightings.py);
 - assignments open at t (for the lines between patrols and sightings) and
   alerts raised and not yet resolved at t.
 
@@ -37,11 +40,12 @@ from .lifecycle import OPEN_STATES, patrol_status_for
 from .models import PatrolReport, Sighting, Telemetry
 from .picture import Picture, fold
 from .replay_frames import (
-    ASSIGNMENT_STATES, PATROL_STATUSES, alert_frame, assignment_frame, patrol_frame, sighting_frame,
+    ASSIGNMENT_STATES, PATROL_STATUSES, alert_frame, assignment_frame, ending_frame, patrol_frame, sighting_frame,
     telemetry_frame,
 )
 from .replay_index import UnitTimeline, codes_of, downsample, gather, sort_by_unit
 from .replay_payload import frame_payload
+from .sightings import REASON_LABELS, CloseReason, outcome_counts
 from .validate import Message
 
 __all__ = ["History", "NO_DATA", "STATUSES", "downsample", "frame_payload", "naive_picture_at"]
@@ -92,7 +96,7 @@ class History:
 
     def __init__(self, telemetry: pd.DataFrame, patrols: pd.DataFrame, sightings: pd.DataFrame,
                  assignments: pd.DataFrame, alerts: pd.DataFrame, bounds: tuple[int, int],
-                 stats: Mapping[str, int] | None = None):
+                 stats: Mapping[str, int] | None = None, endings: pd.DataFrame | None = None):
         self.bounds = (int(bounds[0]), int(bounds[1]))
         self.stats = dict(stats or {})
         self._drones = _Positions.build(telemetry, "drone_id")
@@ -103,12 +107,14 @@ class History:
             sightings["sighting_id"].astype(object))), "sighting_id")
         self._index_assignments(assignments, patrol_ids)
         self._index_alerts(alerts)
+        self._index_endings(ending_frame(()) if endings is None else endings)
         self._events: pd.DataFrame | None = None
 
     @classmethod
     def from_messages(cls, messages: Iterable[Message], assignments: Iterable[Mapping] = (),
-                      alerts: Iterable[Mapping] = (), bounds: tuple[int, int] | None = None) -> "History":
-        """From validated messages in arrival order and decoded assignment/alert events (tests, small tools)."""
+                      alerts: Iterable[Mapping] = (), bounds: tuple[int, int] | None = None,
+                      endings: Iterable[Mapping] = ()) -> "History":
+        """From validated messages in arrival order and decoded assignment/alert/ending events (tests, tools)."""
         messages = list(messages)
         frames = (telemetry_frame(m for m in messages if isinstance(m, Telemetry)),
                   patrol_frame(m for m in messages if isinstance(m, PatrolReport)),
@@ -117,7 +123,7 @@ class History:
         if bounds is None:
             stamps = [int(t) for frame in frames if len(frame) for t in (frame["ts"].min(), frame["ts"].max())]
             bounds = (min(stamps, default=0), max(stamps, default=0))
-        return cls(*frames, bounds=bounds)
+        return cls(*frames, bounds=bounds, endings=ending_frame(endings))
 
     # ------------------------------------------------------------------ frames
 
@@ -144,6 +150,18 @@ class History:
     @property
     def alerts(self) -> pd.DataFrame:
         return self._alerts
+
+    @property
+    def endings(self) -> pd.DataFrame:
+        """Sighting endings in stream order (replay_frames.ENDING_COLUMNS, seq)."""
+        return self._endings
+
+    def outcome_counts(self) -> dict[str, int]:
+        """Sightings by outcome over the window's endings (sightings.outcome_counts: every row, zeros too)."""
+        from_ms, to_ms = self.bounds
+        endings = self._endings[(self._endings["ts"] >= from_ms) & (self._endings["ts"] <= to_ms)]
+        return outcome_counts({name: value for name, value in row.items() if value is not None}
+                              for row in endings.to_dict("records"))
 
     @property
     def drone_ids(self) -> list[str]:
@@ -192,6 +210,15 @@ class History:
         closed = np.full(len(self._sightings.ids), _NEVER, dtype=np.int64)
         np.minimum.at(closed, codes, clears_ts)
         self._sighting_closed = closed
+
+    def _index_endings(self, endings: pd.DataFrame) -> None:
+        """Per sighting, the ts of its first recorded ending (one per sighting is what the store keeps)."""
+        self._endings = endings
+        codes = codes_of(endings["sighting_id"], self._sightings.ids)
+        known = codes >= 0
+        ended = np.full(len(self._sightings.ids), _NEVER, dtype=np.int64)
+        np.minimum.at(ended, codes[known].astype(np.int64), endings["ts"].to_numpy()[known].astype(np.int64))
+        self._sighting_ended = ended
 
     def _index_alerts(self, alerts: pd.DataFrame) -> None:
         self._alerts = alerts
@@ -250,6 +277,7 @@ class History:
         index = sightings.timeline.last_at(units, t)
         last_clear = gather(self._clears_ts, self._clear_timeline.last_at(units, t), np.iinfo(np.int64).min)
         open_now = (index >= 0) & (gather(sightings.columns["ts"], index, 0) > last_clear)
+        open_now &= t < self._sighting_ended
         sighting_fields = ("ts", "drone_id", "operator_id", "category", "lat", "lon", "priority", "note")
         sighting_list = _records("sighting_id", sightings.ids[units[open_now]], sightings.columns, sighting_fields,
                                  index[open_now])
@@ -343,11 +371,13 @@ class History:
         """What happened in the window, in time order, for a list a page can jump from.
 
         Columns: ts, kind ("sighting", "assignment", "alert"), event
-        (sighting: created; assignment: created, acknowledged, en_route,
+        (sighting: created, then its ending: dispatched, closed, merged,
+        expired; assignment: created, acknowledged, en_route,
         on_scene, cleared, cancelled; alert: raised, acknowledged, resolved),
         id (the sighting, assignment or alert id), sighting_id, patrol_id,
         actor (who acted: supervisor or patrol code), detail (category and
-        priority, outcome, alert message).
+        priority; an ending's incident number when recorded, disposition and
+        reason or merge target; outcome; alert message).
         """
         if self._events is None:
             self._events = _events(self)
@@ -391,6 +421,14 @@ def _events(history: History) -> pd.DataFrame:
             "id": assignments["assignment_id"].to_numpy(), "sighting_id": assignments["sighting_id"].to_numpy(),
             "patrol_id": assignments["patrol_id"].to_numpy(), "actor": assignments["actor"].to_numpy(),
             "detail": detail.to_numpy(), "order": 1, "seq": assignments["seq"].to_numpy()}))
+    endings = history.endings
+    if len(endings):
+        parts.append(pd.DataFrame({
+            "ts": endings["ts"].to_numpy(), "kind": "sighting", "event": endings["disposition"].to_numpy(),
+            "id": endings["sighting_id"].to_numpy(), "sighting_id": endings["sighting_id"].to_numpy(),
+            "patrol_id": None, "actor": endings["actor"].to_numpy(),
+            "detail": [ending_detail(row) for row in endings.to_dict("records")],
+            "order": 1.5, "seq": endings["seq"].to_numpy()}))
     alerts = history.alerts
     if len(alerts):
         parts.append(pd.DataFrame({
@@ -408,6 +446,21 @@ def _events(history: History) -> pd.DataFrame:
     for name in columns[1:]:
         events[name] = events[name].astype(object)
     return events
+
+
+def ending_detail(ending: Mapping) -> str:
+    """An ending in words for the event list: "S-0142 closed: false alarm", "merged into 3f9a2b1c", ..."""
+    disposition = ending.get("disposition") or "ended"
+    words = {"expired": "expired, nobody sent"}.get(disposition, disposition)
+    if disposition == "closed":
+        try:
+            reason = REASON_LABELS[CloseReason(ending.get("reason") or CloseReason.OTHER.value)]
+        except ValueError:
+            reason = str(ending.get("reason"))
+        words += f": {reason}" + (f" ({ending['text']})" if ending.get("text") else "")
+    elif disposition == "merged" and ending.get("merged_into"):
+        words += f" into {str(ending['merged_into'])[:8]}"
+    return f"{ending['number']} {words}" if ending.get("number") else words
 
 
 def naive_picture_at(messages: Iterable[Message], t_ms: int) -> Picture:

@@ -1,0 +1,89 @@
+"""Replay with recorded sighting endings: closed, merged, expired sightings leave the picture at their ending,
+the event list shows each ending, and the shift's outcome counts come from sightings.outcome_counts."""
+
+from __future__ import annotations
+
+import orjson
+
+from dispatch.domain.replay import History, ending_detail
+from dispatch.domain.sightings import OUTCOME_ORDER
+from tests.test_replay import T0, drone, lifecycle, patrol, sighting
+
+
+def ending(sighting_id, disposition, ts, *, actor="SUP-1", number=None, **extra) -> dict:
+    """An ending as {site}:sightings:endings holds it (store/assignments.py), decoded."""
+    record = {"sighting_id": sighting_id, "closed": True, "disposition": disposition}
+    if number:
+        record["number"] = number
+    return {"event": f"sighting_{disposition}", "sighting_id": sighting_id, "disposition": disposition,
+            "ts": str(ts), "actor": actor, "sighting": orjson.dumps(record).decode(), **extra}
+
+
+def open_ids(history: History, t: int) -> list[str]:
+    return sorted(s["sighting_id"] for s in history.picture_at(t)["sightings"])
+
+
+def test_a_closed_sighting_leaves_the_picture_at_its_ending_not_at_the_window_end():
+    history = History.from_messages(
+        [sighting("sight-0001", ts=T0), sighting("sight-0002", ts=T0 + 1000), drone(ts=T0 + 500_000)],
+        bounds=(T0, T0 + 600_000),
+        endings=[ending("sight-0001", "closed", T0 + 60_000, reason="false_alarm", number="S-0001")])
+    assert open_ids(history, T0 + 59_999) == ["sight-0001", "sight-0002"]
+    assert open_ids(history, T0 + 60_000) == ["sight-0002"]
+    assert open_ids(history, T0 + 550_000) == ["sight-0002"]
+
+
+def test_a_later_copy_of_an_ended_sighting_never_brings_it_back():
+    history = History.from_messages(
+        [sighting("sight-0001", ts=T0), sighting("sight-0001", ts=T0 + 120_000, lat=48.2)],
+        endings=[ending("sight-0001", "expired", T0 + 60_000, actor="system")], bounds=(T0, T0 + 300_000))
+    assert open_ids(history, T0 + 200_000) == []
+
+
+def test_merged_and_expired_sightings_end_too_and_an_unknown_sighting_is_ignored():
+    history = History.from_messages(
+        [sighting("sight-0001", ts=T0), sighting("sight-0002", ts=T0), sighting("sight-0003", ts=T0)],
+        endings=[ending("sight-0002", "merged", T0 + 10_000, merged_into="sight-0001"),
+                 ending("sight-0003", "expired", T0 + 20_000, actor="system"),
+                 ending("sight-9999", "closed", T0 + 5_000, reason="referred")],
+        bounds=(T0, T0 + 30_000))
+    assert open_ids(history, T0 + 15_000) == ["sight-0001", "sight-0003"]
+    assert open_ids(history, T0 + 25_000) == ["sight-0001"]
+
+
+def test_the_event_list_shows_each_ending_with_its_disposition_reason_and_number():
+    history = History.from_messages(
+        [patrol(ts=T0), sighting("sight-0001", ts=T0), sighting("sight-0002", ts=T0 + 1000),
+         sighting("sight-0003", ts=T0 + 2000)],
+        lifecycle("asg-000001", T0 + 10_000, sighting_id="sight-0003"),
+        endings=[ending("sight-0001", "closed", T0 + 50_000, reason="false_alarm", number="S-0142"),
+                 ending("sight-0002", "merged", T0 + 60_000, merged_into="sight-0001abcdef"),
+                 ending("sight-0003", "dispatched", T0 + 130_000, actor="BAC-1", number="S-0144")],
+        bounds=(T0, T0 + 200_000))
+    events = history.events()
+    ended = events[(events["kind"] == "sighting") & (events["event"] != "created")]
+    assert ended[["event", "id", "actor", "detail"]].values.tolist() == [
+        ["closed", "sight-0001", "SUP-1", "S-0142 closed: false alarm"],
+        ["merged", "sight-0002", "SUP-1", "merged into sight-00"],
+        ["dispatched", "sight-0003", "BAC-1", "S-0144 dispatched"],
+    ]
+    cleared = events.index[(events["kind"] == "assignment") & (events["event"] == "cleared")][0]
+    assert ended.index[-1] > cleared, "at the same instant the crew's clear comes before the ending it causes"
+
+
+def test_ending_detail_words_other_reason_text_and_expiry():
+    assert ending_detail({"disposition": "closed", "reason": "other", "text": "lost sight"}) == \
+        "closed: other (lost sight)"
+    assert ending_detail({"disposition": "expired", "number": "S-0007"}) == "S-0007 expired, nobody sent"
+
+
+def test_outcome_counts_cover_the_window_only_and_every_row():
+    history = History.from_messages(
+        [sighting("sight-0001", ts=T0)], bounds=(T0, T0 + 100_000),
+        endings=[ending("sight-0001", "closed", T0 + 10_000, reason="duplicate"),
+                 ending("sight-0002", "expired", T0 + 20_000, actor="system"),
+                 ending("sight-0003", "dispatched", T0 + 30_000),
+                 ending("sight-0004", "merged", T0 + 200_000, merged_into="sight-0003")])
+    counts = history.outcome_counts()
+    assert list(counts) == list(OUTCOME_ORDER)
+    assert {k: v for k, v in counts.items() if v} == {"closed:duplicate": 1, "expired": 1, "dispatched": 1}
