@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import orjson
 
-from dispatch.domain.replay import History, ending_detail
+from dispatch.domain.replay import History, ending_detail, frame_payload
 from dispatch.domain.sightings import OUTCOME_ORDER
 from tests.test_replay import T0, drone, lifecycle, patrol, sighting
 
@@ -87,3 +87,14 @@ def test_outcome_counts_cover_the_window_only_and_every_row():
     counts = history.outcome_counts()
     assert list(counts) == list(OUTCOME_ORDER)
     assert {k: v for k, v in counts.items() if v} == {"closed:duplicate": 1, "expired": 1, "dispatched": 1}
+
+
+def test_the_picture_names_sightings_by_their_number_from_endings_or_given_numbers():
+    history = History.from_messages(
+        [sighting("sight-0001", ts=T0), sighting("sight-0002", ts=T0), sighting("sight-0003", ts=T0)],
+        endings=[ending("sight-0001", "closed", T0 + 60_000, reason="referred", number="S-0011")],
+        numbers={"sight-0002": "S-0012"}, bounds=(T0, T0 + 100_000))
+    seen = {s["sighting_id"]: s for s in history.picture_at(T0 + 1000)["sightings"]}
+    assert seen["sight-0001"]["number"] == "S-0011" and seen["sight-0002"]["number"] == "S-0012"
+    assert "number" not in seen["sight-0003"], "no number invented for a sighting that had none"
+    assert frame_payload(history.picture_at(T0 + 1000))["sightings"]["number"] == ["S-0011", "S-0012", None]

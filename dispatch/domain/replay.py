@@ -96,7 +96,8 @@ class History:
 
     def __init__(self, telemetry: pd.DataFrame, patrols: pd.DataFrame, sightings: pd.DataFrame,
                  assignments: pd.DataFrame, alerts: pd.DataFrame, bounds: tuple[int, int],
-                 stats: Mapping[str, int] | None = None, endings: pd.DataFrame | None = None):
+                 stats: Mapping[str, int] | None = None, endings: pd.DataFrame | None = None,
+                 numbers: Mapping[str, str] | None = None):
         self.bounds = (int(bounds[0]), int(bounds[1]))
         self.stats = dict(stats or {})
         self._drones = _Positions.build(telemetry, "drone_id")
@@ -107,13 +108,13 @@ class History:
             sightings["sighting_id"].astype(object))), "sighting_id")
         self._index_assignments(assignments, patrol_ids)
         self._index_alerts(alerts)
-        self._index_endings(ending_frame(()) if endings is None else endings)
+        self._index_endings(ending_frame(()) if endings is None else endings, numbers or {})
         self._events: pd.DataFrame | None = None
 
     @classmethod
     def from_messages(cls, messages: Iterable[Message], assignments: Iterable[Mapping] = (),
                       alerts: Iterable[Mapping] = (), bounds: tuple[int, int] | None = None,
-                      endings: Iterable[Mapping] = ()) -> "History":
+                      endings: Iterable[Mapping] = (), numbers: Mapping[str, str] | None = None) -> "History":
         """From validated messages in arrival order and decoded assignment/alert/ending events (tests, tools)."""
         messages = list(messages)
         frames = (telemetry_frame(m for m in messages if isinstance(m, Telemetry)),
@@ -123,7 +124,7 @@ class History:
         if bounds is None:
             stamps = [int(t) for frame in frames if len(frame) for t in (frame["ts"].min(), frame["ts"].max())]
             bounds = (min(stamps, default=0), max(stamps, default=0))
-        return cls(*frames, bounds=bounds, endings=ending_frame(endings))
+        return cls(*frames, bounds=bounds, endings=ending_frame(endings), numbers=numbers)
 
     # ------------------------------------------------------------------ frames
 
@@ -211,9 +212,14 @@ class History:
         np.minimum.at(closed, codes, clears_ts)
         self._sighting_closed = closed
 
-    def _index_endings(self, endings: pd.DataFrame) -> None:
-        """Per sighting, the ts of its first recorded ending (one per sighting is what the store keeps)."""
+    def _index_endings(self, endings: pd.DataFrame, numbers: Mapping[str, str]) -> None:
+        """Per sighting, the ts of its first recorded ending (one per sighting is what the store keeps), and
+        its incident number: given (`numbers`), else the one its ending's record carries; a number never
+        changes, so either is the number the sighting had at every instant."""
         self._endings = endings
+        known_numbers = {sid: n for sid, n in zip(endings["sighting_id"], endings["number"]) if n}
+        known_numbers.update({sid: n for sid, n in numbers.items() if n})
+        self._numbers = np.array([known_numbers.get(sid) for sid in self._sightings.ids.tolist()], dtype=object)
         codes = codes_of(endings["sighting_id"], self._sightings.ids)
         known = codes >= 0
         ended = np.full(len(self._sightings.ids), _NEVER, dtype=np.int64)
@@ -281,6 +287,9 @@ class History:
         sighting_fields = ("ts", "drone_id", "operator_id", "category", "lat", "lon", "priority", "note")
         sighting_list = _records("sighting_id", sightings.ids[units[open_now]], sightings.columns, sighting_fields,
                                  index[open_now])
+        for found, number in zip(sighting_list, self._numbers[units[open_now]].tolist()):
+            if number is not None:  # as in the live picture: no number field before numbering existed
+                found["number"] = number
 
         return {"t": t, "drones": drone_list, "patrols": patrol_list, "sightings": sighting_list,
                 "assignments": self._open_assignments(t), "alerts": self._open_alerts(t), "trails": trails}
