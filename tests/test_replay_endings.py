@@ -6,7 +6,9 @@ from __future__ import annotations
 import orjson
 
 from dispatch.domain.replay import History, ending_detail, frame_payload
+from dispatch.domain.replay_metrics import outcomes
 from dispatch.domain.sightings import OUTCOME_ORDER
+from dispatch.ui import figures
 from tests.test_replay import T0, drone, lifecycle, patrol, sighting
 
 
@@ -98,3 +100,29 @@ def test_the_picture_names_sightings_by_their_number_from_endings_or_given_numbe
     assert seen["sight-0001"]["number"] == "S-0011" and seen["sight-0002"]["number"] == "S-0012"
     assert "number" not in seen["sight-0003"], "no number invented for a sighting that had none"
     assert frame_payload(history.picture_at(T0 + 1000))["sightings"]["number"] == ["S-0011", "S-0012", None]
+
+
+def test_the_outcomes_figure_shows_every_outcome_with_its_count():
+    history = History.from_messages(
+        [sighting("sight-0001", ts=T0)], bounds=(T0, T0 + 100_000),
+        endings=[ending("sight-0001", "closed", T0 + 10_000, reason="false_alarm"),
+                 ending("sight-0002", "closed", T0 + 11_000, reason="false_alarm"),
+                 ending("sight-0003", "merged", T0 + 12_000, merged_into="sight-0004"),
+                 ending("sight-0005", "expired", T0 + 13_000, actor="system")])
+    frame = outcomes(history)
+    assert list(frame.columns) == ["outcome", "label", "count"] and frame["outcome"].tolist() == list(OUTCOME_ORDER)
+    assert dict(zip(frame["label"], frame["count"])) == {
+        "dispatched (a patrol cleared it)": 0, "closed: false alarm": 2, "closed: duplicate of another sighting": 0,
+        "closed: watched by the drone only": 0, "closed: referred to another service": 0, "closed: other": 0,
+        "merged into another sighting": 1, "expired, nobody sent": 1}
+    figure = figures.outcomes_figure(frame)
+    (bar,) = figure.data
+    shown = dict(zip(bar.y, bar.text))
+    assert shown["closed: false alarm"] == "2" and shown["expired, nobody sent"] == "1" and len(shown) == 8
+    assert "4 ended" in figure.layout.title.text
+
+
+def test_the_outcomes_figure_says_when_nothing_ended():
+    history = History.from_messages([sighting("sight-0001", ts=T0)], bounds=(T0, T0 + 1000))
+    figure = figures.outcomes_figure(outcomes(history))
+    assert figure.layout.annotations[0].text == "No sighting ended in this window"
