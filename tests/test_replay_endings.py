@@ -6,6 +6,7 @@ from __future__ import annotations
 import orjson
 
 from dispatch.domain.replay import History, ending_detail, frame_payload
+from dispatch.domain.replay_export import export_geojson
 from dispatch.domain.replay_metrics import outcomes
 from dispatch.domain.sightings import OUTCOME_ORDER
 from dispatch.ui import figures
@@ -126,3 +127,18 @@ def test_the_outcomes_figure_says_when_nothing_ended():
     history = History.from_messages([sighting("sight-0001", ts=T0)], bounds=(T0, T0 + 1000))
     figure = figures.outcomes_figure(outcomes(history))
     assert figure.layout.annotations[0].text == "No sighting ended in this window"
+
+
+def test_tagged_events_and_exports_name_sightings_by_number_and_outcome():
+    history = History.from_messages(
+        [sighting("sight-0001", ts=T0), sighting("sight-0002", ts=T0 + 1000)], bounds=(T0, T0 + 100_000),
+        endings=[ending("sight-0001", "closed", T0 + 40_000, reason="drone_only", number="S-0021")],
+        numbers={"sight-0002": "S-0022"})
+    created = history.events().query("event == 'created'")["detail"].tolist()
+    assert created == ["S-0021 deal priority 2", "S-0022 deal priority 2"]
+    points = {f["properties"]["id"]: f["properties"] for f in export_geojson(history)["features"]
+              if f["properties"]["kind"] == "sighting"}
+    assert points["sight-0001"]["closed_ms"] == T0 + 40_000, "closed at its ending, not left open"
+    assert (points["sight-0001"]["number"], points["sight-0001"]["outcome"]) == ("S-0021", "closed:drone_only")
+    assert points["sight-0002"]["number"] == "S-0022" and "outcome" not in points["sight-0002"]
+    assert points["sight-0002"]["closed_ms"] is None

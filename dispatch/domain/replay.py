@@ -157,6 +157,22 @@ class History:
         """Sighting endings in stream order (replay_frames.ENDING_COLUMNS, seq)."""
         return self._endings
 
+    @property
+    def sighting_numbers(self) -> dict[str, str]:
+        """Incident number of each sighting that has one (from ending records or the store)."""
+        return {sid: n for sid, n in zip(self._sightings.ids.tolist(), self._numbers.tolist()) if n is not None}
+
+    @property
+    def sighting_outcomes(self) -> dict[str, str]:
+        """Each ended sighting's outcome, as sightings.OUTCOME_ORDER names it ("closed:false_alarm", ...)."""
+        found: dict[str, str] = {}
+        for row in self._endings.to_dict("records"):
+            outcome = row["disposition"] or ""
+            if outcome == "closed":
+                outcome = f"closed:{row['reason'] or CloseReason.OTHER.value}"
+            found.setdefault(row["sighting_id"], outcome)
+        return found
+
     def outcome_counts(self) -> dict[str, int]:
         """Sightings by outcome over the window's endings (sightings.outcome_counts: every row, zeros too)."""
         from_ms, to_ms = self.bounds
@@ -175,9 +191,10 @@ class History:
 
     @property
     def sighting_closed_ts(self) -> pd.Series:
-        """When each sighting was first cleared (ms), NaN if never; indexed by sighting_id."""
-        closed = self._sighting_closed.astype(np.float64)
-        closed[self._sighting_closed == _NEVER] = np.nan
+        """When each sighting was first cleared or ended (ms), NaN if never; indexed by sighting_id."""
+        first = np.minimum(self._sighting_closed, self._sighting_ended)
+        closed = first.astype(np.float64)
+        closed[first == _NEVER] = np.nan
         return pd.Series(closed, index=pd.Index(self._sightings.ids, name="sighting_id"), name="closed_ts")
 
     # ------------------------------------------------------------------ indexing
@@ -418,7 +435,9 @@ def _events(history: History) -> pd.DataFrame:
             "id": first["sighting_id"].astype(object).to_numpy(),
             "sighting_id": first["sighting_id"].astype(object).to_numpy(), "patrol_id": None,
             "actor": first["operator_id"].astype(object).to_numpy(),
-            "detail": (first["category"].astype(str) + " priority " + first["priority"].astype(str)).to_numpy(),
+            "detail": _with_numbers(first["sighting_id"].astype(object).tolist(),
+                                    (first["category"].astype(str) + " priority "
+                                     + first["priority"].astype(str)).tolist(), history.sighting_numbers),
             "order": 0, "seq": first["seq"].to_numpy()}))
     assignments = history.assignments
     if len(assignments):
@@ -455,6 +474,11 @@ def _events(history: History) -> pd.DataFrame:
     for name in columns[1:]:
         events[name] = events[name].astype(object)
     return events
+
+
+def _with_numbers(sighting_ids: list[str], details: list[str], numbers: Mapping[str, str]) -> list[str]:
+    """A tagged sighting's detail, led by its incident number when it has one: "S-0142 deal priority 1"."""
+    return [f"{numbers[sid]} {detail}" if sid in numbers else detail for sid, detail in zip(sighting_ids, details)]
 
 
 def ending_detail(ending: Mapping) -> str:

@@ -41,6 +41,7 @@ def test_a_closed_sighting_ends_in_the_replay_its_event_and_its_figure(browser, 
     page.slide_to(base + 45 * S)
     page.wait_drawn(base + 45 * S)
     assert page.marker("sight-0043") is not None, "open before its ending"
+    assert number in page.marker("sight-0043")["label"], "the map names it by its incident number"
     page.slide_to(base + 55 * S)
     page.wait_drawn(base + 55 * S)
     assert page.marker("sight-0043") is None, "closed at its ending, not at the window's end"
