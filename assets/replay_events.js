@@ -1,7 +1,7 @@
 /*
  * Replay page: the event list beside the map (see replay_core.js for the file map).
  *
- * One row per event of the window (History.events(): sightings tagged, each assignment step,
+ * One row per event of the window (History.events(): sightings tagged and ended, each assignment step,
  * alerts raised, acknowledged, resolved), built once per window. As the instant moves, the
  * events up to it are marked as past, the latest one as current and scrolled into view; only
  * the rows between the old and the new current one are touched, so a shift's thousands of
@@ -25,6 +25,10 @@
 
   /* What happened, in words: built from known values and ids, shown as text. */
   function describe(kind, event, e) {
+    if (kind === "sighting" && event !== "created") {
+      // An ending (dispatched, closed with its reason, merged, expired): its number leads the detail when recorded.
+      return "Sighting " + (e.detail || event) + " · " + short(e.sighting_id);
+    }
     if (kind === "sighting") return "Sighting: " + (e.detail || "") + " · " + short(e.sighting_id);
     if (kind === "assignment") {
       if (event === "created") return e.patrol_id + " sent to sighting " + short(e.sighting_id);

@@ -210,7 +210,8 @@
         return parts;
       });
       var patrol = assignedTo.get(s.id[i]);
-      entry.detail.textContent = category + (patrol ? " → " + patrol : "");
+      var number = s.number ? s.number[i] : null;  // the incident number, when the sighting has one
+      entry.detail.textContent = (number ? number + " " : "") + category + (patrol ? " → " + patrol : "");
       entry.root.classList.toggle("is-assigned", !!patrol);
     }
     sweep("sightings");

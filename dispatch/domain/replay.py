@@ -18,6 +18,9 @@ positions it replays dispatch as the live scripts do (store/assignments.py):
 - a sighting is open from its first message until one of its assignments is
   cleared; a copy of it with the same or an older ts does not reopen it, a
   strictly newer report does (the live sightings:ts rule);
+- a sighting with a recorded ending ({site}:sightings:endings: dispatched,
+  closed with a reason, merged, expired) is gone from its ending's ts on, for
+  good: ingest never brings an ended sighting back (domain/sightings.py);
 - assignments open at t (for the lines between patrols and sightings) and
   alerts raised and not yet resolved at t.
 
@@ -37,11 +40,12 @@ from .lifecycle import OPEN_STATES, patrol_status_for
 from .models import PatrolReport, Sighting, Telemetry
 from .picture import Picture, fold
 from .replay_frames import (
-    ASSIGNMENT_STATES, PATROL_STATUSES, alert_frame, assignment_frame, patrol_frame, sighting_frame,
+    ASSIGNMENT_STATES, PATROL_STATUSES, alert_frame, assignment_frame, ending_frame, patrol_frame, sighting_frame,
     telemetry_frame,
 )
 from .replay_index import UnitTimeline, codes_of, downsample, gather, sort_by_unit
 from .replay_payload import frame_payload
+from .sightings import REASON_LABELS, CloseReason, outcome_counts
 from .validate import Message
 
 __all__ = ["History", "NO_DATA", "STATUSES", "downsample", "frame_payload", "naive_picture_at"]
@@ -92,7 +96,8 @@ class History:
 
     def __init__(self, telemetry: pd.DataFrame, patrols: pd.DataFrame, sightings: pd.DataFrame,
                  assignments: pd.DataFrame, alerts: pd.DataFrame, bounds: tuple[int, int],
-                 stats: Mapping[str, int] | None = None):
+                 stats: Mapping[str, int] | None = None, endings: pd.DataFrame | None = None,
+                 numbers: Mapping[str, str] | None = None):
         self.bounds = (int(bounds[0]), int(bounds[1]))
         self.stats = dict(stats or {})
         self._drones = _Positions.build(telemetry, "drone_id")
@@ -103,12 +108,14 @@ class History:
             sightings["sighting_id"].astype(object))), "sighting_id")
         self._index_assignments(assignments, patrol_ids)
         self._index_alerts(alerts)
+        self._index_endings(ending_frame(()) if endings is None else endings, numbers or {})
         self._events: pd.DataFrame | None = None
 
     @classmethod
     def from_messages(cls, messages: Iterable[Message], assignments: Iterable[Mapping] = (),
-                      alerts: Iterable[Mapping] = (), bounds: tuple[int, int] | None = None) -> "History":
-        """From validated messages in arrival order and decoded assignment/alert events (tests, small tools)."""
+                      alerts: Iterable[Mapping] = (), bounds: tuple[int, int] | None = None,
+                      endings: Iterable[Mapping] = (), numbers: Mapping[str, str] | None = None) -> "History":
+        """From validated messages in arrival order and decoded assignment/alert/ending events (tests, tools)."""
         messages = list(messages)
         frames = (telemetry_frame(m for m in messages if isinstance(m, Telemetry)),
                   patrol_frame(m for m in messages if isinstance(m, PatrolReport)),
@@ -117,7 +124,7 @@ class History:
         if bounds is None:
             stamps = [int(t) for frame in frames if len(frame) for t in (frame["ts"].min(), frame["ts"].max())]
             bounds = (min(stamps, default=0), max(stamps, default=0))
-        return cls(*frames, bounds=bounds)
+        return cls(*frames, bounds=bounds, endings=ending_frame(endings), numbers=numbers)
 
     # ------------------------------------------------------------------ frames
 
@@ -146,6 +153,34 @@ class History:
         return self._alerts
 
     @property
+    def endings(self) -> pd.DataFrame:
+        """Sighting endings in stream order (replay_frames.ENDING_COLUMNS, seq)."""
+        return self._endings
+
+    @property
+    def sighting_numbers(self) -> dict[str, str]:
+        """Incident number of each sighting that has one (from ending records or the store)."""
+        return {sid: n for sid, n in zip(self._sightings.ids.tolist(), self._numbers.tolist()) if n is not None}
+
+    @property
+    def sighting_outcomes(self) -> dict[str, str]:
+        """Each ended sighting's outcome, as sightings.OUTCOME_ORDER names it ("closed:false_alarm", ...)."""
+        found: dict[str, str] = {}
+        for row in self._endings.to_dict("records"):
+            outcome = row["disposition"] or ""
+            if outcome == "closed":
+                outcome = f"closed:{row['reason'] or CloseReason.OTHER.value}"
+            found.setdefault(row["sighting_id"], outcome)
+        return found
+
+    def outcome_counts(self) -> dict[str, int]:
+        """Sightings by outcome over the window's endings (sightings.outcome_counts: every row, zeros too)."""
+        from_ms, to_ms = self.bounds
+        endings = self._endings[(self._endings["ts"] >= from_ms) & (self._endings["ts"] <= to_ms)]
+        return outcome_counts({name: value for name, value in row.items() if value is not None}
+                              for row in endings.to_dict("records"))
+
+    @property
     def drone_ids(self) -> list[str]:
         return self._drones.ids.tolist()
 
@@ -156,9 +191,10 @@ class History:
 
     @property
     def sighting_closed_ts(self) -> pd.Series:
-        """When each sighting was first cleared (ms), NaN if never; indexed by sighting_id."""
-        closed = self._sighting_closed.astype(np.float64)
-        closed[self._sighting_closed == _NEVER] = np.nan
+        """When each sighting was first cleared or ended (ms), NaN if never; indexed by sighting_id."""
+        first = np.minimum(self._sighting_closed, self._sighting_ended)
+        closed = first.astype(np.float64)
+        closed[first == _NEVER] = np.nan
         return pd.Series(closed, index=pd.Index(self._sightings.ids, name="sighting_id"), name="closed_ts")
 
     # ------------------------------------------------------------------ indexing
@@ -192,6 +228,20 @@ class History:
         closed = np.full(len(self._sightings.ids), _NEVER, dtype=np.int64)
         np.minimum.at(closed, codes, clears_ts)
         self._sighting_closed = closed
+
+    def _index_endings(self, endings: pd.DataFrame, numbers: Mapping[str, str]) -> None:
+        """Per sighting, the ts of its first recorded ending (one per sighting is what the store keeps), and
+        its incident number: given (`numbers`), else the one its ending's record carries; a number never
+        changes, so either is the number the sighting had at every instant."""
+        self._endings = endings
+        known_numbers = {sid: n for sid, n in zip(endings["sighting_id"], endings["number"]) if n}
+        known_numbers.update({sid: n for sid, n in numbers.items() if n})
+        self._numbers = np.array([known_numbers.get(sid) for sid in self._sightings.ids.tolist()], dtype=object)
+        codes = codes_of(endings["sighting_id"], self._sightings.ids)
+        known = codes >= 0
+        ended = np.full(len(self._sightings.ids), _NEVER, dtype=np.int64)
+        np.minimum.at(ended, codes[known].astype(np.int64), endings["ts"].to_numpy()[known].astype(np.int64))
+        self._sighting_ended = ended
 
     def _index_alerts(self, alerts: pd.DataFrame) -> None:
         self._alerts = alerts
@@ -250,9 +300,13 @@ class History:
         index = sightings.timeline.last_at(units, t)
         last_clear = gather(self._clears_ts, self._clear_timeline.last_at(units, t), np.iinfo(np.int64).min)
         open_now = (index >= 0) & (gather(sightings.columns["ts"], index, 0) > last_clear)
+        open_now &= t < self._sighting_ended
         sighting_fields = ("ts", "drone_id", "operator_id", "category", "lat", "lon", "priority", "note")
         sighting_list = _records("sighting_id", sightings.ids[units[open_now]], sightings.columns, sighting_fields,
                                  index[open_now])
+        for found, number in zip(sighting_list, self._numbers[units[open_now]].tolist()):
+            if number is not None:  # as in the live picture: no number field before numbering existed
+                found["number"] = number
 
         return {"t": t, "drones": drone_list, "patrols": patrol_list, "sightings": sighting_list,
                 "assignments": self._open_assignments(t), "alerts": self._open_alerts(t), "trails": trails}
@@ -343,11 +397,13 @@ class History:
         """What happened in the window, in time order, for a list a page can jump from.
 
         Columns: ts, kind ("sighting", "assignment", "alert"), event
-        (sighting: created; assignment: created, acknowledged, en_route,
+        (sighting: created, then its ending: dispatched, closed, merged,
+        expired; assignment: created, acknowledged, en_route,
         on_scene, cleared, cancelled; alert: raised, acknowledged, resolved),
         id (the sighting, assignment or alert id), sighting_id, patrol_id,
         actor (who acted: supervisor or patrol code), detail (category and
-        priority, outcome, alert message).
+        priority; an ending's incident number when recorded, disposition and
+        reason or merge target; outcome; alert message).
         """
         if self._events is None:
             self._events = _events(self)
@@ -379,7 +435,9 @@ def _events(history: History) -> pd.DataFrame:
             "id": first["sighting_id"].astype(object).to_numpy(),
             "sighting_id": first["sighting_id"].astype(object).to_numpy(), "patrol_id": None,
             "actor": first["operator_id"].astype(object).to_numpy(),
-            "detail": (first["category"].astype(str) + " priority " + first["priority"].astype(str)).to_numpy(),
+            "detail": _with_numbers(first["sighting_id"].astype(object).tolist(),
+                                    (first["category"].astype(str) + " priority "
+                                     + first["priority"].astype(str)).tolist(), history.sighting_numbers),
             "order": 0, "seq": first["seq"].to_numpy()}))
     assignments = history.assignments
     if len(assignments):
@@ -391,6 +449,14 @@ def _events(history: History) -> pd.DataFrame:
             "id": assignments["assignment_id"].to_numpy(), "sighting_id": assignments["sighting_id"].to_numpy(),
             "patrol_id": assignments["patrol_id"].to_numpy(), "actor": assignments["actor"].to_numpy(),
             "detail": detail.to_numpy(), "order": 1, "seq": assignments["seq"].to_numpy()}))
+    endings = history.endings
+    if len(endings):
+        parts.append(pd.DataFrame({
+            "ts": endings["ts"].to_numpy(), "kind": "sighting", "event": endings["disposition"].to_numpy(),
+            "id": endings["sighting_id"].to_numpy(), "sighting_id": endings["sighting_id"].to_numpy(),
+            "patrol_id": None, "actor": endings["actor"].to_numpy(),
+            "detail": [ending_detail(row) for row in endings.to_dict("records")],
+            "order": 1.5, "seq": endings["seq"].to_numpy()}))
     alerts = history.alerts
     if len(alerts):
         parts.append(pd.DataFrame({
@@ -408,6 +474,26 @@ def _events(history: History) -> pd.DataFrame:
     for name in columns[1:]:
         events[name] = events[name].astype(object)
     return events
+
+
+def _with_numbers(sighting_ids: list[str], details: list[str], numbers: Mapping[str, str]) -> list[str]:
+    """A tagged sighting's detail, led by its incident number when it has one: "S-0142 deal priority 1"."""
+    return [f"{numbers[sid]} {detail}" if sid in numbers else detail for sid, detail in zip(sighting_ids, details)]
+
+
+def ending_detail(ending: Mapping) -> str:
+    """An ending in words for the event list: "S-0142 closed: false alarm", "merged into 3f9a2b1c", ..."""
+    disposition = ending.get("disposition") or "ended"
+    words = {"expired": "expired, nobody sent"}.get(disposition, disposition)
+    if disposition == "closed":
+        try:
+            reason = REASON_LABELS[CloseReason(ending.get("reason") or CloseReason.OTHER.value)]
+        except ValueError:
+            reason = str(ending.get("reason"))
+        words += f": {reason}" + (f" ({ending['text']})" if ending.get("text") else "")
+    elif disposition == "merged" and ending.get("merged_into"):
+        words += f" into {str(ending['merged_into'])[:8]}"
+    return f"{ending['number']} {words}" if ending.get("number") else words
 
 
 def naive_picture_at(messages: Iterable[Message], t_ms: int) -> Picture:

@@ -56,6 +56,7 @@ def _sighting_features(history: History) -> list[dict]:
     in_window = messages[(messages["ts"] >= from_ms) & (messages["ts"] <= to_ms)]
     latest = in_window.drop_duplicates("sighting_id", keep="last")
     closed = history.sighting_closed_ts
+    numbers, outcomes = history.sighting_numbers, history.sighting_outcomes
     features = []
     for row in latest.itertuples(index=False):
         closed_ms = closed.get(row.sighting_id)
@@ -64,7 +65,10 @@ def _sighting_features(history: History) -> list[dict]:
             "geometry": {"type": "Point", "coordinates": [round(row.lon, _DECIMALS), round(row.lat, _DECIMALS)]},
             "properties": {"kind": "sighting", "id": row.sighting_id, "category": str(row.category),
                            "priority": int(row.priority), "ts": int(first[row.sighting_id]),
-                           "closed_ms": None if closed_ms is None or np.isnan(closed_ms) else int(closed_ms)},
+                           "closed_ms": None if closed_ms is None or np.isnan(closed_ms) else int(closed_ms),
+                           # Only when known: a window from before numbering or endings reads as it did.
+                           **({"number": numbers[row.sighting_id]} if row.sighting_id in numbers else {}),
+                           **({"outcome": outcomes[row.sighting_id]} if row.sighting_id in outcomes else {})},
         })
     return sorted(features, key=lambda f: (f["properties"]["ts"], f["properties"]["id"]))
 

@@ -38,6 +38,7 @@ PATROL_COLUMNS = ("patrol_id", "ts", "lat", "lon", "status")
 SIGHTING_COLUMNS = ("sighting_id", "ts", "drone_id", "operator_id", "category", "lat", "lon", "priority", "note")
 ASSIGNMENT_COLUMNS = ("assignment_id", "sighting_id", "patrol_id", "supervisor_id", "ts", "state", "assigned_ts",
                       "outcome", "event", "actor", "role", "replaces", "replaced_by")
+ENDING_COLUMNS = ("sighting_id", "ts", "disposition", "reason", "text", "merged_into", "actor", "number")
 ALERT_COLUMNS = ("alert_id", "ts", "event", "kind", "unit_id", "severity", "message", "since_ms", "lat", "lon",
                  "state", "by")
 
@@ -285,6 +286,28 @@ def alert_frame(events: Iterable[Mapping]) -> pd.DataFrame:
     frame["ts"] = frame["ts"].astype(np.int64)
     for name in ("lat", "lon", "since_ms"):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(np.float64)
+    frame["seq"] = np.arange(len(frame), dtype=np.int64)
+    return frame
+
+
+def ending_frame(events: Iterable[Mapping]) -> pd.DataFrame:
+    """Sighting endings ({site}:sightings:endings fields, decoded to str), in stream order.
+
+    `number` is the incident number carried by the ending's `sighting` JSON
+    (the sighting as it was when it ended), None when it had none.
+    """
+    rows = []
+    for event in events:
+        sighting = event.get("sighting") or {}
+        if isinstance(sighting, (bytes, str)):
+            sighting = orjson.loads(sighting)
+        row = {name: _text(event.get(name)) for name in ENDING_COLUMNS}
+        row["ts"] = int(event["ts"])
+        number = sighting.get("number") if isinstance(sighting, dict) else None
+        row["number"] = row["number"] or (number if isinstance(number, str) else None)
+        rows.append(row)
+    frame = _objects(rows, ENDING_COLUMNS)
+    frame["ts"] = frame["ts"].astype(np.int64)
     frame["seq"] = np.arange(len(frame), dtype=np.int64)
     return frame
 

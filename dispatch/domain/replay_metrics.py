@@ -1,4 +1,4 @@
-"""Shift figures as data: response times, sightings over time and space, patrol utilisation.
+"""Shift figures as data: response times, sightings over time and space, patrol utilisation, outcomes.
 
 Each function takes a `History` and returns a pandas DataFrame with the
 columns documented on it, limited to the history's window; a page turns them
@@ -14,6 +14,9 @@ Definitions a reviewer will ask about:
 - Times count every assignment of the sighting: after a cancellation and a
   reassignment, "first assigned" is still the first patrol sent, "on scene"
   the first patrol to arrive.
+- Outcomes count the endings recorded in the window (sightings.outcome_counts,
+  the same count the live figures use), not the sightings tagged in it: a
+  sighting tagged before the window and closed in it counts.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from .geo import EARTH_RADIUS_M
 from .replay import STATUSES, History
 from .replay_index import codes_of
 from .replay_frames import SIGHTING_CATEGORIES
+from .sightings import REASON_LABELS
 
 RESPONSE_STEPS = {
     "assigned": ("assigned",),
@@ -197,6 +201,19 @@ def utilisation(history: History) -> pd.DataFrame:
     out["busy"] = out[BUSY_STATUSES].sum(axis=1)
     out["busy_s"] = seconds[:, [STATUSES.index(s) for s in BUSY_STATUSES]].sum(axis=1)
     return out
+
+
+OUTCOME_WORDS = {"dispatched": "dispatched (a patrol cleared it)", "merged": "merged into another sighting",
+                 "expired": "expired, nobody sent",
+                 **{f"closed:{reason.value}": f"closed: {label}" for reason, label in REASON_LABELS.items()}}
+"""How each row of sightings.OUTCOME_ORDER reads on the chart and in the CSV."""
+
+
+def outcomes(history: History) -> pd.DataFrame:
+    """Sightings by outcome in the window: columns outcome (OUTCOME_ORDER key), label, count; every row."""
+    counts = history.outcome_counts()
+    return pd.DataFrame({"outcome": list(counts), "label": [OUTCOME_WORDS.get(k, k) for k in counts],
+                         "count": np.array(list(counts.values()), dtype=np.int64)})
 
 
 def figure_csv(frame: pd.DataFrame) -> str:

@@ -18,7 +18,7 @@ def frame_payload(picture: Mapping) -> dict:
 
     Shape: {t, drones: {id, ts, lat, lon, alt, heading, speed, battery, trail},
     patrols: {id, ts, lat, lon, status}, sightings: {id, ts, lat, lon,
-    category, priority, drone_id}, assignments: {id, sighting_id, patrol_id,
+    category, priority, drone_id, number}, assignments: {id, sighting_id, patrol_id,
     state, ts, assigned_ts}, alerts: {id, kind, severity, unit_id, state, lat,
     lon}}; `trail` holds, per drone, its recent positions as [[lon, lat], ...]
     (GeoJSON order), ending at the drone's position.
@@ -41,7 +41,7 @@ def frame_payload(picture: Mapping) -> dict:
         "patrols": _columns(picture.get("patrols", []), id="patrol_id", ts="ts", lat="lat", lon="lon",
                             status="status"),
         "sightings": _columns(picture.get("sightings", []), id="sighting_id", ts="ts", lat="lat", lon="lon",
-                              category="category", priority="priority", drone_id="drone_id"),
+                              category="category", priority="priority", drone_id="drone_id", number="number"),
         "assignments": _columns(picture.get("assignments", []), id="assignment_id", sighting_id="sighting_id",
                                 patrol_id="patrol_id", state="state", ts="ts", assigned_ts="assigned_ts"),
         "alerts": _columns(picture.get("alerts", []), id="alert_id", kind="kind", severity="severity",

@@ -1,7 +1,7 @@
 """Reading a window of the retained streams for replay, never the live picture.
 
 `load_window` reads, with XRANGE in chunks (resuming after the last id), the
-input streams, the assignment and alert streams and the dead letters, and
+input streams, the assignment, alert and sighting-ending streams and the dead letters, and
 hands them to domain/replay.py as a `History`. It works on any window still
 retained, while the live system runs: it writes nothing and takes no lock.
 
@@ -15,9 +15,14 @@ What it keeps, and why:
   ts falls in the window's last `late_ms`. The lead-in (5 min by default,
   beyond a parked patrol's 30-60 s report interval) places every unit at the
   window's start.
-- Sightings, assignments and alerts from `context_from_ms` (default: the
-  start of what is retained, a few thousand entries a day): a sighting left
-  open yesterday is still open at the window's start.
+- Sightings, assignments, alerts and sighting endings from `context_from_ms`
+  (default: the start of what is retained, a few thousand entries a day): a
+  sighting left open yesterday is still open at the window's start, and one
+  closed, merged or expired before it is not.
+- Incident numbers ("S-0142"): not in the input streams (ingest allocates
+  them), so they come from each ending's record and, for sightings still
+  open, from the sightings hash (HMGET of the number only: it never changes,
+  so this is no read of the live picture's state).
 - Entries ingest refused: the dead-letter stream lists them by source and
   entry id; they are skipped, which spares re-validating millions of
   positions (validation is deterministic, so the verdict would be the same).
@@ -43,7 +48,7 @@ import orjson
 import redis
 
 from ..domain.replay import History
-from ..domain.replay_frames import PositionColumns, alert_frame, assignment_frame, sighting_frame
+from ..domain.replay_frames import PositionColumns, alert_frame, assignment_frame, ending_frame, sighting_frame
 from ..domain.validate import ClockLimits, Rejection, validate
 from ..keys import INGEST_GROUP, Keys
 
@@ -58,7 +63,7 @@ _AFTER_EVERYTHING: StreamId = (2**64, 0)
 @dataclass(frozen=True)
 class LoadProgress:
     """How far loading is: `stream` being read ("deadletter", "telemetry", "patrol", "sighting",
-    "assignments", "alerts", then "done"), entries read so far over all streams, and the estimate."""
+    "assignments", "alerts", "endings", then "done"), entries read so far over all streams, and the estimate."""
 
     stream: str
     entries_read: int
@@ -119,6 +124,7 @@ def _load(client: redis.Redis, keys: Keys, from_ms: int, to_ms: int, *, progress
         "sighting": (keys.in_sightings, context_start),
         "assignments": (keys.assignments, context_start),
         "alerts": (keys.alerts, context_start),
+        "endings": (keys.sighting_endings, context_start),
     }
     reader.estimate({name: (key, start, end) for name, (key, start) in ranges.items()} | {
         "deadletter": (keys.deadletter, min(position_start, context_start), None)})
@@ -153,10 +159,13 @@ def _load(client: redis.Redis, keys: Keys, from_ms: int, to_ms: int, *, progress
     assignments = [event for event in _decoded(reader, "assignments", *ranges["assignments"], end)
                    if int(event["ts"]) <= to_ms]
     alerts = [event for event in _decoded(reader, "alerts", *ranges["alerts"], end) if int(event["ts"]) <= to_ms]
+    endings = [event for event in _decoded(reader, "endings", *ranges["endings"], end) if int(event["ts"]) <= to_ms]
+    numbers = _numbers(client, keys, {m.sighting_id for m in sightings})
     reader.done()
     stats.update({f"read:{name}": count for name, count in reader.read.items()})
     return History(positions["telemetry"], positions["patrol"], sighting_frame(sightings),
-                   assignment_frame(assignments), alert_frame(alerts), bounds=(from_ms, to_ms), stats=stats)
+                   assignment_frame(assignments), alert_frame(alerts), bounds=(from_ms, to_ms), stats=stats,
+                   endings=ending_frame(endings), numbers=numbers)
 
 
 class _Reader:
@@ -213,6 +222,18 @@ class _Reader:
         if self.progress is not None:
             read = sum(self.read.values())
             self.progress(LoadProgress("done", read, read))
+
+
+def _numbers(client: redis.Redis, keys: Keys, sighting_ids: set[str], chunk: int = 1000) -> dict[str, str]:
+    """Incident numbers of the window's sightings still in the sightings hash (ended ones are not)."""
+    ids, found = sorted(sighting_ids), {}
+    for start in range(0, len(ids), chunk):
+        part = ids[start:start + chunk]
+        for sighting_id, raw in zip(part, client.hmget(keys.sightings, part)):
+            number = orjson.loads(raw).get("number") if raw else None
+            if isinstance(number, str):
+                found[sighting_id] = number
+    return found
 
 
 def _dead_letters(reader: _Reader, key: str, start_ms: int) -> dict[str, set[bytes]]:

@@ -206,6 +206,31 @@ def utilisation_figure(utilisation: pd.DataFrame, *, max_patrols: int = UTILISAT
     return _dark(figure, title)
 
 
+OUTCOME_COLOURS = {"dispatched": "#1fbf8f", "merged": "#4aa8ff", "expired": "#8c96a0"}
+CLOSED_COLOUR = "#f0a020"
+
+
+def outcomes_figure(outcomes: pd.DataFrame) -> go.Figure:
+    """Horizontal bars, one per outcome (replay_metrics.outcomes), each labelled with its count: read as a
+    table from across the room, every row shown even at zero so that an absent outcome is visible."""
+    total = int(outcomes["count"].sum()) if len(outcomes) else 0
+    if not total:
+        return empty_figure("No sighting ended in this window")
+    rows = outcomes.iloc[::-1]  # plotly draws the first category at the bottom
+    colours = [OUTCOME_COLOURS.get(k, CLOSED_COLOUR) for k in rows["outcome"]]
+    figure = go.Figure(go.Bar(
+        y=rows["label"].tolist(), x=rows["count"].tolist(), orientation="h", name="sightings",
+        text=[str(n) for n in rows["count"]], textposition="outside", cliponaxis=False,
+        marker={"color": colours, "pattern": {"shape": ["" if k in OUTCOME_COLOURS else "/" for k in rows["outcome"]],
+                                              "fgcolor": "#000", "solidity": 0.3}},
+        hovertemplate="%{y}: %{x} sightings<extra></extra>",
+    ))
+    figure.update_layout(showlegend=False, height=max(420, 40 * len(rows) + 160))
+    figure.update_xaxes(title_text="sightings", rangemode="tozero")
+    figure.update_yaxes(type="category", automargin=True)
+    return _dark(figure, f"Sightings by outcome: {total} ended")
+
+
 def _duration(seconds: float) -> str:
     if seconds % 3600 == 0:
         return f"{seconds / 3600:g} h"

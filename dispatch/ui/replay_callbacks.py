@@ -35,7 +35,7 @@ from ..domain.audit import Action, AuditRole, make_entry
 from ..domain.replay import History, frame_payload
 from ..domain.replay_export import export_csv, export_geojson
 from ..domain.replay_metrics import (
-    figure_csv, heatmap, response_summary, response_times, sightings_per_category, utilisation,
+    figure_csv, heatmap, outcomes, response_summary, response_times, sightings_per_category, utilisation,
 )
 from ..domain.zone_history import ZoneVersion
 from ..domain.zones import zone_to_geojson
@@ -254,6 +254,7 @@ def metric_frames(history: History) -> dict[str, pd.DataFrame]:
         "sightings_per_category": sightings_per_category(history, bucket_seconds(history.bounds)),
         "heatmap": heatmap(history, HEAT_CELL_M),
         "utilisation": utilisation(history),
+        "outcomes": outcomes(history),
     }
 
 
@@ -266,6 +267,7 @@ def build_figures(frames: dict[str, pd.DataFrame], bounds: tuple[int, int], tz: 
                                                                         bucket_seconds(bounds)),
         "heatmap": figures.heatmap_figure(frames["heatmap"], HEAT_CELL_M),
         "utilisation": figures.utilisation_figure(frames["utilisation"]),
+        "outcomes": figures.outcomes_figure(frames["outcomes"]),
     }
 
 

@@ -83,6 +83,7 @@ FIGURES = {
     "sightings_per_category": ("rp-fig-categories", "rp-csv-categories", "Sightings per category over time"),
     "heatmap": ("rp-fig-heatmap", "rp-csv-heatmap", "Where sightings were tagged"),
     "utilisation": ("rp-fig-utilisation", "rp-csv-utilisation", "Patrol utilisation"),
+    "outcomes": ("rp-fig-outcomes", "rp-csv-outcomes", "Sightings by outcome"),
 }
 
 # ---- what the page offers ------------------------------------------------------------------------

@@ -228,11 +228,12 @@ def test_window_summary_lists_every_event_in_order(loaded, redis_client, keys):
     assert list(zip(events["kind"], events["event"])) == [
         ("sighting", "created"), ("assignment", "created"), ("sighting", "created"), ("assignment", "acknowledged"),
         ("assignment", "created"), ("assignment", "en_route"), ("assignment", "on_scene"),
-        ("assignment", "cleared")]
+        ("assignment", "cleared"), ("sighting", "dispatched")]  # the clear ends the sighting, recorded
     assert events["ts"] == sorted(events["ts"])
     assert events["patrol_id"][1] == "BAC-1" and events["actor"][1] == "SUP-1"
-    assert events["detail"][-1] == "dispersed"
-    assert summary["counts"] == {"drones": 1, "patrols": 2, "sightings": 2, "events": 8}
+    assert events["detail"][-2] == "dispersed"
+    assert events["detail"][-1].endswith("dispatched") and events["sighting_id"][-1] == "sight-0001"
+    assert summary["counts"] == {"drones": 1, "patrols": 2, "sightings": 2, "events": 9}
     assert orjson.loads(orjson.dumps(summary)) == summary, "JSON-ready as it is"
 
 
@@ -248,6 +249,9 @@ def test_figures_of_the_shift(loaded):
     # BAC-2 busy from +45 s to the end (75 s), BAC-1 from +30 s to +95 s (65 s): BAC-2 on top, drawn last.
     assert list(built["utilisation"].data[0].y) == ["BAC-1", "BAC-2"]
     assert built["heatmap"].data[0].type == "heatmap"
+    assert frames["outcomes"].set_index("outcome")["count"].to_dict()["dispatched"] == 1
+    assert dict(zip(built["outcomes"].data[0].y, built["outcomes"].data[0].text))[
+        "dispatched (a patrol cleared it)"] == "1"
 
 
 def test_an_empty_window_is_refused_readably(shift, settings, keys, redis_client):
@@ -347,7 +351,7 @@ def test_the_page_opens_loads_and_serves_a_window_over_http(shift, settings, key
     status = wait_until(loaded, timeout=30, interval=0.1, what="the window to load")
     assert status["fraction"] == 1.0 and status["entries_read"] > 0
     summary = orjson.loads(client.get(f"/api/replay/window?{query}").data)
-    assert summary["counts"]["events"] == 8 and summary["from_ms"] == answer["from_ms"]
+    assert summary["counts"]["events"] == 9 and summary["from_ms"] == answer["from_ms"]
     frame = client.get(f"/api/replay/frame?{query}&t={shift + 55 * S}")
     assert frame.status_code == 200 and frame.headers["Cache-Control"] == "no-store"
     assert set(orjson.loads(frame.data)["sightings"]["id"]) == {"sight-0001", "sight-0002"}
