@@ -97,11 +97,15 @@ class SightingBoard:
         self.run_tag = hashlib.blake2b(f"{seed}:{start_ms}".encode(), digest_size=4).hexdigest()
         self.issued = 0
         self.recent: deque[tuple[int, LatLon, int]] = deque()
-        self.taken: frozenset[str] = frozenset()
+        self.taken: set[str] = set()
 
     def mark_taken(self, sighting_ids) -> None:
-        """The sightings a patrol is assigned to now (told by the I/O loop): operators stop updating them."""
-        self.taken = frozenset(sighting_ids)
+        """Sightings a patrol has been assigned to (told by the I/O loop): operators stop updating them.
+
+        Kept for good, not just while the assignment is open: today an update with a newer ts
+        would put a cleared sighting back in the picture.
+        """
+        self.taken.update(sighting_ids)
 
     def is_taken(self, sighting_id: str) -> bool:
         return sighting_id in self.taken

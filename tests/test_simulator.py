@@ -263,6 +263,14 @@ def test_operators_leave_alone_the_sightings_a_patrol_has():
     assert repeated == []
 
 
+def test_a_sighting_stays_taken_once_its_assignment_is_over():
+    # An update with a newer ts would put a cleared sighting back in the picture: never send one.
+    scenario = Scenario(42, START_MS)
+    scenario.board.mark_taken(["sim-0000-000001"])
+    scenario.board.mark_taken([])  # the assignment was cleared
+    assert scenario.board.is_taken("sim-0000-000001")
+
+
 def test_sightings_are_inside_the_zone_of_the_drone_that_sees_them_and_near_it(ten_minutes):
     scenario, messages = ten_minutes
     zones = scenario.drone_zones
