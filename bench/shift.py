@@ -42,7 +42,9 @@ import orjson  # noqa: E402
 from dispatch import acl  # noqa: E402
 from dispatch.domain.acl import Role  # noqa: E402
 from dispatch.keys import Keys  # noqa: E402
+from dispatch.store.assignments import AssignmentRefused, assign, open_assignments  # noqa: E402
 from dispatch.store.connection import connect  # noqa: E402
+from dispatch.store.nearest import nearest_available  # noqa: E402
 from dispatch.store.embedded import free_port  # noqa: E402
 
 SITE = "rennes"
@@ -99,6 +101,26 @@ def sample(client, keys: Keys) -> tuple[int, int, Counter]:
     sightings = [orjson.loads(raw) for raw in client.hvals(keys.sightings)]
     alerts = [orjson.loads(raw) for raw in client.hvals(keys.alerts_open)]
     return sum(map(is_open, sightings)), len(alerts), Counter(str(a.get("kind", "?")) for a in alerts)
+
+
+def supervise(client, keys: Keys, tried: set[str]) -> int:
+    """`--supervise`: a minimal scripted supervisor sends the nearest available patrol to each new
+    priority-1 sighting, once, through the same store call as the wall screen. Returns how many."""
+    taken = {a["sighting_id"] for a in open_assignments(client, keys)}
+    sent = 0
+    for raw in client.hvals(keys.sightings):
+        sighting = orjson.loads(raw)
+        sighting_id = sighting["sighting_id"]
+        if sighting.get("priority") != 1 or not is_open(sighting) or sighting_id in taken or sighting_id in tried:
+            continue
+        tried.add(sighting_id)
+        for candidate in nearest_available(client, keys, sighting["lat"], sighting["lon"], k=1):
+            try:
+                assign(client, keys, sighting_id=sighting_id, patrol_id=candidate.patrol_id, supervisor_id="SUP-1")
+                sent += 1
+            except AssignmentRefused:
+                pass  # taken meanwhile: a real supervisor would pick another; this one moves on
+    return sent
 
 
 def _text(value) -> str:
@@ -165,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=30.0, help="how long to leave the demo alone (30)")
     parser.add_argument("--every", type=float, default=5.0, help="seconds between samples (5)")
     parser.add_argument("--seed", type=int, help="DISPATCH_SIM_SEED for the demo (default: the demo's, 42)")
+    parser.add_argument("--supervise", action="store_true",
+                        help="not unattended: a scripted supervisor sends the nearest patrol to each priority-1 sighting")
     args = parser.parse_args(argv)
     if args.minutes <= 0 or args.every <= 0:
         parser.error("--minutes and --every must be more than 0")
@@ -176,9 +200,13 @@ def main(argv: list[str] | None = None) -> int:
     keys = Keys(SITE)
     samples: list[tuple[float, int, int]] = []
     peak_kinds: Counter = Counter()
+    tried: set[str] = set()
+    sent = 0
     started = time.monotonic()
     try:
         while (elapsed := time.monotonic() - started) < args.minutes * 60:
+            if args.supervise:
+                sent += supervise(client, keys, tried)
             sightings, alerts, kinds = sample(client, keys)
             samples.append((elapsed, sightings, alerts))
             peak_kinds = kinds if alerts >= sum(peak_kinds.values()) else peak_kinds
@@ -194,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         client.close()
         stop_demo(process)
     report(samples, peak_kinds, counted, tagged, updates, stats)
+    if args.supervise:
+        print(f"scripted supervisor: {sent} assignments made (priority-1 sightings only)")
     return 0
 
 

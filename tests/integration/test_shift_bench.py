@@ -52,3 +52,20 @@ def test_outcomes_come_from_the_recorded_events_whatever_their_names(redis_clien
     }
     opened, _, _ = bench.sample(redis_client, keys)
     assert opened == 3, "the merged one is not open"
+
+
+def test_the_scripted_supervisor_sends_the_nearest_patrol_to_priority_one_sightings_once(redis_client, keys):
+    bench = shift_bench()
+    for patrol_id, lat in (("PS-1", 48.1100), ("PS-2", 48.1300)):
+        redis_client.hset(keys.patrols, patrol_id, orjson.dumps(
+            {"patrol_id": patrol_id, "ts": 1, "lat": lat, "lon": -1.68, "status": "available"}))
+        redis_client.geoadd(keys.patrols_available, (-1.68, lat, patrol_id))
+    redis_client.hset(keys.sightings, mapping={
+        "s-000001": sighting("s-000001", priority=1, lat=48.1101, lon=-1.68),
+        "s-000002": sighting("s-000002", priority=2, lat=48.1101, lon=-1.68),
+    })
+    tried: set[str] = set()
+    assert bench.supervise(redis_client, keys, tried) == 1
+    (made,) = bench.open_assignments(redis_client, keys)
+    assert (made["sighting_id"], made["patrol_id"]) == ("s-000001", "PS-1")
+    assert bench.supervise(redis_client, keys, tried) == 0, "never twice"
