@@ -316,6 +316,13 @@ class Patrol:
         self._drive([self.position, *(NODES[name] for name in route), scene], route, self.rng.uniform(11, 15))
         self.path_nodes = []  # the scene is off the roads
 
+    def arrive_at(self, scene: LatLon, now_ms: int) -> None:
+        """Already on the assigned scene (a restarted simulator picking up where the crew was)."""
+        self._advance(now_ms)
+        self.assigned = True
+        self.path, self.node, self.position = None, None, as_sent(*scene)
+        self.status, self.until_ms = ON_SCENE, now_ms + random_ms(self.rng, 180, 480)
+
     def release(self, now_ms: int) -> None:
         """The assignment is over (cleared or cancelled): back to the beat."""
         self.assigned = False

@@ -76,7 +76,7 @@ class SimulatedTablets:
         plan = self._plans.get(assignment_id)
         if plan is None:
             plan = self._plans[assignment_id] = _Plan(now_ms + random_ms(patrol.rng, *ACKNOWLEDGE_AFTER_S))
-            patrol.hold_for_assignment()
+            _pick_up(patrol, state, scene, now_ms)
 
         def step(new_state: AssignmentState, outcome: Outcome | None = None) -> Step:
             return Step(assignment_id, patrol.patrol_id, new_state, outcome)
@@ -92,6 +92,20 @@ class SimulatedTablets:
         if state is AssignmentState.ON_SCENE and patrol.status != ON_SCENE:
             return step(AssignmentState.CLEARED, _outcome(patrol.rng))
         return None
+
+
+def _pick_up(patrol: Patrol, state: AssignmentState, scene: LatLon, now_ms: int) -> None:
+    """A crew meets an assignment for the first time: new, or (after a simulator restart) under way.
+
+    Without this an assignment found en route or on scene would wait forever for an arrival or a
+    departure that the fresh simulated car never makes, and would never end.
+    """
+    if state is AssignmentState.EN_ROUTE:
+        patrol.dispatch_to(scene, now_ms)
+    elif state is AssignmentState.ON_SCENE:
+        patrol.arrive_at(scene, now_ms)
+    else:
+        patrol.hold_for_assignment()
 
 
 def _outcome(rng: random.Random) -> Outcome:

@@ -51,8 +51,22 @@ RETURN_AT_PCT = 25.0
 TRANSIT_SPEED_MPS = 12.0
 CLIMB_RATE_MPS = 4.0
 BATTERY_SWAP_S = (60.0, 120.0)
-# Crews: one sighting every few seconds across the whole site, whatever the fleet.
-SITE_SIGHTING_EVERY_S = 5.0
+# Crews, at the pace of a person watching a camera: each tags something new every 2 to 4
+# minutes, so a shift of 3 drones yields about one sighting a minute, not one every few seconds.
+TAG_EVERY_S = (120.0, 240.0)
+FIRST_TAG_S = (0.3, 1.5)  # something to see as soon as the demo opens
+# Some sightings are updated by their operator through the contract (same sighting_id, newer
+# ts): the scene moved, its urgency changed, a better note. Always well within the shortest
+# validity horizon (5 min), so an update never lands on a sighting that has already ended.
+UPDATE_SHARE = 0.3
+UPDATE_AFTER_S = (30.0, 150.0)
+# Some sightings are tagged twice, as happens when the orbit brings the camera back over the
+# scene: same category, 20 to 120 m away, 1 to 4 minutes later (within the ~150 m / ~5 min
+# that the queue flags as a probable duplicate).
+DUPLICATE_SHARE = 0.15
+DUPLICATE_AFTER_S = (60.0, 240.0)
+DUPLICATE_OFFSET_M = (20.0, 120.0)
+CAMERA_VIEW_M = 450.0  # an operator updates or re-tags only what the camera can see from where it is
 RESPONSE_WINDOW_MS = 300_000  # sightings older than this no longer draw a patrol
 
 
@@ -83,6 +97,18 @@ class SightingBoard:
         self.run_tag = hashlib.blake2b(f"{seed}:{start_ms}".encode(), digest_size=4).hexdigest()
         self.issued = 0
         self.recent: deque[tuple[int, LatLon, int]] = deque()
+        self.taken: set[str] = set()
+
+    def mark_taken(self, sighting_ids) -> None:
+        """Sightings a patrol has been assigned to (told by the I/O loop): operators stop updating them.
+
+        Kept for good, not just while the assignment is open: today an update with a newer ts
+        would put a cleared sighting back in the picture.
+        """
+        self.taken.update(sighting_ids)
+
+    def is_taken(self, sighting_id: str) -> bool:
+        return sighting_id in self.taken
 
     def record(self, ts: int, point: LatLon, priority: int) -> str:
         self.issued += 1
@@ -218,35 +244,92 @@ class Drone:
 
 
 class Crew:
-    """The operator behind one drone's camera, tagging what it sees inside the zone."""
+    """The operator behind one drone's camera: tags what it sees, updates some of it, re-tags some.
 
-    def __init__(self, index: int, drone: Drone, board: SightingBoard, rng: random.Random,
-                 start_ms: int, mean_gap_s: float):
+    Besides the next new tag, a crew keeps a small agenda of follow-ups (updates of its own
+    sightings, probable duplicates), each due at a fixed time drawn when the sighting was
+    tagged: the messages therefore depend only on the seed and the start, never on stepping.
+    """
+
+    def __init__(self, index: int, drone: Drone, board: SightingBoard, rng: random.Random, start_ms: int):
         self.operator_id, self.drone, self.board, self.rng = f"OP-{index + 1}", drone, board, rng
-        self.mean_gap_s = mean_gap_s
-        self.next_ms = start_ms + random_ms(rng, 0.3, 1.5)  # something to see as soon as the demo opens
+        self.next_tag_ms = start_ms + random_ms(rng, *FIRST_TAG_S)
+        self.agenda: list[tuple[int, int, str, dict[str, str]]] = []  # (due, order, what, sighting)
+        self._order = 0
+        self.next_ms = self.next_tag_ms
 
     def report(self, now_ms: int) -> Message | None:
-        gap_s = min(45.0, max(2.0, self.rng.expovariate(1 / self.mean_gap_s)))
-        self.next_ms = now_ms + int(gap_s * 1000)
-        if not self.drone.observing:
-            return None
+        if self.agenda and self.agenda[0][0] <= now_ms:
+            _, _, what, sighting = heapq.heappop(self.agenda)
+            message = self._follow_up(what, sighting, now_ms)
+        else:
+            self.next_tag_ms = now_ms + random_ms(self.rng, *TAG_EVERY_S)
+            message = self._tag(now_ms) if self.drone.observing else None
+        self.next_ms = min(self.next_tag_ms, self.agenda[0][0]) if self.agenda else self.next_tag_ms
+        return message
+
+    def _tag(self, now_ms: int) -> Message:
         zone = self.drone.zone
         categories = CATEGORY_WEIGHTS[zone.purpose]
         category = self.rng.choices(list(categories), list(categories.values()))[0]
         priority = self.rng.choices((1, 2, 3), PRIORITY_WEIGHTS[category])[0]
-        note = self.rng.choice(NOTE_TEMPLATES[category]).format(
-            landmark=self.rng.choice(zone.landmarks), direction=self.rng.choice(DIRECTIONS)
-        )
-        lat, lon = self._spot(zone)
-        sighting_id = self.board.record(now_ms, (lat, lon), priority)
+        fields = self._sighting(now_ms, category, priority, self._spot(zone))
         if priority == 1 and self.rng.random() < 0.6:
-            self.drone.watch((lat, lon))
-        return "sighting", {
+            self.drone.watch((float(fields["lat"]), float(fields["lon"])))
+        draw = self.rng.random()
+        if draw < UPDATE_SHARE:
+            self._plan(now_ms + random_ms(self.rng, *UPDATE_AFTER_S), "update", fields)
+        elif draw < UPDATE_SHARE + DUPLICATE_SHARE:
+            self._plan(now_ms + random_ms(self.rng, *DUPLICATE_AFTER_S), "duplicate", fields)
+        return "sighting", fields
+
+    def _follow_up(self, what: str, original: dict[str, str], now_ms: int) -> Message | None:
+        """An update of an own sighting (same id, newer ts), or a second tag of the same scene."""
+        if not self.drone.observing or self.board.is_taken(original["sighting_id"]):
+            return None  # camera down, or a patrol has it now: the operator leaves it be
+        zone, here = self.drone.zone, (float(original["lat"]), float(original["lon"]))
+        spot = self._near(zone, here, *(DUPLICATE_OFFSET_M if what == "duplicate" else (10.0, 60.0)))
+        if float(haversine_m(self.drone.lat, self.drone.lon, *spot)) > CAMERA_VIEW_M:
+            return None  # the orbit has taken the camera elsewhere
+        if what == "duplicate":
+            return "sighting", self._sighting(now_ms, original["category"], int(original["priority"]), spot)
+        priority = int(original["priority"])
+        change = self.rng.random()
+        if change < 0.3:
+            priority = max(1, priority - 1)  # it is getting worse
+        elif change < 0.45:
+            priority = min(3, priority + 1)  # calming down
+        lat, lon = spot
+        return "sighting", {**original, "ts": str(now_ms), "priority": str(priority),
+                            "lat": fixed(lat, 6), "lon": fixed(lon, 6),
+                            "note": self._note(original["category"], zone)}
+
+    def _sighting(self, now_ms: int, category: str, priority: int, spot: LatLon) -> dict[str, str]:
+        lat, lon = spot
+        sighting_id = self.board.record(now_ms, spot, priority)
+        return {
             "sighting_id": sighting_id, "ts": str(now_ms), "drone_id": self.drone.drone_id,
             "operator_id": self.operator_id, "category": category,
-            "lat": fixed(lat, 6), "lon": fixed(lon, 6), "priority": str(priority), "note": note,
+            "lat": fixed(lat, 6), "lon": fixed(lon, 6), "priority": str(priority),
+            "note": self._note(category, self.drone.zone),
         }
+
+    def _note(self, category: str, zone: Zone) -> str:
+        return self.rng.choice(NOTE_TEMPLATES[category]).format(
+            landmark=self.rng.choice(zone.landmarks), direction=self.rng.choice(DIRECTIONS)
+        )
+
+    def _plan(self, due_ms: int, what: str, sighting: dict[str, str]) -> None:
+        self._order += 1
+        heapq.heappush(self.agenda, (due_ms, self._order, what, sighting))
+
+    def _near(self, zone: Zone, base: LatLon, low_m: float, high_m: float) -> LatLon:
+        """A point low_m to high_m from base, inside the zone (else base itself)."""
+        for _ in range(12):
+            point = as_sent(*destination(*base, self.rng.uniform(low_m, high_m), self.rng.uniform(0, 360)))
+            if contains(zone.vertices, *point):
+                return point
+        return base
 
     def _spot(self, zone: Zone) -> LatLon:
         """Near a hotspot when the camera can see one, else near the drone; always in the zone."""
@@ -272,8 +355,7 @@ class Scenario:
         self.board = SightingBoard(seed, start_ms)
         self.drones = [Drone(i, ZONES[i % len(ZONES)], unit_random(seed, f"drone-{i}"), start_ms)
                        for i in range(drones)]
-        crew_gap_s = max(6.0, SITE_SIGHTING_EVERY_S * drones)
-        crews = [Crew(i, drone, self.board, unit_random(seed, f"crew-{i}"), start_ms, crew_gap_s)
+        crews = [Crew(i, drone, self.board, unit_random(seed, f"crew-{i}"), start_ms)
                  for i, drone in enumerate(self.drones)]
         self.patrols = [Patrol(sign, self.board, unit_random(seed, f"patrol-{sign}"), start_ms)
                         for sign in call_signs(patrols)]
@@ -381,7 +463,7 @@ def run(settings: Settings, *, duration_s: float | None = None, stop: threading.
             now = time.monotonic()
             if now >= next_follow:
                 next_follow = now + FOLLOW_EVERY_S
-                _follow_assignments(client, keys, tablets, settings.live_maxlen)
+                _follow_assignments(client, keys, tablets, settings.live_maxlen, scenario.board)
             if now - last_summary >= SUMMARY_EVERY_S:
                 _log_summary(outbox.sent - reported, now - last_summary, len(outbox.kept))
                 reported, last_summary = Counter(outbox.sent), now
@@ -396,11 +478,16 @@ def run(settings: Settings, *, duration_s: float | None = None, stop: threading.
     return outbox.sent
 
 
-def _follow_assignments(client, keys: Keys, tablets: SimulatedTablets, live_maxlen: int) -> None:
-    """Play the crews' tablets: acknowledge, go, arrive, clear what supervisors assigned."""
+def _follow_assignments(client, keys: Keys, tablets: SimulatedTablets, live_maxlen: int,
+                        board: SightingBoard) -> None:
+    """Play the crews' tablets: acknowledge, go, arrive, clear what supervisors assigned.
+
+    Also tells the operators which of their sightings a patrol now has, so they stop updating them.
+    """
     try:
         open_now = open_assignments(client, keys)
         sighting_ids = sorted({a["sighting_id"] for a in open_now})
+        board.mark_taken(sighting_ids)
         scenes = {}
         for sighting_id, raw in zip(sighting_ids, client.hmget(keys.sightings, sighting_ids) if sighting_ids else []):
             if raw:

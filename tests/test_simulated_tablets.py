@@ -75,3 +75,47 @@ def test_assignments_of_other_patrols_or_unknown_sightings_are_left_alone():
                      "patrol_id": scenario.patrols[0].patrol_id, "state": "assigned"}
     for now in range(START, START + 60_000, 1_000):
         assert tablets.follow([other, unknown_scene], {"s-3": (48.1, -1.6)}, now) == []
+
+
+def run_until_it_ends(tablets, scenario, assignment, scene, minutes=25):
+    """Steps the crew through simulated time; returns (state changes, minutes until it ended or None)."""
+    changes = []
+    for now in range(START, START + minutes * 60_000, 1_000):
+        scenario.step(now)
+        open_now = [assignment] if assignment["state"] not in ("cleared", "cancelled") else []
+        for step in tablets.follow(open_now, {assignment["sighting_id"]: scene}, now):
+            assert check_transition(AssignmentState(assignment["state"]), step.new_state,
+                                    actor_role=Role.PATROL) is None
+            assignment = {**assignment, "state": step.new_state.value}
+            changes.append(step.new_state)
+            if step.new_state is AssignmentState.CLEARED:
+                return changes, (now - START) / 60_000
+    return changes, None
+
+
+def test_every_assignment_ends_within_a_quarter_of_an_hour():
+    """Realistic pace: read in seconds, a drive across town, 3 to 8 minutes on scene, then clear."""
+    durations = []
+    for seed in range(5):
+        scenario = Scenario(seed, START, drones=1, patrols=15)
+        tablets = SimulatedTablets(scenario.patrols)
+        assignment = {"assignment_id": f"a-{seed:06d}", "sighting_id": "s-000009",
+                      "patrol_id": scenario.patrols[seed].patrol_id, "state": "assigned"}
+        _, minutes = run_until_it_ends(tablets, scenario, assignment, (48.0880, -1.6560))  # Le Blosne
+        assert minutes is not None, f"seed {seed}: never cleared"
+        durations.append(minutes)
+    assert all(3 <= minutes <= 16 for minutes in durations), durations
+
+
+def test_a_restarted_simulator_takes_up_assignments_under_way_and_ends_them():
+    # The tablets' plans live in the simulator's memory: after a restart, an assignment found en
+    # route or on scene used to wait forever for an arrival or a departure that never came.
+    for state, expected in (("en_route", [AssignmentState.ON_SCENE, AssignmentState.CLEARED]),
+                            ("on_scene", [AssignmentState.CLEARED])):
+        scenario = Scenario(5, START, drones=1, patrols=15)
+        tablets = SimulatedTablets(scenario.patrols)
+        assignment = {"assignment_id": "a-000010", "sighting_id": "s-000010",
+                      "patrol_id": scenario.patrols[2].patrol_id, "state": state}
+        changes, minutes = run_until_it_ends(tablets, scenario, assignment, (48.1105, -1.6750))
+        assert changes == expected, state
+        assert minutes is not None and minutes <= 16, state
