@@ -13,12 +13,10 @@ Redis received the entry (at most 30 s ahead), and the alert watcher, the assign
 the simulated crews all run on the wall clock. Speeding up the simulator alone would only get
 its messages refused.
 
-Outcomes are counted from the record, not from a list written here: the assignment events
-(cleared with their outcome, cancelled), then any other stream of the site whose entries name a
-`sighting_id` together with an ending field (`outcome`, `disposition`, `event`, `state`,
-`reason`), and the ending fields of the stored sightings. Endings added later (closed with a
-reason, merged, ended by the operator, expired) are therefore counted as soon as the product
-records them, under the names it records them with.
+Outcomes are the product's own count of what it recorded: every ending on
+`{site}:sightings:endings` (dispatched, closed by reason, merged, expired), counted by
+`dispatch.domain.sightings.outcome_counts`, the function replay's figures use; sightings still in
+the picture are counted as open, with or without a patrol.
 """
 
 from __future__ import annotations
@@ -42,17 +40,14 @@ import orjson  # noqa: E402
 from dispatch import acl  # noqa: E402
 from dispatch.domain.acl import Role  # noqa: E402
 from dispatch.keys import Keys  # noqa: E402
-from dispatch.store.assignments import AssignmentRefused, assign, open_assignments  # noqa: E402
+from dispatch.domain.sightings import outcome_counts  # noqa: E402
+from dispatch.store.assignments import AssignmentRefused, assign, open_assignments, sighting_endings  # noqa: E402
 from dispatch.store.connection import connect  # noqa: E402
 from dispatch.store.nearest import nearest_available  # noqa: E402
 from dispatch.store.embedded import free_port  # noqa: E402
 
 SITE = "rennes"
 READY_TEXT = "Press Ctrl-C to stop"
-ENDING_FIELDS = ("outcome", "disposition", "event", "state", "reason")
-STILL_OPEN = {"open", "assigned", "acknowledged", "en_route", "on_scene", "raised", "updated", "created"}
-# Streams that are not about sightings' endings (inputs, deltas, alerts, audit, zones), or read apart.
-NOT_ENDINGS = ("in:", "live", "deadletter", "alerts", "audit", "zones", "assignments")
 
 
 def start_demo(data_dir: Path, log_path: Path, seed: int | None) -> tuple[subprocess.Popen, int]:
@@ -89,18 +84,11 @@ def stop_demo(process: subprocess.Popen) -> None:
             process.wait()
 
 
-def is_open(sighting: dict) -> bool:
-    """Open unless the stored record says it ended (today ended sightings leave the hash)."""
-    if sighting.get("closed"):
-        return False
-    return all(str(sighting.get(name, "open")) in STILL_OPEN for name in ("state", "status", "disposition"))
-
-
 def sample(client, keys: Keys) -> tuple[int, int, Counter]:
     """(open sightings, open alerts, open alerts by kind) now."""
-    sightings = [orjson.loads(raw) for raw in client.hvals(keys.sightings)]
     alerts = [orjson.loads(raw) for raw in client.hvals(keys.alerts_open)]
-    return sum(map(is_open, sightings)), len(alerts), Counter(str(a.get("kind", "?")) for a in alerts)
+    # An ended sighting leaves the picture: what is in it is open.
+    return client.hlen(keys.sightings), len(alerts), Counter(str(a.get("kind", "?")) for a in alerts)
 
 
 def supervise(client, keys: Keys, tried: set[str]) -> int:
@@ -111,7 +99,7 @@ def supervise(client, keys: Keys, tried: set[str]) -> int:
     for raw in client.hvals(keys.sightings):
         sighting = orjson.loads(raw)
         sighting_id = sighting["sighting_id"]
-        if sighting.get("priority") != 1 or not is_open(sighting) or sighting_id in taken or sighting_id in tried:
+        if sighting.get("priority") != 1 or sighting_id in taken or sighting_id in tried:
             continue
         tried.add(sighting_id)
         for candidate in nearest_available(client, keys, sighting["lat"], sighting["lon"], k=1):
@@ -127,59 +115,15 @@ def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _entries(client, stream: str, count: int = 10_000):
-    """Every entry of a stream, oldest first, in pages."""
-    start = "-"
-    while True:
-        page = client.xrange(stream, min=start, count=count)
-        yield from page
-        if len(page) < count:
-            return
-        start = "(" + _text(page[-1][0])
-
-
 def outcomes(client, keys: Keys) -> tuple[Counter, int]:
-    """Sightings by their last recorded ending, and how many sightings were tagged in all."""
-    ending: dict[str, str] = {}
-    for _, fields in _entries(client, keys.assignments):
-        fields = {_text(k): _text(v) for k, v in fields.items()}
-        state = fields.get("state", "")
-        if state == "cleared":
-            ending[fields["sighting_id"]] = f"dispatched, cleared: {fields.get('outcome', '?')}"
-        elif state == "cancelled":
-            ending[fields["sighting_id"]] = "dispatched, assignment cancelled"
-        elif fields.get("sighting_id"):
-            ending[fields["sighting_id"]] = "dispatched, assignment open"
-    for stream in sorted(_other_streams(client, keys)):
-        for _, fields in _entries(client, stream):
-            fields = {_text(k): _text(v) for k, v in fields.items()}
-            said = [f"{name}={fields[name]}" for name in ENDING_FIELDS if fields.get(name)]
-            if fields.get("sighting_id") and said:
-                ending[fields["sighting_id"]] = f"{stream.split('}:', 1)[1]}: {', '.join(said)}"
-    stored = {_text(k): orjson.loads(v) for k, v in client.hgetall(keys.sightings).items()}
-    for sighting_id, sighting in stored.items():
-        said = [f"{name}={sighting[name]}" for name in ENDING_FIELDS if name != "event" and sighting.get(name)
-                and str(sighting[name]) not in STILL_OPEN]
-        if said:
-            ending[sighting_id] = "stored: " + ", ".join(said)
-        elif sighting_id not in ending:
-            ending[sighting_id] = "open, nobody sent"
-    tagged = client.hlen(keys.sightings_ts)
-    counted = Counter(ending.values())
-    missing = tagged - len(ending)
-    if missing > 0:
-        counted["left the picture, no ending recorded"] = missing
-    return counted, tagged
-
-
-def _other_streams(client, keys: Keys) -> list[str]:
-    prefix = f"{{{keys.site}}}:"
-    found = []
-    for key in client.scan_iter(match=f"{prefix}*", count=1000, _type="stream"):
-        name = _text(key)
-        if not name[len(prefix):].startswith(NOT_ENDINGS):
-            found.append(name)
-    return found
+    """Sightings by recorded outcome, plus those still open (with or without a patrol); how many were tagged."""
+    counted = Counter({row: n for row, n in outcome_counts(sighting_endings(client, keys)).items() if n})
+    assigned = {a["sighting_id"] for a in open_assignments(client, keys)}
+    still_open = [_text(sighting_id) for sighting_id in client.hkeys(keys.sightings)]
+    sent = sum(sighting_id in assigned for sighting_id in still_open)
+    counted["open, patrol sent"] = sent
+    counted["open, nobody sent"] = len(still_open) - sent
+    return +counted, client.hlen(keys.sightings_ts)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,37 +21,24 @@ def sighting(sighting_id: str, **extra) -> bytes:
     return orjson.dumps({"sighting_id": sighting_id, "ts": 1, "category": "deal", "priority": 2, **extra})
 
 
-def test_outcomes_come_from_the_recorded_events_whatever_their_names(redis_client, keys):
+def test_outcomes_are_the_products_own_count_of_its_recorded_endings(redis_client, keys):
+    """Ended sightings by their recorded outcome (the same count as replay's figures), open ones by whether
+    a patrol was sent."""
+    from dispatch.store.assignments import assign, close_sighting, expire_sighting
+    from tests.integration.test_assignments import ingest, patrol
+    from tests.integration.test_assignments import sighting as report
+
     bench = shift_bench()
-    for number in range(1, 7):
-        redis_client.hset(keys.sightings_ts, f"s-00000{number}", 1)
-    # Dispatched: one cleared, one cancelled, one still open.
-    for sighting_id, assignment_id, states in (("s-000001", "a-000001", ["assigned", "cleared"]),
-                                                ("s-000002", "a-000002", ["assigned", "cancelled"]),
-                                                ("s-000003", "a-000003", ["assigned", "en_route"])):
-        for state in states:
-            fields = {"assignment_id": assignment_id, "sighting_id": sighting_id, "state": state}
-            if state == "cleared":
-                fields["outcome"] = "dispersed"
-            redis_client.xadd(keys.assignments, fields)
-    redis_client.hset(keys.sightings, mapping={"s-000002": sighting("s-000002"),
-                                               "s-000003": sighting("s-000003"),
-                                               "s-000004": sighting("s-000004"),
-                                               "s-000005": sighting("s-000005", state="merged")})
-    # An ending recorded in a stream this bench has never heard of: counted under its own name.
-    redis_client.xadd(f"{{{keys.site}}}:sightings:log", {"sighting_id": "s-000006", "event": "expired"})
+    ingest(redis_client, keys, patrols=[patrol("BAC-12")],
+           sightings=[report(f"sight-000{n}", lat=48.11 + n / 1000) for n in range(1, 5)])
+    close_sighting(redis_client, keys, sighting_id="sight-0001", supervisor_id="SUP-1", reason="false_alarm")
+    expire_sighting(redis_client, keys, sighting_id="sight-0002")
+    assign(redis_client, keys, sighting_id="sight-0003", patrol_id="BAC-12", supervisor_id="SUP-1")
     counted, tagged = bench.outcomes(redis_client, keys)
-    assert tagged == 6
-    assert counted == {
-        "dispatched, cleared: dispersed": 1,
-        "dispatched, assignment cancelled": 1,
-        "dispatched, assignment open": 1,
-        "open, nobody sent": 1,
-        "stored: state=merged": 1,
-        "sightings:log: event=expired": 1,
-    }
+    assert tagged == 4
+    assert counted == {"closed:false_alarm": 1, "expired": 1, "open, patrol sent": 1, "open, nobody sent": 1}
     opened, _, _ = bench.sample(redis_client, keys)
-    assert opened == 3, "the merged one is not open"
+    assert opened == 2, "ended sightings left the picture"
 
 
 def test_the_scripted_supervisor_sends_the_nearest_patrol_to_priority_one_sightings_once(redis_client, keys):
