@@ -30,7 +30,7 @@
       };
       if (!parts.root) return;
       S.onChange(onChange);
-      S.onTick(function () { if (shown()) render(); });
+      S.onTick(function () { if (shown()) schedule(); });
       parts.search.addEventListener("input", function () { state.query = parts.search.value.trim(); render(); });
       parts.search.addEventListener("keydown", onSearchKey);
       parts.filter.addEventListener("change", function () { state.filter = parts.filter.value; render(); });
@@ -63,16 +63,26 @@
       changes.patrols.changed.forEach(function (id) { note(id, S.model.units.patrols.get(id)); });
       changes.patrols.removed.forEach(function (id) { since.delete(id); });
     }
-    if (shown()) render();
+    // Drones move several times a second and are not on the board: only what it shows redraws it.
+    if ((changes.patrols || changes.assignments || changes.sightings) && shown()) schedule();
+  }
+
+  /* At most one redraw per 200 ms: a busy feed brings many deltas a second, the eye needs one. */
+  var pending = false;
+  function schedule() {
+    if (pending) return;
+    pending = true;
+    setTimeout(function () { pending = false; render(); }, 200);
   }
 
   function note(id, patrol) {
     var status = patrol && patrol.status;
     var known = since.get(id);
     if (known && known.status === status) return;
-    var at = patrol && typeof patrol.status_since === "number" ? patrol.status_since
-      : (patrol && typeof patrol.ts === "number" ? patrol.ts : S.now());
-    since.set(id, { status: status, at: known ? Math.max(at, known.at) : at });
+    var exact = patrol && typeof patrol.status_since === "number";
+    var at = exact ? patrol.status_since : (patrol && typeof patrol.ts === "number" ? patrol.ts : S.now());
+    // A status already held when this page first heard of the patrol began before `at`: shown as "≥".
+    since.set(id, { status: status, at: known ? Math.max(at, known.at) : at, exact: exact || !!known });
   }
 
   function lookup(text) {
@@ -105,7 +115,8 @@
       var sighting = assignment ? S.model.units.sightings.get(assignment.sighting_id) : null;
       var number = sighting && typeof sighting.number === "string" && sighting.number ? sighting.number
         : (assignment ? String(assignment.sighting_id).slice(0, 8) : "");
-      list.push({ id: id, status: status, inStatus: known ? Math.max(0, now - known.at) : 0, sighting: number,
+      list.push({ id: id, status: status, inStatus: known ? Math.max(0, now - known.at) : 0,
+                  atLeast: !(known && known.exact), sighting: number,
                   report: typeof patrol.ts === "number" ? Math.max(0, now - patrol.ts) : Infinity });
     });
     var key = state.sort;
@@ -134,7 +145,7 @@
       tr.dataset.status = row.status;
       var status = S.append(S.el("td", "b-status"), S.glyph("glyph-patrol is-" + row.status),
                             S.el("span", "b-status-text", LABELS[row.status]));
-      S.append(tr, S.el("td", "b-call", row.id), status, S.el("td", "b-since", span(row.inStatus)),
+      S.append(tr, S.el("td", "b-call", row.id), status, S.el("td", "b-since", (row.atLeast ? "≥ " : "") + span(row.inStatus)),
                S.el("td", "b-sighting", row.sighting || "–"),
                S.el("td", "b-report", isFinite(row.report) ? S.age(row.report) : "–"));
       body.appendChild(tr);

@@ -66,6 +66,11 @@ def test_the_board_is_a_toggle_at_1080p_listing_every_patrol_with_status_and_age
     assert all(row["shape"] for row in listed.values()), listed
     assert all(row["report"].endswith(" s ago") for row in listed.values()), listed
     assert all(row["since"].endswith(" s") for row in listed.values()), listed
+    # Statuses held before the page heard of them read "≥"; a change seen here is timed exactly.
+    assert all(row["since"].startswith("≥ ") for row in listed.values()), listed
+    redis_client.xadd(screen.keys.in_patrols, patrol("BAC-1", RENNES[0], RENNES[1], status="on_scene"))
+    wait_until(lambda: [(r["status"], r["since"][0].isdigit()) for r in rows(page) if r["id"] == "BAC-1"]
+               == [("on_scene", True)], timeout=5, what="BAC-1 on scene, timed from the change")
     boxes = page.js(BOX)
     assert boxes["board"]["left"] >= boxes["map"]["right"] - 1 and boxes["board"]["right"] <= boxes["side"]["left"] + 1
     page.js("document.getElementById('sup-board-toggle').click()")
