@@ -163,3 +163,21 @@ def test_on_a_4k_wall_the_board_is_a_column_of_its_own_beside_the_map(page, scre
         width, height = WALL_SCREEN
         page.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                     {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+
+
+def test_the_open_board_cuts_nothing_on_a_1280_px_desk_monitor(page, screen, redis_client):
+    from tests.browser.test_layout import PROBLEMS
+    add_patrols(screen, redis_client)
+    try:
+        page.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                    {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
+        page.open()
+        page.press("u")
+        wait_until(lambda: board_visible(page) and len(rows(page)) == 4, timeout=10, what="the board open")
+        assert page.js(PROBLEMS) == []
+        boxes = page.js(BOX)
+        assert boxes["map"]["width"] >= 400 and boxes["board"]["width"] >= 250, boxes
+    finally:
+        width, height = WALL_SCREEN
+        page.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                    {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
