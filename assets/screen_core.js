@@ -202,7 +202,7 @@
   }
 
   // ---- start-up ------------------------------------------------------------------------------
-  var PARTS = ["mapView", "queue", "panels", "header", "keys", "feed"]; // the feed last: it brings data
+  var PARTS = ["mapView", "queue", "panels", "header", "keys", "board", "feed"]; // the feed last: it brings data
 
   function start(config) {
     if (S.started || !config) return window.dash_clientside.no_update;

@@ -64,6 +64,16 @@
       return entry ? [entry.lat, entry.lon] : null;
     },
     schedule: schedule,
+    /* Centre the map on a unit (the status board's search and rows): true when it is drawn.
+       Zooms in to at least street level, never out; the unit's marker is flashed. */
+    centreOn: function (kind, id) {
+      var entry = drawn[kind] && drawn[kind].get(id);
+      if (!map || !entry) return false;
+      map.setView([entry.lat, entry.lon], Math.max(map.getZoom(), 16), { animate: false });
+      view.centred = { kind: kind, id: id };
+      return true;
+    },
+    centred: null,
     setSelected: function (sightingId) {
       drawn.sightings.forEach(function (entry, id) { styleSighting(entry, id === sightingId); });
     }

@@ -37,6 +37,14 @@ MESSAGE = "sup-message"
 ALERTS = "sup-alerts"
 ALERTS_COUNT = "sup-alerts-count"
 
+# Unit status board (assets/screen_board.js): a toggle at 1080p, a column of its own on a 4K wall.
+BOARD = "sup-board"
+BOARD_TOGGLE = "sup-board-toggle"
+BOARD_SEARCH = "sup-board-search"
+BOARD_FILTER = "sup-board-filter"
+BOARD_COUNT = "sup-board-count"
+BOARD_ROWS = "sup-board-rows"
+
 # Browser <-> server: the page writes a request (dash_clientside.set_props), a
 # server callback answers in the matching result store.
 NEAREST_REQUEST = "sup-nearest-request"

@@ -44,7 +44,14 @@ KEY_HELP = (
     ("Esc", "clear"),
     ("x", "close sighting"),
     ("m", "merge duplicate"),
+    ("u", "unit board"),
+    ("/", "find a unit"),
 )
+
+BOARD_COLUMNS = (("callsign", "Call sign"), ("status", "Status"), ("since", "In status"),
+                 ("sighting", "Sighting"), ("report", "Last report"))
+BOARD_STATUSES = (("available", "Available"), ("assigned", "Assigned"), ("en_route", "En route"),
+                  ("on_scene", "On scene"), ("unavailable", "Unavailable"))
 
 
 def register(app: dash.Dash) -> None:
@@ -99,6 +106,7 @@ def layout(**_query) -> html.Div:
         _header(settings.site),
         html.Main(className="screen-body", children=[
             html.Section(className="map-area", children=[_map(settings.tile_url), _layer_toggles(), _legend()]),
+            _board(),
             html.Aside(className="side", children=[_queue_panel(), _detail_panel(), _alerts_panel(), _key_help(), __import__("dispatch.ui.codes").ui.codes.panel()]),
         ]),
         dcc.Store(id=ids.CONFIG, data=config),
@@ -153,7 +161,9 @@ def _map(tile_url: str) -> dl.MapContainer:
 
 
 def _layer_toggles() -> html.Div:
-    return html.Div(id=ids.LAYER_TOGGLES, className="layer-toggles", children=[
+    board = html.Button(id=ids.BOARD_TOGGLE, className="toggle board-toggle", **{"aria-pressed": "false"},
+                        title="Unit status board (key u)", children="Units")
+    return html.Div(id=ids.LAYER_TOGGLES, className="layer-toggles", children=[board] + [
         html.Button(className="toggle is-on", **{"data-layer": name, "aria-pressed": "true"},
                     children=[html.Span(className="toggle-box"), label])
         for name, label in L.LAYERS
@@ -213,3 +223,25 @@ def _key_help() -> html.Div:
     for keys, what in KEY_HELP:
         items += [html.Kbd(keys), html.Span(what, className="key-what")]
     return html.Div(id=ids.KEY_HELP, className="key-help", children=items)
+
+
+def _board() -> html.Section:
+    """The unit status board, filled by assets/screen_board.js from the live model.
+
+    Hidden at 1080p until toggled (the map needs the room); a column of its own on a 4K wall.
+    """
+    tools = html.Div(className="board-tools", children=[
+        dcc.Input(id=ids.BOARD_SEARCH, type="text", className="board-search", debounce=False,
+                  placeholder="Call sign or drone, Enter centres", autoComplete="off"),
+        html.Select(id=ids.BOARD_FILTER, className="board-filter", **{"aria-label": "Filter by status"},
+                    children=[html.Option("All statuses", value="")]
+                    + [html.Option(label, value=value) for value, label in BOARD_STATUSES]),
+    ])
+    head = html.Tr([html.Th(label, **{"data-sort": key, "aria-sort": "none"}) for key, label in BOARD_COLUMNS])
+    return html.Section(id=ids.BOARD, className="board panel", children=[
+        html.Div(className="panel-head", children=[html.H2("Units"),
+                                                   html.Span("", id=ids.BOARD_COUNT, className="panel-count")]),
+        tools,
+        html.Div(className="board-scroll", children=html.Table(className="board-table", children=[
+            html.Thead(head), html.Tbody(id=ids.BOARD_ROWS)])),
+    ])

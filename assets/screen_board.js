@@ -1,0 +1,203 @@
+/*
+ * The unit status board of the wall screen (issue 11, item 4): every patrol with its status (shape
+ * and word, never colour alone), time in status, current sighting's number and last report age;
+ * sortable by column, filtered by status, searched by call sign as one types. Enter in the search
+ * centres the map on the unit found (patrol or drone), as does a click on a row.
+ *
+ * Built from the screen's live model (S.model, screen_core.js): no server round trip. At 1080p the
+ * board is a toggle (its button, or the "u" key); on a 4K wall (style: min-width 3000px) it is a
+ * column of its own, always shown. Its key listener is its own and ignores keys while an input,
+ * a dialog or another handler has them.
+ */
+(function () {
+  "use strict";
+
+  var S = (window.dispatchScreen = window.dispatchScreen || {});
+  var STATUSES = ["available", "assigned", "en_route", "on_scene", "unavailable"];
+  var LABELS = { available: "Available", assigned: "Assigned", en_route: "En route", on_scene: "On scene",
+                 unavailable: "Unavailable" };
+  var ORDER = {}; STATUSES.forEach(function (s, i) { ORDER[s] = i; });
+
+  var since = new Map(); // patrol_id -> {status, at}: when this screen saw the status begin
+  var state = { sort: "callsign", desc: false, filter: "", query: "", open: false };
+  var parts = null;
+
+  var board = {
+    init: function () {
+      parts = {
+        root: S.byId("board"), rows: S.byId("board_rows"), search: S.byId("board_search"),
+        filter: S.byId("board_filter"), count: S.byId("board_count"), toggle: S.byId("board_toggle")
+      };
+      if (!parts.root) return;
+      S.onChange(onChange);
+      S.onTick(function () { if (shown()) schedule(); });
+      parts.search.addEventListener("input", function () { state.query = parts.search.value.trim(); render(); });
+      parts.search.addEventListener("keydown", onSearchKey);
+      parts.filter.addEventListener("change", function () { state.filter = parts.filter.value; render(); });
+      parts.root.addEventListener("click", onClick);
+      if (parts.toggle) parts.toggle.addEventListener("click", function () { board.toggle(); });
+      document.addEventListener("keydown", onKey);
+    },
+    get state() { return state; },
+    toggle: function (open) {
+      state.open = typeof open === "boolean" ? open : !state.open;
+      document.getElementById(S.config.ids.screen).classList.toggle("board-open", state.open);
+      if (parts.toggle) parts.toggle.setAttribute("aria-pressed", String(state.open));
+      if (state.open) render();
+      // The map's box changed: Leaflet must measure it again.
+      if (S.mapView && S.mapView.map) setTimeout(function () { S.mapView.map.invalidateSize(); }, 0);
+    },
+    /* Centre the map on a patrol or a drone by its id (exact, else the only one starting so). */
+    find: function (text) {
+      var hit = lookup(text);
+      if (!hit || !S.mapView || typeof S.mapView.centreOn !== "function") return null;
+      return S.mapView.centreOn(hit.kind, hit.id) ? hit : null;
+    }
+  };
+  S.board = board;
+
+  function shown() { return parts && parts.root && parts.root.offsetParent !== null; }
+
+  function onChange(changes) {
+    if (changes.patrols) {
+      changes.patrols.changed.forEach(function (id) { note(id, S.model.units.patrols.get(id)); });
+      changes.patrols.removed.forEach(function (id) { since.delete(id); });
+    }
+    // Drones move several times a second and are not on the board: only what it shows redraws it.
+    if ((changes.patrols || changes.assignments || changes.sightings) && shown()) schedule();
+  }
+
+  /* At most one redraw per 200 ms: a busy feed brings many deltas a second, the eye needs one. */
+  var pending = false;
+  function schedule() {
+    if (pending) return;
+    pending = true;
+    setTimeout(function () { pending = false; render(); }, 200);
+  }
+
+  function note(id, patrol) {
+    var status = patrol && patrol.status;
+    var known = since.get(id);
+    if (known && known.status === status) return;
+    var exact = patrol && typeof patrol.status_since === "number";
+    var at = exact ? patrol.status_since : (patrol && typeof patrol.ts === "number" ? patrol.ts : S.now());
+    // A status already held when this page first heard of the patrol began before `at`: shown as "≥".
+    since.set(id, { status: status, at: known ? Math.max(at, known.at) : at, exact: exact || !!known });
+  }
+
+  function lookup(text) {
+    var query = String(text || "").trim().toUpperCase();
+    if (!query) return null;
+    var kinds = ["patrols", "drones"];
+    for (var i = 0; i < kinds.length; i++) {
+      var exact = null;
+      S.model.units[kinds[i]].forEach(function (_, id) { if (id.toUpperCase() === query) exact = id; });
+      if (exact) return { kind: kinds[i], id: exact };
+    }
+    var starts = [];
+    kinds.forEach(function (kind) {
+      S.model.units[kind].forEach(function (_, id) {
+        if (id.toUpperCase().indexOf(query) === 0) starts.push({ kind: kind, id: id });
+      });
+    });
+    return starts.length === 1 ? starts[0] : null;
+  }
+
+  function rowsOf(now) {
+    var query = state.query.toUpperCase();
+    var list = [];
+    S.model.units.patrols.forEach(function (patrol, id) {
+      var status = S.known(patrol.status, LABELS, "unavailable");
+      if (state.filter && status !== state.filter) return;
+      if (query && id.toUpperCase().indexOf(query) < 0) return;
+      var known = since.get(id);
+      var assignment = S.model.assignmentByPatrol.get(id);
+      var sighting = assignment ? S.model.units.sightings.get(assignment.sighting_id) : null;
+      var number = sighting && typeof sighting.number === "string" && sighting.number ? sighting.number
+        : (assignment ? String(assignment.sighting_id).slice(0, 8) : "");
+      list.push({ id: id, status: status, inStatus: known ? Math.max(0, now - known.at) : 0,
+                  atLeast: !(known && known.exact), sighting: number,
+                  report: typeof patrol.ts === "number" ? Math.max(0, now - patrol.ts) : Infinity });
+    });
+    var key = state.sort;
+    list.sort(function (a, b) {
+      var x = key === "status" ? ORDER[a.status] - ORDER[b.status]
+        : key === "since" ? a.inStatus - b.inStatus
+        : key === "report" ? a.report - b.report
+        : key === "sighting" ? a.sighting.localeCompare(b.sighting) : 0;
+      if (x === 0) x = a.id.localeCompare(b.id, undefined, { numeric: true });
+      return state.desc ? -x : x;
+    });
+    return list;
+  }
+
+  function span(text) { // "3 min" without "ago"
+    return S.age(text).replace(/ ago$/, "");
+  }
+
+  function render() {
+    var now = S.now();
+    var list = rowsOf(now);
+    var body = document.createDocumentFragment();
+    list.forEach(function (row) {
+      var tr = S.el("tr", "b-row is-" + row.status);
+      tr.dataset.patrolId = row.id;
+      tr.dataset.status = row.status;
+      var status = S.append(S.el("td", "b-status"), S.glyph("glyph-patrol is-" + row.status),
+                            S.el("span", "b-status-text", LABELS[row.status]));
+      S.append(tr, S.el("td", "b-call", row.id), status, S.el("td", "b-since", (row.atLeast ? "≥ " : "") + span(row.inStatus)),
+               S.el("td", "b-sighting", row.sighting || "–"),
+               S.el("td", "b-report", isFinite(row.report) ? S.age(row.report) : "–"));
+      body.appendChild(tr);
+    });
+    parts.rows.replaceChildren(body);
+    parts.count.textContent = list.length + " / " + S.model.units.patrols.size;
+    parts.root.querySelectorAll("th[data-sort]").forEach(function (th) {
+      var on = th.dataset.sort === state.sort;
+      th.setAttribute("aria-sort", on ? (state.desc ? "descending" : "ascending") : "none");
+    });
+  }
+
+  function onClick(event) {
+    var th = event.target.closest("th[data-sort]");
+    if (th) {
+      if (state.sort === th.dataset.sort) state.desc = !state.desc;
+      else { state.sort = th.dataset.sort; state.desc = false; }
+      render();
+      return;
+    }
+    var row = event.target.closest("tr[data-patrol-id]");
+    if (row && S.mapView && S.mapView.centreOn) S.mapView.centreOn("patrols", row.dataset.patrolId);
+  }
+
+  function onSearchKey(event) {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      var hit = board.find(parts.search.value);
+      parts.search.dataset.found = hit ? hit.kind + ":" + hit.id : "";
+      parts.search.classList.toggle("is-miss", !hit);
+    } else if (event.key === "Escape") {
+      parts.search.value = "";
+      state.query = "";
+      parts.search.blur();
+      render();
+    }
+  }
+
+  function onKey(event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+    var target = event.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+    if (S.queue && typeof S.queue.dialogOpen === "function" && S.queue.dialogOpen()) return;
+    if (document.querySelector("dialog[open], [role=dialog]:not([hidden])")) return;
+    if (event.key === "u") {
+      board.toggle();
+    } else if (event.key === "/") {
+      if (!state.open && !shown()) board.toggle(true);
+      parts.search.focus();
+    } else {
+      return;
+    }
+    event.preventDefault();
+  }
+})();
