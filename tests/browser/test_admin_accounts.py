@@ -23,7 +23,7 @@ from dispatch.store import accounts
 from dispatch.store import audit as audit_store
 from dispatch.ui import admin_accounts as A
 from dispatch.webauth import SESSION_COOKIE
-from tests.browser.chromium import sign_in_browser
+from tests.browser.chromium import WALL_SCREEN, sign_in_browser
 from tests.browser.test_layout import PROBLEMS
 from tests.processes import wait_until
 
@@ -145,8 +145,10 @@ def test_an_administrator_lifts_a_sign_in_delay_with_one_click(admin, web, redis
         slowed = wait_until(lambda: row(admin, "SUP-5"), timeout=15, what="the accounts table")
         assert "slowed: 1 failed attempt, next attempt in 10 min" in slowed.text
         assert admin.execute_script(PROBLEMS) == [], "the new column fits at 1280 px"
-    finally:
-        admin.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    finally:  # back to the wall screen's viewport the shared browser is pinned to (clearing would leave
+        # the window's own, smaller by its frame, to the next test module)
+        admin.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": WALL_SCREEN[0], "height": WALL_SCREEN[1],
+                                                                    "deviceScaleFactor": 1, "mobile": False})
     assert row(admin, "ADM-1").find_elements(By.CSS_SELECTOR, "button[id*='ad-row-unlock']") == []
     slowed.find_element(By.XPATH, ".//button[normalize-space()='Lift sign-in delay']").click()
     wait_until(lambda: text_of(admin, A.MESSAGE) == "SUP-5 can sign in again at once: 1 failed attempt cleared.",

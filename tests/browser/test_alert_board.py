@@ -38,6 +38,9 @@ return {top: r.top, bottom: r.bottom, height: r.height, viewport: [window.innerW
 
 @pytest.fixture
 def page(browser, screen) -> Screen:
+    # The 1080p wall screen these bounds are about, whatever an earlier module left.
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
     return Screen(browser, screen.url)
 
 
