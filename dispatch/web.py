@@ -133,6 +133,16 @@ def _limit_request_bodies(server: flask.Flask) -> None:
 
     server.register_error_handler(RequestEntityTooLarge, too_large)
 
+    @server.after_request
+    def drain_unread_body(response: flask.Response) -> flask.Response:
+        """A refusal answered before the body is read (401 to a signed-out upload) would close the
+        connection with bytes unread: the kernel then resets it, and nginx, still sending the body,
+        answers 502 instead of ours. Bodies within the limit are read to the end and dropped."""
+        length = flask.request.content_length
+        if length and length <= MAX_REQUEST_BYTES:
+            flask.request.stream.exhaust()
+        return response
+
 
 def _set_up_now(app: dash.Dash) -> None:
     """Let Dash finish its set-up before the first real request, not during it.
