@@ -14,6 +14,7 @@ from dispatch.domain import lifecycle
 from dispatch.domain.lifecycle import (
     Role,
     check_outcome,
+    check_reassign,
     check_patrol_status_change,
     check_transition,
     is_open,
@@ -183,3 +184,23 @@ def test_other_refusals_read_as_sentences():
                         supervisor_id="SUP-2", ts=SUMMER_14_02_11, state="assigned")
     assert lifecycle.explain_not_owner("GN-4", holder) == (
         "GN-4 cannot act on assignment asg-000001: it was given to BAC-12")
+
+
+@pytest.mark.parametrize("state, confirmed, expected", [
+    ("assigned", False, None),
+    ("acknowledged", False, None),
+    ("en_route", False, "BAC-12 is en route to sighting S-0142: confirm to take it from the crew"),
+    ("on_scene", False, "BAC-12 is on scene at sighting S-0142: confirm to take it from the crew"),
+    ("en_route", True, None),
+    ("on_scene", True, None),
+])
+def test_taking_a_sighting_from_a_moving_crew_needs_a_confirmation(state, confirmed, expected):
+    assignment = Assignment(assignment_id="asg-000001", sighting_id="sight-0001", patrol_id="BAC-12",
+                            supervisor_id="SUP-1", ts=1_767_225_600_000, state=state)
+    assert check_reassign(assignment, confirmed, "S-0142") == expected
+
+
+def test_a_sighting_without_a_number_is_named_by_its_id():
+    assignment = Assignment(assignment_id="asg-000001", sighting_id="sight-0001", patrol_id="BAC-12",
+                            supervisor_id="SUP-1", ts=1_767_225_600_000, state="en_route")
+    assert check_reassign(assignment, False) == "BAC-12 is en route to sighting sight-0001: confirm to take it from the crew"

@@ -190,6 +190,24 @@ def explain_sighting_closed(sighting_id: str) -> str:
     return f"sighting {sighting_id} is not open (it has ended: cleared, closed, merged or expired; or it was never received)"
 
 
+CREW_MOVING = {A.EN_ROUTE: "en route to", A.ON_SCENE: "on scene at"}
+"""Reassigning away from a crew in these states takes a sighting from people on their way: it needs a confirmation."""
+
+
+def check_reassign(assignment: Assignment, confirmed: bool, sighting_label: str | None = None) -> str | None:
+    """None if the supervisor may take `assignment`'s sighting from its crew now, else why not.
+
+    Checked by the store against the state the atomic step then expects, so a
+    crew that sets off between the screen's question and the step is never
+    stripped of its sighting without the supervisor's confirmation.
+    """
+    if confirmed or assignment.state not in CREW_MOVING:
+        return None
+    label = sighting_label or assignment.sighting_id
+    return (f"{assignment.patrol_id} is {CREW_MOVING[assignment.state]} sighting {label}: "
+            "confirm to take it from the crew")
+
+
 def explain_not_owner(actor_id: str, assignment: Assignment) -> str:
     return (
         f"{actor_id} cannot act on assignment {assignment.assignment_id}: "

@@ -348,12 +348,14 @@ def reassign(
     client: redis.Redis, keys: Keys, *, assignment_id: str, new_patrol_id: str, supervisor_id: str,
     now_ms: int | None = None, new_assignment_id: str | None = None,
     live_maxlen: int = DEFAULT_LIVE_MAXLEN, tz: tzinfo = lifecycle.DISPLAY_TIMEZONE,
-    origin: str = INTERNAL_ORIGIN,
+    origin: str = INTERNAL_ORIGIN, confirmed: bool = False,
 ) -> Assignment:
     """Cancel an open assignment and give its sighting to another patrol, in one step.
 
     If the new patrol cannot take it, nothing changes (the first patrol keeps
-    the call). Returns the new assignment; the events link the two
+    the call). Taking it from a crew en route or on scene needs `confirmed`:
+    the rule is checked against the state the script then requires, so a crew
+    setting off meanwhile makes the step re-read and refuse. Returns the new assignment; the events link the two
     (`replaced_by` on the cancellation, `replaces` on the creation). One audit
     entry, assignment_reassigned, targets the cancelled assignment.
     """
@@ -364,8 +366,10 @@ def reassign(
         _check_actor(supervisor_id, Role.SUPERVISOR)
         for _ in range(STALE_RETRIES):
             current = _read_open(client, keys, assignment_id)
+            number = _sighting_number(client, keys, current.sighting_id)
             refusal = lifecycle.check_transition(current.state, AssignmentState.CANCELLED,
                                                  actor_role=Role.SUPERVISOR)
+            refusal = refusal or lifecycle.check_reassign(current, confirmed, number.get("number"))
             if refusal:
                 raise AssignmentRefused(refusal)
             ts = max(_now(now_ms), current.ts)
@@ -377,7 +381,7 @@ def reassign(
             )
             audit = _audit(cancelled, Action.ASSIGNMENT_REASSIGNED, supervisor_id, Role.SUPERVISOR, origin,
                            new_assignment_id=created.assignment_id, to_patrol=created.patrol_id,
-                           from_state=current.state.value)
+                           from_state=current.state.value, **number)
             args = [
                 live_maxlen, current.assignment_id, current.state.value, current.patrol_id, _closed_json(cancelled),
                 *_flat(_event(cancelled, actor=supervisor_id, role=Role.SUPERVISOR, event="cancelled",
@@ -503,7 +507,8 @@ def _apply_transition(
     cancelling = updated.state is AssignmentState.CANCELLED
     outcome = {"outcome": updated.outcome.value} if updated.outcome is not None else {}
     audit = _audit(updated, Action.ASSIGNMENT_CANCELLED if cancelling else Action.ASSIGNMENT_STATE_CHANGED,
-                   actor_id, actor_role, origin, **{"from": current.state.value, "to": updated.state.value}, **outcome)
+                   actor_id, actor_role, origin, **{"from": current.state.value, "to": updated.state.value}, **outcome,
+                   **_sighting_number(client, keys, current.sighting_id))
     args = [
         live_maxlen, current.assignment_id, current.state.value, current.patrol_id, current.sighting_id,
         mode, lifecycle.patrol_status_for(updated.state).value,

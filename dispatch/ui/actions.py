@@ -42,7 +42,6 @@ from .format import distance_text, eta_text
 NEAREST_COUNT = 5  # the keys 1-5 pick one of them
 MAX_ID_CHARS = 64  # longer than any valid id: anything longer is refused before Redis sees it
 ACTIONS = ("assign", "cancel", "reassign", "acknowledge", "close", "merge")
-CREW_MOVING = {"en_route": "en route to", "on_scene": "on scene at"}  # reassigning away asks to confirm
 MAX_TEXT_CHARS = 200  # well above the reason text's own cap: the store's rule gives the readable refusal
 
 
@@ -100,10 +99,10 @@ def perform(
             return _answer(request, ok=True, message=f"Assignment cancelled: {done.patrol_id} is available again",
                            **_assignment_fields(done))
         if action == "reassign":
-            _check_taking_from_crew(client, keys, request)
             done = assignment_store.reassign(
                 client, keys, assignment_id=_id(request, "assignment_id"), new_patrol_id=_id(request, "patrol_id"),
-                supervisor_id=supervisor_id, now_ms=now_ms, live_maxlen=live_maxlen, tz=tz, origin=origin)
+                supervisor_id=supervisor_id, now_ms=now_ms, live_maxlen=live_maxlen, tz=tz, origin=origin,
+                confirmed=request.get("confirmed") is True)
             return _answer(request, ok=True, message=f"Reassigned: {done.patrol_id} now has sighting "
                                                      f"{_short(done.sighting_id)}", **_assignment_fields(done))
         if action == "acknowledge":
@@ -130,27 +129,6 @@ def perform(
         raise BadRequest(f"{what}: expected one of {', '.join(ACTIONS)}")
     except (assignment_store.AssignmentRefused, AlertError, BadRequest) as refusal:
         return _answer(request, ok=False, message=getattr(refusal, "reason", None) or str(refusal))
-
-
-def _check_taking_from_crew(client: redis.Redis, keys: Keys, request: Mapping) -> None:
-    """Refuse an unconfirmed reassignment away from a crew already en route or on scene.
-
-    The screen asks the supervisor first (click and key alike) and then sends
-    `confirmed: true`; this check is the server's half, so a stale screen (it
-    still shows "assigned" while the crew has set off) or a forged request
-    cannot take a sighting from a moving crew silently. The state only moves
-    forward, and the reassign step itself re-reads the assignment atomically.
-    """
-    if request.get("confirmed") is True:
-        return
-    raw = client.hget(keys.assignments_open, _id(request, "assignment_id"))
-    if raw is None:
-        return  # the store's own refusal says "not open"
-    current = orjson.loads(raw)
-    state = current.get("state")
-    if state in CREW_MOVING:
-        raise BadRequest(f"{current.get('patrol_id')} is {CREW_MOVING[state]} sighting "
-                         f"{_short(str(current.get('sighting_id')))}: confirm to take it from the crew")
 
 
 # ----------------------------------------------------------------------------- Dash glue

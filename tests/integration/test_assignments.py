@@ -341,6 +341,54 @@ def test_reassign_to_a_patrol_that_cannot_take_it_changes_nothing(scene, keys, n
     assert everything(scene, keys) == before
 
 
+@pytest.mark.parametrize("state, words", [("en_route", "en route to"), ("on_scene", "on scene at")])
+def test_reassign_away_from_a_moving_crew_needs_confirmation_and_changes_nothing_without_it(scene, keys, state, words):
+    old = assign(scene, keys, sighting_id="sight-0001", patrol_id="BAC-12", supervisor_id="SUP-1")
+    for step in ["acknowledged", "en_route"] + (["on_scene"] if state == "on_scene" else []):
+        transition(scene, keys, assignment_id=old.assignment_id, new_state=step, actor_id="BAC-12",
+                   actor_role="patrol")
+    before = everything(scene, keys)
+    with pytest.raises(AssignmentRefused) as refused:
+        reassign(scene, keys, assignment_id=old.assignment_id, new_patrol_id="GN-4", supervisor_id="SUP-2")
+    assert refused.value.reason == f"BAC-12 is {words} sighting S-0001: confirm to take it from the crew"
+    assert everything(scene, keys) == before
+    new = reassign(scene, keys, assignment_id=old.assignment_id, new_patrol_id="GN-4", supervisor_id="SUP-2",
+                   confirmed=True)
+    assert [a["assignment_id"] for a in open_assignments(scene, keys)] == [new.assignment_id]
+
+
+class _CrewSetsOffAfterTheRead:
+    """A real client whose first read of the open assignment is followed, before the step, by the crew
+    reporting en route from another connection: the interleaving a stale screen meets."""
+
+    def __init__(self, client, keys, assignment_id):
+        self._client, self._keys, self._assignment_id, self.fired = client, keys, assignment_id, False
+
+    def hget(self, name, key):
+        value = self._client.hget(name, key)
+        if not self.fired and name == self._keys.assignments_open and key == self._assignment_id:
+            self.fired = True
+            transition(self._client, self._keys, assignment_id=self._assignment_id, new_state="en_route",
+                       actor_id="BAC-12", actor_role="patrol")
+        return value
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+def test_a_crew_setting_off_between_the_check_and_the_step_is_not_stripped_of_its_sighting(scene, keys):
+    old = assign(scene, keys, sighting_id="sight-0001", patrol_id="BAC-12", supervisor_id="SUP-1")
+    transition(scene, keys, assignment_id=old.assignment_id, new_state="acknowledged", actor_id="BAC-12",
+               actor_role="patrol")
+    racing = _CrewSetsOffAfterTheRead(scene, keys, old.assignment_id)
+    with pytest.raises(AssignmentRefused) as refused:
+        reassign(racing, keys, assignment_id=old.assignment_id, new_patrol_id="GN-4", supervisor_id="SUP-2")
+    assert racing.fired, "the crew's step ran between the read and the script"
+    assert refused.value.reason == "BAC-12 is en route to sighting S-0001: confirm to take it from the crew"
+    (kept,) = open_assignments(scene, keys)
+    assert (kept["assignment_id"], kept["patrol_id"], kept["state"]) == (old.assignment_id, "BAC-12", "en_route")
+
+
 # ----------------------------------------------------------------------------- races
 
 

@@ -81,6 +81,7 @@ def test_each_step_of_the_lifecycle_is_one_entry_by_the_one_who_took_it(scene, k
     ]
     assert steps[-1].details["outcome"] == "dispersed" and "outcome" not in steps[0].details
     assert {e.origin for e in steps} == {"10.9.9.9"}
+    assert {e.details["number"] for e in steps} == {"S-0001"}, "every step names the sighting as people read it"
 
 
 def test_the_audit_trail_and_the_assignment_history_never_disagree(scene, keys):
@@ -103,6 +104,7 @@ def test_a_cancellation_is_audited_as_such(scene, keys):
     assert (entry.actor, entry.role, entry.target, entry.origin) == ("SUP-2", "supervisor", made.assignment_id,
                                                                      "10.0.0.2")
     assert entry.details["from"] == "assigned" and entry.details["to"] == "cancelled"
+    assert entry.details["number"] == "S-0001"
     assert len(trail(scene, keys)) == 2
 
 
@@ -114,7 +116,8 @@ def test_a_reassignment_is_one_entry(scene, keys):
     assert (reassigned.actor, reassigned.action, reassigned.target, reassigned.origin) == (
         "SUP-1", "assignment_reassigned", made.assignment_id, "10.0.0.1")
     assert reassigned.details == {"sighting_id": "sight-0001", "patrol_id": "BAC-12", "to_patrol": "GN-4",
-                                  "new_assignment_id": replacement.assignment_id, "from_state": "assigned"}
+                                  "new_assignment_id": replacement.assignment_id, "from_state": "assigned",
+                                  "number": "S-0001"}
 
 
 def test_a_refused_assignment_is_audited_as_refused_with_its_reason(scene, keys):

@@ -186,7 +186,7 @@ def test_reassign_away_from_a_moving_crew_needs_confirmation(scene, keys, state,
     request = {"action": "reassign", "assignment_id": kept["assignment_id"], "patrol_id": "BAC-1"}
     refused = perform(scene, keys, request)
     assert refused["ok"] is False
-    assert refused["message"] == f"BAC-3 is {words} sighting sight-0001: confirm to take it from the crew"
+    assert refused["message"] == f"BAC-3 is {words} sighting S-0001: confirm to take it from the crew"
     assert open_assignment_of(scene, keys, "BAC-3")["assignment_id"] == kept["assignment_id"]
     done = perform(scene, keys, dict(request, confirmed=True))
     assert done["ok"] is True and done["patrol_id"] == "BAC-1"
