@@ -9,6 +9,7 @@
  *   screen_map.js     the Leaflet layers of the units: one marker per unit, updated in place
  *   screen_overlays.js  zones, alert rings, lines to the nearest patrols, layer toggles
  *   screen_queue.js   the sighting queue
+ *   screen_endings.js the sightings that just left the queue, and how each ended
  *   screen_panels.js  the selected sighting, its nearest patrols, the actions, the alerts panel
  *   screen_keys.js    the header (link status, counts, clock) and the keyboard
  *
@@ -148,7 +149,10 @@
           var id = unitId(name, unit);
           if (id === null) return;
           if (unit.closed === true) {
-            if (current.delete(id)) change.removed.push(id);
+            if (current.delete(id)) {
+              change.removed.push(id);
+              (change.ended = change.ended || []).push(unit); // how it ended (disposition), for screen_endings.js
+            }
             return;
           }
           var before = current.get(id);
@@ -188,7 +192,8 @@
     });
   }
 
-  /* listener(changes, info): changes.<collection> = {changed: [ids], removed: [ids]};
+  /* listener(changes, info): changes.<collection> = {changed: [ids], removed: [ids]} and, in a delta,
+     ended: [the closed units as they left, e.g. a sighting with its disposition];
      info = {kind: "snapshot"|"delta", source: "live"|"poll", first: the first picture of this page}. */
   S.onChange = function (listener) { changeListeners.push(listener); };
   /* listener(now): once a second, for what changes with time alone (ages, "link lost", fading). */
@@ -202,7 +207,7 @@
   }
 
   // ---- start-up ------------------------------------------------------------------------------
-  var PARTS = ["mapView", "queue", "panels", "header", "keys", "board", "feed"]; // the feed last: it brings data
+  var PARTS = ["mapView", "queue", "endings", "panels", "header", "keys", "board", "feed"]; // the feed last: it brings data
 
   function start(config) {
     if (S.started || !config) return window.dash_clientside.no_update;

@@ -238,6 +238,12 @@ if merged_into ~= '' and not redis.call('HGET', SIGHTINGS, merged_into) then
 end
 if #audit > 0 then record_audit(AUDIT, audit) end
 local ended = close_sighting(sighting_id, disposition, merged_into)
+local reason = field_of(ending, 'reason')
+if reason ~= '' then  -- the screens' "recently ended" line says why it was closed
+  local closed = cjson.decode(ended)
+  closed.reason = reason
+  ended = cjson.encode(closed)
+end
 ending[#ending + 1] = 'sighting'
 ending[#ending + 1] = ended
 redis.call('XADD', ENDINGS, '*', unpack(ending))

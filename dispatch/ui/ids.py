@@ -31,6 +31,7 @@ KEY_HELP = "sup-keys"
 QUEUE = "sup-queue"
 QUEUE_COUNT = "sup-queue-count"
 SOUND = "sup-sound"
+ENDED = "sup-ended"  # the sightings that just left the queue and how (assets/screen_endings.js)
 DETAIL = "sup-detail"
 CANDIDATES = "sup-candidates"
 MESSAGE = "sup-message"

@@ -23,6 +23,7 @@ import dash
 import dash_leaflet as dl
 from dash import ClientsideFunction, Input, Output, dcc, html
 
+from ..domain.replay_metrics import OUTCOME_WORDS
 from ..domain.sightings import DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_MS, MAX_REASON_TEXT, REASON_LABELS
 from ..settings import Settings
 from . import actions, alert_actions, context, ids, nav
@@ -96,6 +97,8 @@ def ending_rules() -> dict:
         "max_text": MAX_REASON_TEXT,
         "duplicate_radius_m": DUPLICATE_RADIUS_M,
         "duplicate_window_ms": DUPLICATE_WINDOW_MS,
+        # How each ending reads on the "recently ended" line, as in the replay and the shift figures.
+        "outcome_words": dict(OUTCOME_WORDS),
     }
 
 
@@ -203,7 +206,9 @@ def _panel(title: str, body_id: str, *, extra=(), count_id: str | None = None, c
 def _queue_panel() -> html.Section:
     sound = html.Button(id=ids.SOUND, className="sound", **{"aria-pressed": "false"},
                         title="Beep when a new sighting arrives", children="Sound off")
-    return _panel("Sightings", ids.QUEUE, count_id=ids.QUEUE_COUNT, extra=[sound], className="queue")
+    panel = _panel("Sightings", ids.QUEUE, count_id=ids.QUEUE_COUNT, extra=[sound], className="queue")
+    panel.children.append(html.Div(id=ids.ENDED, className="ended", role="log", **{"aria-live": "polite"}))
+    return panel
 
 
 def _detail_panel() -> html.Section:
