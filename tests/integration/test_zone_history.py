@@ -58,7 +58,9 @@ def test_every_change_is_logged_with_the_change(redis_client, keys):
     assert "zone" not in entries[2][1]
     stamps = [ms for ms, _ in entries]
     assert stamps == sorted(stamps) and len(set(stamps)) == 3
-    assert stamps[0] == int(first_live.split("-")[0]), "stamped by the server in the same step as the live delta"
+    # Stamped by the server in the same step as the live delta: Redis 7 freezes its clock for a whole
+    # transaction, the 6.2 server of the tests does not, so a loaded machine can put them 1 ms apart.
+    assert 0 <= int(first_live.split("-")[0]) - stamps[0] <= 1, "stamped in the same step as the live delta"
 
     log = zone_log(redis_client, keys)
     assert [(ms, event, zone_id) for ms, event, zone_id, _ in log] == [
