@@ -17,9 +17,9 @@
  * tests (and a curious supervisor's devtools) find units by them.
  *
  * Legibility at density (issue 11, item 6):
- * - Patrols and sightings are in Leaflet.markercluster groups (assets/leaflet.markercluster.js,
+ * - Patrols and sightings share one Leaflet.markercluster group (assets/leaflet.markercluster.js,
  *   vendored): zoomed out (below rules.cluster_below_zoom) nearby units become one icon with
- *   their count and the worst inside (most urgent priority, free patrols, ALERT), in shape and
+ *   their counts and the worst inside (most urgent priority, free patrols, ALERT), in shape and
  *   word; at the demo's zoom and closer nothing is clustered. Markers are added in batches and
  *   moved in place (the group re-files a moved marker itself); only clusters whose members
  *   changed status or alert are redrawn (refreshClusters), never the whole index.
@@ -131,8 +131,9 @@
     map.getPane("dz-zone-labels").style.pointerEvents = "none";
     trailRenderer = L.canvas({ pane: "dz-trails" });
     patrolRenderer = L.canvas({ pane: "dz-patrols", tolerance: 4 });
+    var shared = L.MarkerClusterGroup ? clusterGroup().addTo(map) : null;
     rules.layers.forEach(function (name) {
-      groups[name] = (CLUSTERED[name] && L.MarkerClusterGroup ? clusterGroup(name) : L.layerGroup()).addTo(map);
+      groups[name] = (CLUSTERED[name] && shared ? new ClusterKind(shared) : L.layerGroup()).addTo(map);
     });
     groups.lines = L.layerGroup().addTo(map);
     KINDS.forEach(function (kind) { S.model.units[kind].forEach(function (_, id) { dirty[kind].add(id); }); });
@@ -186,7 +187,7 @@
     refreshClusters();
     map.getContainer().classList.toggle("many-drones", drawn.drones.size > rules.drone_labels_up_to);
     map.getContainer().classList.toggle("many-sightings", drawn.sightings.size > rules.sighting_labels_up_to);
-    if (S.labels) S.labels.request();
+    if (S.labels) S.labels.update();
     var at = Date.now();
     versions.forEach(function (version) { S.rendered.set(version[0], { ts: version[1], at: at }); });
   }
@@ -207,7 +208,7 @@
       entry = create(id, unit);
       entry.lat = unit.lat;
       entry.lon = unit.lon;
-      entry.marker.dzUnit = { id: id, entry: entry }; // what the cluster icons read
+      entry.marker.dzUnit = { kind: kind, id: id, entry: entry }; // what the cluster icons read
       adding[kind].push(entry.marker);
       drawn[kind].set(id, entry);
     } else if (entry.lat !== unit.lat || entry.lon !== unit.lon) {
@@ -244,47 +245,97 @@
   }
 
   // ---- clusters ----------------------------------------------------------------------------------
-  /* Zoomed out only: from rules.cluster_below_zoom on, every unit is its own marker. No animation
-     (a wall screen should not swim; canvas patrols cannot be animated by the plugin), no spiderfy,
-     every marker kept in the page whether in view or not (the tests and the labels read them). */
-  function clusterGroup(kind) {
+  /* One cluster group for patrols and sightings together: two groups would draw their clusters over
+     each other at the same place. Zoomed out only: from rules.cluster_below_zoom on, every unit is
+     its own marker. No animation (a wall screen should not swim; canvas patrols cannot be animated
+     by the plugin), no spiderfy, every marker kept in the page whether in view or not (the tests
+     and the labels read them). */
+  function clusterGroup() {
     return L.markerClusterGroup({
       disableClusteringAtZoom: rules.cluster_below_zoom, maxClusterRadius: rules.cluster_radius_px,
       animate: false, animateAddingMarkers: false, spiderfyOnMaxZoom: false, showCoverageOnHover: false,
-      zoomToBoundsOnClick: true, removeOutsideVisibleBounds: false,
-      iconCreateFunction: function (cluster) { return clusterIcon(kind, cluster); }
+      zoomToBoundsOnClick: true, removeOutsideVisibleBounds: false, iconCreateFunction: clusterIcon
     });
   }
+
+  /* A kind's layer (patrols, sightings) over the shared cluster group: the layer toggles add and
+     remove it like any layer; its markers go in and out of the shared group with it. */
+  var ClusterKind = L.Layer.extend({
+    initialize: function (shared) {
+      this._shared = shared;
+      this._members = new Set();
+    },
+    onAdd: function () { this._shared.addLayers(Array.from(this._members)); },
+    onRemove: function () { this._shared.removeLayers(Array.from(this._members)); },
+    addLayers: function (markers) {
+      var members = this._members;
+      markers.forEach(function (marker) { members.add(marker); });
+      if (this._map) this._shared.addLayers(markers);
+      return this;
+    },
+    addLayer: function (marker) { return this.addLayers([marker]); },
+    removeLayer: function (marker) {
+      if (this._members.delete(marker) && this._map) this._shared.removeLayer(marker);
+      return this;
+    },
+    clearLayers: function () {
+      if (this._map) this._shared.removeLayers(Array.from(this._members));
+      this._members.clear();
+      return this;
+    },
+    hasLayer: function (marker) { return this._members.has(marker); },
+    eachLayer: function (visit, context) {
+      this._members.forEach(function (marker) { visit.call(context, marker); });
+      return this;
+    },
+    refreshClusters: function (markers) {
+      if (this._map) this._shared.refreshClusters(markers);
+      return this;
+    }
+  });
 
   function ringOf(kind, id) {
     return S.overlays && S.overlays.ringSeverity ? S.overlays.ringSeverity(kind + ":" + id) : null;
   }
 
-  /* Count, and the worst inside: the most urgent priority (sightings) or how many are free (patrols),
-     and ALERT / WARN when a member has an open alert. Shape and word, never colour alone. */
-  function clusterIcon(kind, cluster) {
+  /* Per kind inside, its count and the worst: how many patrols are free, the most urgent priority
+     of the sightings; ALERT (double frame) or WARN (dashed) when a member has an open alert.
+     Shape and word, never colour alone. data-* attributes carry the figures (tests, devtools). */
+  function clusterIcon(cluster) {
     var members = cluster.getAllChildMarkers();
+    var count = { patrols: 0, sightings: 0 };
     var best = 3;
     var free = 0;
     var alert = null;
     members.forEach(function (marker) {
       var unit = marker.dzUnit;
       if (!unit) return;
-      if (kind === "sightings") best = Math.min(best, unit.entry.priority || 3);
+      count[unit.kind] += 1;
+      if (unit.kind === "sightings") best = Math.min(best, unit.entry.priority || 3);
       else if (unit.entry.status === "available") free += 1;
-      var ring = ringOf(kind, unit.id);
+      var ring = ringOf(unit.kind, unit.id);
       if (ring === "critical" || (ring === "warning" && alert === null)) alert = ring;
     });
-    var root = S.el("div", "dz-cluster dz-cluster-" + kind + (alert ? " has-" + alert : ""));
-    root.dataset.kind = kind;
+    var root = S.el("div", "dz-cluster" + (alert ? " has-" + alert : ""));
     root.dataset.count = String(members.length);
-    root.dataset.worst = kind === "sightings" ? "prio-" + best : free ? "available" : "none-available";
-    var glyph = kind === "sightings" ? S.glyph("glyph-sighting prio-" + best, "") :
-      S.glyph("glyph-patrol is-" + (free ? "available" : "unavailable"), "");
-    S.append(root, glyph, S.el("b", "dz-cluster-count", members.length),
-             S.el("span", "dz-cluster-sub", kind === "sightings" ? "P" + best : free + " free"),
-             alert ? S.el("span", "dz-cluster-alert", alert === "critical" ? "ALERT" : "WARN") : null);
-    if (alert) root.dataset.alert = alert;
+    root.dataset.patrols = String(count.patrols);
+    root.dataset.sightings = String(count.sightings);
+    if (count.patrols) {
+      root.dataset.free = String(free);
+      root.appendChild(S.append(S.el("div", "dz-cluster-row is-patrols"),
+        S.glyph("glyph-patrol is-" + (free ? "available" : "unavailable"), ""),
+        S.el("b", "dz-cluster-count", count.patrols), S.el("span", "dz-cluster-sub", free + " free")));
+    }
+    if (count.sightings) {
+      root.dataset.worst = "prio-" + best;
+      root.appendChild(S.append(S.el("div", "dz-cluster-row is-sightings"),
+        S.glyph("glyph-sighting prio-" + best, ""),
+        S.el("b", "dz-cluster-count", count.sightings), S.el("span", "dz-cluster-sub", "P" + best)));
+    }
+    if (alert) {
+      root.dataset.alert = alert;
+      root.appendChild(S.el("div", "dz-cluster-alert", alert === "critical" ? "ALERT" : "WARN"));
+    }
     return L.divIcon({ className: "dz-cluster-icon", html: root, iconSize: [0, 0] });
   }
 
@@ -313,8 +364,8 @@
           : kind === "sightings" ? 80 - (entry.priority || 3) : ring ? 70
           : kind === "drones" ? (entry.status === "ok" ? 50 : 60)
           : entry.status === "available" || entry.status === "unavailable" ? 30 : 40;
-        list.push({ root: entry.root, wrap: entry.wrap, label: entry.label, key: kind + ":" + id, priority: priority,
-                    mustShow: kind === "sightings" || ring === "critical" });
+        list.push({ root: entry.root, glyph: entry.glyph, label: entry.label, key: kind + ":" + id, priority: priority,
+                    mustShow: kind === "sightings" && entry.selected === true });
       });
     });
     return list;
@@ -452,11 +503,11 @@
     });
     if (!entry) return;
     entry.unit = unit;
-    var category = Object.prototype.hasOwnProperty.call(rules.category_letters, unit.category) ? unit.category : "other";
     var assignment = S.model.assignmentBySighting.get(id);
     // The incident number people read out (S-0142, given at ingest); the start of the id before numbering existed.
     entry.name.textContent = typeof unit.number === "string" && unit.number ? unit.number : String(id).slice(0, 8);
-    entry.detail.textContent = "P" + entry.priority + " " + category + (assignment ? " → " + assignment.patrol_id : "");
+    // Short: the pin already shows the category letter; the label must fit between its neighbours.
+    entry.detail.textContent = "P" + entry.priority + (assignment ? " → " + assignment.patrol_id : "");
     entry.root.classList.toggle("is-assigned", !!assignment);
     styleSighting(entry, S.panels ? S.panels.selected === id : false);
     fade(entry, S.now());
@@ -484,6 +535,7 @@
     drawn.drones.forEach(function (entry) { refreshDrone(entry, now); });
     if (Math.floor(now / 1000) % 5 === 0) drawn.sightings.forEach(function (entry) { fade(entry, now); });
     if (S.overlays) S.overlays.tick(now);
-    if (S.labels && drawn.drones.size) S.labels.request(); // drone labels change width with their link age
+    // Drone labels change width with their link age: placed again in the same task, before any paint.
+    if (S.labels && drawn.drones.size) S.labels.run();
   }
 })();

@@ -43,7 +43,7 @@ FADE_MIN_OPACITY = 0.45
 # the page opens at 13 before they arrive: at either, every unit is its own marker.
 CLUSTER_BELOW_ZOOM = 13
 # How close (screen pixels) units must be to share a cluster when zoomed out.
-CLUSTER_RADIUS_PX = 60
+CLUSTER_RADIUS_PX = 90
 CLUSTER_NOTE = ("Zoomed out, nearby units are grouped: the count, then the most urgent priority (sightings) "
                 "or how many patrols are free, and ALERT or WARN when one of them has an alert.")
 

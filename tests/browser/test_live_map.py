@@ -74,7 +74,7 @@ def test_patrol_status_changes_shape_and_sighting_text_is_never_html(page, scree
     page.wait_marker("BAC-12", lambda g: g["status"] == "available")
     pin = page.wait_marker(unit["sighting_id"])
     assert "glyph-sighting" in pin["classes"] and "prio-1" in pin["classes"]
-    assert re.fullmatch(r"S-\d{4} P1 deal", pin["label"]), "the incident number people read out, then priority"
+    assert re.fullmatch(r"S-\d{4} P1", pin["label"]), "the incident number people read out, then priority"
     assert page.js("return document.getElementById('injected')") is None
     assert "1 unassigned" in page.text("sup-count-sightings")
 
