@@ -21,8 +21,9 @@
  *   vendored): zoomed out (below rules.cluster_below_zoom) nearby units become one icon with
  *   their counts and the worst inside (most urgent priority, free patrols, ALERT), in shape and
  *   word; at the demo's zoom and closer nothing is clustered. Markers are added in batches and
- *   moved in place (the group re-files a moved marker itself); only clusters whose members
- *   changed status or alert are redrawn (refreshClusters), never the whole index.
+ *   moved in place (refiled in the plugin's index at the next zoom change, see ClusterKind); only
+ *   clusters whose members changed status or alert are redrawn (refreshClusters), never the whole
+ *   index.
  * - Labels are boxes placed by the declutter pass (assets/screen_labels.js): never one over
  *   another, lower-priority ones hidden first; sighting pins read their incident number.
  * - fitAll() frames every unit and open sighting (the "Fit all" button, key f).
@@ -214,7 +215,8 @@
     } else if (entry.lat !== unit.lat || entry.lon !== unit.lon) {
       entry.lat = unit.lat;
       entry.lon = unit.lon;
-      entry.marker.setLatLng([unit.lat, unit.lon]);
+      if (typeof groups[kind].move === "function") groups[kind].move(entry.marker, [unit.lat, unit.lon]);
+      else entry.marker.setLatLng([unit.lat, unit.lon]);
     }
     if (entry.root) {
       entry.root.dataset.lat = String(unit.lat);
@@ -259,14 +261,28 @@
   }
 
   /* A kind's layer (patrols, sightings) over the shared cluster group: the layer toggles add and
-     remove it like any layer; its markers go in and out of the shared group with it. */
+     remove it like any layer; its markers go in and out of the shared group with it.
+
+     Moves: the plugin files a moved marker again by taking it out of the map and putting it back
+     (a DOM round trip per marker per move: tens of milliseconds of layout for hundreds of units).
+     While zoomed in, where nothing is clustered, a move only moves the marker, and the plugin's
+     index is brought up to date once, when the zoom next changes (map "zoomstart", before the
+     plugin looks at it) or before the marker leaves. This leans on two internals of the vendored
+     version (1.5.3): the group's _ignoreMove flag and the marker's _latlng while it is refiled. */
   var ClusterKind = L.Layer.extend({
     initialize: function (shared) {
       this._shared = shared;
       this._members = new Set();
+      this._moved = new Map(); // marker -> the position the plugin has it at
     },
-    onAdd: function () { this._shared.addLayers(Array.from(this._members)); },
-    onRemove: function () { this._shared.removeLayers(Array.from(this._members)); },
+    onAdd: function (leafletMap) {
+      leafletMap.on("zoomstart", this.fileMoves, this);
+      this._shared.addLayers(Array.from(this._members));
+    },
+    onRemove: function (leafletMap) {
+      leafletMap.off("zoomstart", this.fileMoves, this);
+      this._out(Array.from(this._members));
+    },
     addLayers: function (markers) {
       var members = this._members;
       markers.forEach(function (marker) { members.add(marker); });
@@ -275,13 +291,48 @@
     },
     addLayer: function (marker) { return this.addLayers([marker]); },
     removeLayer: function (marker) {
-      if (this._members.delete(marker) && this._map) this._shared.removeLayer(marker);
+      if (this._members.delete(marker) && this._map) this._out([marker]);
       return this;
     },
     clearLayers: function () {
-      if (this._map) this._shared.removeLayers(Array.from(this._members));
+      if (this._map) this._out(Array.from(this._members));
       this._members.clear();
       return this;
+    },
+    move: function (marker, latlng) {
+      var shared = this._shared;
+      if (!this._map || !this._members.has(marker)) {
+        marker.setLatLng(latlng);
+        return;
+      }
+      var from = marker.getLatLng();
+      shared._ignoreMove = true;
+      try { marker.setLatLng(latlng); } finally { shared._ignoreMove = false; }
+      if (!this._moved.has(marker)) this._moved.set(marker, from);
+    },
+    /* Refile the markers moved since the plugin last saw them, at their current position, in one batch:
+       at a zoom change, and after every redraw while clusters are shown (flush). */
+    fileMoves: function () {
+      if (!this._moved.size || !this._map) return;
+      var markers = Array.from(this._moved.keys());
+      this._out(markers);
+      this._shared.addLayers(markers);
+    },
+    isClustered: function () { return !!this._map && this._map.getZoom() < rules.cluster_below_zoom; },
+    /* Out of the plugin's index, found where the plugin has them filed. */
+    _out: function (markers) {
+      var moved = this._moved;
+      var now = [];
+      markers.forEach(function (marker) {
+        if (!moved.has(marker)) return;
+        now.push([marker, marker._latlng]);
+        marker._latlng = moved.get(marker);
+        moved.delete(marker);
+      });
+      this._shared.removeLayers(markers);
+      // The plugin's removeLayers (unlike removeLayer) leaves its move handler on the markers.
+      markers.forEach(function (marker) { marker.off(this._shared._childMarkerEventHandlers, this._shared); }, this);
+      now.forEach(function (pair) { pair[0]._latlng = pair[1]; });
     },
     hasLayer: function (marker) { return this._members.has(marker); },
     eachLayer: function (visit, context) {
@@ -339,8 +390,12 @@
     return L.divIcon({ className: "dz-cluster-icon", html: root, iconSize: [0, 0] });
   }
 
-  /* Redraw only the clusters holding members that changed (status, alert). */
+  /* Redraw only the clusters holding members that changed (status, alert), and, while clusters are
+     shown, file the moves of this frame. */
   function refreshClusters() {
+    Object.keys(restyled).forEach(function (kind) {
+      if (groups[kind] && groups[kind].isClustered) { if (groups[kind].isClustered()) groups[kind].fileMoves(); }
+    });
     Object.keys(restyled).forEach(function (kind) {
       var markers = restyled[kind];
       if (!markers.size) return;

@@ -232,6 +232,11 @@ def test_zoomed_out_units_are_clustered_with_counts_that_add_up(page, screen, de
     apply_diff(redis_client, screen.keys, [alert.model_copy(update={"severity": Severity.CRITICAL})], [], now_ms())
     open_dense(page)
     wait_until(lambda: page.js("return dispatchScreen.model.units.alerts.size") == 1, timeout=10, what="the alert")
+    # One patrol drives 13 km north while zoomed in (where its moves are not filed in the cluster index
+    # until the zoom changes): zoomed out, it is on its own, where it is now.
+    far = patrol_ids[1]
+    redis_client.xadd(screen.keys.in_patrols, patrol(far, CENTRE[0] + 0.12, CENTRE[1], "available"))
+    page.wait_marker(far, lambda m: m["lat"] == pytest.approx(CENTRE[0] + 0.12), what=f"{far} north")
 
     set_zoom(page, 11)
     seen = page.js(CLUSTERS)
@@ -254,6 +259,20 @@ def test_zoomed_out_units_are_clustered_with_counts_that_add_up(page, screen, de
     assert [c["alert"] for c in clusters].count("critical") == 1, "the patrol's critical alert, on its cluster"
     assert all("ALERT" in c["text"] for c in clusters if c["alert"] == "critical")
     assert overlapping(page.js(LABELS) + seen["boxes"]) == [], "zoomed out too, no label or cluster over another"
+    assert page.marker(far) is not None, "the patrol that drove away is alone, not in the cluster it left"
+
+    # A layer switched off stays off while its units move; back on, they are where they are now.
+    toggle = "document.querySelector(`#sup-layers [data-layer='patrols']`).click()"
+    page.js(toggle)
+    assert page.js(CLUSTERS)["alone"].count("patrol") == 0
+    assert sum(c["patrols"] for c in page.js(CLUSTERS)["clusters"]) == 0
+    redis_client.xadd(screen.keys.in_patrols, patrol(far, CENTRE[0] + 0.10, CENTRE[1], "available"))
+    wait_until(lambda: page.js("return dispatchScreen.model.units.patrols.get(arguments[0]).lat", far)
+               == pytest.approx(CENTRE[0] + 0.10), timeout=10, what="the hidden patrol's move")
+    time.sleep(0.3)
+    assert page.marker(far) is None and page.js(CLUSTERS)["alone"].count("patrol") == 0, "still off"
+    page.js(toggle)
+    assert page.wait_marker(far)["lat"] == pytest.approx(CENTRE[0] + 0.10)
 
     # Units keep coming while clustered: the counts follow without rebuilding the groups.
     group_ids = page.js("""const g = dispatchScreen.mapView.groups;
