@@ -7,7 +7,8 @@
  * Keyboard (documented on screen, dispatch/ui/supervisor.py KEY_HELP): 1-5 sends the n-th
  * nearest patrol, ↑/↓ or j/k move in the queue, Esc clears the selection, x closes the
  * selected sighting and m merges it into the sighting it probably repeats (each then asks
- * to confirm: while that step is open, its keys are screen_queue.js's). A key that would reassign
+ * to confirm: while that step is open, its keys are screen_queue.js's), f fits the map to every
+ * unit and open sighting, l opens or closes the legend. A key that would reassign
  * opens screen_panels.js's confirm step (Enter reassigns, Esc keeps the crew). Keys typed with a
  * modifier, or into a form field, are left alone.
  */
@@ -103,6 +104,10 @@
       move(-1);
     } else if (key === "Escape") {
       S.panels.clear();
+    } else if (key === "f" && S.mapView && S.mapView.fitAll) {
+      S.mapView.fitAll();
+    } else if (key === "l" && S.overlays && S.overlays.toggleLegend) {
+      S.overlays.toggleLegend();
     } else {
       return;
     }

@@ -4,9 +4,12 @@
  * - Authorised zones: solid outline while valid; dashed grey with the word "EXPIRED" or
  *   "NOT YET VALID" otherwise (re-evaluated every 10 s: validity ends with time alone).
  * - Alert rings around the unit an alert is about, following it as it moves: double and
- *   pulsing for critical, dashed for warnings, dim once acknowledged.
+ *   pulsing for critical, dashed for warnings, dim once acknowledged. A critical ring still to be
+ *   seen is in a pane of its own above the others (dz-rings-critical): never under a warning.
  * - Lines from the selected sighting to its nearest patrols, with the rank (the key 1-5).
- * - The layer toggle buttons, and fitting the view to the zones once they are known.
+ * - The layer toggle buttons, the "Fit all" button (key f), the legend's toggle (key l), and
+ *   fitting the view to the zones once they are known. The legend sits under the map, outside
+ *   it, collapsed by default: opened, it takes its room from the map and never covers a unit.
  *
  * Labels are DOM elements filled with textContent (zone names come from administrators,
  * Leaflet would bind a string tooltip as HTML).
@@ -28,7 +31,7 @@
   var map = null;
   var zones = new Map(); // zone id -> {polygon, state, name, status}
   var zonesDirty = new Set();
-  var rings = new Map(); // "kind:id" of the unit -> {marker, root}
+  var rings = new Map(); // "kind:id" of the unit -> {marker, root, pane, open: severity not yet seen or null}
   var candidates = null; // {sightingId, list}
   var fitted = false;
   var dateFormat = null;
@@ -38,6 +41,7 @@
       map = leafletMap;
       S.model.units.zones.forEach(function (_, id) { zonesDirty.add(id); });
       bindToggles();
+      bindFitAll();
     },
     onChange: function (changes) {
       if (!changes.zones) return;
@@ -67,7 +71,27 @@
         map.panTo([lat, lon]);
       }
     },
-    alertPosition: alertPosition
+    alertPosition: alertPosition,
+    /* The severity of the unit's alert ring still to be seen ("critical", "warning", "info") or null. */
+    ringSeverity: function (key) {
+      var ring = rings.get(key);
+      return ring ? ring.open : null;
+    },
+    /* Open or close the legend (its button, key l); returns whether it is now open. */
+    toggleLegend: function (open) {
+      var button = document.querySelector("#" + S.config.ids.layer_toggles + " [data-layer='legend']");
+      var legend = S.byId("legend");
+      if (!legend) return false;
+      var on = typeof open === "boolean" ? open : legend.classList.contains("hidden");
+      legend.classList.toggle("hidden", !on);
+      if (button) {
+        button.setAttribute("aria-pressed", on ? "true" : "false");
+        button.classList.toggle("is-on", on);
+      }
+      // The map gets smaller or larger: Leaflet must know, or it draws for its old size.
+      if (map) map.invalidateSize({ pan: false });
+      return on;
+    }
   };
   S.overlays = overlays;
 
@@ -167,21 +191,29 @@
       want.acknowledged = want.open === 9;
       if (!want.acknowledged) want.rank = want.open;
     });
+    var changed = []; // units whose ring still to be seen changed: their cluster shows it
     rings.forEach(function (ring, key) {
       if (!wanted.has(key)) {
-        ring.marker.remove();
+        S.mapView.groups.alerts.removeLayer(ring.marker);
         rings.delete(key);
+        if (ring.open) changed.push(key);
       }
     });
     wanted.forEach(function (want, key) {
       var severity = want.rank === 0 ? "critical" : want.rank === 1 ? "warning" : "info";
       var className = "ring is-" + severity + (want.acknowledged ? " is-acknowledged" : "");
+      var open = want.acknowledged ? null : severity;
+      var pane = open === "critical" ? "dz-rings-critical" : "dz-rings";
       var ring = rings.get(key);
+      if (ring && ring.pane !== pane) { // escalated or acknowledged: into the other pane
+        S.mapView.groups.alerts.removeLayer(ring.marker);
+        ring = null;
+      }
       if (!ring) {
         var root = S.el("div", className);
         root.dataset.ringFor = key;
-        ring = { root: root, marker: L.marker(want.latlng, {
-          icon: L.divIcon({ className: "ring-icon", html: root, iconSize: [0, 0] }), pane: "dz-rings",
+        ring = { root: root, pane: pane, open: null, marker: L.marker(want.latlng, {
+          icon: L.divIcon({ className: "ring-icon", html: root, iconSize: [0, 0] }), pane: pane,
           interactive: false, keyboard: false }).addTo(S.mapView.groups.alerts) };
         rings.set(key, ring);
       } else {
@@ -189,7 +221,12 @@
         if (at.lat !== want.latlng[0] || at.lng !== want.latlng[1]) ring.marker.setLatLng(want.latlng);
       }
       if (ring.root.className !== className) ring.root.className = className;
+      if (ring.open !== open) {
+        changed.push(key);
+        ring.open = open;
+      }
     });
+    if (changed.length && S.mapView.alertsChanged) S.mapView.alertsChanged(changed);
   }
 
   // ---- lines to the nearest patrols --------------------------------------------------------------
@@ -212,6 +249,14 @@
     });
   }
 
+  // ---- fit all -----------------------------------------------------------------------------------
+  function bindFitAll() {
+    var button = S.byId("fit_all");
+    if (!button || button.dataset.bound) return;
+    button.dataset.bound = "1";
+    button.addEventListener("click", function () { S.mapView.fitAll(); });
+  }
+
   // ---- layer toggles -----------------------------------------------------------------------------
   function bindToggles() {
     var box = S.byId("layer_toggles");
@@ -225,7 +270,7 @@
       button.classList.toggle("is-on", on);
       var name = button.dataset.layer;
       if (name === "legend") {
-        S.byId("legend").classList.toggle("hidden", !on);
+        overlays.toggleLegend(on);
         return;
       }
       var group = S.mapView.groups[name];

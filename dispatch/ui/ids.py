@@ -25,6 +25,7 @@ COUNT_ALERTS = "sup-count-alerts"
 MAP = "sup-map"
 LAYER_TOGGLES = "sup-layers"
 LEGEND = "sup-legend"
+FIT_ALL = "sup-fit-all"  # frames every unit and open sighting (issue 11, map legibility)
 KEY_HELP = "sup-keys"
 
 # Right column.

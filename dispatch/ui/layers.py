@@ -38,6 +38,14 @@ SIGHTING_LABELS_UP_TO = 30
 # fresh calls catch the eye, old ones stay visible (they are still open).
 SIGHTING_FADE_MS = 15 * 60_000
 FADE_MIN_OPACITY = 0.45
+# Patrols and sightings are grouped into counted clusters only when zoomed out, below this zoom
+# (assets/screen_map.js, Leaflet.markercluster). The demo's zones fit the wall screen at zoom 14,
+# the page opens at 13 before they arrive: at either, every unit is its own marker.
+CLUSTER_BELOW_ZOOM = 13
+# How close (screen pixels) units must be to share a cluster when zoomed out.
+CLUSTER_RADIUS_PX = 90
+CLUSTER_NOTE = ("Zoomed out, nearby units are grouped: the count, then the most urgent priority (sightings) "
+                "or how many patrols are free, and ALERT or WARN when one of them has an alert.")
 
 
 @dataclass(frozen=True)
@@ -133,6 +141,8 @@ def map_rules(settings: Settings) -> dict:
         "sighting_labels_up_to": SIGHTING_LABELS_UP_TO,
         "sighting_fade_ms": SIGHTING_FADE_MS,
         "fade_min_opacity": FADE_MIN_OPACITY,
+        "cluster_below_zoom": CLUSTER_BELOW_ZOOM,
+        "cluster_radius_px": CLUSTER_RADIUS_PX,
         "category_letters": dict(CATEGORY_LETTERS),
         "drone_states": {look.state: look.label for look in DRONE_LOOKS},
         "patrol_states": {look.state: look.label for look in PATROL_LOOKS},

@@ -31,6 +31,7 @@ from . import layers as L
 
 RENNES = (48.111, -1.680)  # the demo site; the map fits the authorised zones once they arrive
 ZOOM = 13
+MAX_ZOOM = 19  # street level; the tile layer's own limit
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 GATEWAY_PATH = "/live"
 # How long the socket may be down before the page polls /api/snapshot, and how often it then does.
@@ -47,6 +48,8 @@ KEY_HELP = (
     ("m", "merge duplicate"),
     ("u", "unit board"),
     ("/", "find a unit"),
+    ("f", "fit all"),
+    ("l", "legend"),
 )
 
 BOARD_COLUMNS = (("callsign", "Call sign"), ("status", "Status"), ("since", "In status"),
@@ -108,7 +111,11 @@ def layout(**_query) -> html.Div:
     return html.Div(id=ids.SCREEN, className="screen", children=[
         _header(settings.site),
         html.Main(className="screen-body", children=[
-            html.Section(className="map-area", children=[_map(settings.tile_url), _layer_toggles(), _legend()]),
+            # The legend is under the map, not over it: opened, it takes its room and never covers a unit.
+            html.Section(className="map-area", children=[
+                html.Div(className="map-frame", children=[_map(settings.tile_url), _layer_toggles(), _fit_all()]),
+                _legend(),
+            ]),
             _board(),
             html.Aside(className="side", children=[_queue_panel(), _detail_panel(), _alerts_panel(), _key_help(), __import__("dispatch.ui.codes").ui.codes.panel()]),
         ]),
@@ -152,12 +159,13 @@ def _map(tile_url: str) -> dl.MapContainer:
     children = []
     if tile_url:  # Empty: no base map (offline networks, tests); everything else still shows.
         attribution = OSM_ATTRIBUTION if "openstreetmap" in tile_url else ""
-        children.append(dl.TileLayer(url=tile_url, attribution=attribution, maxZoom=19))
+        children.append(dl.TileLayer(url=tile_url, attribution=attribution, maxZoom=MAX_ZOOM))
     children.append(dl.ScaleControl(position="bottomright", imperial=False))
     # Units, zones and lines are raw Leaflet layers managed by assets/screen_map.js,
     # updated in place; Dash never re-renders this component.
     return dl.MapContainer(
         id=ids.MAP, className=ids.MAP_CLASS, center=list(RENNES), zoom=ZOOM, children=children,
+        maxZoom=MAX_ZOOM,  # the cluster groups need it, and without tiles nothing else sets it
         keyboard=False,  # the arrow keys move in the sighting queue, not the map
         style={"width": "100%", "height": "100%"},
     )
@@ -170,8 +178,13 @@ def _layer_toggles() -> html.Div:
         html.Button(className="toggle is-on", **{"data-layer": name, "aria-pressed": "true"},
                     children=[html.Span(className="toggle-box"), label])
         for name, label in L.LAYERS
-    ] + [html.Button(className="toggle is-on", **{"data-layer": "legend", "aria-pressed": "true"},
-                     children=[html.Span(className="toggle-box"), "Legend"])])
+    ] + [html.Button(className="toggle legend-toggle", **{"data-layer": "legend", "aria-pressed": "false"},
+                     title="Open or close the legend (key l)", children=[html.Span(className="toggle-box"), "Legend"])])
+
+
+def _fit_all() -> html.Button:
+    """Frame every unit and open sighting (assets/screen_map.js fitAll): a large touch target, key f."""
+    return html.Button("Fit all", id=ids.FIT_ALL, className="fit-all", title="Show every unit and open sighting (key f)")
 
 
 def _glyph(classes: str, letter: str = "") -> html.Span:
@@ -187,9 +200,10 @@ def _legend() -> html.Div:
             *[html.Div(className="legend-row", children=[_glyph(look.glyph, look.letter), html.Span(look.label)])
               for look in looks],
         ]))
-    return html.Div(id=ids.LEGEND, className="legend", children=[
+    return html.Div(id=ids.LEGEND, className="legend hidden", children=[
         html.Div(className="legend-blocks", children=blocks),
         html.Div("Pin letters: " + L.category_key(), className="legend-note"),
+        html.Div(L.CLUSTER_NOTE, className="legend-note"),
     ])
 
 

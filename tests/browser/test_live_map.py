@@ -8,6 +8,7 @@ page. Markers are found by their data-unit-id attribute (assets/screen_map.js).
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 
 import pytest
@@ -72,7 +73,8 @@ def test_patrol_status_changes_shape_and_sighting_text_is_never_html(page, scree
     page.open()
     page.wait_marker("BAC-12", lambda g: g["status"] == "available")
     pin = page.wait_marker(unit["sighting_id"])
-    assert "glyph-sighting" in pin["classes"] and "prio-1" in pin["classes"] and pin["label"] == "P1 deal"
+    assert "glyph-sighting" in pin["classes"] and "prio-1" in pin["classes"]
+    assert re.fullmatch(r"S-\d{4} P1", pin["label"]), "the incident number people read out, then priority"
     assert page.js("return document.getElementById('injected')") is None
     assert "1 unassigned" in page.text("sup-count-sightings")
 
@@ -129,8 +131,12 @@ def test_layer_toggles_hide_a_layer_that_keeps_updating_and_the_sound_starts_off
     page.js(toggle, "drones")
     assert page.wait_marker("DR-07")["lat"] == 48.115, "shown again where it is now"
 
+    legend_hidden = "return document.getElementById('sup-legend').classList.contains('hidden')"
+    assert page.js(legend_hidden) and page.js(pressed, "legend") == "false", "collapsed by default"
     page.js(toggle, "legend")
-    assert page.js("return document.getElementById('sup-legend').classList.contains('hidden')")
+    assert not page.js(legend_hidden) and page.js(pressed, "legend") == "true"
+    page.js(toggle, "legend")
+    assert page.js(legend_hidden)
     sound = "return document.getElementById('sup-sound')"
     assert page.js(sound + ".getAttribute('aria-pressed')") == "false"
     page.js("document.getElementById('sup-sound').click()")
