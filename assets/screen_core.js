@@ -11,6 +11,8 @@
  *   screen_queue.js   the sighting queue
  *   screen_panels.js  the selected sighting, its nearest patrols, the actions, the alerts panel
  *   screen_keys.js    the header (link status, counts, clock) and the keyboard
+ *   screen_board.js   the unit status board (patrols and drones)
+ *   screen_units.js   any available patrol for a sighting, a patrol's detail, time in status
  *
  * Dash serves every asset on every page; nothing here runs until the page's clientside
  * start-up callback calls dash_clientside.dispatchScreen.start(config).
@@ -202,7 +204,7 @@
   }
 
   // ---- start-up ------------------------------------------------------------------------------
-  var PARTS = ["mapView", "queue", "panels", "header", "keys", "board", "feed"]; // the feed last: it brings data
+  var PARTS = ["mapView", "queue", "panels", "header", "keys", "board", "units", "feed"]; // the feed last: it brings data
 
   function start(config) {
     if (S.started || !config) return window.dash_clientside.no_update;
@@ -225,6 +227,10 @@
     },
     onAction: function (answer) {
       if (S.panels && answer) S.panels.onAction(answer);
+      return window.dash_clientside.no_update;
+    },
+    onUnits: function (answer) {
+      if (S.units && answer) S.units.onAnswer(answer);
       return window.dash_clientside.no_update;
     },
     poll: function () {
