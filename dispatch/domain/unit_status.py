@@ -123,15 +123,21 @@ def run_start(changes: Sequence[Change], current_status: str | None = None) -> R
     return RunStart(last.status, last.ts, exact=len(changes) > 1)
 
 
-def settled(changes: Sequence[Change], earliest_unread_ts: int) -> bool:
+def settled(changes: Sequence[Change], reports: Iterable[Report], earliest_unread_ts: int) -> bool:
     """Whether reading older entries could still move the current status's start.
 
-    A report not yet read has a ts at most `earliest_unread_ts`. Once the
-    status before the current one began strictly after that bound, an older
-    report is superseded (or overridden by an assignment) at every instant from
-    there on, so it can move neither change. Reading backwards stops there.
+    A report not yet read has a ts at most `earliest_unread_ts`. Once a report
+    that was read lies strictly between that bound and the current status's
+    start, every unread report is superseded by it at every instant from there
+    on (an open assignment does not look at reports at all, and a closing
+    compares with the newest report), so the status from that report's ts on,
+    and the change that starts the current status, are settled. Reading
+    backwards stops there.
     """
-    return len(changes) > 1 and changes[-2].ts > earliest_unread_ts
+    if len(changes) < 2:
+        return False
+    start = changes[-1].ts
+    return any(earliest_unread_ts < report.ts < start for report in reports)
 
 
 def recent(changes: Sequence[Change], limit: int) -> tuple[list[Change], int]:

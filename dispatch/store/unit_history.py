@@ -119,7 +119,8 @@ def _read_reports(raw: redis.Redis, keys: Keys, start_ms: int, wanted: set[str] 
         if unsettled is not None:
             record.reports = {p: reports[::-1] for p, reports in backwards.items() if p in unsettled}
             bound = oldest + limits.max_future_ms  # no report older than what was read has a greater ts
-            unsettled = {p for p in unsettled if not unit_status.settled(record.changes(p), bound)}
+            unsettled = {p for p in unsettled
+                         if not unit_status.settled(record.changes(p), record.reports.get(p, []), bound)}
             if not unsettled:
                 record.read_from_ms, record.complete = oldest, False
                 break

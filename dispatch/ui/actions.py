@@ -237,7 +237,7 @@ def _detail(client: redis.Redis, keys: Keys, request: Mapping, now_ms: int, limi
                 "sighting": labels.get(c.sighting_id, "") if c.sighting_id else ""} for c in shown]
     return _unit_answer(request, ok=True, patrol_id=patrol_id, status=status, ts=patrol.get("ts"),
                         lat=patrol.get("lat"), lon=patrol.get("lon"), assignment=assignment,
-                        since=_since_fields(run, changes, record, limits), history=history, older=older,
+                        since=_since_fields(patrol_id, run, changes, record, limits), history=history, older=older,
                         read_from_ms=record.read_from_ms, complete=record.complete)
 
 
@@ -253,19 +253,20 @@ def _since(client: redis.Redis, keys: Keys, request: Mapping, now_ms: int, limit
     since = {}
     for patrol_id, status in current.items():
         changes = record.changes(patrol_id)
-        fields = _since_fields(unit_status.run_start(changes, status), changes, record, limits)
+        fields = _since_fields(patrol_id, unit_status.run_start(changes, status), changes, record, limits)
         if fields is not None:
             since[patrol_id] = fields
     return _unit_answer(request, ok=True, since=since, read_from_ms=record.read_from_ms,
                         entries_read=record.entries_read)
 
 
-def _since_fields(run: unit_status.RunStart | None, changes: list, record: unit_history.StatusRecord,
-                 limits: ClockLimits) -> dict | None:
+def _since_fields(patrol_id: str, run: unit_status.RunStart | None, changes: list,
+                 record: unit_history.StatusRecord, limits: ClockLimits) -> dict | None:
     """{status, since_ms, exact}: exact only when no report older than what was read could move it."""
     if run is None:
         return None
-    exact = unit_status.settled(changes, record.read_from_ms + limits.max_future_ms)
+    bound = record.read_from_ms + limits.max_future_ms  # no unread report has a greater ts
+    exact = unit_status.settled(changes, record.reports.get(patrol_id, []), bound)
     return {"status": run.status, "since_ms": run.since_ms, "exact": exact}
 
 
