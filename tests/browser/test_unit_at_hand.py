@@ -253,3 +253,30 @@ def test_drones_are_listed_on_the_board_and_found_by_search(page, screen, redis_
     assert page.js("return document.getElementById('sup-board-search').dataset.found") == "drones:DR-62"
     # The search narrows the drone rows as it narrows the patrols.
     assert [d["id"] for d in page.js(DRONES)] == ["DR-62"]
+
+
+@pytest.mark.parametrize("size", [(1280, 800), WALL_SCREEN, (3840, 2160)])
+def test_with_everything_open_nothing_is_cut(page, screen, redis_client, size):
+    from tests.browser.test_layout import PROBLEMS
+    target = seven_patrols(screen, redis_client, "LY")
+    try:
+        viewport(page, size)
+        page.open()
+        open_board(page)
+        page.select(target["sighting_id"])
+        page.press("a")
+        page.press("ly")
+        wait_until(lambda: len(page.js(TYPED)) == 7, timeout=5, what="seven typed matches")
+        wait_until(lambda: sum(1 for r in board_rows(page) if r["button"]) == 7, timeout=5,
+                   what="the board's Assign buttons")
+        page.js("document.querySelector('#sup-board-rows [data-patrol-id=\"LY-7\"] .b-call').click()")
+        wait_until(lambda: page.js(DETAIL), timeout=5, what="LY-7's detail")
+        assert page.js(PROBLEMS) == []
+        card = page.js("const r = document.getElementById('sup-unit-detail').getBoundingClientRect();"
+                       " const m = document.querySelector('.map-area').getBoundingClientRect();"
+                       " const l = document.getElementById('sup-legend').getBoundingClientRect();"
+                       " return {inside: r.left >= m.left && r.right <= m.right && r.bottom <= m.bottom,"
+                       " overLegend: r.bottom > l.top && r.left < l.right && l.left < r.right && l.height > 0};")
+        assert card == {"inside": True, "overLegend": False}, card
+    finally:
+        viewport(page, WALL_SCREEN)
