@@ -190,10 +190,11 @@
   /* An available patrol's distance and ETA to the selected sighting, and the button that sends it. */
   function reachCell(figures, number) {
     var cell = S.el("td", "b-sighting b-reach");
-    var button = S.el("button", "btn btn-assign b-assign", "Assign");
+    var taken = S.panels && S.model.assignmentBySighting.has(S.panels.selected); // then it reassigns (and may confirm)
+    var button = S.el("button", "btn btn-assign b-assign", taken ? "Reassign" : "Assign");
     button.type = "button";
     button.dataset.action = "assign-any";
-    button.title = "Assign to " + number + " (" + figures.distance + ", " + figures.eta + ")";
+    button.title = (taken ? "Reassign " : "Assign to ") + number + " (" + figures.distance + ", " + figures.eta + ")";
     button.setAttribute("aria-label", button.title);
     return S.append(cell, button, S.el("span", "b-dist", figures.distance), S.el("span", "b-eta", figures.eta));
   }

@@ -170,3 +170,23 @@ def test_a_status_held_longer_than_what_is_read_is_only_at_least(redis_client, k
     assert record.read_from_ms > now_ms() - 200_000
     window = read_status_record(redis_client, keys, now_ms(), patrol_ids=["BAC-1"], window_ms=300_000)
     assert min(r.ts for r in window.reports["BAC-1"]) >= now_ms() - 330_000  # only the window's reports
+
+
+def test_reports_ingest_refused_are_skipped_by_the_dead_letters_once_ingest_has_judged_them(redis_client, keys):
+    report(redis_client, keys, "BAC-1", "available", age_s=300)
+    bad = {b"patrol_id": b"BAC-1", b"ts": str(now_ms() - 200_000).encode(), b"lat": b"95", b"lon": b"0",
+           b"status": b"on_scene"}
+    entry_id = redis_client.xadd(keys.in_patrols, bad, id=f"{now_ms() - 200_000}-0").decode()
+    # What ingest writes when it refuses it (the script writes it only for an entry its group delivered).
+    redis_client.xadd(keys.deadletter, {"source": "patrol", "entry_id": entry_id, "reason": "lat: must be <= 90"})
+    report(redis_client, keys, "BAC-1", "available", age_s=100)
+    redis_client.xgroup_create(keys.in_patrols, "ingest", id="$")  # ingest has judged every entry
+    record = read_status_record(redis_client, keys, now_ms(), patrol_ids=["BAC-1"])
+    assert [r.status for r in record.reports["BAC-1"]] == ["available", "available"]
+    # One not judged yet (after the group's last-delivered id) is judged here as ingest will judge it.
+    redis_client.xadd(keys.in_patrols, {**bad, b"ts": str(now_ms()).encode()})
+    record = read_status_record(redis_client, keys, now_ms(), patrol_ids=["BAC-1"])
+    assert [r.status for r in record.reports["BAC-1"]] == ["available", "available"]
+    redis_client.xadd(keys.in_patrols, {**bad, b"ts": str(now_ms()).encode(), b"lat": b"48.1"})
+    record = read_status_record(redis_client, keys, now_ms(), patrol_ids=["BAC-1"])
+    assert [r.status for r in record.reports["BAC-1"]] == ["available", "available", "on_scene"]
