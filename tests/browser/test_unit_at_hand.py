@@ -15,6 +15,7 @@ import orjson
 import pytest
 
 from dispatch.domain.alerts import AlertKind, new_alert
+from dispatch.store import assignments as assignment_store
 from dispatch.store.alerts import apply_diff
 from tests.browser.chromium import WALL_SCREEN
 from tests.browser.screen import Screen, now_ms, sighting, telemetry
@@ -280,3 +281,37 @@ def test_with_everything_open_nothing_is_cut(page, screen, redis_client, size):
         assert card == {"inside": True, "overLegend": False}, card
     finally:
         viewport(page, WALL_SCREEN)
+
+
+def test_reassigning_from_the_board_away_from_a_moving_crew_asks_first_and_is_audited(page, screen, redis_client):
+    target = seven_patrols(screen, redis_client, "RA")
+    keys = screen.keys
+    page.open()
+    open_board(page)
+    page.select(target["sighting_id"])
+    page.click_candidate("RA-1")
+    assert page.wait_message()["ok"] is True
+    # The crew sets off (its tablet's step, written as the store writes it).
+    assignment_id = redis_client.hget(keys.patrol_assignment, "RA-1").decode()
+    assignment_store.transition(redis_client, keys, assignment_id=assignment_id, new_state="acknowledged",
+                                actor_id="RA-1", actor_role="patrol", now_ms=now_ms())
+    assignment_store.transition(redis_client, keys, assignment_id=assignment_id, new_state="en_route",
+                                actor_id="RA-1", actor_role="patrol", now_ms=now_ms())
+    wait_until(lambda: page.js("return dispatchScreen.model.assignmentBySighting.get(arguments[0])?.state",
+                               target["sighting_id"]) == "en_route", timeout=5, what="the crew en route on screen")
+    row = wait_until(lambda: next((r for r in board_rows(page) if r["id"] == "RA-7" and r["button"]), None),
+                     timeout=5, what="RA-7's Reassign button")
+    assert page.js("return document.querySelector(`#sup-board-rows [data-patrol-id='RA-7'] button`).textContent") \
+        == "Reassign", row
+    page.js("document.querySelector(`#sup-board-rows [data-patrol-id='RA-7'] button`).click()")
+    dialog = wait_until(lambda: page.js("const d = document.getElementById('reassign-dialog');"
+                                        " return d && !d.hidden && d.innerText"), timeout=3, what="the confirm step")
+    number = number_of(redis_client, screen, target["sighting_id"])
+    assert f"Take sighting {number} from RA-1 (en route) and send RA-7 (1.6 km, ≈ 5 min)?" in dialog, dialog
+    assert redis_client.hget(keys.patrol_assignment, "RA-1") is not None  # nothing done before the answer
+    page.press("\ue007")
+    assert page.wait_message() == {"ok": True, "text": f"✓\nReassigned: RA-7 sent to {number}"}
+    assert redis_client.hget(keys.patrol_assignment, "RA-1") is None
+    audited = [f for _, f in redis_client.xrange(keys.audit)
+               if f.get(b"action") == b"assignment_reassigned" and f.get(b"outcome") == b"ok"]
+    assert len(audited) == 1 and b"RA-7" in b" ".join(audited[0].values()), audited
