@@ -77,7 +77,6 @@
     sendPatrol: function (candidate) {
       if (panels.selected && candidate && candidate.patrol_id) sendToCandidate(candidate, false);
     },
-    busy: function () { return !!pending; },
     confirmOpen: function () { return !!(confirmStep && confirmStep.open); },
     confirmKey: confirmKey,
     onNearest: onNearest,
