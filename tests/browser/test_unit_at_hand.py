@@ -310,8 +310,36 @@ def test_reassigning_from_the_board_away_from_a_moving_crew_asks_first_and_is_au
     assert f"Take sighting {number} from RA-1 (en route) and send RA-7 (1.6 km, ≈ 5 min)?" in dialog, dialog
     assert redis_client.hget(keys.patrol_assignment, "RA-1") is not None  # nothing done before the answer
     page.press("\ue007")
-    assert page.wait_message() == {"ok": True, "text": f"✓\nReassigned: RA-7 sent to {number}"}
+    expected = {"ok": True, "text": f"✓\nReassigned: RA-7 sent to {number}"}
+    wait_until(lambda: page.message() == expected, timeout=5, what="the reassignment's answer")  # not the assign's
     assert redis_client.hget(keys.patrol_assignment, "RA-1") is None
     audited = [f for _, f in redis_client.xrange(keys.audit)
                if f.get(b"action") == b"assignment_reassigned" and f.get(b"outcome") == b"ok"]
     assert len(audited) == 1 and b"RA-7" in b" ".join(audited[0].values()), audited
+
+
+def tap(page: Screen, selector: str) -> None:
+    """A finger's tap on the element's centre (touch events; the browser makes the click)."""
+    x, y = page.js("const r = document.querySelector(arguments[0]).getBoundingClientRect();"
+                   " return [r.left + r.width / 2, r.top + r.height / 2];", selector)
+    for kind in ("touchStart", "touchEnd"):
+        points = [{"x": x, "y": y}] if kind == "touchStart" else []
+        page.driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+
+def test_a_tap_opens_a_patrols_detail_and_sends_any_patrol(page, screen, redis_client):
+    target = seven_patrols(screen, redis_client, "TP")
+    try:
+        page.driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
+        page.open()
+        open_board(page)
+        page.select(target["sighting_id"])
+        wait_until(lambda: any(r["id"] == "TP-6" and r["button"] for r in board_rows(page)), timeout=5,
+                   what="TP-6's Assign button")
+        tap(page, "#sup-board-rows [data-patrol-id='TP-6'] .b-call")
+        assert wait_until(lambda: page.js(DETAIL), timeout=5, what="TP-6's detail by a tap")["patrol"] == "TP-6"
+        tap(page, "#sup-board-rows [data-patrol-id='TP-6'] button[data-action=assign-any]")
+        number = number_of(redis_client, screen, target["sighting_id"])
+        assert page.wait_message() == {"ok": True, "text": f"✓\nTP-6 sent to {number}"}
+    finally:
+        page.driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": False})
