@@ -4,6 +4,13 @@
  * sortable by column, filtered by status, searched by call sign as one types. Enter in the search
  * centres the map on the unit found (patrol or drone), as does a click on a row.
  *
+ * Drones have their own section below the patrols: id, battery, in or out of every authorised zone
+ * (the watcher's outside_zone alert), last report age. With a sighting selected, each available
+ * patrol shows its distance and ETA to it (the server's figures, screen_units.js) and an Assign
+ * button; a click elsewhere on a patrol's row centres the map on it and opens its detail. Time in
+ * status comes from the server's record once per page load (screen_units.js), then from the changes
+ * this page sees.
+ *
  * Built from the screen's live model (S.model, screen_core.js): no server round trip. At 1080p the
  * board is a toggle (its button, or the "u" key); on a 4K wall (style: min-width 3000px) it is a
  * column of its own, always shown. Its key listener is its own and ignores keys while an input,
@@ -26,11 +33,12 @@
     init: function () {
       parts = {
         root: S.byId("board"), rows: S.byId("board_rows"), search: S.byId("board_search"),
-        filter: S.byId("board_filter"), count: S.byId("board_count"), toggle: S.byId("board_toggle")
+        filter: S.byId("board_filter"), count: S.byId("board_count"), toggle: S.byId("board_toggle"),
+        drones: S.byId("board_drones")
       };
       if (!parts.root) return;
       S.onChange(onChange);
-      S.onTick(function () { if (shown()) schedule(); });
+      S.onTick(function () { if (shown()) { schedule(); renderDrones(S.now()); } });
       parts.search.addEventListener("input", function () { state.query = parts.search.value.trim(); render(); });
       parts.search.addEventListener("keydown", onSearchKey);
       parts.filter.addEventListener("change", function () { state.filter = parts.filter.value; render(); });
@@ -39,6 +47,20 @@
       document.addEventListener("keydown", onKey);
     },
     get state() { return state; },
+    /* When each patrol entered its current status, from the server's record: {id: {status, since_ms, exact}}.
+       A status this page saw change keeps its own time. */
+    applySince: function (found) {
+      Object.keys(found).forEach(function (id) {
+        var server = found[id];
+        var patrol = S.model.units.patrols.get(id);
+        var known = since.get(id);
+        if (!patrol || !server || server.status !== patrol.status || typeof server.since_ms !== "number") return;
+        if (known && known.observed && known.status === server.status) return;
+        since.set(id, { status: server.status, at: server.since_ms, exact: server.exact === true, observed: false });
+      });
+      if (shown()) render();
+    },
+    refresh: function () { if (shown()) schedule(); },
     toggle: function (open) {
       state.open = typeof open === "boolean" ? open : !state.open;
       document.getElementById(S.config.ids.screen).classList.toggle("board-open", state.open);
@@ -63,8 +85,12 @@
       changes.patrols.changed.forEach(function (id) { note(id, S.model.units.patrols.get(id)); });
       changes.patrols.removed.forEach(function (id) { since.delete(id); });
     }
-    // Drones move several times a second and are not on the board: only what it shows redraws it.
+    // Drones move several times a second: their section is redrawn with the one-second tick, and when
+    // one comes or goes; the patrols only for what their rows show.
     if ((changes.patrols || changes.assignments || changes.sightings) && shown()) schedule();
+    else if (changes.drones && (changes.drones.removed.length || changes.drones.changed.some(function (id) {
+      return !parts.drones.querySelector('[data-drone-id="' + CSS.escape(id) + '"]');
+    })) && shown()) renderDrones(S.now());
   }
 
   /* At most one redraw per 200 ms: a busy feed brings many deltas a second, the eye needs one. */
@@ -79,10 +105,10 @@
     var status = patrol && patrol.status;
     var known = since.get(id);
     if (known && known.status === status) return;
-    var exact = patrol && typeof patrol.status_since === "number";
-    var at = exact ? patrol.status_since : (patrol && typeof patrol.ts === "number" ? patrol.ts : S.now());
-    // A status already held when this page first heard of the patrol began before `at`: shown as "≥".
-    since.set(id, { status: status, at: known ? Math.max(at, known.at) : at, exact: exact || !!known });
+    var at = patrol && typeof patrol.ts === "number" ? patrol.ts : S.now();
+    // A status already held when this page first heard of the patrol began before `at`: shown as "≥"
+    // (until the server's record says when it began: applySince).
+    since.set(id, { status: status, at: known ? Math.max(at, known.at) : at, exact: !!known, observed: !!known });
   }
 
   function lookup(text) {
@@ -103,7 +129,7 @@
     return starts.length === 1 ? starts[0] : null;
   }
 
-  function rowsOf(now) {
+  function rowsOf(now, reach) {
     var query = state.query.toUpperCase();
     var list = [];
     S.model.units.patrols.forEach(function (patrol, id) {
@@ -116,6 +142,7 @@
       var number = sighting && typeof sighting.number === "string" && sighting.number ? sighting.number
         : (assignment ? String(assignment.sighting_id).slice(0, 8) : "");
       list.push({ id: id, status: status, inStatus: known ? Math.max(0, now - known.at) : 0,
+                  reach: reach && status === "available" ? reach.byPatrol.get(id) || null : null,
                   atLeast: !(known && known.exact), sighting: number,
                   report: typeof patrol.ts === "number" ? Math.max(0, now - patrol.ts) : Infinity });
     });
@@ -137,7 +164,8 @@
 
   function render() {
     var now = S.now();
-    var list = rowsOf(now);
+    var reach = S.units && S.panels && S.panels.selected ? S.units.reachFor() : null;
+    var list = rowsOf(now, reach);
     var body = document.createDocumentFragment();
     list.forEach(function (row) {
       var tr = S.el("tr", "b-row is-" + row.status);
@@ -146,19 +174,73 @@
       var status = S.append(S.el("td", "b-status"), S.glyph("glyph-patrol is-" + row.status),
                             S.el("span", "b-status-text", LABELS[row.status]));
       S.append(tr, S.el("td", "b-call", row.id), status, S.el("td", "b-since", (row.atLeast ? "≥ " : "") + span(row.inStatus)),
-               S.el("td", "b-sighting", row.sighting || "–"),
+               row.reach ? reachCell(row.reach, reach.number) : S.el("td", "b-sighting", row.sighting || "–"),
                S.el("td", "b-report", isFinite(row.report) ? S.age(row.report) : "–"));
       body.appendChild(tr);
     });
     parts.rows.replaceChildren(body);
     parts.count.textContent = list.length + " / " + S.model.units.patrols.size;
+    renderDrones(now);
     parts.root.querySelectorAll("th[data-sort]").forEach(function (th) {
       var on = th.dataset.sort === state.sort;
       th.setAttribute("aria-sort", on ? (state.desc ? "descending" : "ascending") : "none");
     });
   }
 
+  /* An available patrol's distance and ETA to the selected sighting, and the button that sends it. */
+  function reachCell(figures, number) {
+    var cell = S.el("td", "b-sighting b-reach");
+    var taken = S.panels && S.model.assignmentBySighting.has(S.panels.selected); // then it reassigns (and may confirm)
+    var button = S.el("button", "btn btn-assign b-assign", taken ? "Reassign" : "Assign");
+    button.type = "button";
+    button.dataset.action = "assign-any";
+    button.title = (taken ? "Reassign " : "Assign to ") + number + " (" + figures.distance + ", " + figures.eta + ")";
+    button.setAttribute("aria-label", button.title);
+    return S.append(cell, button, S.el("span", "b-dist", figures.distance), S.el("span", "b-eta", figures.eta));
+  }
+
+  /* The drones: id, battery, in or out of every authorised zone (the watcher's alert), last report. */
+  function renderDrones(now) {
+    if (!parts.drones || !shown()) return;
+    var query = state.query.toUpperCase();
+    var lostAfter = S.config.map.link_lost_ms;
+    var lowBelow = S.config.map.low_battery_pct;
+    var ids = [];
+    S.model.units.drones.forEach(function (_, id) { if (!query || id.toUpperCase().indexOf(query) >= 0) ids.push(id); });
+    ids.sort(function (a, b) { return a.localeCompare(b, undefined, { numeric: true }); });
+    var body = document.createDocumentFragment();
+    ids.forEach(function (id) {
+      var drone = S.model.units.drones.get(id);
+      var battery = Number(drone.battery_pct);
+      var outside = S.model.units.alerts.has("outside_zone:" + id);
+      var age = typeof drone.ts === "number" ? Math.max(0, S.linkNow(now) - drone.ts) : Infinity;
+      var state = age > lostAfter ? "lost" : battery < lowBelow ? "low_battery" : "ok";
+      var tr = S.el("tr", "b-drone is-" + state + (outside ? " is-outside" : ""));
+      tr.dataset.droneId = id;
+      tr.dataset.zone = outside ? "outside" : "inside";
+      var zone = S.append(S.el("td", "b-zone"), S.el("span", "b-zone-mark", outside ? "▲" : "●"),
+                          document.createTextNode(outside ? " OUT OF ZONE" : " in zone"));
+      S.append(tr, S.el("td", "b-call", id),
+               S.el("td", "b-battery" + (state === "low_battery" ? " warn" : ""), isFinite(battery) ? Math.round(battery) + " %" : "–"),
+               zone, S.el("td", "b-report", isFinite(age) ? (state === "lost" ? "LINK LOST · " : "") + S.age(age) : "–"));
+      body.appendChild(tr);
+    });
+    parts.drones.replaceChildren(body);
+  }
+
   function onClick(event) {
+    var assign = event.target.closest("button[data-action=assign-any]");
+    if (assign) {
+      var figures = S.units && S.units.reachFor();
+      var chosen = figures && figures.byPatrol.get(assign.closest("tr[data-patrol-id]").dataset.patrolId);
+      if (chosen) S.units.send(chosen);
+      return;
+    }
+    var drone = event.target.closest("tr[data-drone-id]");
+    if (drone && S.mapView && S.mapView.centreOn) {
+      S.mapView.centreOn("drones", drone.dataset.droneId);
+      return;
+    }
     var th = event.target.closest("th[data-sort]");
     if (th) {
       if (state.sort === th.dataset.sort) state.desc = !state.desc;
@@ -167,7 +249,9 @@
       return;
     }
     var row = event.target.closest("tr[data-patrol-id]");
-    if (row && S.mapView && S.mapView.centreOn) S.mapView.centreOn("patrols", row.dataset.patrolId);
+    if (!row) return;
+    if (S.mapView && S.mapView.centreOn) S.mapView.centreOn("patrols", row.dataset.patrolId);
+    if (S.units) S.units.openDetail(row.dataset.patrolId);
   }
 
   function onSearchKey(event) {
@@ -176,6 +260,7 @@
       var hit = board.find(parts.search.value);
       parts.search.dataset.found = hit ? hit.kind + ":" + hit.id : "";
       parts.search.classList.toggle("is-miss", !hit);
+      if (hit && hit.kind === "patrols" && S.units) S.units.openDetail(hit.id);
     } else if (event.key === "Escape") {
       parts.search.value = "";
       state.query = "";

@@ -12,6 +12,8 @@
  *   screen_endings.js the sightings that just left the queue, and how each ended
  *   screen_panels.js  the selected sighting, its nearest patrols, the actions, the alerts panel
  *   screen_keys.js    the header (link status, counts, clock) and the keyboard
+ *   screen_board.js   the unit status board (patrols and drones)
+ *   screen_units.js   any available patrol for a sighting, a patrol's detail, time in status
  *
  * Dash serves every asset on every page; nothing here runs until the page's clientside
  * start-up callback calls dash_clientside.dispatchScreen.start(config).
@@ -207,7 +209,7 @@
   }
 
   // ---- start-up ------------------------------------------------------------------------------
-  var PARTS = ["mapView", "queue", "endings", "panels", "header", "keys", "board", "feed"]; // the feed last: it brings data
+  var PARTS = ["mapView", "queue", "endings", "panels", "header", "keys", "board", "units", "feed"]; // the feed last: it brings data
 
   function start(config) {
     if (S.started || !config) return window.dash_clientside.no_update;
@@ -230,6 +232,10 @@
     },
     onAction: function (answer) {
       if (S.panels && answer) S.panels.onAction(answer);
+      return window.dash_clientside.no_update;
+    },
+    onUnits: function (answer) {
+      if (S.units && answer) S.units.onAnswer(answer);
       return window.dash_clientside.no_update;
     },
     poll: function () {

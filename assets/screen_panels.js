@@ -72,6 +72,11 @@
       var candidate = panels.candidates.filter(function (c) { return c.rank === rank; })[0];
       if (candidate) sendToCandidate(candidate, true);
     },
+    /* Any available patrol chosen on the board or by its typed call sign (screen_units.js), as a click
+       on a candidate: assign, or reassign (confirmed first when the crew is en route or on scene). */
+    sendPatrol: function (candidate) {
+      if (panels.selected && candidate && candidate.patrol_id) sendToCandidate(candidate, false);
+    },
     confirmOpen: function () { return !!(confirmStep && confirmStep.open); },
     confirmKey: confirmKey,
     onNearest: onNearest,
@@ -85,6 +90,7 @@
     renderCandidates();
     if (S.queue) S.queue.setSelected(panels.selected);
     if (S.mapView) S.mapView.setSelected(panels.selected);
+    if (S.units) S.units.onSelect(panels.selected); // any available patrol, by board or typed call sign
   }
 
   // ---- nearest patrols --------------------------------------------------------------------------

@@ -53,6 +53,12 @@ NEAREST_REQUEST = "sup-nearest-request"
 NEAREST_RESULT = "sup-nearest-result"
 ACTION_REQUEST = "sup-action-request"
 ACTION_RESULT = "sup-action-result"
+# Units (assets/screen_units.js): any available patrol for a sighting, a patrol's detail, time in status.
+UNITS_REQUEST = "sup-units-request"
+UNITS_RESULT = "sup-units-result"
+ASSIGN_ANY = "sup-assign-any"  # the typed call sign under the nearest patrols
+UNIT_DETAIL = "sup-unit-detail"  # a patrol's detail card
+BOARD_DRONES = "sup-board-drones"  # the board's drone rows
 CLIENT_SINK = "sup-client-sink"  # output of the clientside callbacks that only hand data to the scripts
 
 # Fallback polling of /api/snapshot, enabled only while the live socket is down.

@@ -50,10 +50,12 @@ KEY_HELP = (
     ("/", "find a unit"),
     ("f", "fit all"),
     ("l", "legend"),
+    ("a", "assign any patrol"),
 )
 
 BOARD_COLUMNS = (("callsign", "Call sign"), ("status", "Status"), ("since", "In status"),
                  ("sighting", "Sighting"), ("report", "Last report"))
+DRONE_COLUMNS = ("Drone", "Battery", "Zone", "Last report")
 BOARD_STATUSES = (("available", "Available"), ("assigned", "Assigned"), ("en_route", "En route"),
                   ("on_scene", "On scene"), ("unavailable", "Unavailable"))
 
@@ -70,6 +72,7 @@ def register(app: dash.Dash) -> None:
     # Server answers and polling ticks are handed to the scripts; the sink is never read.
     for handler, source in (("onNearest", Input(ids.NEAREST_RESULT, "data")),
                             ("onAction", Input(ids.ACTION_RESULT, "data")),
+                            ("onUnits", Input(ids.UNITS_RESULT, "data")),
                             ("poll", Input(ids.POLL_TICK, "n_intervals"))):
         app.clientside_callback(ClientsideFunction("dispatchScreen", handler),
                                 Output(ids.CLIENT_SINK, "data", allow_duplicate=True), source,
@@ -113,7 +116,8 @@ def layout(**_query) -> html.Div:
         html.Main(className="screen-body", children=[
             # The legend is under the map, not over it: opened, it takes its room and never covers a unit.
             html.Section(className="map-area", children=[
-                html.Div(className="map-frame", children=[_map(settings.tile_url), _layer_toggles(), _fit_all()]),
+                html.Div(className="map-frame", children=[_map(settings.tile_url), _layer_toggles(), _fit_all(),
+                                                          _unit_detail()]),
                 _legend(),
             ]),
             _board(),
@@ -126,6 +130,8 @@ def layout(**_query) -> html.Div:
         dcc.Store(id=ids.NEAREST_RESULT),
         dcc.Store(id=ids.ACTION_REQUEST),
         dcc.Store(id=ids.ACTION_RESULT),
+        dcc.Store(id=ids.UNITS_REQUEST),
+        dcc.Store(id=ids.UNITS_RESULT),
         dcc.Interval(id=ids.POLL_TICK, interval=POLL_MS, disabled=True),
         *alert_actions.stores(),
     ])
@@ -229,6 +235,7 @@ def _detail_panel() -> html.Section:
     return html.Section(className="panel detail", children=[
         html.Div(id=ids.DETAIL, className="detail-body"),
         html.Div(id=ids.CANDIDATES, className="candidates"),
+        html.Div(id=ids.ASSIGN_ANY, className="assign-any", hidden=True),
         html.Div(id=ids.MESSAGE, className="message", role="status", **{"aria-live": "polite"}),
     ])
 
@@ -261,6 +268,16 @@ def _board() -> html.Section:
         html.Div(className="panel-head", children=[html.H2("Units"),
                                                    html.Span("", id=ids.BOARD_COUNT, className="panel-count")]),
         tools,
-        html.Div(className="board-scroll", children=html.Table(className="board-table", children=[
-            html.Thead(head), html.Tbody(id=ids.BOARD_ROWS)])),
+        html.Div(className="board-scroll", children=[
+            html.Table(className="board-table", children=[html.Thead(head), html.Tbody(id=ids.BOARD_ROWS)]),
+            html.H3("Drones", className="board-subhead"),
+            html.Table(className="board-table board-drones", children=[
+                html.Thead(html.Tr([html.Th(label) for label in DRONE_COLUMNS])), html.Tbody(id=ids.BOARD_DRONES)]),
+        ]),
     ])
+
+
+def _unit_detail() -> html.Section:
+    """A patrol's detail (assets/screen_units.js): opened by clicking the patrol on the map or the board."""
+    return html.Section(id=ids.UNIT_DETAIL, className="unit-card", hidden=True,
+                        **{"aria-label": "Patrol detail", "aria-live": "polite"})

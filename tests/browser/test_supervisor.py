@@ -139,7 +139,8 @@ def test_an_assignment_made_on_one_screen_shows_on_another_within_a_second(page,
     assert "is-assigned" in seen["classes"]
     wait_until(lambda: "BAC-12" in other_page.queue()[0]["state"], timeout=1, what="the queue row on screen 2")
     assert "assigned" in other_page.queue()[0]["state"]
-    assert page.wait_message() == {"ok": True, "text": f"✓\nBAC-12 assigned to sighting {target['sighting_id'][:8]}"}
+    number = orjson.loads(redis_client.hget(screen.keys.sightings, target["sighting_id"]))["number"]
+    assert page.wait_message() == {"ok": True, "text": f"✓\nBAC-12 sent to {number}"}  # the number people say
     # The list refreshes: BAC-12 is gone, and the sighting now offers a reassignment.
     rows = page.wait_candidates(target["sighting_id"], lambda r: r and r[0]["patrol_id"] == "BAC-14")
     assert rows[0]["action"] == "reassign"

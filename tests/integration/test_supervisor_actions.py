@@ -68,6 +68,12 @@ def scene(redis_client, keys):
     return redis_client
 
 
+def number_of(client, keys, sighting_id) -> str:
+    number = orjson.loads(client.hget(keys.sightings, sighting_id))["number"]
+    assert re.fullmatch(r"S-\d{4}", number), number
+    return number
+
+
 def open_assignment_of(client, keys, patrol_id) -> dict | None:
     assignment_id = client.hget(keys.patrol_assignment, patrol_id)
     return orjson.loads(client.hget(keys.assignments_open, assignment_id)) if assignment_id else None
@@ -124,7 +130,7 @@ def test_nearest_refuses_a_malformed_request_without_touching_redis(scene, keys,
 def test_assign_sends_the_patrol_as_the_demo_supervisor(scene, keys):
     answer = perform(scene, keys, {"action": "assign", "sighting_id": "sight-0001", "patrol_id": "BAC-1", "nonce": 3})
     assert answer["ok"] is True and answer["nonce"] == 3 and answer["action"] == "assign"
-    assert answer["message"] == "BAC-1 assigned to sighting sight-0001"
+    assert answer["message"] == f"BAC-1 sent to {number_of(scene, keys, 'sight-0001')}"  # the number people say
     stored = open_assignment_of(scene, keys, "BAC-1")
     assert stored["assignment_id"] == answer["assignment_id"]
     assert (stored["sighting_id"], stored["supervisor_id"], stored["state"]) == ("sight-0001", SUPERVISOR_ID, "assigned")
@@ -162,7 +168,7 @@ def test_reassign_moves_the_sighting_to_another_patrol_in_one_step(scene, keys):
     answer = perform(scene, keys, {"action": "reassign", "assignment_id": assigned["assignment_id"],
                                    "patrol_id": "BAC-1"})
     assert answer["ok"] is True and answer["patrol_id"] == "BAC-1" and answer["sighting_id"] == "sight-0001"
-    assert answer["message"] == "Reassigned: BAC-1 now has sighting sight-0001"
+    assert answer["message"] == f"Reassigned: BAC-1 sent to {number_of(scene, keys, 'sight-0001')}"
     assert open_assignment_of(scene, keys, "BAC-3") is None
     assert open_assignment_of(scene, keys, "BAC-1")["assignment_id"] == answer["assignment_id"]
 
