@@ -36,7 +36,7 @@ from . import process
 from .settings import Settings
 from .store import streams
 from .store.connection import RETRYABLE, connect
-from .store.scripts import IngestScript
+from .store.scripts import IngestScript, sighting_reporters
 
 log = logging.getLogger("dispatch.ingest")
 
@@ -139,7 +139,8 @@ class IngestWorker:
         A failed step acknowledged nothing, so each half can be applied again:
         about 2 log2(n) extra steps per culprit, on a path that should never run.
         """
-        plan = plan_batch(entries, self.limits, self.settings.timezone)
+        reported_by = sighting_reporters(self.client, self.keys, entries)
+        plan = plan_batch(entries, self.limits, self.settings.timezone, reported_by=reported_by)
         try:
             self.apply_plan(plan)
         except redis.ResponseError as error:

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from .numbers import local_day
-from .models import PatrolReport, PatrolStatus, Sighting, Telemetry
+from .models import PatrolReport, PatrolStatus, Sighting, SightingEnd, Telemetry
 from .picture import Picture, apply
+from .sightings import IGNORED_ENDED, Disposition, Ending, check_operator
 from .validate import MAX_FIELDS, MAX_NAME_BYTES, MAX_VALUE_BYTES, ClockLimits, Rejection, validate
 
 
@@ -118,6 +119,17 @@ class SightingWrite(UnitWrite):
     day: str = ""
 
 
+@dataclass(frozen=True)
+class EndWrite:
+    """An operator ending its sighting: the entry (its acknowledgement decides whether it still counts), who
+    sent it, and the ending record's fields. Whether it ends anything is decided in the atomic step, against
+    the stored state: open, unassigned, reported by this operator (store/scripts.py)."""
+
+    entry_id: str
+    operator_id: str
+    ending: Ending
+
+
 @dataclass
 class BatchPlan:
     accepted: dict[str, list[str]] = field(default_factory=dict)  # kind -> entry ids
@@ -125,23 +137,50 @@ class BatchPlan:
     drones: list[UnitWrite] = field(default_factory=list)
     patrols: list[PatrolWrite] = field(default_factory=list)
     sightings: list[SightingWrite] = field(default_factory=list)
+    ends: list[EndWrite] = field(default_factory=list)  # operators' ends, after the batch's sighting writes
+    ignored: dict[str, int] = field(default_factory=dict)  # reason -> accepted entries that change nothing
 
     @property
     def size(self) -> int:
         return sum(len(ids) for ids in self.accepted.values()) + len(self.rejected)
 
 
-def plan_batch(entries: Iterable[RawEntry], limits: ClockLimits = ClockLimits(), zone: str = "UTC") -> BatchPlan:
-    """`zone`: DISPATCH_TIMEZONE, whose local day numbers new sightings."""
+def plan_batch(entries: Iterable[RawEntry], limits: ClockLimits = ClockLimits(), zone: str = "UTC",
+               reported_by: Mapping[str, str] | None = None) -> BatchPlan:
+    """`zone`: DISPATCH_TIMEZONE, whose local day numbers new sightings.
+
+    `reported_by`: sighting id -> operator who reported it, for the open sightings this batch names (the
+    worker reads them first). An update or an end from another operator is dead-lettered
+    (sightings.check_operator); a sighting's operator never changes, so a stale read can only miss a
+    sighting reported meanwhile, which the atomic step checks again. Entries about a sighting after its
+    end in the same batch change nothing (counted `ignored:sighting_ended`).
+    """
     plan = BatchPlan()
     latest = Picture()
     arrived: dict[str, int] = {}  # sighting id -> when Redis received its first entry of the batch
+    owners = dict(reported_by or {})
+    ended: set[str] = set()
     for entry in entries:
         verdict = _judge(entry, limits)
+        if isinstance(verdict, (Sighting, SightingEnd)):
+            refusal = check_operator(verdict.sighting_id, reported_by=owners.get(verdict.sighting_id),
+                                     operator_id=verdict.operator_id)
+            verdict = Rejection(refusal) if refusal else verdict
         if isinstance(verdict, Rejection):
             plan.rejected.append(reject(entry, verdict.reason))
             continue
         plan.accepted.setdefault(entry.kind, []).append(entry.entry_id)
+        if isinstance(verdict, (Sighting, SightingEnd)) and verdict.sighting_id in ended:
+            plan.ignored[IGNORED_ENDED] = plan.ignored.get(IGNORED_ENDED, 0) + 1
+            continue
+        if isinstance(verdict, SightingEnd):
+            ended.add(verdict.sighting_id)
+            plan.ends.append(EndWrite(entry.entry_id, verdict.operator_id, Ending(
+                verdict.sighting_id, Disposition.ENDED_BY_OPERATOR, verdict.ts, verdict.operator_id,
+                reason=verdict.ended, text=verdict.note)))
+            continue
+        if isinstance(verdict, Sighting):
+            owners.setdefault(verdict.sighting_id, verdict.operator_id)
         apply(latest, verdict)
         if isinstance(verdict, Sighting):
             arrived[verdict.sighting_id] = min(arrived.get(verdict.sighting_id, entry.received_ms), entry.received_ms)
