@@ -29,7 +29,7 @@ import time
 
 import redis
 
-from .domain.batch import BatchPlan, RawEntry, plan_batch, reject
+from .domain.batch import BatchPlan, RawEntry, plan_batch, reject, split_at_ends
 from .domain.validate import ClockLimits
 from .keys import Keys
 from . import process
@@ -130,7 +130,8 @@ class IngestWorker:
         return [e for e in entries if e.entry_id not in poison_ids]
 
     def _process(self, entries: list[RawEntry]) -> None:
-        self._apply(entries)
+        for batch in split_at_ends(entries):  # an operator's end is applied before what follows it
+            self._apply(batch)
         self.processed += len(entries)
 
     def _apply(self, entries: list[RawEntry]) -> None:

@@ -23,7 +23,7 @@ from typing import Iterable, Mapping
 from .numbers import local_day
 from .models import PatrolReport, PatrolStatus, Sighting, SightingEnd, Telemetry
 from .picture import Picture, apply
-from .sightings import IGNORED_ENDED, Disposition, Ending, check_operator
+from .sightings import Disposition, Ending, check_operator
 from .validate import MAX_FIELDS, MAX_NAME_BYTES, MAX_VALUE_BYTES, ClockLimits, Rejection, validate
 
 
@@ -139,6 +139,7 @@ class BatchPlan:
     sightings: list[SightingWrite] = field(default_factory=list)
     ends: list[EndWrite] = field(default_factory=list)  # operators' ends, after the batch's sighting writes
     ignored: dict[str, int] = field(default_factory=dict)  # reason -> accepted entries that change nothing
+    # (none today: the atomic step counts its own `ignored:<reason>`; the plan may add counted ignores here)
 
     @property
     def size(self) -> int:
@@ -152,14 +153,15 @@ def plan_batch(entries: Iterable[RawEntry], limits: ClockLimits = ClockLimits(),
     `reported_by`: sighting id -> operator who reported it, for the open sightings this batch names (the
     worker reads them first). An update or an end from another operator is dead-lettered
     (sightings.check_operator); a sighting's operator never changes, so a stale read can only miss a
-    sighting reported meanwhile, which the atomic step checks again. Entries about a sighting after its
-    end in the same batch change nothing (counted `ignored:sighting_ended`).
+    sighting reported meanwhile, which the atomic step checks again.
+
+    The atomic step applies a batch's sighting writes before its ends, so nothing about a sighting may
+    follow its end in one batch: the worker cuts batches there first (`split_at_ends`).
     """
     plan = BatchPlan()
     latest = Picture()
     arrived: dict[str, int] = {}  # sighting id -> when Redis received its first entry of the batch
     owners = dict(reported_by or {})
-    ended: set[str] = set()
     for entry in entries:
         verdict = _judge(entry, limits)
         if isinstance(verdict, (Sighting, SightingEnd)):
@@ -170,11 +172,7 @@ def plan_batch(entries: Iterable[RawEntry], limits: ClockLimits = ClockLimits(),
             plan.rejected.append(reject(entry, verdict.reason))
             continue
         plan.accepted.setdefault(entry.kind, []).append(entry.entry_id)
-        if isinstance(verdict, (Sighting, SightingEnd)) and verdict.sighting_id in ended:
-            plan.ignored[IGNORED_ENDED] = plan.ignored.get(IGNORED_ENDED, 0) + 1
-            continue
         if isinstance(verdict, SightingEnd):
-            ended.add(verdict.sighting_id)
             plan.ends.append(EndWrite(entry.entry_id, verdict.operator_id, Ending(
                 verdict.sighting_id, Disposition.ENDED_BY_OPERATOR, verdict.ts, verdict.operator_id,
                 reason=verdict.ended, text=verdict.note)))
@@ -191,6 +189,25 @@ def plan_batch(entries: Iterable[RawEntry], limits: ClockLimits = ClockLimits(),
     ]
     plan.patrols = [_patrol_write(patrol_id, m) for patrol_id, m in latest.patrols.items()]
     return plan
+
+
+def split_at_ends(entries: list[RawEntry]) -> list[list[RawEntry]]:
+    """Consecutive batches, in order, such that no entry about a sighting follows that sighting's end in the
+    same batch (an end, from its raw `ended` field, validated or not). Ends are rare: nearly always one batch.
+    Whether the end takes effect is decided by its own atomic step; what follows is then judged against it
+    (applied if it was refused, counted `ignored:sighting_ended` if it ended the sighting)."""
+    batches: list[list[RawEntry]] = [[]]
+    ended: set[bytes] = set()
+    for entry in entries:
+        fields = entry.fields or {}
+        sighting_id = fields.get(b"sighting_id") if entry.kind == "sighting" else None
+        if sighting_id is not None and sighting_id in ended:
+            batches.append([])
+            ended = set()
+        batches[-1].append(entry)
+        if sighting_id is not None and b"ended" in fields:
+            ended.add(sighting_id)
+    return [batch for batch in batches if batch]
 
 
 def _judge(entry: RawEntry, limits: ClockLimits):
