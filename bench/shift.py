@@ -14,7 +14,7 @@ the simulated crews all run on the wall clock. Speeding up the simulator alone w
 its messages refused.
 
 Outcomes are the product's own count of what it recorded: every ending on
-`{site}:sightings:endings` (dispatched, closed by reason, merged, expired), counted by
+`{site}:sightings:endings` (dispatched, closed by reason, merged, ended by operator, expired), counted by
 `dispatch.domain.sightings.outcome_counts`, the function replay's figures use; sightings still in
 the picture are counted as open, with or without a patrol.
 """

@@ -19,7 +19,7 @@ positions it replays dispatch as the live scripts do (store/assignments.py):
   cleared; a copy of it with the same or an older ts does not reopen it, a
   strictly newer report does (the live sightings:ts rule);
 - a sighting with a recorded ending ({site}:sightings:endings: dispatched,
-  closed with a reason, merged, expired) is gone from its ending's ts on, for
+  closed with a reason, merged, ended by its operator, expired) is gone from its ending's ts on, for
   good: ingest never brings an ended sighting back (domain/sightings.py);
 - assignments open at t (for the lines between patrols and sightings) and
   alerts raised and not yet resolved at t.
