@@ -217,3 +217,19 @@ def test_close_assign_merge_and_operator_end_race_one_outcome_wins(redis_server,
         "ignored:sighting_ended", "ignored:sighting_assigned"}, stats
     if opened:
         assert stats.get("ignored:sighting_assigned") == len(sent), "an assigned sighting refuses every end"
+
+
+def test_the_ended_sightings_open_alert_resolves_as_for_every_ending(send, settings, redis_client, keys):
+    from dispatch.store.alerts import read_open_alerts
+    from dispatch.watch import AlertWatcher, WatchOptions
+    from tests.integration.test_watch import Clock
+
+    send(report())
+    clock = Clock(now_ms() + 2 * 60_000)  # past the unassigned alert's minute, well before the 10 min horizon
+    watcher = AlertWatcher(settings, WatchOptions.from_settings(settings), clock=clock, client=redis_client)
+    watcher.tick()
+    assert [a.unit_id for a in read_open_alerts(redis_client, keys).values()] == ["sight-0001"]
+    send(end())
+    watcher.tick()
+    assert read_open_alerts(redis_client, keys) == {}
+    assert [e["disposition"] for e in sighting_endings(redis_client, keys)] == ["ended_by_operator"]
