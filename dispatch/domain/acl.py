@@ -6,7 +6,8 @@ REDIS_URL, a field bridge (the least trusted writer: it runs on a vehicle or a r
 
 - bridge     XADD to the site's three input streams, nothing else (no read at all);
 - simulator  the demo's bridge plus the simulated tablets (assignment steps, as a patrol's tablet);
-- ingest     input streams through the consumer group, the picture, live, dead letters, counters;
+- ingest     input streams through the consumer group, the picture, live, dead letters, counters,
+             and operators' ends (reads open assignments, records the ending with every other);
 - watch      reads the picture and zones, records alerts (with their audit entries);
 - gateway    reads sessions, the picture and the live stream; appends refusals to the audit trail;
 - web        the Dash app and the patrol API: accounts, sessions, zones, assignments, audit (read,

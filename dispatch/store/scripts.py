@@ -150,6 +150,10 @@ local sightings = newer_units(KEYS[10], 4)
 -- sightings:ts: an operator's later update must not bring it back. It is counted, not applied.
 -- An update from another operator than the one stored is dead-lettered by the plan; should two workers
 -- race a sighting's first report, it is counted here (ignored:operator_mismatch), never applied.
+local function operator_of(raw)
+  local ok, decoded = pcall(cjson.decode, raw)
+  return ok and type(decoded) == 'table' and decoded.operator_id or nil
+end
 local ended_updates, mismatched_updates = 0, 0
 if #sightings > 0 then
   local kept = {}
@@ -161,8 +165,8 @@ if #sightings > 0 then
     for i = 1, #ids do
       if known[i] and not in_picture[i] then
         ended_updates = ended_updates + 1
-      elseif in_picture[i] and cjson.decode(in_picture[i]).operator_id
-          ~= cjson.decode(sightings[first + i - 1][3]).operator_id then
+      elseif in_picture[i] and operator_of(in_picture[i])
+          and operator_of(in_picture[i]) ~= operator_of(sightings[first + i - 1][3]) then
         mismatched_updates = mismatched_updates + 1
       else
         kept[#kept + 1] = sightings[first + i - 1]
@@ -238,7 +242,7 @@ if nends > 0 then
         tombstones[#tombstones + 1], tombstones[#tombstones + 2] = sighting_id, ts
       elseif assigned[sighting_id] then
         ignore('sighting_assigned', 1)
-      elseif cjson.decode(raw).operator_id ~= operator then
+      elseif operator_of(raw) ~= operator then
         ignore('operator_mismatch', 1)
       else
         ended_now[sighting_id] = ended_json(raw, 'ended_by_operator', '', reason)
