@@ -233,3 +233,25 @@ def test_the_ended_sightings_open_alert_resolves_as_for_every_ending(send, setti
     watcher.tick()
     assert read_open_alerts(redis_client, keys) == {}
     assert [e["disposition"] for e in sighting_endings(redis_client, keys)] == ["ended_by_operator"]
+
+
+def test_an_end_applied_twice_is_recorded_and_counted_once(redis_client, keys):
+    """A worker killed after its step but before it knew: the same plan applied again changes nothing (the end's
+    entry is no longer pending), so the record never holds two endings and no counter moves."""
+    from dispatch.domain.batch import plan_batch
+    from dispatch.store import streams
+    from dispatch.store.scripts import IngestScript, sighting_reporters
+
+    streams.ensure_groups(redis_client, keys)
+    redis_client.xadd(keys.in_sightings, report())
+    redis_client.xadd(keys.in_sightings, end())
+    redis_client.xadd(keys.in_sightings, end("sight-0404"))
+    entries = streams.read_group(redis_client, keys, "c1", count=100, block_ms=None)
+    plan = plan_batch(entries, reported_by=sighting_reporters(redis_client, keys, entries))
+    script = IngestScript(redis_client, keys, live_maxlen=1000)
+    assert script(plan)[5] == 1
+    stats, live = read_stats(redis_client, keys), redis_client.xlen(keys.live)
+    assert script(plan)[5] == 0
+    assert len(sighting_endings(redis_client, keys)) == 1
+    assert read_stats(redis_client, keys) == stats == {"accepted:sighting": 3, "ignored:sighting_unknown": 1}
+    assert redis_client.xlen(keys.live) == live
