@@ -26,7 +26,7 @@
   /* What happened, in words: built from known values and ids, shown as text. */
   function describe(kind, event, e) {
     if (kind === "sighting" && event !== "created") {
-      // An ending (dispatched, closed with its reason, merged, expired): its number leads the detail when recorded.
+      // An ending (dispatched, closed with its reason, merged, ended by the operator, expired): its number leads the detail when recorded.
       return "Sighting " + (e.detail || event) + " · " + short(e.sighting_id);
     }
     if (kind === "sighting") return "Sighting: " + (e.detail || "") + " · " + short(e.sighting_id);

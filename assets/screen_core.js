@@ -105,8 +105,11 @@
   var tickListeners = [];
   var loaded = false;
 
+  var ended = new Map(); // sighting_id -> its last delta, closed: how it ended (the newest 50)
+
   S.model = {
     units: units,
+    ended: ended,
     assignmentBySighting: new Map(), // sighting_id -> open assignment
     assignmentByPatrol: new Map(),
     idField: function (collection) { return ID_FIELDS[collection]; },
@@ -151,6 +154,10 @@
           var id = unitId(name, unit);
           if (id === null) return;
           if (unit.closed === true) {
+            if (name === "sightings") {
+              ended.set(id, unit);
+              if (ended.size > 50) ended.delete(ended.keys().next().value);
+            }
             if (current.delete(id)) {
               change.removed.push(id);
               (change.ended = change.ended || []).push(unit); // how it ended (disposition), for screen_endings.js

@@ -57,6 +57,11 @@
       var target = S.model.units.sightings.get(sighting.merged_into);
       return "merged into " + labelOf(target || { sighting_id: sighting.merged_into });
     }
+    var operatorReasons = S.config.endings.operator_reasons || {};
+    if (disposition === "ended_by_operator" && typeof sighting.reason === "string" &&
+        Object.prototype.hasOwnProperty.call(operatorReasons, sighting.reason)) {
+      return "ended by the operator: " + operatorReasons[sighting.reason];
+    }
     if (Object.prototype.hasOwnProperty.call(words, disposition)) return words[disposition];
     return disposition === "closed" ? "closed without dispatch" : "ended";
   }

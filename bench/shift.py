@@ -14,7 +14,7 @@ the simulated crews all run on the wall clock. Speeding up the simulator alone w
 its messages refused.
 
 Outcomes are the product's own count of what it recorded: every ending on
-`{site}:sightings:endings` (dispatched, closed by reason, merged, expired), counted by
+`{site}:sightings:endings` (dispatched, closed by reason, merged, ended by operator, expired), counted by
 `dispatch.domain.sightings.outcome_counts`, the function replay's figures use; sightings still in
 the picture are counted as open, with or without a patrol.
 """
@@ -183,8 +183,10 @@ def report(samples, peak_kinds: Counter, counted: Counter, tagged: int, updates:
               f"final {values[-1]}")
     print(f"{len(samples)} samples over {minutes:.1f} min")
     print("open alerts by kind at the peak: " + (", ".join(f"{k} {n}" for k, n in peak_kinds.most_common()) or "none"))
-    print(f"sightings tagged: {tagged}; operator updates accepted: {max(0, updates)}; "
+    print(f"sightings tagged: {tagged}; operator updates and ends accepted: {max(0, updates)}; "
           f"rejected entries: {sum(v for k, v in stats.items() if k.startswith('rejected:'))}")
+    ignored = {k.removeprefix("ignored:"): v for k, v in sorted(stats.items()) if k.startswith("ignored:")}
+    print("accepted but changing nothing: " + (", ".join(f"{k} {v}" for k, v in ignored.items()) or "none"))
     print("sightings by outcome (from the recorded events):")
     for outcome, count in sorted(counted.items(), key=lambda item: (-item[1], item[0])):
         print(f"  {count:5d}  {outcome}")

@@ -29,14 +29,14 @@ import time
 
 import redis
 
-from .domain.batch import BatchPlan, RawEntry, plan_batch, reject
+from .domain.batch import BatchPlan, RawEntry, plan_batch, reject, split_at_ends
 from .domain.validate import ClockLimits
 from .keys import Keys
 from . import process
 from .settings import Settings
 from .store import streams
 from .store.connection import RETRYABLE, connect
-from .store.scripts import IngestScript
+from .store.scripts import IngestScript, sighting_reporters
 
 log = logging.getLogger("dispatch.ingest")
 
@@ -130,7 +130,8 @@ class IngestWorker:
         return [e for e in entries if e.entry_id not in poison_ids]
 
     def _process(self, entries: list[RawEntry]) -> None:
-        self._apply(entries)
+        for batch in split_at_ends(entries):  # an operator's end is applied before what follows it
+            self._apply(batch)
         self.processed += len(entries)
 
     def _apply(self, entries: list[RawEntry]) -> None:
@@ -139,7 +140,8 @@ class IngestWorker:
         A failed step acknowledged nothing, so each half can be applied again:
         about 2 log2(n) extra steps per culprit, on a path that should never run.
         """
-        plan = plan_batch(entries, self.limits, self.settings.timezone)
+        reported_by = sighting_reporters(self.client, self.keys, entries)
+        plan = plan_batch(entries, self.limits, self.settings.timezone, reported_by=reported_by)
         try:
             self.apply_plan(plan)
         except redis.ResponseError as error:

@@ -65,6 +65,15 @@ UPDATE_AFTER_S = (30.0, 150.0)
 # that the queue flags as a probable duplicate).
 DUPLICATE_SHARE = 0.15
 DUPLICATE_AFTER_S = (60.0, 240.0)
+# Some sightings are ended by their operator through the contract (an entry with `ended`, issue 11):
+# the lookout left, or the orbit took the camera away ("lost_sight"), now and then a tagging mistake.
+# Before the shortest validity horizon (5 min), and only while no patrol has it (a patrol's clearing
+# is then the ending). A few updated sightings are ended after their update.
+END_SHARE = 0.2
+END_AFTER_S = (60.0, 270.0)
+END_AFTER_UPDATE_SHARE = 0.3
+MISTAKE_SHARE = 0.1  # of the ends while the scene is in view ("left" otherwise); out of view: "lost_sight"
+END_NOTES = ("", "", "plus personne sur place", "groupe dispersé", "scène terminée")
 DUPLICATE_OFFSET_M = (20.0, 120.0)
 CAMERA_VIEW_M = 450.0  # an operator updates or re-tags only what the camera can see from where it is
 RESPONSE_WINDOW_MS = 300_000  # sightings older than this no longer draw a patrol
@@ -281,12 +290,16 @@ class Crew:
             self._plan(now_ms + random_ms(self.rng, *UPDATE_AFTER_S), "update", fields)
         elif draw < UPDATE_SHARE + DUPLICATE_SHARE:
             self._plan(now_ms + random_ms(self.rng, *DUPLICATE_AFTER_S), "duplicate", fields)
+        elif draw < UPDATE_SHARE + DUPLICATE_SHARE + END_SHARE:
+            self._plan(now_ms + random_ms(self.rng, *END_AFTER_S), "end", fields)
         return "sighting", fields
 
     def _follow_up(self, what: str, original: dict[str, str], now_ms: int) -> Message | None:
-        """An update of an own sighting (same id, newer ts), or a second tag of the same scene."""
+        """An update of an own sighting (same id, newer ts), its end, or a second tag of the same scene."""
         if not self.drone.observing or self.board.is_taken(original["sighting_id"]):
             return None  # camera down, or a patrol has it now: the operator leaves it be
+        if what == "end":
+            return self._end(original, now_ms)
         zone, here = self.drone.zone, (float(original["lat"]), float(original["lon"]))
         spot = self._near(zone, here, *(DUPLICATE_OFFSET_M if what == "duplicate" else (10.0, 60.0)))
         if float(haversine_m(self.drone.lat, self.drone.lon, *spot)) > CAMERA_VIEW_M:
@@ -300,9 +313,24 @@ class Crew:
         elif change < 0.45:
             priority = min(3, priority + 1)  # calming down
         lat, lon = spot
-        return "sighting", {**original, "ts": str(now_ms), "priority": str(priority),
-                            "lat": fixed(lat, 6), "lon": fixed(lon, 6),
-                            "note": self._note(original["category"], zone)}
+        update = {**original, "ts": str(now_ms), "priority": str(priority),
+                  "lat": fixed(lat, 6), "lon": fixed(lon, 6), "note": self._note(original["category"], zone)}
+        if self.rng.random() < END_AFTER_UPDATE_SHARE:
+            self._plan(now_ms + random_ms(self.rng, 30.0, 120.0), "end", update)  # still before 5 min
+        return "sighting", update
+
+    def _end(self, original: dict[str, str], now_ms: int) -> Message:
+        """The operator ends its own sighting (docs/streams.md, "Updating and ending a sighting")."""
+        in_view = float(haversine_m(self.drone.lat, self.drone.lon, float(original["lat"]),
+                                    float(original["lon"]))) <= CAMERA_VIEW_M
+        mistake = self.rng.random() < MISTAKE_SHARE
+        ended = "lost_sight" if not in_view else "mistake" if mistake else "left"
+        note = self.rng.choice(END_NOTES) if ended == "left" else ""
+        fields = {"sighting_id": original["sighting_id"], "ts": str(now_ms), "operator_id": self.operator_id,
+                  "drone_id": self.drone.drone_id, "ended": ended}
+        if note:
+            fields["note"] = note
+        return "sighting", fields
 
     def _sighting(self, now_ms: int, category: str, priority: int, spot: LatLon) -> dict[str, str]:
         lat, lon = spot

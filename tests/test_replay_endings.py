@@ -109,18 +109,20 @@ def test_the_outcomes_figure_shows_every_outcome_with_its_count():
         endings=[ending("sight-0001", "closed", T0 + 10_000, reason="false_alarm"),
                  ending("sight-0002", "closed", T0 + 11_000, reason="false_alarm"),
                  ending("sight-0003", "merged", T0 + 12_000, merged_into="sight-0004"),
-                 ending("sight-0005", "expired", T0 + 13_000, actor="system")])
+                 ending("sight-0005", "expired", T0 + 13_000, actor="system"),
+                 ending("sight-0006", "ended_by_operator", T0 + 14_000, actor="OP-3", reason="left")])
     frame = outcomes(history)
     assert list(frame.columns) == ["outcome", "label", "count"] and frame["outcome"].tolist() == list(OUTCOME_ORDER)
     assert dict(zip(frame["label"], frame["count"])) == {
         "dispatched (a patrol cleared it)": 0, "closed: false alarm": 2, "closed: duplicate of another sighting": 0,
         "closed: watched by the drone only": 0, "closed: referred to another service": 0, "closed: other": 0,
-        "merged into another sighting": 1, "expired, nobody sent": 1}
+        "merged into another sighting": 1, "ended by the operator who reported it": 1, "expired, nobody sent": 1}
     figure = figures.outcomes_figure(frame)
     (bar,) = figure.data
     shown = dict(zip(bar.y, bar.text))
-    assert shown["closed: false alarm"] == "2" and shown["expired, nobody sent"] == "1" and len(shown) == 8
-    assert "4 ended" in figure.layout.title.text
+    assert shown["closed: false alarm"] == "2" and shown["expired, nobody sent"] == "1" and len(shown) == 9
+    assert shown["ended by the operator who reported it"] == "1"
+    assert "5 ended" in figure.layout.title.text
 
 
 def test_the_outcomes_figure_says_when_nothing_ended():

@@ -87,8 +87,9 @@ def test_outcome_counts_by_disposition_and_reason_each_sighting_once():
                {"sighting_id": "c", "disposition": "closed", "reason": "referred"},
                {"sighting_id": "d", "disposition": "merged", "merged_into": "a"},
                {"sighting_id": "e", "disposition": "expired"},
-               {"sighting_id": "e", "disposition": "expired"}]
+               {"sighting_id": "e", "disposition": "expired"},
+               {"sighting_id": "f", "disposition": "ended_by_operator", "reason": "left", "actor": "OP-3"}]
     counts = s.outcome_counts(endings)
     assert list(counts) == list(s.OUTCOME_ORDER)
     assert counts == {"dispatched": 1, "closed:false_alarm": 1, "closed:duplicate": 0, "closed:drone_only": 0,
-                      "closed:referred": 1, "closed:other": 0, "merged": 1, "expired": 1}
+                      "closed:referred": 1, "closed:other": 0, "merged": 1, "ended_by_operator": 1, "expired": 1}

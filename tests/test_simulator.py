@@ -78,7 +78,7 @@ def test_the_messages_do_not_depend_on_how_finely_time_is_stepped():
 def test_another_seed_gives_another_scenario():
     _, first = simulate(seed=7, minutes=3)
     _, other = simulate(seed=8, minutes=3)
-    positions = lambda messages: [(fields["lat"], fields["lon"]) for _, fields, _ in messages]  # noqa: E731
+    positions = lambda messages: [(f["lat"], f["lon"]) for _, f, _ in messages if "lat" in f]  # noqa: E731
     assert positions(first) != positions(other)
 
 
@@ -115,6 +115,10 @@ def test_every_message_validates_against_the_contract(ten_minutes):
 def test_every_message_carries_every_field_as_a_string(ten_minutes):
     _, messages = ten_minutes
     for kind, fields, _ in messages:
+        if "ended" in fields:  # an operator's end: optional note, no position
+            assert set(fields) - {"note"} == set(MESSAGE_MODELS["sighting_end"].model_fields) - {"note"}
+            assert all(isinstance(value, str) for value in fields.values())
+            continue
         assert set(fields) == set(MESSAGE_MODELS[kind].model_fields), kind
         assert all(isinstance(value, str) for value in fields.values())
         assert re.fullmatch(r"-?\d+\.\d{6}", fields["lat"]) and re.fullmatch(r"-?\d+\.\d{6}", fields["lon"])
@@ -226,7 +230,7 @@ def test_operators_update_some_of_their_own_sightings_through_the_contract(half_
     scenario, messages = half_hour
     first = {f["sighting_id"]: f for f in first_tags(messages)}
     updates = [f for kind, f, _ in messages
-               if kind == "sighting" and first[f["sighting_id"]] is not f]
+               if kind == "sighting" and first[f["sighting_id"]] is not f and "ended" not in f]
     assert 0.1 <= len({f["sighting_id"] for f in updates}) / len(first) <= 0.5
     for update in updates:
         original = first[update["sighting_id"]]
@@ -237,6 +241,26 @@ def test_operators_update_some_of_their_own_sightings_through_the_contract(half_
         assert 5 <= haversine_m(*position(original), *position(update)) <= 65
     assert any(u["priority"] != first[u["sighting_id"]]["priority"] for u in updates)
     assert any(u["note"] != first[u["sighting_id"]]["note"] for u in updates)
+
+
+def test_operators_end_some_of_their_own_sightings_through_the_contract(half_hour):
+    """Issue 11: "lookout left". Some sightings (not most) are ended by the operator who tagged them, after
+    any update of theirs and before the shortest validity horizon (5 min), once each."""
+    _, messages = half_hour
+    first = {f["sighting_id"]: f for f in first_tags(messages)}
+    ends = [(f, at) for kind, f, at in messages if kind == "sighting" and "ended" in f]
+    ended_ids = [f["sighting_id"] for f, _ in ends]
+    assert len(ended_ids) == len(set(ended_ids)), "each sighting ended once"
+    assert 0.1 <= len(ended_ids) / len(first) <= 0.45, (len(ended_ids), len(first))
+    assert {f["ended"] for f, _ in ends} >= {"left"}
+    for end, at in ends:
+        original = first[end["sighting_id"]]
+        assert end["operator_id"] == original["operator_id"] and end["drone_id"] == original["drone_id"]
+        assert 30 <= (int(end["ts"]) - int(original["ts"])) / 1000 <= 300
+        assert not isinstance(validate("sighting", end, received_ms=at), Rejection)
+        later = [f for kind, f, _ in messages if kind == "sighting" and f["sighting_id"] == end["sighting_id"]
+                 and int(f["ts"]) > int(end["ts"])]
+        assert later == [], "nothing about a sighting after its end"
 
 
 def test_some_sightings_are_probable_duplicates_of_another(half_hour):
@@ -289,7 +313,7 @@ def test_sightings_are_inside_the_zone_of_the_drone_that_sees_them_and_near_it(t
 
 def test_sightings_are_varied_and_uniquely_identified(half_hour):
     _, messages = half_hour
-    sightings = [fields for kind, fields, _ in messages if kind == "sighting"]
+    sightings = [fields for kind, fields, _ in messages if kind == "sighting" and "ended" not in fields]
     assert len({(f["sighting_id"], f["ts"]) for f in sightings}) == len(sightings)
     assert {f["category"] for f in sightings} == {"lookout", "deal", "vehicle", "gathering", "other"}
     assert {f["priority"] for f in sightings} == {"1", "2", "3"}

@@ -26,10 +26,12 @@ from dispatch.domain.models import (
     SUPERVISOR_ID,
     Assignment,
     AssignmentState,
+    OperatorEndReason,
     PatrolReport,
     PatrolStatus,
     Sighting,
     SightingCategory,
+    SightingEnd,
     Telemetry,
 )
 from dispatch.domain.validate import MAX_FIELDS, ClockLimits, Rejection, validate
@@ -122,6 +124,15 @@ VALID = {
         },
         optional={"note": _note},
     ),
+    "sighting_end": st.fixed_dictionaries(
+        {
+            "sighting_id": _event,
+            "ts": _ts.map(str),
+            "operator_id": _operator,
+            "ended": st.sampled_from([r.value for r in OperatorEndReason]),
+        },
+        optional={"drone_id": _drone, "note": _note},
+    ),
     "patrol": st.fixed_dictionaries(
         {
             "patrol_id": _patrol,
@@ -184,6 +195,11 @@ def assert_within_contract(message, received: int = RECEIVED) -> None:
         assert _fits(DRONE_ID, message.drone_id) and _fits(OPERATOR_ID, message.operator_id)
         assert isinstance(message.category, SightingCategory)
         assert type(message.priority) is int and 1 <= message.priority <= 3
+        assert _one_printable_line(message.note), repr(message.note)
+    elif isinstance(message, SightingEnd):
+        assert _fits(EVENT_ID, message.sighting_id) and _fits(OPERATOR_ID, message.operator_id)
+        assert message.drone_id is None or _fits(DRONE_ID, message.drone_id)
+        assert isinstance(message.ended, OperatorEndReason)
         assert _one_printable_line(message.note), repr(message.note)
     elif isinstance(message, PatrolReport):
         assert _fits(PATROL_ID, message.patrol_id)
@@ -269,7 +285,8 @@ def test_mutated_valid_entries_never_raise(data):
     else:
         fields[data.draw(raw_name)] = data.draw(raw_value)
     result = judge(kind_name, fields)
-    if mutation == "drop" and not (kind_name == "sighting" and name == "note"):
+    optional = {"sighting": ("note",), "sighting_end": ("note", "drone_id")}.get(kind_name, ())
+    if mutation == "drop" and name not in optional:
         assert isinstance(result, Rejection) and repr(name) in result.reason
 
 

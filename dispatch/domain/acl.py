@@ -6,7 +6,8 @@ REDIS_URL, a field bridge (the least trusted writer: it runs on a vehicle or a r
 
 - bridge     XADD to the site's three input streams, nothing else (no read at all);
 - simulator  the demo's bridge plus the simulated tablets (assignment steps, as a patrol's tablet);
-- ingest     input streams through the consumer group, the picture, live, dead letters, counters;
+- ingest     input streams through the consumer group, the picture, live, dead letters, counters,
+             and operators' ends (reads open assignments, records the ending with every other);
 - watch      reads the picture and zones, records alerts (with their audit entries);
 - gateway    reads sessions, the picture and the live stream; appends refusals to the audit trail;
 - web        the Dash app and the patrol API: accounts, sessions, zones, assignments, audit (read,
@@ -71,6 +72,9 @@ COMMANDS: dict[Role, tuple[str, ...]] = {
         "xack xadd xlen hget hmget hset hexists hincrby hlen geoadd zrem zcard".split(),
         # Incident numbers: one counter per local day (GET checks it, INCRBY, PEXPIRE).
         *"get incrby pexpire".split(),
+        # Operators' ends (issue 11): open assignments read (HGETALL), the sighting off the picture (HDEL),
+        # its ending on the record (XADD to sightings:endings).
+        *"hgetall hdel".split(),
     ),
     # The snapshot (MULTI/EXEC), the open alerts, the alert script.
     Role.WATCH: (*SCRIPTS, *TRANSACTIONS, *"hgetall hget hsetnx hdel xadd xrevrange".split()),
@@ -128,6 +132,8 @@ _NAMED_KEYS: dict[Role, tuple[str, ...]] = {
         "sightings",
         "sightings_ts",
         "patrol_assignment",
+        "assignments_open",  # operators' ends: a sighting a patrol is on is not ended (read only)
+        "sighting_endings",  # operators' ends are recorded with every other ending
     ),
     Role.WATCH: (*_PICTURE, "alerts", "audit", "sighting_endings"),  # expires sightings past their horizon
     Role.GATEWAY: (*_PICTURE, "patrol_assignment", "audit"),

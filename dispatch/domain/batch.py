@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from .numbers import local_day
-from .models import PatrolReport, PatrolStatus, Sighting, Telemetry
+from .models import PatrolReport, PatrolStatus, Sighting, SightingEnd, Telemetry
 from .picture import Picture, apply
+from .sightings import Disposition, Ending, check_operator
 from .validate import MAX_FIELDS, MAX_NAME_BYTES, MAX_VALUE_BYTES, ClockLimits, Rejection, validate
 
 
@@ -118,6 +119,17 @@ class SightingWrite(UnitWrite):
     day: str = ""
 
 
+@dataclass(frozen=True)
+class EndWrite:
+    """An operator ending its sighting: the entry (its acknowledgement decides whether it still counts), who
+    sent it, and the ending record's fields. Whether it ends anything is decided in the atomic step, against
+    the stored state: open, unassigned, reported by this operator (store/scripts.py)."""
+
+    entry_id: str
+    operator_id: str
+    ending: Ending
+
+
 @dataclass
 class BatchPlan:
     accepted: dict[str, list[str]] = field(default_factory=dict)  # kind -> entry ids
@@ -125,23 +137,48 @@ class BatchPlan:
     drones: list[UnitWrite] = field(default_factory=list)
     patrols: list[PatrolWrite] = field(default_factory=list)
     sightings: list[SightingWrite] = field(default_factory=list)
+    ends: list[EndWrite] = field(default_factory=list)  # operators' ends, after the batch's sighting writes
+    ignored: dict[str, int] = field(default_factory=dict)  # reason -> accepted entries that change nothing
+    # (none today: the atomic step counts its own `ignored:<reason>`; the plan may add counted ignores here)
 
     @property
     def size(self) -> int:
         return sum(len(ids) for ids in self.accepted.values()) + len(self.rejected)
 
 
-def plan_batch(entries: Iterable[RawEntry], limits: ClockLimits = ClockLimits(), zone: str = "UTC") -> BatchPlan:
-    """`zone`: DISPATCH_TIMEZONE, whose local day numbers new sightings."""
+def plan_batch(entries: Iterable[RawEntry], limits: ClockLimits = ClockLimits(), zone: str = "UTC",
+               reported_by: Mapping[str, str] | None = None) -> BatchPlan:
+    """`zone`: DISPATCH_TIMEZONE, whose local day numbers new sightings.
+
+    `reported_by`: sighting id -> operator who reported it, for the open sightings this batch names (the
+    worker reads them first). An update or an end from another operator is dead-lettered
+    (sightings.check_operator); a sighting's operator never changes, so a stale read can only miss a
+    sighting reported meanwhile, which the atomic step checks again.
+
+    The atomic step applies a batch's sighting writes before its ends, so nothing about a sighting may
+    follow its end in one batch: the worker cuts batches there first (`split_at_ends`).
+    """
     plan = BatchPlan()
     latest = Picture()
     arrived: dict[str, int] = {}  # sighting id -> when Redis received its first entry of the batch
+    owners = dict(reported_by or {})
     for entry in entries:
         verdict = _judge(entry, limits)
+        if isinstance(verdict, (Sighting, SightingEnd)):
+            refusal = check_operator(verdict.sighting_id, reported_by=owners.get(verdict.sighting_id),
+                                     operator_id=verdict.operator_id)
+            verdict = Rejection(refusal) if refusal else verdict
         if isinstance(verdict, Rejection):
             plan.rejected.append(reject(entry, verdict.reason))
             continue
         plan.accepted.setdefault(entry.kind, []).append(entry.entry_id)
+        if isinstance(verdict, SightingEnd):
+            plan.ends.append(EndWrite(entry.entry_id, verdict.operator_id, Ending(
+                verdict.sighting_id, Disposition.ENDED_BY_OPERATOR, verdict.ts, verdict.operator_id,
+                reason=verdict.ended, text=verdict.note)))
+            continue
+        if isinstance(verdict, Sighting):
+            owners.setdefault(verdict.sighting_id, verdict.operator_id)
         apply(latest, verdict)
         if isinstance(verdict, Sighting):
             arrived[verdict.sighting_id] = min(arrived.get(verdict.sighting_id, entry.received_ms), entry.received_ms)
@@ -152,6 +189,25 @@ def plan_batch(entries: Iterable[RawEntry], limits: ClockLimits = ClockLimits(),
     ]
     plan.patrols = [_patrol_write(patrol_id, m) for patrol_id, m in latest.patrols.items()]
     return plan
+
+
+def split_at_ends(entries: list[RawEntry]) -> list[list[RawEntry]]:
+    """Consecutive batches, in order, such that no entry about a sighting follows that sighting's end in the
+    same batch (an end, from its raw `ended` field, validated or not). Ends are rare: nearly always one batch.
+    Whether the end takes effect is decided by its own atomic step; what follows is then judged against it
+    (applied if it was refused, counted `ignored:sighting_ended` if it ended the sighting)."""
+    batches: list[list[RawEntry]] = [[]]
+    ended: set[bytes] = set()
+    for entry in entries:
+        fields = entry.fields or {}
+        sighting_id = fields.get(b"sighting_id") if entry.kind == "sighting" else None
+        if sighting_id is not None and sighting_id in ended:
+            batches.append([])
+            ended = set()
+        batches[-1].append(entry)
+        if sighting_id is not None and b"ended" in fields:
+            ended.add(sighting_id)
+    return [batch for batch in batches if batch]
 
 
 def _judge(entry: RawEntry, limits: ClockLimits):

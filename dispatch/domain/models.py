@@ -114,6 +114,16 @@ class Outcome(str, Enum):
     OTHER = "other"
 
 
+class OperatorEndReason(str, Enum):
+    """Why an operator ends a sighting it reported (docs/streams.md, `sighting` end entries): codes, not
+    free text, so that the queue, replay and the shift figures read the same words; a short `note` may add
+    a neutral detail under the note rules."""
+
+    LEFT = "left"  # the situation is over: the lookout left, the group dispersed, the vehicle drove off
+    LOST_SIGHT = "lost_sight"  # the drone lost sight of it and cannot say more
+    MISTAKE = "mistake"  # reported by mistake (wrong place or category): report it anew if needed
+
+
 class _Message(BaseModel):
     # extra="forbid": a misspelt field ("lng") is refused, not silently ignored.
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -139,6 +149,18 @@ class Sighting(_Message):
     lat: Latitude
     lon: Longitude
     priority: Annotated[WholeNumber, Field(ge=1, le=3, description="1 is the most urgent")]
+    note: Note = ""
+
+
+class SightingEnd(_Message):
+    """The operator who reported a sighting ends it ("lookout left"): an entry on the sightings stream with an
+    `ended` field instead of a category and a position. `drone_id` is optional (the drone may have moved on)."""
+
+    sighting_id: EventId
+    ts: Timestamp
+    operator_id: OperatorId
+    ended: OperatorEndReason
+    drone_id: DroneId | None = None
     note: Note = ""
 
 
@@ -172,6 +194,7 @@ class Assignment(_Message):
 MESSAGE_MODELS: dict[str, type[_Message]] = {
     "telemetry": Telemetry,
     "sighting": Sighting,
+    "sighting_end": SightingEnd,  # on the sightings stream: an entry with an `ended` field (validate.py)
     "patrol": PatrolReport,
     "assignment": Assignment,
 }

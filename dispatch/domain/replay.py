@@ -19,7 +19,7 @@ positions it replays dispatch as the live scripts do (store/assignments.py):
   cleared; a copy of it with the same or an older ts does not reopen it, a
   strictly newer report does (the live sightings:ts rule);
 - a sighting with a recorded ending ({site}:sightings:endings: dispatched,
-  closed with a reason, merged, expired) is gone from its ending's ts on, for
+  closed with a reason, merged, ended by its operator, expired) is gone from its ending's ts on, for
   good: ingest never brings an ended sighting back (domain/sightings.py);
 - assignments open at t (for the lines between patrols and sightings) and
   alerts raised and not yet resolved at t.
@@ -45,7 +45,7 @@ from .replay_frames import (
 )
 from .replay_index import UnitTimeline, codes_of, downsample, gather, sort_by_unit
 from .replay_payload import frame_payload
-from .sightings import REASON_LABELS, CloseReason, outcome_counts
+from .sightings import REASON_LABELS, CloseReason, Disposition, operator_end_words, outcome_counts
 from .validate import Message
 
 __all__ = ["History", "NO_DATA", "STATUSES", "downsample", "frame_payload", "naive_picture_at"]
@@ -398,7 +398,7 @@ class History:
 
         Columns: ts, kind ("sighting", "assignment", "alert"), event
         (sighting: created, then its ending: dispatched, closed, merged,
-        expired; assignment: created, acknowledged, en_route,
+        ended_by_operator, expired; assignment: created, acknowledged, en_route,
         on_scene, cleared, cancelled; alert: raised, acknowledged, resolved),
         id (the sighting, assignment or alert id), sighting_id, patrol_id,
         actor (who acted: supervisor or patrol code), detail (category and
@@ -485,7 +485,9 @@ def ending_detail(ending: Mapping) -> str:
     """An ending in words for the event list: "S-0142 closed: false alarm", "merged into 3f9a2b1c", ..."""
     disposition = ending.get("disposition") or "ended"
     words = {"expired": "expired, nobody sent"}.get(disposition, disposition)
-    if disposition == "closed":
+    if disposition == Disposition.ENDED_BY_OPERATOR.value:
+        words = operator_end_words(ending)
+    elif disposition == "closed":
         try:
             reason = REASON_LABELS[CloseReason(ending.get("reason") or CloseReason.OTHER.value)]
         except ValueError:

@@ -204,7 +204,7 @@ def utilisation(history: History) -> pd.DataFrame:
 
 
 OUTCOME_WORDS = {"dispatched": "dispatched (a patrol cleared it)", "merged": "merged into another sighting",
-                 "expired": "expired, nobody sent",
+                 "ended_by_operator": "ended by the operator who reported it", "expired": "expired, nobody sent",
                  **{f"closed:{reason.value}": f"closed: {label}" for reason, label in REASON_LABELS.items()}}
 """How each row of sightings.OUTCOME_ORDER reads on the chart and in the CSV."""
 

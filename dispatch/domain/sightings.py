@@ -6,6 +6,7 @@ A sighting's life, next to its assignments' (lifecycle.py):
     open ──close (supervisor, reason code)──────────► ended "closed"
     open ──merge into another open one (supervisor)─► ended "merged"
     open ──past its category's horizon (system)─────► ended "expired"
+    open ──`ended` entry from its own operator──────► ended "ended_by_operator"
 
 Decisions, and why:
 - Only an *unassigned* sighting can be closed, merged or expired. Once a
@@ -18,6 +19,12 @@ Decisions, and why:
   Assigned sightings never expire (a crew is on it).
 - A merge keeps both sightings on the record: the duplicate ends as "merged"
   with a link to the sighting that stays open.
+- The operator who reported a sighting may update it (position, priority,
+  note) or end it ("lookout left") through the sightings stream; another
+  operator may not (the entry is dead-lettered, `check_operator`). An end
+  obeys the same rule as a supervisor's close: only an open, unassigned
+  sighting ends; once a patrol is on it, the operator's end is refused and
+  counted (`ignored:sighting_assigned`): the crew's clearing is the ending.
 - Nothing is deleted: an ending takes the sighting off the current picture and
   writes it on the record (the store does both in one atomic step).
 
@@ -33,7 +40,7 @@ from enum import Enum
 from typing import Iterable, Mapping
 
 from .geo import haversine_m
-from .models import SightingCategory
+from .models import OperatorEndReason, SightingCategory
 from .text import invisible_character
 
 MAX_REASON_TEXT = 80
@@ -50,6 +57,7 @@ class Disposition(str, Enum):
     CLOSED = "closed"  # closed by a supervisor without sending anyone, with a reason
     MERGED = "merged"  # a duplicate of another sighting, which stays open
     EXPIRED = "expired"  # unassigned past its category's horizon: nobody sent
+    ENDED_BY_OPERATOR = "ended_by_operator"  # the operator who reported it ended it ("lookout left")
 
 
 class CloseReason(str, Enum):
@@ -67,6 +75,29 @@ REASON_LABELS: dict[CloseReason, str] = {
     CloseReason.REFERRED: "referred to another service",
     CloseReason.OTHER: "other",
 }
+
+OPERATOR_END_LABELS: dict[OperatorEndReason, str] = {
+    OperatorEndReason.LEFT: "left, situation over",
+    OperatorEndReason.LOST_SIGHT: "drone lost sight",
+    OperatorEndReason.MISTAKE: "reported by mistake",
+}
+"""How an operator's `ended` code reads on the screens and in replay ("ended by the operator: left, ...")."""
+
+DISPOSITION_WORDS: dict[str, str] = {
+    Disposition.DISPATCHED.value: "dispatched",
+    Disposition.CLOSED.value: "closed",
+    Disposition.MERGED.value: "merged",
+    Disposition.EXPIRED.value: "expired, nobody sent",
+    Disposition.ENDED_BY_OPERATOR.value: "ended by the operator",
+}
+"""Each disposition in words, for event lists and messages."""
+
+# Why an operator's end (or update) changed nothing: the `ignored:<reason>` counters of {site}:stats.
+IGNORED_ENDED = "sighting_ended"  # the sighting had already ended (an update, or a second end)
+IGNORED_UNKNOWN = "sighting_unknown"  # an end for a sighting never received (or already dropped by retention)
+IGNORED_ASSIGNED = "sighting_assigned"  # an end for a sighting a patrol is on: the crew's clearing ends it
+IGNORED_OPERATOR = "operator_mismatch"  # only when two workers race a sighting's first report (else dead-lettered)
+IGNORED_REASONS = (IGNORED_ENDED, IGNORED_UNKNOWN, IGNORED_ASSIGNED, IGNORED_OPERATOR)
 
 DEFAULT_HORIZONS_MS: dict[SightingCategory, int] = {
     SightingCategory.VEHICLE: 5 * 60_000,
@@ -86,7 +117,7 @@ class Ending:
     disposition: Disposition
     ts: int
     actor: str
-    reason: CloseReason | None = None
+    reason: CloseReason | OperatorEndReason | None = None
     text: str = ""
     merged_into: str | None = None
 
@@ -137,6 +168,26 @@ def check_can_end(sighting_id: str, *, is_open: bool, assigned_to: str | None) -
     if assigned_to:
         return explain_assigned(sighting_id, assigned_to)
     return None
+
+
+def check_operator(sighting_id: str, *, reported_by: str | None, operator_id: str) -> str | None:
+    """None if `operator_id` may update or end `sighting_id`, reported by `reported_by` (None: not known yet,
+    so this entry reports it); else a dead letter's reason."""
+    if reported_by is None or reported_by == operator_id:
+        return None
+    return (f"operator_id: {operator_id} may not update or end sighting {sighting_id}: it was reported by "
+            f"{reported_by}, and only the operator who reported a sighting may update or end it")
+
+
+def operator_end_words(ending: Mapping) -> str:
+    """"ended by the operator OP-3: left, situation over (note)", from an ending's stream fields."""
+    try:
+        label = OPERATOR_END_LABELS[OperatorEndReason(ending.get("reason") or "")]
+    except ValueError:
+        label = str(ending.get("reason") or "")
+    words = DISPOSITION_WORDS[Disposition.ENDED_BY_OPERATOR.value]
+    words += (f" {ending['actor']}" if ending.get("actor") else "") + (f": {label}" if label else "")
+    return words + (f" ({ending['text']})" if ending.get("text") else "")
 
 
 def check_merge(source_id: str, target_id: str, *, target_open: bool) -> str | None:
@@ -200,8 +251,9 @@ def probable_duplicates(sightings: Iterable[Mapping], **limits) -> dict[str, str
     return found
 
 
-OUTCOME_ORDER = ("dispatched", *(f"closed:{reason.value}" for reason in CloseReason), "merged", "expired")
-"""The shift figure's rows: dispatched, closed without dispatch by reason, merged, expired."""
+OUTCOME_ORDER = ("dispatched", *(f"closed:{reason.value}" for reason in CloseReason), "merged",
+                 Disposition.ENDED_BY_OPERATOR.value, "expired")
+"""The shift figure's rows: dispatched, closed without dispatch by reason, merged, ended by operator, expired."""
 
 
 def outcome_counts(endings: Iterable[Mapping]) -> dict[str, int]:

@@ -14,9 +14,12 @@ from typing import Mapping, Union
 
 from pydantic import ValidationError
 
-from .models import ID_FORMATS, MESSAGE_MODELS, Assignment, PatrolReport, Sighting, Telemetry
+from .models import ID_FORMATS, MESSAGE_MODELS, Assignment, PatrolReport, Sighting, SightingEnd, Telemetry
 
-Message = Union[Telemetry, Sighting, PatrolReport, Assignment]
+Message = Union[Telemetry, Sighting, SightingEnd, PatrolReport, Assignment]
+
+END_FIELD = "ended"
+"""A `sighting` entry with this field is the operator ending the sighting (models.SightingEnd)."""
 
 # Size limits: an entry beyond them is refused before any parsing.
 MAX_FIELDS = 16
@@ -53,10 +56,16 @@ def validate(
     decoded = _decode(fields)
     if isinstance(decoded, Rejection):
         return decoded
+    if kind == "sighting" and END_FIELD in decoded:
+        model = SightingEnd
     try:
         message = model.model_validate(decoded)
     except ValidationError as error:
-        return Rejection(describe(error))
+        reason = describe(error)
+        if model is SightingEnd and "unknown field" in reason:
+            reason += ("; an entry with 'ended' ends the sighting: it carries only sighting_id, ts, operator_id, "
+                       "ended and optionally drone_id, note")
+        return Rejection(reason)
     return _check_clock(message, received_ms, limits)
 
 

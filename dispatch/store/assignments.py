@@ -48,6 +48,43 @@ DEFAULT_LIVE_MAXLEN = 100_000
 STALE_RETRIES = 3
 _REASONS = "^(" + "|".join(reason.value for reason in CloseReason) + ")$"
 
+ENDING_LUA = r"""
+-- Every ending's steps, shared by the assignment and ending scripts here and by ingest's operator ends
+-- (store/scripts.py). The including script defines SIGHTINGS, OPEN (open assignments) and ENDINGS first.
+
+-- Open sighting id -> the patrol an open assignment sends to it: such a sighting is never ended behind the
+-- crew's back. Reads only.
+local function assigned_sightings()
+  local found = {}
+  local open = redis.call('HGETALL', OPEN)
+  for i = 2, #open, 2 do
+    local assignment = cjson.decode(open[i])
+    if type(assignment.sighting_id) == 'string' then found[assignment.sighting_id] = assignment.patrol_id or '?' end
+  end
+  return found
+end
+
+-- What the live delta says of a sighting that ends (`raw`, its stored JSON): marked closed, with how it
+-- ended (disposition, the reason code if any, the sighting it was merged into). Writes nothing.
+local function ended_json(raw, disposition, merged_into, reason)
+  local sighting = cjson.decode(raw)
+  sighting.closed = true
+  sighting.disposition = disposition
+  if merged_into and merged_into ~= '' then sighting.merged_into = merged_into end
+  if reason and reason ~= '' then sighting.reason = reason end
+  return cjson.encode(sighting)
+end
+
+-- The sighting leaves the picture (its ts stays in sightings:ts, so a late copy of a report cannot reopen
+-- it) and its ending goes on the record: `ending` (flat name/value list) plus the sighting as it was.
+local function record_ending(sighting_id, ended, ending)
+  redis.call('HDEL', SIGHTINGS, sighting_id)
+  ending[#ending + 1] = 'sighting'
+  ending[#ending + 1] = ended
+  return redis.call('XADD', ENDINGS, '*', unpack(ending))
+end
+"""
+
 _HELPERS = r"""local at = 1
 
 local function take()
@@ -86,20 +123,7 @@ local function publish(maxlen, delta)
   return redis.call('XADD', LIVE, 'MAXLEN', '~', maxlen, '*', unpack(args))
 end
 
--- The sighting leaves the picture; its ts stays in sightings:ts, so a late
--- copy of the same report cannot reopen it. Returns it marked closed, with how it ended.
-local function close_sighting(sighting_id, disposition, merged_into)
-  local raw = redis.call('HGET', SIGHTINGS, sighting_id)
-  if not raw then return nil end
-  redis.call('HDEL', SIGHTINGS, sighting_id)
-  local sighting = cjson.decode(raw)
-  sighting.closed = true
-  sighting.disposition = disposition
-  if merged_into and merged_into ~= '' then sighting.merged_into = merged_into end
-  return cjson.encode(sighting)
-end
-
-"""
+""" + ENDING_LUA
 
 _PRELUDE = AUDIT_LUA + r"""
 local SIGHTINGS, PATROLS, AVAILABLE, PATROL_ASSIGNMENT, OPEN, EVENTS, LIVE, AUDIT, ENDINGS =
@@ -190,14 +214,14 @@ if mode == 'open' then
   append(patrols, set_patrol_status(patrol_id, patrol_status))
 else
   append(patrols, close_assignment(assignment_id, patrol_id, event))
-  if mode == 'clear' then
-    local ended = close_sighting(sighting_id, 'dispatched')
-    if ended then
-      append(sightings, ended)
-      redis.call('XADD', ENDINGS, '*', 'event', 'sighting_dispatched', 'sighting_id', sighting_id,
-                 'disposition', 'dispatched', 'ts', field_of(event, 'ts'), 'actor', field_of(event, 'actor'),
-                 'assignment_id', assignment_id, 'sighting', ended)
-    end
+  -- The sighting ends when its last crew clears: a backup patrol still on it keeps it open.
+  local raw = mode == 'clear' and redis.call('HGET', SIGHTINGS, sighting_id)
+  if raw and not assigned_sightings()[sighting_id] then
+    local ended = ended_json(raw, 'dispatched')
+    append(sightings, ended)
+    record_ending(sighting_id, ended, {'event', 'sighting_dispatched', 'sighting_id', sighting_id,
+                  'disposition', 'dispatched', 'ts', field_of(event, 'ts'), 'actor', field_of(event, 'actor'),
+                  'assignment_id', assignment_id})
   end
 end
 return {'ok', publish(maxlen, {{'assignments', {json}}, {'patrols', patrols}, {'sightings', sightings}})}
@@ -227,26 +251,16 @@ local SIGHTINGS, OPEN, ENDINGS, LIVE, AUDIT = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 """ + _HELPERS + r"""
 local maxlen, sighting_id, disposition, merged_into = take(), take(), take(), take()
 local ending, audit = take_fields(), take_fields()
-if not redis.call('HGET', SIGHTINGS, sighting_id) then return {'refused', 'not_open', ''} end
-local open = redis.call('HGETALL', OPEN)
-for i = 2, #open, 2 do
-  local assignment = cjson.decode(open[i])
-  if assignment.sighting_id == sighting_id then return {'refused', 'assigned', assignment.patrol_id} end
-end
+local raw = redis.call('HGET', SIGHTINGS, sighting_id)
+if not raw then return {'refused', 'not_open', ''} end
+local patrol = assigned_sightings()[sighting_id]
+if patrol then return {'refused', 'assigned', patrol} end
 if merged_into ~= '' and not redis.call('HGET', SIGHTINGS, merged_into) then
   return {'refused', 'target_not_open', ''}
 end
 if #audit > 0 then record_audit(AUDIT, audit) end
-local ended = close_sighting(sighting_id, disposition, merged_into)
-local reason = field_of(ending, 'reason')
-if reason ~= '' then  -- the screens' "recently ended" line says why it was closed
-  local closed = cjson.decode(ended)
-  closed.reason = reason
-  ended = cjson.encode(closed)
-end
-ending[#ending + 1] = 'sighting'
-ending[#ending + 1] = ended
-redis.call('XADD', ENDINGS, '*', unpack(ending))
+local ended = ended_json(raw, disposition, merged_into, field_of(ending, 'reason'))
+record_ending(sighting_id, ended, ending)
 return {'ok', publish(maxlen, {{'sightings', {ended}}})}
 """
 

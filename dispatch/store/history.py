@@ -49,6 +49,7 @@ import redis
 
 from ..domain.replay import History
 from ..domain.replay_frames import PositionColumns, alert_frame, assignment_frame, ending_frame, sighting_frame
+from ..domain.models import SightingEnd
 from ..domain.validate import ClockLimits, Rejection, validate
 from ..keys import INGEST_GROUP, Keys
 
@@ -152,6 +153,8 @@ def _load(client: redis.Redis, keys: Keys, from_ms: int, to_ms: int, *, progress
             verdict = validate("sighting", dict(zip(fields[0::2], fields[1::2])), _ms(entry_id), limits)
             if isinstance(verdict, Rejection):
                 _count(stats, "rejected:sighting")
+            elif isinstance(verdict, SightingEnd):
+                continue  # an operator's end: what it ended (if anything) is on the endings' record
             elif verdict.ts <= to_ms and (context_from_ms is None or verdict.ts >= context_from_ms):
                 sightings.append(verdict)
     _count(stats, "deadletter:sighting", 0)

@@ -18,15 +18,18 @@ batch to find the entry at fault (dispatch/ingest.py).
 
 from __future__ import annotations
 
+import orjson
 import redis
 
 from ..domain import numbers
 from ..domain.batch import DEADLETTER_MAX_FIELDS, BatchPlan
 from ..keys import INGEST_GROUP, Keys
+from .assignments import ENDING_LUA
 
 _INGEST_LUA = r"""
 -- KEYS: live, deadletter, stats, drones, drones:ts, patrols, patrols:ts,
 --       patrols:available, sightings, sightings:ts, patrols:assignment,
+--       assignments:open, sightings:endings,
 --       then the input streams, then the day counters of incident numbers.
 -- ARGV: group, live maxlen, most fields copied to a dead letter, number of
 --       day counters, number prefix, number digits, counter TTL ms, then the plan.
@@ -47,13 +50,20 @@ _INGEST_LUA = r"""
 -- carrying it; phase 2 adds to the counter what was taken). A redelivered
 -- entry is not newer, so it takes no number; scripts run one at a time, so
 -- two workers never take the same one.
+-- Operators' ends (after the batch's sighting writes): each entry still pending ends an open,
+-- unassigned sighting its own operator reported, through the ending steps every ending shares
+-- (assignments.ENDING_LUA: phase 1 computes the ended JSON, phase 2 records it); anything else is
+-- counted `ignored:<reason>`, never applied. An end for a sighting never received leaves its id's ts
+-- in sightings:ts, so that its report arriving late (another worker's batch) does not open it.
 -- Lua's unpack() is bounded by the C stack (about 8000 values): it is never
 -- given a list whose length depends on the input; variadic calls go by chunks.
 local LIVE, DEADLETTER, STATS = KEYS[1], KEYS[2], KEYS[3]
+local SIGHTINGS, OPEN, ENDINGS = KEYS[9], KEYS[12], KEYS[13]
+""" + ENDING_LUA + r"""
 local group, maxlen, letter_fields = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local ndays, prefix, digits, counter_ttl = tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6]), ARGV[7]
-local streams = #KEYS - 11 - ndays
-local day_base = 11 + streams
+local streams = #KEYS - 13 - ndays
+local day_base = 13 + streams
 local at = 8
 
 local function take()
@@ -103,7 +113,7 @@ for r = 1, tonumber(take()) do
       letter[#letter + 1], letter[#letter + 2] = 'f:' .. name, value
     end
   end
-  local pending = redis.pcall('XPENDING', KEYS[11 + s], group, id, id, 1)
+  local pending = redis.pcall('XPENDING', KEYS[13 + s], group, id, id, 1)
   if not pending.err and #pending > 0 then
     letters[#letters + 1] = letter
     rejected_ids[s] = rejected_ids[s] or {}
@@ -138,7 +148,13 @@ local sightings = newer_units(KEYS[10], 4)
 
 -- A sighting that has ended (cleared, closed, merged, expired) left the picture but kept its ts in
 -- sightings:ts: an operator's later update must not bring it back. It is counted, not applied.
-local ended_updates = 0
+-- An update from another operator than the one stored is dead-lettered by the plan; should two workers
+-- race a sighting's first report, it is counted here (ignored:operator_mismatch), never applied.
+local function operator_of(raw)
+  local ok, decoded = pcall(cjson.decode, raw)
+  return ok and type(decoded) == 'table' and decoded.operator_id or nil
+end
+local ended_updates, mismatched_updates = 0, 0
 if #sightings > 0 then
   local kept = {}
   for first = 1, #sightings, 999 do
@@ -149,6 +165,9 @@ if #sightings > 0 then
     for i = 1, #ids do
       if known[i] and not in_picture[i] then
         ended_updates = ended_updates + 1
+      elseif in_picture[i] and operator_of(in_picture[i])
+          and operator_of(in_picture[i]) ~= operator_of(sightings[first + i - 1][3]) then
+        mismatched_updates = mismatched_updates + 1
       else
         kept[#kept + 1] = sightings[first + i - 1]
       end
@@ -187,6 +206,52 @@ for u, row in ipairs(sightings) do
   row[3] = '{"number":' .. cjson.encode(number) .. ',' .. string.sub(row[3], 2)
 end
 
+-- Operators' ends (see the header); the plan's own ignored entries first.
+local ignored, ignored_names = {}, {}
+local function ignore(reason, n)
+  if n <= 0 then return end
+  if not ignored[reason] then ignored_names[#ignored_names + 1] = reason end
+  ignored[reason] = (ignored[reason] or 0) + n
+end
+for _ = 1, tonumber(take()) do
+  local reason, n = take(), tonumber(take())
+  ignore(reason, n)
+end
+ignore('sighting_ended', ended_updates)
+ignore('operator_mismatch', mismatched_updates)
+local endings, ended_now, tombstones = {}, {}, {}
+local nends, end_stream = tonumber(take()), tonumber(take())
+if nends > 0 then
+  local written = {}
+  for u, row in ipairs(sightings) do written[row[1]] = u end
+  local assigned = assigned_sightings()
+  for _ = 1, nends do
+    local id, sighting_id, operator, ts, reason, nfields = take(), take(), take(), take(), take(), tonumber(take())
+    local ending = {}
+    for i = 1, 2 * nfields do ending[i] = take() end
+    local pending = redis.pcall('XPENDING', KEYS[13 + end_stream], group, id, id, 1)
+    if not pending.err and #pending > 0 then
+      local raw = nil
+      if not ended_now[sighting_id] then
+        raw = (written[sighting_id] and sightings[written[sighting_id]][3]) or redis.call('HGET', SIGHTINGS, sighting_id)
+      end
+      if ended_now[sighting_id] or (not raw and redis.call('HEXISTS', KEYS[10], sighting_id) == 1) then
+        ignore('sighting_ended', 1)
+      elseif not raw then
+        ignore('sighting_unknown', 1)
+        tombstones[#tombstones + 1], tombstones[#tombstones + 2] = sighting_id, ts
+      elseif assigned[sighting_id] then
+        ignore('sighting_assigned', 1)
+      elseif operator_of(raw) ~= operator then
+        ignore('operator_mismatch', 1)
+      else
+        ended_now[sighting_id] = ended_json(raw, 'ended_by_operator', '', reason)
+        endings[#endings + 1] = {sighting_id, ending}
+      end
+    end
+  end
+end
+
 -- A patrol with an open assignment keeps the status its assignment implies
 -- (set by the assignment scripts) and stays out of the available set: its
 -- report moves it on the map, nothing more.
@@ -208,13 +273,13 @@ for _, row in ipairs(patrols) do
 end
 
 -- Every key phase 2 writes: a read that fails now (WRONGTYPE) rather than half-way.
-for _, key in ipairs({KEYS[4], KEYS[6], KEYS[9], STATS}) do redis.call('HLEN', key) end
-for _, key in ipairs({LIVE, DEADLETTER, unpack(KEYS, 12, day_base)}) do redis.call('XLEN', key) end
+for _, key in ipairs({KEYS[4], KEYS[6], KEYS[9], KEYS[10], STATS}) do redis.call('HLEN', key) end
+for _, key in ipairs({LIVE, DEADLETTER, ENDINGS, unpack(KEYS, 14, day_base)}) do redis.call('XLEN', key) end
 redis.call('ZCARD', KEYS[8])
 local counter_names = {}
 for s = 1, streams do counter_names[#counter_names + 1] = 'accepted:' .. accepted[s].kind end
 for _, kind in ipairs(rejected_kinds) do counter_names[#counter_names + 1] = 'rejected:' .. kind end
-if ended_updates > 0 then counter_names[#counter_names + 1] = 'ignored:sighting_ended' end
+for _, reason in ipairs(ignored_names) do counter_names[#counter_names + 1] = 'ignored:' .. reason end
 for _, name in ipairs(counter_names) do
   local value = redis.call('HGET', STATS, name)
   if value and not string.match(value, '^%-?%d+$') then
@@ -233,7 +298,13 @@ end
 local delta = {}
 if #drones > 0 then delta[#delta + 1], delta[#delta + 2] = 'drones', json_list(drones) end
 if #patrols > 0 then delta[#delta + 1], delta[#delta + 2] = 'patrols', json_list(patrols) end
-if #sightings > 0 then delta[#delta + 1], delta[#delta + 2] = 'sightings', json_list(sightings) end
+-- A sighting ended in this batch is published once, ended (written just before, if new or updated).
+local sighting_rows = {}
+for _, row in ipairs(sightings) do
+  if not ended_now[row[1]] then sighting_rows[#sighting_rows + 1] = row end
+end
+for _, ended in ipairs(endings) do sighting_rows[#sighting_rows + 1] = {ended[1], '', ended_now[ended[1]]} end
+if #sighting_rows > 0 then delta[#delta + 1], delta[#delta + 2] = 'sightings', json_list(sighting_rows) end
 local live_id = false
 if #delta > 0 then
   live_id = redis.call('XADD', LIVE, 'MAXLEN', '~', maxlen, '*', unpack(delta))
@@ -260,16 +331,18 @@ for d = 1, ndays do
   end
 end
 write_units(KEYS[9], KEYS[10], sightings)
+for _, ended in ipairs(endings) do record_ending(ended[1], ended_now[ended[1]], ended[2]) end
+chunked('HSET', KEYS[10], nil, tombstones, 2)
 for _, letter in ipairs(letters) do redis.call('XADD', DEADLETTER, '*', unpack(letter)) end
 
 for s = 1, streams do
-  local acked = chunked('XACK', KEYS[11 + s], group, accepted[s].ids, 1)
+  local acked = chunked('XACK', KEYS[13 + s], group, accepted[s].ids, 1)
   if acked > 0 then redis.call('HINCRBY', STATS, 'accepted:' .. accepted[s].kind, acked) end
-  chunked('XACK', KEYS[11 + s], group, rejected_ids[s] or {}, 1)
+  chunked('XACK', KEYS[13 + s], group, rejected_ids[s] or {}, 1)
 end
 for _, kind in ipairs(rejected_kinds) do redis.call('HINCRBY', STATS, 'rejected:' .. kind, rejected_counts[kind]) end
-if ended_updates > 0 then redis.call('HINCRBY', STATS, 'ignored:sighting_ended', ended_updates) end
-return {#letters, #drones, #patrols, #sightings, live_id}
+for _, reason in ipairs(ignored_names) do redis.call('HINCRBY', STATS, 'ignored:' .. reason, ignored[reason]) end
+return {#letters, #drones, #patrols, #sightings, live_id, #endings}
 """
 
 
@@ -284,6 +357,7 @@ class IngestScript:
             keys.drones, keys.drones_ts,
             keys.patrols, keys.patrols_ts, keys.patrols_available,
             keys.sightings, keys.sightings_ts, keys.patrol_assignment,
+            keys.assignments_open, keys.sighting_endings,
             *keys.inputs.values(),
         ]
         self._group = group
@@ -318,4 +392,33 @@ class IngestScript:
         args.append(len(plan.sightings))
         for unit in plan.sightings:
             args += [unit.unit_id, unit.ts, unit.json, day_index[unit.day]]
+        args.append(len(plan.ignored))
+        for reason, count in plan.ignored.items():
+            args += [reason, count]
+        args += [len(plan.ends), self._kinds.index("sighting") + 1]
+        for end in plan.ends:
+            fields = end.ending.fields()
+            args += [end.entry_id, end.ending.sighting_id, end.operator_id, end.ending.ts,
+                     fields.get("reason", ""), len(fields)]
+            for name, value in fields.items():
+                args += [name, value]
         return args
+
+
+def sighting_reporters(client: redis.Redis, keys: Keys, entries) -> dict[str, str]:
+    """Sighting id -> the operator who reported it, for the open sightings a batch of raw entries names:
+    what `plan_batch(reported_by=...)` checks updates and ends against. Ids that are not plain text, or
+    not in the picture, are left out (validation judges the entry; ingest's step checks again)."""
+    ids = sorted({entry.fields[b"sighting_id"] for entry in entries
+                  if entry.kind == "sighting" and entry.fields and isinstance(entry.fields.get(b"sighting_id"), bytes)
+                  and 6 <= len(entry.fields[b"sighting_id"]) <= 40})
+    found: dict[str, str] = {}
+    for first in range(0, len(ids), 1000):
+        part = ids[first:first + 1000]
+        for sighting_id, raw in zip(part, client.hmget(keys.sightings, part)):
+            try:
+                operator = orjson.loads(raw).get("operator_id") if raw else None
+                found[sighting_id.decode()] = operator if isinstance(operator, str) else None
+            except (orjson.JSONDecodeError, AttributeError, UnicodeDecodeError):
+                continue
+    return {sighting_id: operator for sighting_id, operator in found.items() if operator}

@@ -206,7 +206,7 @@ def utilisation_figure(utilisation: pd.DataFrame, *, max_patrols: int = UTILISAT
     return _dark(figure, title)
 
 
-OUTCOME_COLOURS = {"dispatched": "#1fbf8f", "merged": "#4aa8ff", "expired": "#8c96a0"}
+OUTCOME_COLOURS = {"dispatched": "#1fbf8f", "merged": "#4aa8ff", "ended_by_operator": "#b48cff", "expired": "#8c96a0"}
 CLOSED_COLOUR = "#f0a020"
 
 

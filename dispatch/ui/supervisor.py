@@ -24,7 +24,9 @@ import dash_leaflet as dl
 from dash import ClientsideFunction, Input, Output, dcc, html
 
 from ..domain.replay_metrics import OUTCOME_WORDS
-from ..domain.sightings import DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_MS, MAX_REASON_TEXT, REASON_LABELS
+from ..domain.sightings import (
+    DISPOSITION_WORDS, DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_MS, MAX_REASON_TEXT, OPERATOR_END_LABELS, REASON_LABELS,
+)
 from ..settings import Settings
 from . import actions, alert_actions, context, ids, nav
 from . import layers as L
@@ -103,6 +105,9 @@ def ending_rules() -> dict:
         "max_text": MAX_REASON_TEXT,
         "duplicate_radius_m": DUPLICATE_RADIUS_M,
         "duplicate_window_ms": DUPLICATE_WINDOW_MS,
+        # How an ending reads when the selected sighting ends (issue 11: an operator's end among them).
+        "dispositions": DISPOSITION_WORDS,
+        "operator_reasons": {reason.value: label for reason, label in OPERATOR_END_LABELS.items()},
         # How each ending reads on the "recently ended" line, as in the replay and the shift figures.
         "outcome_words": dict(OUTCOME_WORDS),
     }

@@ -357,6 +357,24 @@ def test_reassign_away_from_a_moving_crew_needs_confirmation_and_changes_nothing
     assert [a["assignment_id"] for a in open_assignments(scene, keys)] == [new.assignment_id]
 
 
+def test_with_two_patrols_on_a_sighting_it_ends_when_the_last_one_clears(scene, keys):
+    first = assign(scene, keys, sighting_id="sight-0001", patrol_id="BAC-12", supervisor_id="SUP-1")
+    backup = assign(scene, keys, sighting_id="sight-0001", patrol_id="GN-4", supervisor_id="SUP-1")
+    for made, crew in ((first, "BAC-12"), (backup, "GN-4")):
+        for state in ("acknowledged", "en_route", "on_scene"):
+            transition(scene, keys, assignment_id=made.assignment_id, new_state=state, actor_id=crew,
+                       actor_role="patrol")
+    transition(scene, keys, assignment_id=first.assignment_id, new_state="cleared", actor_id="BAC-12",
+               actor_role="patrol", outcome="dispersed")
+    assert scene.hexists(keys.sightings, "sight-0001"), "GN-4 is still on it: not ended behind its back"
+    assert store.sighting_endings(scene, keys, "sight-0001") == []
+    transition(scene, keys, assignment_id=backup.assignment_id, new_state="cleared", actor_id="GN-4",
+               actor_role="patrol", outcome="dispersed")
+    (ending,) = store.sighting_endings(scene, keys, "sight-0001")
+    assert (ending["disposition"], ending["assignment_id"]) == ("dispatched", backup.assignment_id)
+    assert not scene.hexists(keys.sightings, "sight-0001")
+
+
 class _CrewSetsOffAfterTheRead:
     """A real client whose first read of the open assignment is followed, before the step, by the crew
     reporting en route from another connection: the interleaving a stale screen meets."""
