@@ -40,7 +40,7 @@ import redis
 from ..domain.audit import Action, AuditRole, make_entry
 from ..domain.auth import (
     Identity, Role, Throttle, address_subject, hash_secret, is_call_sign, is_patrol_code, new_patrol_code, new_token,
-    password_problem, secret_matches, staff_role, token_digest,
+    needs_rehash, password_problem, secret_matches, staff_role, token_digest,
 )
 from ..domain.models import SUPERVISOR_ID
 from ..keys import Keys
@@ -112,10 +112,25 @@ def list_accounts(client: redis.Redis, keys: Keys) -> list[Account]:
 def verify_password(client: redis.Redis, keys: Keys, *, user_id: str, password: str) -> Account | None:
     """The account if `password` is its password, else None. Takes as long for an unknown id as for a
     known one (a hash is computed either way), so timing does not reveal which ids exist."""
-    stored = _stored_account(client, keys, user_id) if staff_role(user_id) else None
+    raw = client.hget(keys.accounts, user_id) if staff_role(user_id) and len(user_id) <= 64 else None
+    stored = orjson.loads(raw) if raw else None
     if not secret_matches(stored["hash"] if stored else None, password) or stored is None:
         return None
+    if needs_rehash(stored["hash"]):
+        upgraded = {**stored, "hash": hash_secret(password)}
+        if client.eval(_REPLACE_IF_SAME, 1, keys.accounts, user_id, raw, orjson.dumps(upgraded)):
+            stored = upgraded
     return Account(user_id, Role(stored["role"]), int(stored.get("created_ms", 0)), stored["hash"])
+
+
+# A hash in an older format is replaced at a successful sign-in only if the account is still the one
+# that was checked: a reset or a deletion meanwhile stays.
+_REPLACE_IF_SAME = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) + 1
+end
+return 0
+"""
 
 
 def _stored_account(client: redis.Redis, keys: Keys, user_id: str) -> dict | None:
