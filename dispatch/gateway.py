@@ -30,7 +30,6 @@ import resource
 import signal
 import socket
 import sys
-import time
 import weakref
 from dataclasses import dataclass
 from typing import Awaitable, Callable
@@ -47,6 +46,7 @@ from websockets.datastructures import MultipleValuesError
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request
 
+from . import clock
 from .domain.audit import INTERNAL_ORIGIN, Action, AuditError, refused_entry, to_fields
 from .domain.auth import SESSION_COOKIE, PatrolScope, cookie_value, may
 from .domain.auth import Role as AuthRole
@@ -124,7 +124,7 @@ async def authorise(request: Request, *, redis_client: redis.asyncio.Redis | Bat
     if key is None:
         return Refusal(401, "Not signed in")
     try:
-        identity = accounts.identity_from_stored(session_id, await redis_client.hgetall(key), now_ms())
+        identity = accounts.identity_from_stored(session_id, await redis_client.hgetall(key), clock.now_ms())
         if identity is None:
             return Refusal(401, "Session expired or ended: sign in again")
         if not any(may(identity.role, permission) for permission in LIVE_PERMISSIONS):
@@ -176,10 +176,6 @@ class GatewayOptions:
             limits=Limits(queue_messages=settings.gateway_queue_messages, queue_bytes=settings.gateway_queue_bytes),
             redis_connections=settings.gateway_redis_connections,
         )
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def lookup_client(url: str, connections: int) -> redis.asyncio.Redis:
@@ -311,7 +307,7 @@ class Gateway:
         if not actor or not role:
             return
         try:
-            entry = refused_entry(ts=now_ms(), actor=actor, role=role, action=Action.ACCESS_DENIED,
+            entry = refused_entry(ts=clock.now_ms(), actor=actor, role=role, action=Action.ACCESS_DENIED,
                                   target=AUDIT_TARGET, reason=reason, origin=_peer_address(connection))
             await self._lookups.xadd(self.keys.audit, to_fields(entry))
         except (AuditError, RedisError, OSError) as error:
@@ -328,7 +324,7 @@ class Gateway:
             backlog = await self._read_backlog(since)
             how = f"from Redis ({len(backlog)} entries)" if backlog is not None else how
         client_id, resumed = self.hub.attach(self._subscribe(role), since=since, backlog=backlog, epoch=epoch,
-                                             now_ms=now_ms())
+                                             now_ms=clock.now_ms())
         wake = asyncio.Event()
         wake.set()  # a resumed client has its first heartbeat queued already
         self._clients[client_id] = (ws, wake)
@@ -438,7 +434,7 @@ class Gateway:
             self._tick()
 
     def _tick(self) -> None:
-        result = self.hub.tick(now_ms())
+        result = self.hub.tick(clock.now_ms())
         for client_id in result.resynced:
             log.info("client %d fell behind: queued messages dropped, a snapshot follows", client_id)
         for client_id in result.too_slow:
@@ -468,7 +464,7 @@ class Gateway:
                     alive = await pipe.execute()
             except (RedisError, OSError):
                 continue  # cannot tell now: the tailer reports Redis down; look again next time
-            now = now_ms()
+            now = clock.now_ms()
             for (client_id, (_, expires_ms)), exists in zip(watched, alive):
                 if not exists or (expires_ms is not None and expires_ms <= now):
                     await self._end(client_id)

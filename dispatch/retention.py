@@ -21,11 +21,11 @@ import argparse
 import logging
 import sys
 import threading
-import time
 from typing import Callable
 
 import redis
 
+from .clock import now_ms
 from . import process
 from .domain.retention import markdown_table, retention_table
 from .keys import Keys
@@ -35,13 +35,10 @@ from .store.retention import RetentionReport, apply_retention
 
 log = logging.getLogger("dispatch.retention")
 
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
-
 
 class RetentionJob:
     def __init__(self, settings: Settings, *, interval_s: float = Settings.retention_interval_s, exact: bool = False,
-                 clock: Callable[[], int] = wall_clock_ms, client: redis.Redis | None = None):
+                 clock: Callable[[], int] = now_ms, client: redis.Redis | None = None):
         self.settings = settings
         self.keys = Keys(settings.site)
         self.rules = retention_table(self.keys, settings)

@@ -30,6 +30,7 @@ from typing import Callable
 import orjson
 import redis
 
+from .clock import now_ms
 from .domain.alerts import Alert, Thresholds, diff, escalations, evaluate, zone_audit_entries
 from .domain.sightings import DEFAULT_HORIZONS_MS, due_to_expire
 from .domain.zones import LOCAL_TZ
@@ -43,10 +44,6 @@ from .store.state import read_snapshot
 from .store.zones import load_zones
 
 log = logging.getLogger("dispatch.watch")
-
-
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True)
@@ -78,7 +75,7 @@ class WatchOptions:
 
 class AlertWatcher:
     def __init__(self, settings: Settings, options: WatchOptions = WatchOptions(), *,
-                 clock: Callable[[], int] = wall_clock_ms, client: redis.Redis | None = None):
+                 clock: Callable[[], int] = now_ms, client: redis.Redis | None = None):
         self.settings = settings
         self.options = options
         self.keys = Keys(settings.site)

@@ -36,7 +36,6 @@ import functools
 import ipaddress
 import logging
 import threading
-import time
 from typing import Callable
 from urllib.parse import quote
 
@@ -46,6 +45,7 @@ import orjson
 import redis
 from dash.exceptions import PreventUpdate
 
+from . import clock
 from .domain.audit import Action, AuditRole
 from .domain.auth import (
     SESSION_COOKIE,
@@ -324,7 +324,7 @@ def audit_refusal(identity: Identity, target: str, reason: str) -> None:
     auth = auth_state()
     try:
         auth.run(lambda client: audit_store.record_refusal(
-            client, auth.keys, ts=_now_ms(), actor=identity.user_id, role=AuditRole(identity.role.value),
+            client, auth.keys, ts=clock.now_ms(), actor=identity.user_id, role=AuditRole(identity.role.value),
             action=Action.ACCESS_DENIED, target=target, reason=reason, origin=client_origin()))
     except PictureUnavailable:
         pass
@@ -443,7 +443,3 @@ def _target(kind: str, name: str) -> str:
 def _describe(target: str) -> str:
     kind, _, name = target.partition(":")
     return f"the {name.replace(':', '/')} {kind}" if kind != "page" else f"the page /{'' if name == 'home' else name}"
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)

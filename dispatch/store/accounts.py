@@ -30,13 +30,13 @@ keeps their state.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Iterable
 
 import orjson
 import redis
 
+from .. import clock
 from ..domain.audit import Action, AuditRole, make_entry
 from ..domain.auth import (
     Identity, Role, Throttle, address_subject, hash_secret, is_call_sign, is_patrol_code, new_patrol_code, new_token,
@@ -65,10 +65,6 @@ class Account:
     password_hash: str = field(default="", repr=False, compare=False)
 
 
-def _now_ms(now_ms: int | None) -> int:
-    return int(time.time() * 1000) if now_ms is None else int(now_ms)
-
-
 # --- Staff accounts ---------------------------------------------------------------------
 
 def create_account(client: redis.Redis, keys: Keys, *, user_id: str, role: Role | str, password: str,
@@ -85,7 +81,7 @@ def create_account(client: redis.Redis, keys: Keys, *, user_id: str, role: Role 
     problem = password_problem(password)
     if problem:
         raise AccountError(problem)
-    account = Account(user_id, role, _now_ms(now_ms))
+    account = Account(user_id, role, clock.now_ms(now_ms))
     value = orjson.dumps({"role": role.value, "hash": hash_secret(password), "created_ms": account.created_ms})
     if replace:
         client.hset(keys.accounts, user_id, value)
@@ -161,7 +157,7 @@ def issue_patrol_code(client: redis.Redis, keys: Keys, *, patrol_id: str, issued
         raise AccountError(f"{patrol_id!r:.40} is not a call sign (e.g. BAC-12)")
     if not isinstance(issued_by, str) or not re.match(SUPERVISOR_ID, issued_by):
         raise AccountError(f"{issued_by!r:.40} is not a supervisor code (SUP-n)")
-    now = _now_ms(now_ms)
+    now = clock.now_ms(now_ms)
     expires_ms = now + int(1000 * (DEFAULT_PATROL_CODE_TTL_S if ttl_s is None else ttl_s))
     code = new_patrol_code()
     value = orjson.dumps({"hash": hash_secret(code), "expires_ms": expires_ms, "issued_by": issued_by,
@@ -211,7 +207,7 @@ def use_patrol_code(client: redis.Redis, keys: Keys, *, patrol_id: str, code: st
     stored = orjson.loads(raw) if raw else None
     if not secret_matches(stored["hash"] if stored else None, code) or stored is None:
         return False
-    if int(stored["expires_ms"]) <= _now_ms(now_ms):
+    if int(stored["expires_ms"]) <= clock.now_ms(now_ms):
         client.eval(_CONSUME_CODE, 1, keys.patrol_codes, patrol_id, raw)
         return False
     return bool(client.eval(_CONSUME_CODE, 1, keys.patrol_codes, patrol_id, raw))
@@ -230,7 +226,7 @@ def create_session(client: redis.Redis, keys: Keys, *, user_id: str, role: Role 
     if (role is Role.PATROL) != (patrol_id is not None):
         raise AccountError("a patrol session names its patrol, and only a patrol session does")
     session_id, csrf = new_token(), new_token()
-    expires_ms = _now_ms(now_ms) + int(ttl_s * 1000)
+    expires_ms = clock.now_ms(now_ms) + int(ttl_s * 1000)
     identity = Identity(user_id, role, patrol_id, session_id, expires_ms, csrf)
     digest = token_digest(session_id)
     fields = {"user_id": user_id, "role": role.value, "patrol_id": patrol_id or "", "expires_ms": expires_ms,
@@ -281,7 +277,7 @@ def get_session(client: redis.Redis, keys: Keys, session_id: str | None, *,
     key = session_key(keys, session_id)
     if key is None:
         return None
-    return identity_from_stored(session_id, client.hgetall(key), _now_ms(now_ms))
+    return identity_from_stored(session_id, client.hgetall(key), clock.now_ms(now_ms))
 
 
 def session_key(keys: Keys, session_id: str | None) -> str | None:

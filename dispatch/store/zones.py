@@ -19,13 +19,13 @@ at each instant (domain/zone_history.py), not as they are now.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 
 import orjson
 import redis
 from pydantic import ValidationError
 
+from .. import clock
 from ..domain.audit import (
     INTERNAL_ORIGIN, SYSTEM_ACTOR, TARGET_ID, Action, AuditEntry, AuditRole, id_or_invalid, make_entry,
 )
@@ -98,7 +98,7 @@ def delete_zone(client: redis.Redis, keys: Keys, zone_id: str, *, live_maxlen: i
                 now_ms: int | None = None) -> bool:
     """Remove a zone; False if there was none by that id (then nothing is published, and the attempt
     is audited as refused)."""
-    ts = _now(now_ms)
+    ts = clock.now_ms(now_ms)
     closed = orjson.dumps([{"zone_id": zone_id, "closed": True}])
     audit = make_entry(ts=ts, actor=actor, role=role, action=Action.ZONE_DELETED,
                        target=id_or_invalid(zone_id, TARGET_ID), origin=origin)
@@ -201,11 +201,7 @@ def seed_demo_zones(client: redis.Redis, keys: Keys, now_ms: int, *, tz: str = L
 
 
 def _zone_audit(zone: Zone, *, actor: str, role: str, origin: str, now_ms: int | None, **extra) -> AuditEntry:
-    return make_entry(ts=_now(now_ms), actor=actor, role=role, action=Action.ZONE_SAVED, target=zone.zone_id,
+    return make_entry(ts=clock.now_ms(now_ms), actor=actor, role=role, action=Action.ZONE_SAVED, target=zone.zone_id,
                       origin=origin, details={"decree_ref": zone.decree_ref, "valid_from_ms": zone.valid_from_ms,
                                               "valid_until_ms": zone.valid_until_ms,
                                               "vertices": len(zone.polygon), **extra})
-
-
-def _now(now_ms: int | None) -> int:
-    return int(time.time() * 1000) if now_ms is None else int(now_ms)

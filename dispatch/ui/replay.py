@@ -31,6 +31,7 @@ import flask
 import orjson
 from dash import ClientsideFunction, Input, Output, State, ctx, no_update
 
+from .. import clock
 from .. import webauth
 from ..replay_cache import DEFAULT_CAPACITY, DEFAULT_WORKERS, ReplayCache, Window, WindowUnavailable
 from ..domain.zone_history import versions_in_window
@@ -139,16 +140,12 @@ def _watcher(value: Any) -> str:
     return value if isinstance(value, str) and 0 < len(value) <= MAX_WATCHER_CHARS else "anonymous"
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 # ----------------------------------------------------------------------------- callbacks
 
 
 def answer_open(n_clicks, choice, custom_from, custom_to, watcher, previous=None) -> dict:
     ui = context()
-    now = _now_ms()
+    now = clock.now_ms()
     try:
         chosen = resolve_window(choice, custom_from, custom_to, site=ui.settings.site, now_ms=now,
                                 tz=ui.settings.timezone, retention_ms=ui.settings.retention_ms,
@@ -212,7 +209,7 @@ def answer_figure_csv(*args) -> tuple:
     try:
         download = ui.redis(lambda client: figure_download(client, ui.keys, history, name, actor,
                                                            site=ui.settings.site, tz=ui.settings.timezone,
-                                                           now_ms=_now_ms()))
+                                                           now_ms=clock.now_ms()))
     except PictureUnavailable as error:
         return no_update, f"Not exported (the audit trail must record it): {error}"
     return download, no_update
@@ -229,7 +226,7 @@ def answer_export(_geojson, _csv, ready) -> tuple:
     try:
         download, message = ui.redis(lambda client: export_download(
             client, ui.keys, history, fmt, actor, site=ui.settings.site, tz=ui.settings.timezone,
-            now_ms=_now_ms()))
+            now_ms=clock.now_ms()))
     except PictureUnavailable as error:
         return no_update, f"Not exported (the audit trail must record it): {error}"
     return download, message

@@ -17,6 +17,7 @@ import time
 import flask
 from markupsafe import Markup, escape
 
+from .. import clock
 from ..domain.audit import INVALID_TARGET, Action, AuditRole, make_entry
 from ..domain.models import PATROL_ID
 from ..domain.auth import (
@@ -119,7 +120,7 @@ def forbidden_page(identity: Identity, *, what: str, csrf_token: str) -> str:
 
 def _audit_sign_in(identity: Identity, screen: str, *, known_device: bool) -> None:
     auth = auth_state()
-    entry = make_entry(ts=_now_ms(), actor=identity.user_id, role=AuditRole(identity.role.value),
+    entry = make_entry(ts=clock.now_ms(), actor=identity.user_id, role=AuditRole(identity.role.value),
                        action=Action.SIGN_IN, origin=client_origin(),
                        details={"screen": screen, "known_device": known_device})
     auth.run(lambda client: audit_store.record(client, auth.keys, entry))
@@ -129,7 +130,7 @@ def _audit_sign_in_failed(user_id: str, screen: str, reason: str) -> None:
     auth = auth_state()
     role = AuditRole.PATROL if screen == "patrol" else AuditRole((staff_role(user_id) or Role.SUPERVISOR).value)
     auth.run(lambda client: audit_store.record_refusal(
-        client, auth.keys, ts=_now_ms(), actor=user_id, role=role, action=Action.SIGN_IN_FAILED, target="",
+        client, auth.keys, ts=clock.now_ms(), actor=user_id, role=role, action=Action.SIGN_IN_FAILED, target="",
         reason=reason, origin=client_origin(), details={"screen": screen}))
 
 
@@ -268,7 +269,7 @@ def _signout():
         auth = auth_state()
         try:
             auth.run(lambda c: accounts.end_session(c, auth.keys, identity.session_id))
-            entry = make_entry(ts=_now_ms(), actor=identity.user_id, role=AuditRole(identity.role.value),
+            entry = make_entry(ts=clock.now_ms(), actor=identity.user_id, role=AuditRole(identity.role.value),
                                action=Action.SIGN_OUT, origin=client_origin(), details={"why": "signed_out"})
             auth.run(lambda c: audit_store.record(c, auth.keys, entry))
         except PictureUnavailable as error:
@@ -306,12 +307,8 @@ def _audit_code_refused(identity: Identity, patrol_id: object, reason: str) -> N
     target = patrol_id if is_call_sign(patrol_id) else INVALID_TARGET
     try:
         auth.run(lambda c: audit_store.record_refusal(
-            c, auth.keys, ts=_now_ms(), actor=identity.user_id, role=AuditRole.SUPERVISOR,
+            c, auth.keys, ts=clock.now_ms(), actor=identity.user_id, role=AuditRole.SUPERVISOR,
             action=Action.PATROL_CODE_ISSUED, target=target, reason=reason, origin=client_origin(),
             untrusted=[(patrol_id, PATROL_ID)]))
     except PictureUnavailable:
         pass  # the refusal stands
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
