@@ -46,6 +46,7 @@ from websockets.datastructures import MultipleValuesError
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request
 
+from .domain.backoff import Backoff
 from . import clock
 from .domain.audit import INTERNAL_ORIGIN, Action, AuditError, refused_entry, to_fields
 from .domain.auth import SESSION_COOKIE, PatrolScope, cookie_value, may
@@ -237,7 +238,7 @@ class Gateway:
         self._clients: dict[int, tuple[ServerConnection, asyncio.Event]] = {}
         self._sessions: dict[int, tuple[str, int | None]] = {}  # client id -> (session key, expires_ms)
         self._snapshot_wanted = asyncio.Event()
-        self._tail_delay = 0.0
+        self._tail_backoff = Backoff()
 
     async def run(self, stop: asyncio.Event) -> None:
         duties = [asyncio.create_task(duty(), name=duty.__name__)
@@ -391,11 +392,10 @@ class Gateway:
             try:
                 await self._follow()
             except (RedisError, OSError) as error:
-                if self.hub.upstream_ok or self._tail_delay == 0:
+                if self.hub.upstream_ok or not self._tail_backoff.failures:
                     log.warning("Redis unavailable (%s: %s); retrying with backoff", type(error).__name__, error)
                 self.hub.upstream_ok = False
-                self._tail_delay = min(max(self._tail_delay * 2, 0.1), 5.0)
-                await asyncio.sleep(self._tail_delay)
+                await asyncio.sleep(self._tail_backoff.failed())
 
     async def _follow(self) -> None:
         last = self.hub.last_id
@@ -408,10 +408,10 @@ class Gateway:
             self.hub.reset(start)
             log.warning("%s no longer holds %s (Redis restarted without its data?): "
                         "following after %s, every client gets a snapshot", self.keys.live, last, start)
-        elif self._tail_delay:
+        elif self._tail_backoff.failures:
             log.info("Redis is back: %s continues after %s, no gap", self.keys.live, last)
         self.hub.upstream_ok = True
-        self._tail_delay = 0.0
+        self._tail_backoff.succeeded()
         self._snapshot_wanted.set()
         while True:
             reply = await self._redis.xread({self.keys.live: self.hub.last_id}, count=TAIL_COUNT, block=TAIL_BLOCK_MS)
@@ -477,7 +477,7 @@ class Gateway:
             await connection[0].close(SESSION_ENDED, "session ended: sign in again")
 
     async def _snapshots_forever(self) -> None:
-        delay = 0.0
+        backoff = Backoff()
         while True:
             await self._snapshot_wanted.wait()
             self._snapshot_wanted.clear()
@@ -487,12 +487,12 @@ class Gateway:
             try:
                 picture = await asyncio.to_thread(read_snapshot, self._snapshot_client, self.keys)
             except (RedisError, OSError) as error:
-                delay = min(max(delay * 2, 0.1), 5.0)
+                delay = backoff.failed()
                 log.warning("cannot read a snapshot (%s); retrying in %.1f s", error, delay)
                 await asyncio.sleep(delay)
                 self._snapshot_wanted.set()
                 continue
-            delay = 0.0
+            backoff.succeeded()
             given = self.hub.deliver_snapshot(Snapshot.from_store(picture), epoch)
             self._wake(given)
             if not given and self.hub.wants_snapshot():

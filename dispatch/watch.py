@@ -30,6 +30,7 @@ from typing import Callable
 import orjson
 import redis
 
+from .domain.backoff import Backoff
 from .clock import now_ms
 from .domain.alerts import Alert, Thresholds, diff, escalations, evaluate, zone_audit_entries
 from .domain.sightings import DEFAULT_HORIZONS_MS, due_to_expire
@@ -85,7 +86,7 @@ class AlertWatcher:
                                 retention_ms=settings.retention_ms)
         self.ticks = 0
         self.expired = 0
-        self._backoff = 0.0
+        self._backoff = Backoff()
 
     def tick(self) -> Applied:
         """Look once: evaluate the picture at the clock's now and record what changed."""
@@ -130,16 +131,16 @@ class AlertWatcher:
             started = time.monotonic()
             try:
                 self.tick()
-                self._backoff = 0.0
+                self._backoff.succeeded()
             except RETRYABLE as error:
                 self._wait_after_error(stop, f"Redis unavailable ({error.__class__.__name__}: {error})")
                 continue
             stop.wait(max(0.0, interval_s - (time.monotonic() - started)))
 
     def _wait_after_error(self, stop: threading.Event, why: str) -> None:
-        self._backoff = min(max(self._backoff * 2, 0.1), 5.0)
-        log.warning("%s; retrying in %.1f s", why, self._backoff)
-        stop.wait(self._backoff)
+        wait_s = self._backoff.failed()
+        log.warning("%s; retrying in %.1f s", why, wait_s)
+        stop.wait(wait_s)
 
 
 def read_open_assignments(client: redis.Redis, keys: Keys) -> list[dict]:

@@ -37,6 +37,7 @@ from urllib.parse import unquote, urlsplit
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .backoff import capped_exponential
 from .live import Subscription
 from .models import PATROL_ID, SUPERVISOR_ID
 
@@ -350,12 +351,8 @@ class Throttle:
 
     def delay_ms(self, failures: int) -> int:
         """How long the next attempt waits after `failures` counted failures (0, then 1 s, 2 s, 4 s...)."""
-        extra = int(failures) - self.free_failures
-        if extra <= 0:
-            return 0
-        if extra > 40:  # 2**40 s is far past any cap
-            return self.max_delay_ms
-        return min(self.max_delay_ms, self.first_delay_ms * 2 ** (extra - 1))
+        return capped_exponential(int(failures) - self.free_failures, base=self.first_delay_ms,
+                                  cap=self.max_delay_ms)
 
     def state_ttl_ms(self) -> int:
         """How long an account's counts live after its last failure (its delay, then the forgetting time)."""
