@@ -20,7 +20,6 @@ from pathlib import Path
 
 import dash
 import flask
-import orjson
 import redis
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -30,6 +29,7 @@ from .settings import Settings
 from .store.connection import connect
 from .store.state import read_snapshot
 from .ui import PictureUnavailable, UiContext, install, supervisor
+from .webauth import json_response
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
@@ -126,10 +126,7 @@ def _limit_request_bodies(server: flask.Flask) -> None:
 
     def too_large(_error):
         megabytes = MAX_REQUEST_BYTES / 1024 / 1024
-        response = flask.Response(orjson.dumps({"error": f"request too large: at most {megabytes:g} MiB"}),
-                                  413, mimetype="application/json")
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return json_response({"error": f"request too large: at most {megabytes:g} MiB"}, 413)
 
     server.register_error_handler(RequestEntityTooLarge, too_large)
 
@@ -161,12 +158,9 @@ def _add_routes(server: flask.Flask, picture: RedisPicture) -> None:
     @server.get("/api/snapshot")
     def snapshot():
         try:
-            body, status = orjson.dumps(picture.snapshot()), 200
+            return json_response(picture.snapshot())
         except PictureUnavailable as error:
-            body, status = orjson.dumps({"error": str(error)}), 503
-        response = flask.Response(body, status=status, mimetype="application/json")
-        response.headers["Cache-Control"] = "no-store"
-        return response
+            return json_response({"error": str(error)}, 503)
 
     @server.get("/healthz")
     def healthz():

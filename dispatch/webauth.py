@@ -422,7 +422,9 @@ def client_origin() -> str:
 
 # --- Small helpers --------------------------------------------------------------------------
 
-def json_response(body: dict, status: int) -> flask.Response:
+def json_response(body: object, status: int = 200) -> flask.Response:
+    """The JSON answer of every route of the web app (orjson: NaN as null, numpy and datetimes as Dash
+    serialises them), never cached."""
     response = flask.Response(orjson.dumps(body), status, mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     return response

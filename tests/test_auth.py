@@ -172,6 +172,7 @@ def test_signin_form_token_is_bound_to_its_nonce_and_key():
     (["a=1", "dispatch_session=\"q\""], "q"),
     (["xdispatch_session=abc"], None),
     (["dispatch_session="], None),
+    (["dispatch_session=a=b; x=1"], "a=b"),
     ([], None),
 ])
 def test_cookie_value(headers, expected):

@@ -35,6 +35,7 @@ from enum import Enum
 from typing import Callable
 from urllib.parse import unquote, urlsplit
 
+from werkzeug.http import parse_cookie
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .backoff import capped_exponential
@@ -289,13 +290,9 @@ def token_digest(token: str) -> str:
 
 
 def cookie_value(headers: list[str], name: str) -> str | None:
-    """A cookie from raw Cookie headers (the gateway has no cookie jar); None if absent or empty."""
-    for header in headers:
-        for pair in header.split(";"):
-            key, sep, value = pair.strip().partition("=")
-            if sep and key == name:
-                return value.strip().strip('"') or None
-    return None
+    """A cookie from raw Cookie headers (the gateway has no cookie jar), parsed by werkzeug as Flask
+    parses the web app's; None if absent or empty."""
+    return parse_cookie("; ".join(headers)).get(name) or None
 
 
 def tokens_equal(given: str | None, expected: str | None) -> bool:

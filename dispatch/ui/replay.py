@@ -28,7 +28,6 @@ from typing import Any, Callable
 
 import dash
 import flask
-import orjson
 from dash import ClientsideFunction, Input, Output, State, ctx, no_update
 
 from .. import clock
@@ -235,12 +234,6 @@ def answer_export(_geojson, _csv, ready) -> tuple:
 # ----------------------------------------------------------------------------- JSON API
 
 
-def _json(body: Any, status: int = 200) -> flask.Response:
-    response = flask.Response(orjson.dumps(body), status=status, mimetype="application/json")
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _query_window() -> Window | None:
     return _window({"from_ms": flask.request.args.get("from"), "to_ms": flask.request.args.get("to")})
 
@@ -252,14 +245,14 @@ def _add_routes(server: flask.Flask) -> None:
         window = _query_window()
         found = cache().status(window) if window else None
         if found is None:
-            return _json({"state": "unknown", "error": "This window is not loaded: press Load"}, 404)
-        return _json(found.as_json())
+            return webauth.json_response({"state": "unknown", "error": "This window is not loaded: press Load"}, 404)
+        return webauth.json_response(found.as_json())
 
     def summary():
         window = _query_window()
         history = cache().history(window) if window else None
         if history is None:
-            return _json({"error": "This window is not loaded: press Load"}, 404)
+            return webauth.json_response({"error": "This window is not loaded: press Load"}, 404)
         ui = context()
         # The zones as stored during the window, not as they are now (domain/zone_history.py). The whole
         # log, not only up to the window's end: a zone changed since must not stand for the window as it is
@@ -272,36 +265,36 @@ def _add_routes(server: flask.Flask) -> None:
             versions, warning = ui.redis(stored_versions), ""
         except PictureUnavailable as error:
             versions, warning = [], f"zones not shown: {error}"
-        return _json({**window_summary(history, versions), "warning": warning})
+        return webauth.json_response({**window_summary(history, versions), "warning": warning})
 
     def frame():
         window = _query_window()
         history = cache().history(window) if window else None
         if history is None:
-            return _json({"error": "This window is not loaded: press Load"}, 404)
+            return webauth.json_response({"error": "This window is not loaded: press Load"}, 404)
         try:
             instant = int(flask.request.args.get("t", ""))
         except ValueError:
-            return _json({"error": "t must be an instant in ms"}, 400)
+            return webauth.json_response({"error": "t must be an instant in ms"}, 400)
         started = time.perf_counter()
         payload = frame_at(history, instant)
         payload["server_ms"] = round((time.perf_counter() - started) * 1000, 1)
-        return _json(payload)
+        return webauth.json_response(payload)
 
     def track():
         window = _query_window()
         history = cache().history(window) if window else None
         if history is None:
-            return _json({"error": "This window is not loaded: press Load"}, 404)
+            return webauth.json_response({"error": "This window is not loaded: press Load"}, 404)
         args = flask.request.args
         unit_id = args.get("id", "")
         try:
             instant = int(args.get("t", ""))
             if not 0 < len(unit_id) <= MAX_ID_CHARS:
                 raise WindowRefused("id missing or too long")
-            return _json(track_of(history, args.get("kind", ""), unit_id, instant))
+            return webauth.json_response(track_of(history, args.get("kind", ""), unit_id, instant))
         except (ValueError, WindowRefused) as error:
-            return _json({"error": str(error) if isinstance(error, WindowRefused) else "t must be an instant in ms"},
+            return webauth.json_response({"error": str(error) if isinstance(error, WindowRefused) else "t must be an instant in ms"},
                          400)
 
     for path, view in ((P.API["status"], status), (P.API["window"], summary), (P.API["frame"], frame),
