@@ -34,7 +34,7 @@ from .domain.backoff import Backoff
 from .clock import now_ms
 from .domain.alerts import Alert, Thresholds, diff, escalations, evaluate, zone_audit_entries
 from .domain.sightings import DEFAULT_HORIZONS_MS, due_to_expire
-from .domain.zones import LOCAL_TZ
+from .domain.lifecycle import DISPLAY_TIMEZONE
 from .keys import Keys
 from . import process
 from .settings import Settings
@@ -53,7 +53,7 @@ class WatchOptions:
 
     interval_ms: int = 1_000
     thresholds: Thresholds = field(default_factory=Thresholds)
-    tz: str = LOCAL_TZ
+    tz: str = DISPLAY_TIMEZONE.key
     horizons_ms: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_HORIZONS_MS))
 
     @classmethod

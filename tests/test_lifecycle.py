@@ -183,3 +183,9 @@ def test_other_refusals_read_as_sentences():
                         supervisor_id="SUP-2", ts=SUMMER_14_02_11, state="assigned")
     assert lifecycle.explain_not_owner("GN-4", holder) == (
         "GN-4 cannot act on assignment asg-000001: it was given to BAC-12")
+
+
+def test_the_domains_default_time_zone_is_the_settings_default():
+    from dispatch.settings import Settings
+
+    assert lifecycle.DISPLAY_TIMEZONE.key == Settings().timezone

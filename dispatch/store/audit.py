@@ -26,6 +26,7 @@ from ..domain.audit import (
     Action, AuditEntry, AuditError, AuditFilter, AuditRole, from_fields, make_entry, refused_entry, select, to_csv,
     to_fields,
 )
+from ..domain.lifecycle import DISPLAY_TIMEZONE
 from ..keys import Keys
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,7 @@ class CsvExport:
 
 def export_csv(client: redis.Redis, keys: Keys, *, actor: str, role: AuditRole | str, origin: str = "internal",
                from_ms: int | None = None, to_ms: int | None = None, filters: AuditFilter | None = None,
-               limit: int = DEFAULT_EXPORT_LIMIT, tz: str = "Europe/Paris", now_ms: int | None = None) -> CsvExport:
+               limit: int = DEFAULT_EXPORT_LIMIT, tz: str = DISPLAY_TIMEZONE.key, now_ms: int | None = None) -> CsvExport:
     """The matching entries as CSV (domain.audit.to_csv), oldest first, and an `export` entry saying who
     took them: data leaving the system is an action like any other. Who exports is checked as any
     entry's actor is (AuditError for a malformed one), before anything is read."""

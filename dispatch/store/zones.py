@@ -26,11 +26,12 @@ import redis
 from pydantic import ValidationError
 
 from .. import clock
+from ..domain.lifecycle import DISPLAY_TIMEZONE
 from ..domain.audit import (
     INTERNAL_ORIGIN, SYSTEM_ACTOR, TARGET_ID, Action, AuditEntry, AuditRole, id_or_invalid, make_entry,
 )
 from ..domain.zone_history import SAVED, LogEntry
-from ..domain.zones import LOCAL_TZ, Zone, end_of_local_day_ms, local_date, make_zone, zone_to_geojson
+from ..domain.zones import Zone, end_of_local_day_ms, local_date, make_zone, zone_to_geojson
 from ..keys import Keys
 from ..scenario_rennes import ZONES as DEMO_ZONES
 from ..settings import Settings
@@ -170,7 +171,7 @@ def _bytes(value) -> bytes:
     return value if isinstance(value, bytes) else str(value).encode()
 
 
-def demo_zones(now_ms: int, tz: str = LOCAL_TZ) -> list[Zone]:
+def demo_zones(now_ms: int, tz: str = DISPLAY_TIMEZONE.key) -> list[Zone]:
     """The demo's zones (scenario_rennes.ZONES), valid from an hour ago to the end of the local day + 30 days."""
     valid_until_ms = end_of_local_day_ms(local_date(now_ms, tz) + timedelta(days=DEMO_VALIDITY_DAYS), tz)
     return [
@@ -186,7 +187,7 @@ def demo_zones(now_ms: int, tz: str = LOCAL_TZ) -> list[Zone]:
     ]
 
 
-def seed_demo_zones(client: redis.Redis, keys: Keys, now_ms: int, *, tz: str = LOCAL_TZ,
+def seed_demo_zones(client: redis.Redis, keys: Keys, now_ms: int, *, tz: str = DISPLAY_TIMEZONE.key,
                     live_maxlen: int = Settings.live_maxlen) -> list[Zone]:
     """Store the demo zones if no zone is stored yet; returns the zones seeded (none if there were zones)."""
     zones = demo_zones(now_ms, tz)
