@@ -1,4 +1,5 @@
-"""Sign-in, sessions, CSRF and security headers of the web app: `install(app, settings)`.
+"""Sessions, CSRF and security headers of the web app: `install(app, settings)`; the sign-in routes
+that make sessions are ui/signin.py's (`add_routes`), on top of this module's helpers.
 
 One `before_request` guard decides every request before any view or Dash
 callback runs, so nothing is open by omission:
@@ -44,11 +45,12 @@ import flask
 import orjson
 import redis
 from dash.exceptions import PreventUpdate
+from markupsafe import Markup, escape
 
 from . import clock
 from .domain.audit import Action, AuditRole
 from .domain.auth import (
-    SESSION_COOKIE,
+    HOME_PAGE, SESSION_COOKIE,
     PERMISSIONS, Identity, Throttle, canonical_path, content_security_policy, may, new_token,
     page_permission, signin_form_token, signin_form_token_valid, tile_source, tokens_equal,
 )
@@ -200,17 +202,14 @@ def guard_callback(permission: str):
 
 
 def install(app: dash.Dash, settings: Settings) -> None:
-    """Guard every request of `app`, add the sign-in routes and the security headers. Call it once,
-    after the pages and routes are registered (web.create_app does)."""
+    """Guard every request of `app` and add the security headers. Call it once, after the pages and
+    routes are registered (web.create_app does, then adds ui/signin.py's routes)."""
     server = app.server
     auth = _Auth(app, settings)
     server.extensions[_EXTENSION] = auth
     server.before_request(_guard)
     server.after_request(_security_headers)
     server.register_error_handler(CallbackRefused, _callback_refused)
-    from .ui import signin  # its views use this module's helpers: imported once both exist
-
-    signin.add_routes(server)
 
 
 # --- The guard ---------------------------------------------------------------------------
@@ -335,18 +334,53 @@ def _denied(identity: Identity, permission: str, target: str, *, api: bool):
     if api:
         return json_response({"error": f"{identity.role.value} may not use this ({permission} needed)",
                       "signed_in_as": identity.user_id}, 403)
-    html = _forbidden_page(identity, what=_describe(target), csrf_token=identity.csrf_token)
+    html = forbidden_page(identity, what=_describe(target), csrf_token=identity.csrf_token)
     return flask.Response(html, 403, mimetype="text/html")
-
-
-def _forbidden_page(identity: Identity, *, what: str, csrf_token: str) -> str:
-    from .ui.signin import forbidden_page
-
-    return forbidden_page(identity, what=what, csrf_token=csrf_token)
 
 
 def _callback_refused(error: CallbackRefused):
     return json_response({"error": error.message}, error.status)
+
+
+# --- Pages of the sign-in family --------------------------------------------------------------
+
+_HTML_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="same-origin">
+<title>{title} · Patrol dispatch</title>
+<link rel="icon" href="/_favicon.ico">
+<link rel="stylesheet" href="/assets/signin.css">
+</head>
+<body class="signin">
+<main class="signin-card" aria-labelledby="signin-title">
+<h1 id="signin-title">{title}</h1>
+{body}
+</main>
+</body>
+</html>
+"""
+
+
+def html_page(title: str, body: Markup) -> str:
+    """A page of the sign-in family (sign-in forms, the forbidden page): no Dash, no script."""
+    return _HTML_PAGE.format(title=escape(title), body=body)
+
+
+def forbidden_page(identity: Identity, *, what: str, csrf_token: str) -> str:
+    """Who is signed in, what they asked for, and a way out: their own page or signing out."""
+    who = identity.patrol_id or identity.user_id
+    body = Markup("""<p class="signin-error" role="alert" id="forbidden-message">This page is not for your role.</p>
+<p class="signin-who" id="signed-in-as">Signed in as <strong>{who}</strong> ({role}). You asked for {what}.</p>
+<p class="signin-switch"><a href="{home}" id="to-home">Go to your page</a></p>
+<form method="post" action="/logout" class="signin-form" id="signout-form">
+  <input type="hidden" name="csrf_token" value="{token}">
+  <button type="submit" id="signout-submit">Sign out</button>
+</form>
+""").format(who=who, role=identity.role.value, what=what, home=HOME_PAGE[identity.role], token=csrf_token)
+    return html_page("Not allowed", body)
 
 
 # --- Headers and cookies -------------------------------------------------------------------

@@ -1,5 +1,7 @@
-"""The sign-in pages, their routes (/login, /login/patrol, /logout, POST /api/patrol-codes) and the
-"not for your role" page: plain HTML, no script at all.
+"""The sign-in pages and their routes (/login, /login/patrol, /logout, POST /api/patrol-codes): plain
+HTML, no script at all. The page skeleton they share and the "not for your role" page the guard
+answers with are webauth.py's (`html_page`, `forbidden_page`): this module uses webauth, never the
+reverse.
 
 Plain server-rendered forms rather than Dash: they must work before anything
 is trusted (no session, so no Dash callback may run), with scripts blocked by
@@ -15,13 +17,13 @@ from __future__ import annotations
 import time
 
 import flask
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from .. import clock
 from ..domain.audit import INVALID_TARGET, Action, AuditRole, make_entry
 from ..domain.models import PATROL_ID
 from ..domain.auth import (
-    HOME_PAGE, KNOWN_DEVICE_COOKIE, PATROL_CODE_DIGITS, Identity, Role, is_call_sign, known_devices, next_attempt_note,
+    KNOWN_DEVICE_COOKIE, PATROL_CODE_DIGITS, Identity, Role, is_call_sign, known_devices, next_attempt_note,
     remember_device, safe_next, staff_role, throttled_message, tokens_equal,
 )
 from ..store import accounts
@@ -29,33 +31,9 @@ from ..store import audit as audit_store
 from ..webauth import (
     CSRF_FORM_FIELD, CSRF_HEADER, SESSION_COOKIE, SIGNIN_COOKIE, audit_refusal, auth_state, clear_session_cookies,
     client_origin,
-    current_identity, json_response, requires, set_session_cookies, signin_form, signin_form_ok,
+    current_identity, html_page, json_response, requires, set_session_cookies, signin_form, signin_form_ok,
 )
 from . import PictureUnavailable
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="same-origin">
-<title>{title} · Patrol dispatch</title>
-<link rel="icon" href="/_favicon.ico">
-<link rel="stylesheet" href="/assets/signin.css">
-</head>
-<body class="signin">
-<main class="signin-card" aria-labelledby="signin-title">
-<h1 id="signin-title">{title}</h1>
-{body}
-</main>
-</body>
-</html>
-"""
-
-
-def _page(title: str, body: Markup) -> str:
-    return _PAGE.format(title=escape(title), body=body)
-
 
 def _message(error: str | None, notice: str | None) -> Markup:
     if error:
@@ -80,7 +58,7 @@ def staff_page(*, form_token: str, next_path: str = "", user_id: str = "", error
 </form>
 <p class="signin-switch"><a href="/login/patrol" id="to-patrol-signin">Patrol crew? Sign in with your call sign</a></p>
 """).format(message=_message(error, notice), token=form_token, next=next_path, user_id=user_id)
-    return _page("Supervisor, auditor or administrator", body)
+    return html_page("Supervisor, auditor or administrator", body)
 
 
 def patrol_page(*, form_token: str, next_path: str = "", patrol_id: str = "", error: str | None = None,
@@ -101,21 +79,7 @@ def patrol_page(*, form_token: str, next_path: str = "", patrol_id: str = "", er
 <p class="signin-switch"><a href="/login" id="to-staff-signin">Supervisor, auditor or administrator sign-in</a></p>
 """).format(message=_message(error, notice), token=form_token, next=next_path, patrol_id=patrol_id,
             digits=PATROL_CODE_DIGITS, placeholder="0" * PATROL_CODE_DIGITS)
-    return _page("Patrol sign-in", body)
-
-
-def forbidden_page(identity: Identity, *, what: str, csrf_token: str) -> str:
-    """Who is signed in, what they asked for, and a way out: their own page or signing out."""
-    who = identity.patrol_id or identity.user_id
-    body = Markup("""<p class="signin-error" role="alert" id="forbidden-message">This page is not for your role.</p>
-<p class="signin-who" id="signed-in-as">Signed in as <strong>{who}</strong> ({role}). You asked for {what}.</p>
-<p class="signin-switch"><a href="{home}" id="to-home">Go to your page</a></p>
-<form method="post" action="/logout" class="signin-form" id="signout-form">
-  <input type="hidden" name="csrf_token" value="{token}">
-  <button type="submit" id="signout-submit">Sign out</button>
-</form>
-""").format(who=who, role=identity.role.value, what=what, home=HOME_PAGE[identity.role], token=csrf_token)
-    return _page("Not allowed", body)
+    return html_page("Patrol sign-in", body)
 
 
 def _audit_sign_in(identity: Identity, screen: str, *, known_device: bool) -> None:
@@ -137,7 +101,7 @@ def _audit_sign_in_failed(user_id: str, screen: str, reason: str) -> None:
 # --- Routes ---------------------------------------------------------------------------------
 
 def add_routes(server: flask.Flask) -> None:
-    """The sign-in, sign-out and code-issuing routes (webauth.install calls this)."""
+    """The sign-in, sign-out and code-issuing routes (web.create_app adds them, after webauth.install)."""
     server.add_url_rule("/login", "signin_staff", _staff_signin, methods=["GET", "POST"])
     server.add_url_rule("/login/patrol", "signin_patrol", _patrol_signin, methods=["GET", "POST"])
     server.add_url_rule("/logout", "signout", _signout, methods=["POST"])

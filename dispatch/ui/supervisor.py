@@ -25,7 +25,7 @@ from dash import ClientsideFunction, Input, Output, dcc, html
 
 from ..domain.sightings import DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_MS, MAX_REASON_TEXT, REASON_LABELS
 from ..settings import Settings
-from . import actions, alert_actions, context, ids, nav
+from . import actions, alert_actions, codes, context, ids, nav
 from . import layers as L
 
 RENNES = (48.111, -1.680)  # the demo site; the map fits the authorised zones once they arrive
@@ -107,7 +107,7 @@ def layout(**_query) -> html.Div:
         html.Main(className="screen-body", children=[
             html.Section(className="map-area", children=[_map(settings.tile_url), _layer_toggles(), _legend()]),
             _board(),
-            html.Aside(className="side", children=[_queue_panel(), _detail_panel(), _alerts_panel(), _key_help(), __import__("dispatch.ui.codes").ui.codes.panel()]),
+            html.Aside(className="side", children=[_queue_panel(), _detail_panel(), _alerts_panel(), _key_help(), codes.panel()]),
         ]),
         dcc.Store(id=ids.CONFIG, data=config),
         dcc.Store(id=ids.STARTED),
