@@ -42,10 +42,10 @@ from urllib.parse import quote
 
 import dash
 import flask
+import jinja2
 import orjson
 import redis
 from dash.exceptions import PreventUpdate
-from markupsafe import Markup, escape
 
 from . import clock
 from .domain.audit import Action, AuditRole
@@ -344,43 +344,21 @@ def _callback_refused(error: CallbackRefused):
 
 # --- Pages of the sign-in family --------------------------------------------------------------
 
-_HTML_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="same-origin">
-<title>{title} · Patrol dispatch</title>
-<link rel="icon" href="/_favicon.ico">
-<link rel="stylesheet" href="/assets/signin.css">
-</head>
-<body class="signin">
-<main class="signin-card" aria-labelledby="signin-title">
-<h1 id="signin-title">{title}</h1>
-{body}
-</main>
-</body>
-</html>
-"""
+# Jinja2 templates in dispatch/templates/signin/ (jinja2 ships with Flask): every value is escaped
+# (autoescape), the files' last newline kept.
+_TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("dispatch", "templates"), autoescape=True,
+                                keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
 
 
-def html_page(title: str, body: Markup) -> str:
+def html_page(name: str, **values) -> str:
     """A page of the sign-in family (sign-in forms, the forbidden page): no Dash, no script."""
-    return _HTML_PAGE.format(title=escape(title), body=body)
+    return _TEMPLATES.get_template(f"signin/{name}.html").render(**values)
 
 
 def forbidden_page(identity: Identity, *, what: str, csrf_token: str) -> str:
     """Who is signed in, what they asked for, and a way out: their own page or signing out."""
-    who = identity.patrol_id or identity.user_id
-    body = Markup("""<p class="signin-error" role="alert" id="forbidden-message">This page is not for your role.</p>
-<p class="signin-who" id="signed-in-as">Signed in as <strong>{who}</strong> ({role}). You asked for {what}.</p>
-<p class="signin-switch"><a href="{home}" id="to-home">Go to your page</a></p>
-<form method="post" action="/logout" class="signin-form" id="signout-form">
-  <input type="hidden" name="csrf_token" value="{token}">
-  <button type="submit" id="signout-submit">Sign out</button>
-</form>
-""").format(who=who, role=identity.role.value, what=what, home=HOME_PAGE[identity.role], token=csrf_token)
-    return html_page("Not allowed", body)
+    return html_page("forbidden", who=identity.patrol_id or identity.user_id, role=identity.role.value, what=what,
+                     home=HOME_PAGE[identity.role], token=csrf_token)
 
 
 # --- Headers and cookies -------------------------------------------------------------------

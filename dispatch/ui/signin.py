@@ -1,13 +1,14 @@
 """The sign-in pages and their routes (/login, /login/patrol, /logout, POST /api/patrol-codes): plain
-HTML, no script at all. The page skeleton they share and the "not for your role" page the guard
-answers with are webauth.py's (`html_page`, `forbidden_page`): this module uses webauth, never the
-reverse.
+HTML from Jinja2 templates (dispatch/templates/signin/), no script at all. The page skeleton they
+share and the "not for your role" page the guard answers with are webauth.py's (`html_page`,
+`forbidden_page`): this module uses webauth, never the reverse.
 
 Plain server-rendered forms rather than Dash: they must work before anything
 is trusted (no session, so no Dash callback may run), with scripts blocked by
 the CSP, and on a tablet with gloves: one column, large fields and buttons,
 the numeric keypad for the patrol code. Every value from the request is
-escaped here (markupsafe), so a crafted `next` or id cannot inject markup.
+escaped by the templates (autoescape), so a crafted `next` or id cannot
+inject markup.
 Styles are in assets/signin.css, every rule scoped under `.signin` (Dash
 serves every stylesheet of assets/ on its own pages too).
 """
@@ -17,7 +18,6 @@ from __future__ import annotations
 import time
 
 import flask
-from markupsafe import Markup
 
 from .. import clock
 from ..domain.audit import INVALID_TARGET, Action, AuditRole, make_entry
@@ -35,51 +35,15 @@ from ..webauth import (
 )
 from . import PictureUnavailable
 
-def _message(error: str | None, notice: str | None) -> Markup:
-    if error:
-        return Markup('<p class="signin-error" role="alert" id="signin-error">{}</p>').format(error)
-    if notice:
-        return Markup('<p class="signin-notice" role="status" id="signin-notice">{}</p>').format(notice)
-    return Markup("")
-
-
 def staff_page(*, form_token: str, next_path: str = "", user_id: str = "", error: str | None = None,
                notice: str | None = None) -> str:
-    body = Markup("""{message}
-<form method="post" action="/login" class="signin-form" id="staff-signin" autocomplete="on">
-  <input type="hidden" name="csrf_token" value="{token}">
-  <input type="hidden" name="next" value="{next}">
-  <label for="user_id">Your code</label>
-  <input id="user_id" name="user_id" value="{user_id}" required autofocus autocapitalize="characters"
-         autocomplete="username" spellcheck="false" placeholder="SUP-1" maxlength="16">
-  <label for="password">Password</label>
-  <input id="password" name="password" type="password" required autocomplete="current-password" maxlength="256">
-  <button type="submit" id="signin-submit">Sign in</button>
-</form>
-<p class="signin-switch"><a href="/login/patrol" id="to-patrol-signin">Patrol crew? Sign in with your call sign</a></p>
-""").format(message=_message(error, notice), token=form_token, next=next_path, user_id=user_id)
-    return html_page("Supervisor, auditor or administrator", body)
+    return html_page("staff", token=form_token, next_path=next_path, user_id=user_id, error=error, notice=notice)
 
 
 def patrol_page(*, form_token: str, next_path: str = "", patrol_id: str = "", error: str | None = None,
                 notice: str | None = None) -> str:
-    body = Markup("""{message}
-<form method="post" action="/login/patrol" class="signin-form" id="patrol-signin" autocomplete="off">
-  <input type="hidden" name="csrf_token" value="{token}">
-  <input type="hidden" name="next" value="{next}">
-  <label for="patrol_id">Call sign</label>
-  <input id="patrol_id" name="patrol_id" value="{patrol_id}" required autofocus autocapitalize="characters"
-         spellcheck="false" placeholder="BAC-12" maxlength="16">
-  <label for="code">Code from your supervisor</label>
-  <input id="code" name="code" required inputmode="numeric" pattern="[0-9]{{{digits}}}" maxlength="{digits}"
-         autocomplete="one-time-code" placeholder="{placeholder}">
-  <button type="submit" id="signin-submit">Start shift</button>
-</form>
-<p class="signin-help">No code? Your supervisor issues one from the dispatch screen. A code works once.</p>
-<p class="signin-switch"><a href="/login" id="to-staff-signin">Supervisor, auditor or administrator sign-in</a></p>
-""").format(message=_message(error, notice), token=form_token, next=next_path, patrol_id=patrol_id,
-            digits=PATROL_CODE_DIGITS, placeholder="0" * PATROL_CODE_DIGITS)
-    return html_page("Patrol sign-in", body)
+    return html_page("patrol", token=form_token, next_path=next_path, patrol_id=patrol_id, error=error,
+                     notice=notice, digits=PATROL_CODE_DIGITS)
 
 
 def _audit_sign_in(identity: Identity, screen: str, *, known_device: bool) -> None:
