@@ -35,15 +35,15 @@ from ..webauth import (
 )
 from . import PictureUnavailable
 
-def staff_page(*, form_token: str, next_path: str = "", user_id: str = "", error: str | None = None,
-               notice: str | None = None) -> str:
-    return html_page("staff", token=form_token, next_path=next_path, user_id=user_id, error=error, notice=notice)
 
+def _form(page: str, next_path: str, **typed):
+    """The answer with sign-in page `page` ("staff" or "patrol"), keeping what was typed: `form(status,
+    error=..., notice=...)`."""
+    def form(status: int = 200, error: str | None = None, notice: str | None = None):
+        return signin_form(lambda token: html_page(page, token=token, next_path=next_path, error=error, notice=notice,
+                                                   digits=PATROL_CODE_DIGITS, **typed), status)
 
-def patrol_page(*, form_token: str, next_path: str = "", patrol_id: str = "", error: str | None = None,
-                notice: str | None = None) -> str:
-    return html_page("patrol", token=form_token, next_path=next_path, patrol_id=patrol_id, error=error,
-                     notice=notice, digits=PATROL_CODE_DIGITS)
+    return form
 
 
 def _audit_sign_in(identity: Identity, screen: str, *, known_device: bool) -> None:
@@ -85,11 +85,7 @@ def _staff_signin():
     request = flask.request
     next_path = request.values.get("next", "")[:512]
     user_id = request.form.get("user_id", "").strip().upper()[:16]
-
-    def form(status: int = 200, error: str | None = None, notice: str | None = None):
-        return signin_form(lambda token: staff_page(form_token=token, next_path=next_path, user_id=user_id,
-                                                    error=error, notice=notice), status)
-
+    form = _form("staff", next_path, user_id=user_id)
     if request.method == "GET":
         return form(notice=_notice(request.args))
     password = request.form.get("password", "")
@@ -105,11 +101,7 @@ def _patrol_signin():
     request = flask.request
     next_path = request.values.get("next", "")[:512]
     patrol_id = request.form.get("patrol_id", "").strip().upper()[:16]
-
-    def form(status: int = 200, error: str | None = None, notice: str | None = None):
-        return signin_form(lambda token: patrol_page(form_token=token, next_path=next_path, patrol_id=patrol_id,
-                                                     error=error, notice=notice), status)
-
+    form = _form("patrol", next_path, patrol_id=patrol_id)
     if request.method == "GET":
         return form(notice=_notice(request.args))
     code = request.form.get("code", "").strip()
