@@ -176,16 +176,18 @@ def _glyph(classes: str, letter: str = "") -> html.Span:
     return html.Span(className="glyph-wrap", children=html.Span(inner, className=f"glyph {classes}"))
 
 
+def legend_blocks(*, leave_out: tuple[str, ...] = ()) -> list[html.Div]:
+    """The legend's blocks, from layers.py's looks, each with its glyph: the wall screen's and the replay's."""
+    return [html.Div(className="legend-block", children=[
+        html.Div(title, className="legend-title"),
+        *[html.Div(className="legend-row", children=[_glyph(look.glyph, look.letter), html.Span(look.label)])
+          for look in looks],
+    ]) for title, looks in L.legend_sections() if title not in leave_out]
+
+
 def _legend() -> html.Div:
-    blocks = []
-    for title, looks in L.legend_sections():
-        blocks.append(html.Div(className="legend-block", children=[
-            html.Div(title, className="legend-title"),
-            *[html.Div(className="legend-row", children=[_glyph(look.glyph, look.letter), html.Span(look.label)])
-              for look in looks],
-        ]))
     return html.Div(id=ids.LEGEND, className="legend", children=[
-        html.Div(className="legend-blocks", children=blocks),
+        html.Div(className="legend-blocks", children=legend_blocks()),
         html.Div("Pin letters: " + L.category_key(), className="legend-note"),
     ])
 
