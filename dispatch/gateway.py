@@ -30,7 +30,6 @@ import resource
 import signal
 import socket
 import sys
-import time
 import weakref
 from dataclasses import dataclass
 from typing import Awaitable, Callable
@@ -47,6 +46,8 @@ from websockets.datastructures import MultipleValuesError
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request
 
+from .domain.backoff import Backoff
+from . import clock
 from .domain.audit import INTERNAL_ORIGIN, Action, AuditError, refused_entry, to_fields
 from .domain.auth import SESSION_COOKIE, PatrolScope, cookie_value, may
 from .domain.auth import Role as AuthRole
@@ -124,7 +125,7 @@ async def authorise(request: Request, *, redis_client: redis.asyncio.Redis | Bat
     if key is None:
         return Refusal(401, "Not signed in")
     try:
-        identity = accounts.identity_from_stored(session_id, await redis_client.hgetall(key), now_ms())
+        identity = accounts.identity_from_stored(session_id, await redis_client.hgetall(key), clock.now_ms())
         if identity is None:
             return Refusal(401, "Session expired or ended: sign in again")
         if not any(may(identity.role, permission) for permission in LIVE_PERMISSIONS):
@@ -176,10 +177,6 @@ class GatewayOptions:
             limits=Limits(queue_messages=settings.gateway_queue_messages, queue_bytes=settings.gateway_queue_bytes),
             redis_connections=settings.gateway_redis_connections,
         )
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def lookup_client(url: str, connections: int) -> redis.asyncio.Redis:
@@ -241,7 +238,7 @@ class Gateway:
         self._clients: dict[int, tuple[ServerConnection, asyncio.Event]] = {}
         self._sessions: dict[int, tuple[str, int | None]] = {}  # client id -> (session key, expires_ms)
         self._snapshot_wanted = asyncio.Event()
-        self._tail_delay = 0.0
+        self._tail_backoff = Backoff()
 
     async def run(self, stop: asyncio.Event) -> None:
         duties = [asyncio.create_task(duty(), name=duty.__name__)
@@ -311,7 +308,7 @@ class Gateway:
         if not actor or not role:
             return
         try:
-            entry = refused_entry(ts=now_ms(), actor=actor, role=role, action=Action.ACCESS_DENIED,
+            entry = refused_entry(ts=clock.now_ms(), actor=actor, role=role, action=Action.ACCESS_DENIED,
                                   target=AUDIT_TARGET, reason=reason, origin=_peer_address(connection))
             await self._lookups.xadd(self.keys.audit, to_fields(entry))
         except (AuditError, RedisError, OSError) as error:
@@ -328,7 +325,7 @@ class Gateway:
             backlog = await self._read_backlog(since)
             how = f"from Redis ({len(backlog)} entries)" if backlog is not None else how
         client_id, resumed = self.hub.attach(self._subscribe(role), since=since, backlog=backlog, epoch=epoch,
-                                             now_ms=now_ms())
+                                             now_ms=clock.now_ms())
         wake = asyncio.Event()
         wake.set()  # a resumed client has its first heartbeat queued already
         self._clients[client_id] = (ws, wake)
@@ -395,11 +392,10 @@ class Gateway:
             try:
                 await self._follow()
             except (RedisError, OSError) as error:
-                if self.hub.upstream_ok or self._tail_delay == 0:
+                if self.hub.upstream_ok or not self._tail_backoff.failures:
                     log.warning("Redis unavailable (%s: %s); retrying with backoff", type(error).__name__, error)
                 self.hub.upstream_ok = False
-                self._tail_delay = min(max(self._tail_delay * 2, 0.1), 5.0)
-                await asyncio.sleep(self._tail_delay)
+                await asyncio.sleep(self._tail_backoff.failed())
 
     async def _follow(self) -> None:
         last = self.hub.last_id
@@ -412,10 +408,10 @@ class Gateway:
             self.hub.reset(start)
             log.warning("%s no longer holds %s (Redis restarted without its data?): "
                         "following after %s, every client gets a snapshot", self.keys.live, last, start)
-        elif self._tail_delay:
+        elif self._tail_backoff.failures:
             log.info("Redis is back: %s continues after %s, no gap", self.keys.live, last)
         self.hub.upstream_ok = True
-        self._tail_delay = 0.0
+        self._tail_backoff.succeeded()
         self._snapshot_wanted.set()
         while True:
             reply = await self._redis.xread({self.keys.live: self.hub.last_id}, count=TAIL_COUNT, block=TAIL_BLOCK_MS)
@@ -438,7 +434,7 @@ class Gateway:
             self._tick()
 
     def _tick(self) -> None:
-        result = self.hub.tick(now_ms())
+        result = self.hub.tick(clock.now_ms())
         for client_id in result.resynced:
             log.info("client %d fell behind: queued messages dropped, a snapshot follows", client_id)
         for client_id in result.too_slow:
@@ -468,7 +464,7 @@ class Gateway:
                     alive = await pipe.execute()
             except (RedisError, OSError):
                 continue  # cannot tell now: the tailer reports Redis down; look again next time
-            now = now_ms()
+            now = clock.now_ms()
             for (client_id, (_, expires_ms)), exists in zip(watched, alive):
                 if not exists or (expires_ms is not None and expires_ms <= now):
                     await self._end(client_id)
@@ -481,7 +477,7 @@ class Gateway:
             await connection[0].close(SESSION_ENDED, "session ended: sign in again")
 
     async def _snapshots_forever(self) -> None:
-        delay = 0.0
+        backoff = Backoff()
         while True:
             await self._snapshot_wanted.wait()
             self._snapshot_wanted.clear()
@@ -491,12 +487,12 @@ class Gateway:
             try:
                 picture = await asyncio.to_thread(read_snapshot, self._snapshot_client, self.keys)
             except (RedisError, OSError) as error:
-                delay = min(max(delay * 2, 0.1), 5.0)
+                delay = backoff.failed()
                 log.warning("cannot read a snapshot (%s); retrying in %.1f s", error, delay)
                 await asyncio.sleep(delay)
                 self._snapshot_wanted.set()
                 continue
-            delay = 0.0
+            backoff.succeeded()
             given = self.hub.deliver_snapshot(Snapshot.from_store(picture), epoch)
             self._wake(given)
             if not given and self.hub.wants_snapshot():

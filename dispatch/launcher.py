@@ -29,6 +29,7 @@ import urllib.request
 from dataclasses import dataclass, replace
 from typing import Callable
 
+from . import clock
 from . import acl
 from .domain.acl import Role as RedisRole
 from .settings import Settings, SettingsError
@@ -231,7 +232,7 @@ def seed_zones(settings: Settings) -> None:
     client = connect(settings.redis_url)
     try:
         seeded = seed_demo_zones(
-            client, Keys(settings.site), int(time.time() * 1000), tz=settings.timezone, live_maxlen=settings.live_maxlen
+            client, Keys(settings.site), clock.now_ms(), tz=settings.timezone, live_maxlen=settings.live_maxlen
         )
     finally:
         client.close()

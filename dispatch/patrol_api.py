@@ -25,7 +25,7 @@ import orjson
 from .domain.tablet import ACTION_RECORD_TTL_MS, BadAction, parse_action, parse_position
 from .store import patrol_actions
 from .ui import PictureUnavailable, context
-from .webauth import client_origin, current_identity, requires
+from .webauth import client_origin, current_identity, json_response, requires
 
 PERMISSION = "patrol_actions"
 MAX_BODY_BYTES = 4_096  # an action is a few hundred bytes
@@ -45,20 +45,20 @@ def post_action():
     try:
         action = parse_action(body)
     except BadAction as error:
-        return _json({"ok": False, "message": str(error)}, 400)
+        return json_response({"ok": False, "message": str(error)}, 400)
     ui = context()
     try:
         applied = ui.redis(lambda client: patrol_actions.perform(
             client, ui.keys, patrol_id=patrol_id, action=action, live_maxlen=ui.settings.live_maxlen,
             origin=client_origin(), ttl_ms=_record_ttl_ms(ui.settings)))
     except patrol_actions.ActionInProgress:
-        return _json({"ok": False, "action_id": action.action_id, "retry": True,
+        return json_response({"ok": False, "action_id": action.action_id, "retry": True,
                       "message": "this action is being applied: sending it again shortly"}, 409)
     except PictureUnavailable as error:
-        return _json({"ok": False, "action_id": action.action_id, "retry": True, "message": f"Not done: {error}"},
+        return json_response({"ok": False, "action_id": action.action_id, "retry": True, "message": f"Not done: {error}"},
                      503)
     answer = {**applied.result, "replayed": applied.replayed}
-    return _json(answer, 200 if answer.get("ok") else 422)
+    return json_response(answer, 200 if answer.get("ok") else 422)
 
 
 def post_position():
@@ -68,28 +68,28 @@ def post_position():
     try:
         lat, lon, fix_ms, claimed = parse_position(body)
     except BadAction as error:
-        return _json({"ok": False, "message": str(error)}, 400)
+        return json_response({"ok": False, "message": str(error)}, 400)
     ui = context()
     try:
         sent = ui.redis(lambda client: patrol_actions.report_position(
             client, ui.keys, patrol_id=patrol_id, lat=lat, lon=lon, fix_ms=fix_ms, claimed_status=claimed))
     except PictureUnavailable as error:
-        return _json({"ok": False, "retry": True, "message": f"Not sent: {error}"}, 503)
+        return json_response({"ok": False, "retry": True, "message": f"Not sent: {error}"}, 503)
     except ValueError as error:
-        return _json({"ok": False, "message": str(error)}, 422)
-    return _json({"ok": True, "status": sent["status"], "ts": int(sent["ts"])}, 200)
+        return json_response({"ok": False, "message": str(error)}, 422)
+    return json_response({"ok": True, "status": sent["status"], "ts": int(sent["ts"])}, 200)
 
 
 def get_view():
     identity = current_identity()
     if identity is None or not identity.patrol_id:
-        return _json({"ok": False, "message": "sign in as a patrol"}, 403)
+        return json_response({"ok": False, "message": "sign in as a patrol"}, 403)
     ui = context()
     try:
         view = ui.redis(lambda client: patrol_actions.patrol_view(client, ui.keys, identity.patrol_id))
     except PictureUnavailable as error:
-        return _json({"ok": False, "retry": True, "message": str(error)}, 503)
-    return _json({"ok": True, **view}, 200)
+        return json_response({"ok": False, "retry": True, "message": str(error)}, 503)
+    return json_response({"ok": True, **view}, 200)
 
 
 def _record_ttl_ms(settings) -> int:
@@ -101,21 +101,15 @@ def _patrol_and_body():
     """(patrol id of the session, JSON body, None), or (None, None, the refusal to return)."""
     identity = current_identity()
     if identity is None or not identity.patrol_id:  # requires() lets only patrols through; never act without one
-        return None, None, _json({"ok": False, "message": "sign in as a patrol"}, 403)
+        return None, None, json_response({"ok": False, "message": "sign in as a patrol"}, 403)
     length = flask.request.content_length
     if length is not None and length > MAX_BODY_BYTES:
-        return None, None, _json({"ok": False, "message": "bad request: body too large"}, 413)
+        return None, None, json_response({"ok": False, "message": "bad request: body too large"}, 413)
     raw = flask.request.stream.read(MAX_BODY_BYTES + 1)  # never more, whatever the headers said
     if len(raw) > MAX_BODY_BYTES:
-        return None, None, _json({"ok": False, "message": "bad request: body too large"}, 413)
+        return None, None, json_response({"ok": False, "message": "bad request: body too large"}, 413)
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        return None, None, _json({"ok": False, "message": "bad request: expected a JSON object"}, 400)
+        return None, None, json_response({"ok": False, "message": "bad request: expected a JSON object"}, 400)
     return identity.patrol_id, body, None
-
-
-def _json(payload: dict, status: int) -> flask.Response:
-    response = flask.Response(orjson.dumps(payload), status=status, mimetype="application/json")
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -21,11 +21,12 @@ import argparse
 import logging
 import sys
 import threading
-import time
 from typing import Callable
 
 import redis
 
+from .domain.backoff import Backoff
+from .clock import now_ms
 from . import process
 from .domain.retention import markdown_table, retention_table
 from .keys import Keys
@@ -35,13 +36,10 @@ from .store.retention import RetentionReport, apply_retention
 
 log = logging.getLogger("dispatch.retention")
 
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
-
 
 class RetentionJob:
     def __init__(self, settings: Settings, *, interval_s: float = Settings.retention_interval_s, exact: bool = False,
-                 clock: Callable[[], int] = wall_clock_ms, client: redis.Redis | None = None):
+                 clock: Callable[[], int] = now_ms, client: redis.Redis | None = None):
         self.settings = settings
         self.keys = Keys(settings.site)
         self.rules = retention_table(self.keys, settings)
@@ -50,7 +48,7 @@ class RetentionJob:
         self.clock = clock
         self.client = client or connect(settings.redis_url)
         self.runs = 0
-        self._backoff = 0.0
+        self._backoff = Backoff()
 
     def run_once(self) -> RetentionReport:
         report = apply_retention(self.client, self.keys, self.rules, self.clock(), exact=self.exact,
@@ -68,16 +66,16 @@ class RetentionJob:
         while not stop.is_set():
             try:
                 self.run_once()
-                self._backoff = 0.0
+                self._backoff.succeeded()
             except RETRYABLE as error:
                 self._wait_after_error(stop, f"Redis unavailable ({error.__class__.__name__}: {error})")
                 continue
             stop.wait(self.interval_s)
 
     def _wait_after_error(self, stop: threading.Event, why: str) -> None:
-        self._backoff = min(max(self._backoff * 2, 0.1), 5.0)
-        log.warning("%s; retrying in %.1f s", why, self._backoff)
-        stop.wait(self._backoff)
+        wait_s = self._backoff.failed()
+        log.warning("%s; retrying in %.1f s", why, wait_s)
+        stop.wait(wait_s)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import signal
 
+from .domain.backoff import capped_exponential
+
 RESTART_BASE_S = 0.5
 RESTART_CAP_S = 15.0
 # Up this long before exiting: the exit is a new incident, not part of a crash loop.
@@ -18,9 +20,7 @@ STABLE_AFTER_S = 30.0
 
 def restart_delay_s(failures: int, *, base_s: float = RESTART_BASE_S, cap_s: float = RESTART_CAP_S) -> float:
     """Capped exponential backoff: 0.5, 1, 2, 4, 8, 15, 15... s before the n-th consecutive restart."""
-    if failures < 1:
-        return 0.0
-    return min(cap_s, base_s * 2 ** min(failures - 1, 32))
+    return float(capped_exponential(failures, base=base_s, cap=cap_s))
 
 
 def failures_after_exit(failures: int, uptime_s: float, *, stable_after_s: float = STABLE_AFTER_S) -> int:

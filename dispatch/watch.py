@@ -30,9 +30,11 @@ from typing import Callable
 import orjson
 import redis
 
+from .domain.backoff import Backoff
+from .clock import now_ms
 from .domain.alerts import Alert, Thresholds, diff, escalations, evaluate, zone_audit_entries
 from .domain.sightings import DEFAULT_HORIZONS_MS, due_to_expire
-from .domain.zones import LOCAL_TZ
+from .domain.lifecycle import DISPLAY_TIMEZONE
 from .keys import Keys
 from . import process
 from .settings import Settings
@@ -45,17 +47,13 @@ from .store.zones import load_zones
 log = logging.getLogger("dispatch.watch")
 
 
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 @dataclass(frozen=True)
 class WatchOptions:
     """How often to look and what counts as an alert; from Settings when it has them, else the environment."""
 
     interval_ms: int = 1_000
     thresholds: Thresholds = field(default_factory=Thresholds)
-    tz: str = LOCAL_TZ
+    tz: str = DISPLAY_TIMEZONE.key
     horizons_ms: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_HORIZONS_MS))
 
     @classmethod
@@ -78,7 +76,7 @@ class WatchOptions:
 
 class AlertWatcher:
     def __init__(self, settings: Settings, options: WatchOptions = WatchOptions(), *,
-                 clock: Callable[[], int] = wall_clock_ms, client: redis.Redis | None = None):
+                 clock: Callable[[], int] = now_ms, client: redis.Redis | None = None):
         self.settings = settings
         self.options = options
         self.keys = Keys(settings.site)
@@ -88,7 +86,7 @@ class AlertWatcher:
                                 retention_ms=settings.retention_ms)
         self.ticks = 0
         self.expired = 0
-        self._backoff = 0.0
+        self._backoff = Backoff()
 
     def tick(self) -> Applied:
         """Look once: evaluate the picture at the clock's now and record what changed."""
@@ -133,16 +131,16 @@ class AlertWatcher:
             started = time.monotonic()
             try:
                 self.tick()
-                self._backoff = 0.0
+                self._backoff.succeeded()
             except RETRYABLE as error:
                 self._wait_after_error(stop, f"Redis unavailable ({error.__class__.__name__}: {error})")
                 continue
             stop.wait(max(0.0, interval_s - (time.monotonic() - started)))
 
     def _wait_after_error(self, stop: threading.Event, why: str) -> None:
-        self._backoff = min(max(self._backoff * 2, 0.1), 5.0)
-        log.warning("%s; retrying in %.1f s", why, self._backoff)
-        stop.wait(self._backoff)
+        wait_s = self._backoff.failed()
+        log.warning("%s; retrying in %.1f s", why, wait_s)
+        stop.wait(wait_s)
 
 
 def read_open_assignments(client: redis.Redis, keys: Keys) -> list[dict]:

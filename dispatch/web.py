@@ -20,7 +20,6 @@ from pathlib import Path
 
 import dash
 import flask
-import orjson
 import redis
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -29,7 +28,10 @@ from .keys import Keys
 from .settings import Settings
 from .store.connection import connect
 from .store.state import read_snapshot
-from .ui import PictureUnavailable, UiContext, install, supervisor
+from . import patrol_api, webauth
+from .ui import (
+    PictureUnavailable, UiContext, admin_accounts, admin_zones, audit_page, install, replay, signin, supervisor, tablet,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
@@ -103,16 +105,17 @@ def create_app(settings: Settings) -> dash.Dash:
     )
     install(app.server, UiContext(settings=settings, snapshot=picture.snapshot, redis=picture.run))
     supervisor.register(app)
-    __import__("dispatch.ui.tablet").ui.tablet.register(app)  # the patrol tablet page, /patrol
-    __import__("dispatch.patrol_api").patrol_api.register(app.server)  # the tablet's /api/patrol/* routes
-    __import__("dispatch.ui.replay").ui.replay.register(app)  # the after-action replay page, /replay
-    __import__("dispatch.ui.admin_accounts").ui.admin_accounts.register(app)  # the administrator's accounts page, /admin
-    __import__("dispatch.ui.admin_zones").ui.admin_zones.register(app)  # authorised zones, /admin/zones
-    __import__("dispatch.ui.audit_page").ui.audit_page.register(app)  # the auditor's page, /audit
+    tablet.register(app)  # the patrol tablet page, /patrol
+    patrol_api.register(app.server)  # the tablet's /api/patrol/* routes
+    replay.register(app)  # the after-action replay page, /replay
+    admin_accounts.register(app)  # the administrator's accounts page, /admin
+    admin_zones.register(app)  # authorised zones, /admin/zones
+    audit_page.register(app)  # the auditor's page, /audit
     app.layout = dash.page_container
     _add_routes(app.server, picture)
     _limit_request_bodies(app.server)
-    __import__("dispatch.webauth").webauth.install(app, settings)  # sign-in, guards, CSRF, headers
+    webauth.install(app, settings)  # guards, CSRF, headers
+    signin.add_routes(app.server)  # /login, /login/patrol, /logout, /api/patrol-codes
     _set_up_now(app)
     if settings.behind_proxy:  # the audited address is the browser's, given by our own nginx
         app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=1, x_proto=1, x_host=1)
@@ -126,10 +129,7 @@ def _limit_request_bodies(server: flask.Flask) -> None:
 
     def too_large(_error):
         megabytes = MAX_REQUEST_BYTES / 1024 / 1024
-        response = flask.Response(orjson.dumps({"error": f"request too large: at most {megabytes:g} MiB"}),
-                                  413, mimetype="application/json")
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return webauth.json_response({"error": f"request too large: at most {megabytes:g} MiB"}, 413)
 
     server.register_error_handler(RequestEntityTooLarge, too_large)
 
@@ -161,12 +161,9 @@ def _add_routes(server: flask.Flask, picture: RedisPicture) -> None:
     @server.get("/api/snapshot")
     def snapshot():
         try:
-            body, status = orjson.dumps(picture.snapshot()), 200
+            return webauth.json_response(picture.snapshot())
         except PictureUnavailable as error:
-            body, status = orjson.dumps({"error": str(error)}), 503
-        response = flask.Response(body, status=status, mimetype="application/json")
-        response.headers["Cache-Control"] = "no-store"
-        return response
+            return webauth.json_response({"error": str(error)}, 503)
 
     @server.get("/healthz")
     def healthz():

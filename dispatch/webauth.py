@@ -1,4 +1,5 @@
-"""Sign-in, sessions, CSRF and security headers of the web app: `install(app, settings)`.
+"""Sessions, CSRF and security headers of the web app: `install(app, settings)`; the sign-in routes
+that make sessions are ui/signin.py's (`add_routes`), on top of this module's helpers.
 
 One `before_request` guard decides every request before any view or Dash
 callback runs, so nothing is open by omission:
@@ -36,19 +37,20 @@ import functools
 import ipaddress
 import logging
 import threading
-import time
 from typing import Callable
 from urllib.parse import quote
 
 import dash
 import flask
+import jinja2
 import orjson
 import redis
 from dash.exceptions import PreventUpdate
 
+from . import clock
 from .domain.audit import Action, AuditRole
 from .domain.auth import (
-    SESSION_COOKIE,
+    HOME_PAGE, SESSION_COOKIE,
     PERMISSIONS, Identity, Throttle, canonical_path, content_security_policy, may, new_token,
     page_permission, signin_form_token, signin_form_token_valid, tile_source, tokens_equal,
 )
@@ -200,17 +202,14 @@ def guard_callback(permission: str):
 
 
 def install(app: dash.Dash, settings: Settings) -> None:
-    """Guard every request of `app`, add the sign-in routes and the security headers. Call it once,
-    after the pages and routes are registered (web.create_app does)."""
+    """Guard every request of `app` and add the security headers. Call it once, after the pages and
+    routes are registered (web.create_app does, then adds ui/signin.py's routes)."""
     server = app.server
     auth = _Auth(app, settings)
     server.extensions[_EXTENSION] = auth
     server.before_request(_guard)
     server.after_request(_security_headers)
     server.register_error_handler(CallbackRefused, _callback_refused)
-    from .ui import signin  # its views use this module's helpers: imported once both exist
-
-    signin.add_routes(server)
 
 
 # --- The guard ---------------------------------------------------------------------------
@@ -324,7 +323,7 @@ def audit_refusal(identity: Identity, target: str, reason: str) -> None:
     auth = auth_state()
     try:
         auth.run(lambda client: audit_store.record_refusal(
-            client, auth.keys, ts=_now_ms(), actor=identity.user_id, role=AuditRole(identity.role.value),
+            client, auth.keys, ts=clock.now_ms(), actor=identity.user_id, role=AuditRole(identity.role.value),
             action=Action.ACCESS_DENIED, target=target, reason=reason, origin=client_origin()))
     except PictureUnavailable:
         pass
@@ -335,18 +334,31 @@ def _denied(identity: Identity, permission: str, target: str, *, api: bool):
     if api:
         return json_response({"error": f"{identity.role.value} may not use this ({permission} needed)",
                       "signed_in_as": identity.user_id}, 403)
-    html = _forbidden_page(identity, what=_describe(target), csrf_token=identity.csrf_token)
+    html = forbidden_page(identity, what=_describe(target), csrf_token=identity.csrf_token)
     return flask.Response(html, 403, mimetype="text/html")
-
-
-def _forbidden_page(identity: Identity, *, what: str, csrf_token: str) -> str:
-    from .ui.signin import forbidden_page
-
-    return forbidden_page(identity, what=what, csrf_token=csrf_token)
 
 
 def _callback_refused(error: CallbackRefused):
     return json_response({"error": error.message}, error.status)
+
+
+# --- Pages of the sign-in family --------------------------------------------------------------
+
+# Jinja2 templates in dispatch/templates/signin/ (jinja2 ships with Flask): every value is escaped
+# (autoescape), the files' last newline kept.
+_TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("dispatch", "templates"), autoescape=True,
+                                keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+
+
+def html_page(name: str, **values) -> str:
+    """A page of the sign-in family (sign-in forms, the forbidden page): no Dash, no script."""
+    return _TEMPLATES.get_template(f"signin/{name}.html").render(**values)
+
+
+def forbidden_page(identity: Identity, *, what: str, csrf_token: str) -> str:
+    """Who is signed in, what they asked for, and a way out: their own page or signing out."""
+    return html_page("forbidden", who=identity.patrol_id or identity.user_id, role=identity.role.value, what=what,
+                     home=HOME_PAGE[identity.role], token=csrf_token)
 
 
 # --- Headers and cookies -------------------------------------------------------------------
@@ -422,7 +434,9 @@ def client_origin() -> str:
 
 # --- Small helpers --------------------------------------------------------------------------
 
-def json_response(body: dict, status: int) -> flask.Response:
+def json_response(body: object, status: int = 200) -> flask.Response:
+    """The JSON answer of every route of the web app (orjson: NaN as null, numpy and datetimes as Dash
+    serialises them), never cached."""
     response = flask.Response(orjson.dumps(body), status, mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -443,7 +457,3 @@ def _target(kind: str, name: str) -> str:
 def _describe(target: str) -> str:
     kind, _, name = target.partition(":")
     return f"the {name.replace(':', '/')} {kind}" if kind != "page" else f"the page /{'' if name == 'home' else name}"
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)

@@ -10,7 +10,7 @@ from dispatch.domain.auth import (
     HOME_PAGE, KNOWN_DEVICE_MAX_ACCOUNTS, PAGE_PERMISSIONS, PERMISSIONS, Identity, PatrolScope, Role, Throttle,
     address_subject, canonical_path, content_security_policy, cookie_value, hash_secret, is_call_sign,
     is_patrol_code, known_device_entry, known_devices, may, new_patrol_code, new_token, next_attempt_note,
-    page_permission, password_problem, remember_device, safe_next, secret_matches, signin_form_token,
+    needs_rehash, page_permission, password_problem, remember_device, safe_next, secret_matches, signin_form_token,
     signin_form_token_valid, staff_role, throttled_message, tile_source, token_digest, tokens_equal, wait_text,
 )
 from dispatch.domain.live import Hub, LiveEntry, Snapshot, parse_stream_id
@@ -110,8 +110,8 @@ def test_password_hash_round_trip_and_format():
     assert secret_matches(stored, "correct horse battery")
     assert not secret_matches(stored, "correct horse batterY")
     assert not secret_matches(stored, "")
-    name, n, r, p, salt, digest = stored.split("$")
-    assert (name, n, r, p) == ("scrypt", str(2**15), "8", "1")
+    method, salt, digest = stored.split("$")
+    assert method == f"scrypt:{2**15}:8:1" and len(salt) >= 22 and not needs_rehash(stored)
     assert "correct horse battery" not in stored
 
 
@@ -121,12 +121,23 @@ def test_each_hash_has_its_own_salt():
 
 def test_a_stored_hash_keeps_working_with_other_parameters():
     cheap = hash_secret("a long enough password", n=2**10, r=4, p=1)
-    assert secret_matches(cheap, "a long enough password")
+    assert secret_matches(cheap, "a long enough password") and needs_rehash(cheap)
+
+
+# Stored before werkzeug's format (scrypt$N$r$p$salt$hash, base64): accounts created then still sign in.
+HASH_BEFORE = "scrypt$32768$8$1$MDEyMzQ1Njc4OWFiY2RlZg==$xxaWgqTSKTdh7WrfWLps/DMbPoovZsowrLVRbAkJkjA="
+
+
+def test_a_hash_stored_before_werkzeugs_format_still_verifies_and_asks_for_a_rehash():
+    assert secret_matches(HASH_BEFORE, "correct horse battery")
+    assert not secret_matches(HASH_BEFORE, "correct horse batterY")
+    assert needs_rehash(HASH_BEFORE)
 
 
 @pytest.mark.parametrize("stored", [None, "", "plain-password", "scrypt$16384$8$1$notbase64$x",
                                     "bcrypt$1$2$3$4$5", "scrypt$3$8$1$AAAA$AAAA", "scrypt$1048576$8$1$AAAA$AAAA",
-                                    "scrypt$16384$8$1$AAAA"])
+                                    "scrypt$16384$8$1$AAAA", "pbkdf2:sha256:1000$salt$00",
+                                    "scrypt:16384:8$salt$00", "scrypt:1048576:8:1$salt$00", "scrypt:16384:8:1$a$b$c"])
 def test_malformed_or_unknown_hashes_never_match(stored):
     assert secret_matches(stored, "plain-password") is False
 
@@ -161,6 +172,7 @@ def test_signin_form_token_is_bound_to_its_nonce_and_key():
     (["a=1", "dispatch_session=\"q\""], "q"),
     (["xdispatch_session=abc"], None),
     (["dispatch_session="], None),
+    (["dispatch_session=a=b; x=1"], "a=b"),
     ([], None),
 ])
 def test_cookie_value(headers, expected):

@@ -204,3 +204,9 @@ def test_a_sighting_without_a_number_is_named_by_its_id():
     assignment = Assignment(assignment_id="asg-000001", sighting_id="sight-0001", patrol_id="BAC-12",
                             supervisor_id="SUP-1", ts=1_767_225_600_000, state="en_route")
     assert check_reassign(assignment, False) == "BAC-12 is en route to sighting sight-0001: confirm to take it from the crew"
+
+
+def test_the_domains_default_time_zone_is_the_settings_default():
+    from dispatch.settings import Settings
+
+    assert lifecycle.DISPLAY_TIMEZONE.key == Settings().timezone

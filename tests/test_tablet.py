@@ -9,7 +9,7 @@ import pytest
 from dispatch.domain import geo
 from dispatch.domain.models import AssignmentState, Outcome, PatrolStatus
 from dispatch.domain.tablet import (
-    ACTION_RECORD_TTL_MS, MAX_TAP_AGE_MS, ActionRecord, AssignmentStep, BadAction, ClientAction, Refusal,
+    MAX_TAP_AGE_MS, ActionRecord, AssignmentStep, BadAction, ClientAction, Refusal,
     StatusReport, TabletAction, Verdict, age_text, button_rules, compass_point, conflict_reason, distance_words,
     effective_ms, enabled_actions, fingerprint, parse_action, parse_position, plan, refusal, report_status, target_text,
     verdict,
@@ -316,9 +316,8 @@ def test_records_round_trip():
     assert b"BAC" not in answered.encode() and b"lat" not in answered.encode()
 
 
-def test_conflict_reason_and_ttl():
+def test_conflict_reason():
     assert conflict_reason(ACTION_ID) == f"action {ACTION_ID} was already used for a different action: not applied"
-    assert ACTION_RECORD_TTL_MS == 86_400_000
 
 
 # ----------------------------------------------------------------------------- texts

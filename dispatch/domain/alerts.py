@@ -25,9 +25,10 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from .audit import SYSTEM_ACTOR, Action, AuditEntry, AuditRole, make_entry
+from .lifecycle import DISPLAY_TIMEZONE
 from .numbers import sighting_label
 from .models import ID_FORMATS, SUPERVISOR_ID, AssignmentState, PatrolStatus, SupervisorId
-from .zones import LOCAL_TZ, Zone, is_authorised, zones_valid_at
+from .zones import Zone, is_authorised, zones_valid_at
 
 
 class AlertKind(str, Enum):
@@ -140,7 +141,7 @@ def without_position(alert: Alert) -> Alert:
 # --- Evaluation ------------------------------------------------------------
 
 def evaluate(snapshot: Mapping, zones: Iterable[Zone], now_ms: int,
-             thresholds: Thresholds = Thresholds(), *, tz: str = LOCAL_TZ) -> dict[str, Alert]:
+             thresholds: Thresholds = Thresholds(), *, tz: str = DISPLAY_TIMEZONE.key) -> dict[str, Alert]:
     """Every alert whose condition holds at `now_ms`, by alert id.
 
     `snapshot` is shaped like dispatch.store.state.read_snapshot's: lists of

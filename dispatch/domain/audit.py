@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .lifecycle import DISPLAY_TIMEZONE
 from .models import OPERATOR_ID, PATROL_ID, SUPERVISOR_ID
 
 ADMINISTRATOR_ID = r"^ADM-[0-9A-Z]{1,8}$"
@@ -441,18 +442,18 @@ def utc_iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def local_iso(ms: int, tz: str = "Europe/Paris") -> str:
+def local_iso(ms: int, tz: str = DISPLAY_TIMEZONE.key) -> str:
     return datetime.fromtimestamp(ms / 1000, ZoneInfo(tz)).isoformat(timespec="milliseconds")
 
 
-def csv_row(entry: AuditEntry, tz: str = "Europe/Paris") -> list[str]:
+def csv_row(entry: AuditEntry, tz: str = DISPLAY_TIMEZONE.key) -> list[str]:
     cells = [entry.entry_id or "", utc_iso(entry.ts), local_iso(entry.ts, tz), entry.actor,
              _text(entry.role), _text(entry.action), entry.target, entry.origin, _text(entry.outcome),
              entry.reason, details_json(entry.details).decode()]
     return [neutralise_cell(str(cell)) for cell in cells]
 
 
-def to_csv(entries: Iterable[AuditEntry], tz: str = "Europe/Paris") -> str:
+def to_csv(entries: Iterable[AuditEntry], tz: str = DISPLAY_TIMEZONE.key) -> str:
     """RFC 4180 CSV (CRLF line ends), a header then one row per entry, columns in CSV_COLUMNS order.
     `ts` is given twice: UTC, and the local time supervisors and inquiries read."""
     out = io.StringIO()

@@ -5,12 +5,14 @@ product (page, API route, Dash callback, live socket) asks the same question,
 `may(role, permission)`, and a change of policy is one line.
 
 Secrets:
-- Passwords are hashed with scrypt (RFC 7914, hashlib, no extra dependency),
-  a random 16-byte salt per hash, N=2**15, r=8, p=1: 32 MiB and about 0.1 s
+- Passwords are hashed with scrypt (RFC 7914) by werkzeug's `generate_password_hash`
+  (werkzeug ships with Flask; pure functions, no web app involved),
+  a random 130-bit salt per hash, N=2**15, r=8, p=1: 32 MiB and about 0.1 s
   per hash, OWASP's minimum for scrypt being N=2**17 with r=8 p=1 or an
   equivalent cost; we keep N at 2**15 because every sign-in attempt costs one
   hash on a web worker. The parameters are stored with each hash, so raising
-  them later only needs new hashes, never a migration.
+  them later only needs new hashes, never a migration: a hash in an older
+  format or with other parameters is replaced at the next successful sign-in.
 - Patrol codes (6 digits) are hashed the same way: they live 12 h at most,
   are used once, and sign-in attempts are rate limited, so the small code
   space is guarded online; offline, the hash costs an attacker ~1e6 scrypt runs.
@@ -33,6 +35,10 @@ from enum import Enum
 from typing import Callable
 from urllib.parse import unquote, urlsplit
 
+from werkzeug.http import parse_cookie
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .backoff import capped_exponential
 from .live import Subscription
 from .models import PATROL_ID, SUPERVISOR_ID
 
@@ -190,8 +196,7 @@ def safe_next(next_path: str | None, role: Role) -> str:
 SCRYPT_N = 2**15
 SCRYPT_R = 8
 SCRYPT_P = 1
-SCRYPT_DKLEN = 32
-SALT_BYTES = 16
+SALT_CHARS = 22  # werkzeug draws the salt from 62 letters and digits: 22 of them carry 130 bits
 _MAXMEM = 256 * 1024 * 1024  # room for N up to 2**17 at r=8 (128 MiB); OpenSSL's default is 32 MiB
 PASSWORD_MIN_CHARS = 12
 PASSWORD_MAX_CHARS = 256  # scrypt hashes any length; a bound keeps a megabyte "password" out
@@ -212,36 +217,57 @@ def password_problem(password: object) -> str | None:
     return None
 
 
-def hash_secret(secret: str, *, salt: bytes | None = None, n: int = SCRYPT_N, r: int = SCRYPT_R,
-                p: int = SCRYPT_P) -> str:
-    """`scrypt$N$r$p$salt$hash` (base64): self-describing, so parameters can change later."""
-    salt = secrets.token_bytes(SALT_BYTES) if salt is None else salt
-    digest = hashlib.scrypt(secret.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=SCRYPT_DKLEN, maxmem=_MAXMEM)
-    return "$".join(("scrypt", str(n), str(r), str(p), _b64(salt), _b64(digest)))
+def hash_secret(secret: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
+    """werkzeug's `scrypt:N:r:p$salt$hash`: self-describing, so parameters can change later."""
+    return generate_password_hash(secret, method=f"scrypt:{n}:{r}:{p}", salt_length=SALT_CHARS)
 
 
 def secret_matches(encoded: str | None, secret: str) -> bool:
     """Constant-time check of `secret` against a stored hash; anything malformed is a mismatch.
 
+    Reads werkzeug's format and the one stored before it (`scrypt$N$r$p$salt$hash`, base64).
     With `encoded=None` (unknown user) a hash is still computed, so the answer
     takes as long as for a known user: the time does not tell which ids exist.
     """
     if not isinstance(secret, str) or len(secret) > PASSWORD_MAX_CHARS:
         secret = ""
-    parts = encoded.split("$") if isinstance(encoded, str) else []
-    if len(parts) != 6 or parts[0] != "scrypt":
-        hash_secret(secret, salt=b"\0" * SALT_BYTES)
+    parameters = _scrypt_parameters(encoded)
+    if parameters is None:
+        hash_secret(secret)
+        return False
+    n, r, p = parameters
+    if not (2 <= n <= 2**17 and n & (n - 1) == 0 and 1 <= r <= 32 and 1 <= p <= 16 and 128 * n * r <= _MAXMEM):
         return False
     try:
-        n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
-        salt, expected = _unb64(parts[4]), _unb64(parts[5])
-        if not (2 <= n <= 2**17 and n & (n - 1) == 0 and 1 <= r <= 32 and 1 <= p <= 16):
-            return False
-        digest = hashlib.scrypt(secret.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=len(expected),
-                                maxmem=_MAXMEM)
+        if encoded.startswith("scrypt:"):
+            return check_password_hash(encoded, secret)
+        _, _, _, _, salt, expected = encoded.split("$")  # the format before werkzeug's
+        digest = hashlib.scrypt(secret.encode("utf-8"), salt=_unb64(salt), n=n, r=r, p=p,
+                                dklen=len(_unb64(expected)), maxmem=_MAXMEM)
+        return hmac.compare_digest(digest, _unb64(expected))
     except (ValueError, TypeError):
         return False
-    return hmac.compare_digest(digest, expected)
+
+
+def needs_rehash(encoded: str) -> bool:
+    """True for a hash stored before werkzeug's format or with other parameters: rehash it at the next
+    successful sign-in, while the password is at hand."""
+    return not encoded.startswith(f"scrypt:{SCRYPT_N}:{SCRYPT_R}:{SCRYPT_P}$")
+
+
+def _scrypt_parameters(encoded: object) -> tuple[int, int, int] | None:
+    """N, r and p of a stored scrypt hash in either format; None for anything else."""
+    if not isinstance(encoded, str):
+        return None
+    if encoded.startswith("scrypt:") and encoded.count("$") == 2:
+        fields = encoded.split("$", 1)[0].split(":")[1:]
+    elif encoded.startswith("scrypt$") and encoded.count("$") == 5:
+        fields = encoded.split("$")[1:4]
+    else:
+        return None
+    if len(fields) != 3 or not all(f.isascii() and f.isdigit() for f in fields):
+        return None
+    return int(fields[0]), int(fields[1]), int(fields[2])
 
 
 def new_patrol_code() -> str:
@@ -264,13 +290,9 @@ def token_digest(token: str) -> str:
 
 
 def cookie_value(headers: list[str], name: str) -> str | None:
-    """A cookie from raw Cookie headers (the gateway has no cookie jar); None if absent or empty."""
-    for header in headers:
-        for pair in header.split(";"):
-            key, sep, value = pair.strip().partition("=")
-            if sep and key == name:
-                return value.strip().strip('"') or None
-    return None
+    """A cookie from raw Cookie headers (the gateway has no cookie jar), parsed by werkzeug as Flask
+    parses the web app's; None if absent or empty."""
+    return parse_cookie("; ".join(headers)).get(name) or None
 
 
 def tokens_equal(given: str | None, expected: str | None) -> bool:
@@ -326,12 +348,8 @@ class Throttle:
 
     def delay_ms(self, failures: int) -> int:
         """How long the next attempt waits after `failures` counted failures (0, then 1 s, 2 s, 4 s...)."""
-        extra = int(failures) - self.free_failures
-        if extra <= 0:
-            return 0
-        if extra > 40:  # 2**40 s is far past any cap
-            return self.max_delay_ms
-        return min(self.max_delay_ms, self.first_delay_ms * 2 ** (extra - 1))
+        return capped_exponential(int(failures) - self.free_failures, base=self.first_delay_ms,
+                                  cap=self.max_delay_ms)
 
     def state_ttl_ms(self) -> int:
         """How long an account's counts live after its last failure (its delay, then the forgetting time)."""
@@ -463,10 +481,6 @@ def content_security_policy(*, script_hashes: tuple[str, ...] = (), connect: tup
         "frame-ancestors": ["'none'"],
     }
     return "; ".join(f"{name} {' '.join(dict.fromkeys(values))}" for name, values in directives.items())
-
-
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
 
 
 def _unb64(text: str) -> bytes:

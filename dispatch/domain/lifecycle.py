@@ -41,7 +41,9 @@ from .models import Assignment, AssignmentState, Outcome, PatrolStatus
 A = AssignmentState
 
 DISPLAY_TIMEZONE = ZoneInfo("Europe/Paris")
-"""Times in refusals are read by French supervisors on a wall clock."""
+"""Times in refusals are read by French supervisors on a wall clock. The one home of the default local
+time zone: code wanting its name uses `DISPLAY_TIMEZONE.key` (settings.timezone, read from
+DISPATCH_TIMEZONE, has the same default and wins where a process or page has settings)."""
 
 
 class Role(str, Enum):

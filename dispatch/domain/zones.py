@@ -49,6 +49,7 @@ from pydantic import (
     model_validator,
 )
 
+from .lifecycle import DISPLAY_TIMEZONE
 from .models import Latitude, Longitude, Timestamp
 from .text import check_visible
 
@@ -56,7 +57,6 @@ ZONE_ID = r"^Z-[0-9A-Z][0-9A-Z-]{0,37}$"
 LABEL_MAX_CHARS = 60
 MAX_VERTICES = 1_000  # a decree's perimeter has tens of vertices; this bounds untrusted input
 BORDER_TOLERANCE_DEG = 1e-9  # about 0.1 mm: absorbs float rounding, nothing a GNSS can resolve
-LOCAL_TZ = "Europe/Paris"
 
 _PRINTABLE = r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]"
 _VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f\u2028\u2029]"
@@ -216,7 +216,7 @@ def zones_valid_at(zones: Iterable[Zone], t_ms: int) -> list[Zone]:
     return [zone for zone in zones if zone.valid_from_ms <= t_ms < zone.valid_until_ms]
 
 
-def start_of_local_day_ms(day: date, tz: str = LOCAL_TZ) -> int:
+def start_of_local_day_ms(day: date, tz: str = DISPLAY_TIMEZONE.key) -> int:
     """The first instant of `day` on the local clock, in ms UTC.
 
     Where a DST change skips midnight (clocks jump from 00:00 to 01:00, as in
@@ -227,7 +227,7 @@ def start_of_local_day_ms(day: date, tz: str = LOCAL_TZ) -> int:
     return _utc_ms(start)
 
 
-def end_of_local_day_ms(day: date, tz: str = LOCAL_TZ) -> int:
+def end_of_local_day_ms(day: date, tz: str = DISPLAY_TIMEZONE.key) -> int:
     """The exclusive end of `day` on the local clock (the start of the next day), in ms UTC.
 
     Used as valid_until_ms, it makes a zone valid through the last millisecond
@@ -236,7 +236,7 @@ def end_of_local_day_ms(day: date, tz: str = LOCAL_TZ) -> int:
     return start_of_local_day_ms(day + timedelta(days=1), tz)
 
 
-def local_date(t_ms: int, tz: str = LOCAL_TZ) -> date:
+def local_date(t_ms: int, tz: str = DISPLAY_TIMEZONE.key) -> date:
     """The calendar date on the local clock at instant `t_ms`."""
     return datetime.fromtimestamp(t_ms / 1000, tz=ZoneInfo(tz)).date()
 
@@ -353,7 +353,7 @@ def _json_kind(value: object) -> str:
     return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
-def local_time_ms(moment: datetime, tz: str = LOCAL_TZ) -> int:
+def local_time_ms(moment: datetime, tz: str = DISPLAY_TIMEZONE.key) -> int:
     """A time read on the local clock (naive `moment`, e.g. typed in a form), in ms UTC.
 
     A time the clock skips (02:30 on the night clocks go forward) is refused

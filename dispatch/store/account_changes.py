@@ -16,11 +16,12 @@ from typing import Callable
 import orjson
 import redis
 
+from .. import clock
 from ..domain.audit import INTERNAL_ORIGIN, INVALID_TARGET, Action, AuditRole, make_entry
 from ..domain.auth import STAFF_CODE, Role, hash_secret, password_problem, staff_code_problem, staff_role
 from ..keys import Keys
 from . import audit
-from .accounts import Account, AccountError, _now_ms, throttle_key
+from .accounts import Account, AccountError, throttle_key
 
 
 def delete_account(client: redis.Redis, keys: Keys, user_id: str) -> bool:
@@ -43,7 +44,7 @@ def admin_create_account(client: redis.Redis, keys: Keys, *, user_id: str, role:
     """An administrator creates a staff account: recorded as `account_created` (role, never the password)
     in the same transaction. Refused (AccountError, recorded as refused) for a code that does not match
     the role, a password the rule refuses, or a code that already has an account."""
-    now = _now_ms(now_ms)
+    now = clock.now_ms(now_ms)
     with _refusal_audited(client, keys, Action.ACCOUNT_CREATED, actor, user_id, origin, now):
         problem = staff_code_problem(user_id, role) or password_problem(password)
         if problem:
@@ -66,7 +67,7 @@ def reset_password(client: redis.Redis, keys: Keys, *, user_id: str, password: s
                    origin: str = INTERNAL_ORIGIN, now_ms: int | None = None) -> int:
     """An administrator sets a new password: every session of the account ends in the same transaction
     as the change and its `account_password_reset` entry. Returns how many sessions ended."""
-    now = _now_ms(now_ms)
+    now = clock.now_ms(now_ms)
     with _refusal_audited(client, keys, Action.ACCOUNT_PASSWORD_RESET, actor, user_id, origin, now):
         problem = password_problem(password)
         if problem:
@@ -88,7 +89,7 @@ def remove_account(client: redis.Redis, keys: Keys, *, user_id: str, actor: str,
     """An administrator deletes a staff account: its sessions end in the same transaction as the removal
     and its `account_deleted` entry. Refused for one's own account and for the last administrator
     (either would leave nobody able to manage accounts). Returns how many sessions ended."""
-    now = _now_ms(now_ms)
+    now = clock.now_ms(now_ms)
     with _refusal_audited(client, keys, Action.ACCOUNT_DELETED, actor, user_id, origin, now):
         if user_id == actor:
             raise AccountError("You cannot delete your own account: another administrator must do it")
@@ -109,7 +110,7 @@ def unlock_account(client: redis.Redis, keys: Keys, *, user_id: str, actor: str,
     """An administrator lifts an account's sign-in delay (the counts of failed sign-ins, its known devices'
     included): cleared in the same transaction as its `account_unlocked` entry, which says how many
     failures were counted. Refused (and recorded) for a code with no account. Returns that count."""
-    now = _now_ms(now_ms)
+    now = clock.now_ms(now_ms)
     with _refusal_audited(client, keys, Action.ACCOUNT_UNLOCKED, actor, user_id, origin, now):
         if not isinstance(user_id, str) or not staff_role(user_id):
             _existing({}, user_id)  # refused: no such account

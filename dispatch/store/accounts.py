@@ -30,17 +30,17 @@ keeps their state.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Iterable
 
 import orjson
 import redis
 
+from .. import clock
 from ..domain.audit import Action, AuditRole, make_entry
 from ..domain.auth import (
     Identity, Role, Throttle, address_subject, hash_secret, is_call_sign, is_patrol_code, new_patrol_code, new_token,
-    password_problem, secret_matches, staff_role, token_digest,
+    needs_rehash, password_problem, secret_matches, staff_role, token_digest,
 )
 from ..domain.models import SUPERVISOR_ID
 from ..keys import Keys
@@ -65,10 +65,6 @@ class Account:
     password_hash: str = field(default="", repr=False, compare=False)
 
 
-def _now_ms(now_ms: int | None) -> int:
-    return int(time.time() * 1000) if now_ms is None else int(now_ms)
-
-
 # --- Staff accounts ---------------------------------------------------------------------
 
 def create_account(client: redis.Redis, keys: Keys, *, user_id: str, role: Role | str, password: str,
@@ -85,7 +81,7 @@ def create_account(client: redis.Redis, keys: Keys, *, user_id: str, role: Role 
     problem = password_problem(password)
     if problem:
         raise AccountError(problem)
-    account = Account(user_id, role, _now_ms(now_ms))
+    account = Account(user_id, role, clock.now_ms(now_ms))
     value = orjson.dumps({"role": role.value, "hash": hash_secret(password), "created_ms": account.created_ms})
     if replace:
         client.hset(keys.accounts, user_id, value)
@@ -112,10 +108,25 @@ def list_accounts(client: redis.Redis, keys: Keys) -> list[Account]:
 def verify_password(client: redis.Redis, keys: Keys, *, user_id: str, password: str) -> Account | None:
     """The account if `password` is its password, else None. Takes as long for an unknown id as for a
     known one (a hash is computed either way), so timing does not reveal which ids exist."""
-    stored = _stored_account(client, keys, user_id) if staff_role(user_id) else None
+    raw = client.hget(keys.accounts, user_id) if staff_role(user_id) and len(user_id) <= 64 else None
+    stored = orjson.loads(raw) if raw else None
     if not secret_matches(stored["hash"] if stored else None, password) or stored is None:
         return None
+    if needs_rehash(stored["hash"]):
+        upgraded = {**stored, "hash": hash_secret(password)}
+        if client.eval(_REPLACE_IF_SAME, 1, keys.accounts, user_id, raw, orjson.dumps(upgraded)):
+            stored = upgraded
     return Account(user_id, Role(stored["role"]), int(stored.get("created_ms", 0)), stored["hash"])
+
+
+# A hash in an older format is replaced at a successful sign-in only if the account is still the one
+# that was checked: a reset or a deletion meanwhile stays.
+_REPLACE_IF_SAME = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) + 1
+end
+return 0
+"""
 
 
 def _stored_account(client: redis.Redis, keys: Keys, user_id: str) -> dict | None:
@@ -146,7 +157,7 @@ def issue_patrol_code(client: redis.Redis, keys: Keys, *, patrol_id: str, issued
         raise AccountError(f"{patrol_id!r:.40} is not a call sign (e.g. BAC-12)")
     if not isinstance(issued_by, str) or not re.match(SUPERVISOR_ID, issued_by):
         raise AccountError(f"{issued_by!r:.40} is not a supervisor code (SUP-n)")
-    now = _now_ms(now_ms)
+    now = clock.now_ms(now_ms)
     expires_ms = now + int(1000 * (DEFAULT_PATROL_CODE_TTL_S if ttl_s is None else ttl_s))
     code = new_patrol_code()
     value = orjson.dumps({"hash": hash_secret(code), "expires_ms": expires_ms, "issued_by": issued_by,
@@ -196,7 +207,7 @@ def use_patrol_code(client: redis.Redis, keys: Keys, *, patrol_id: str, code: st
     stored = orjson.loads(raw) if raw else None
     if not secret_matches(stored["hash"] if stored else None, code) or stored is None:
         return False
-    if int(stored["expires_ms"]) <= _now_ms(now_ms):
+    if int(stored["expires_ms"]) <= clock.now_ms(now_ms):
         client.eval(_CONSUME_CODE, 1, keys.patrol_codes, patrol_id, raw)
         return False
     return bool(client.eval(_CONSUME_CODE, 1, keys.patrol_codes, patrol_id, raw))
@@ -215,7 +226,7 @@ def create_session(client: redis.Redis, keys: Keys, *, user_id: str, role: Role 
     if (role is Role.PATROL) != (patrol_id is not None):
         raise AccountError("a patrol session names its patrol, and only a patrol session does")
     session_id, csrf = new_token(), new_token()
-    expires_ms = _now_ms(now_ms) + int(ttl_s * 1000)
+    expires_ms = clock.now_ms(now_ms) + int(ttl_s * 1000)
     identity = Identity(user_id, role, patrol_id, session_id, expires_ms, csrf)
     digest = token_digest(session_id)
     fields = {"user_id": user_id, "role": role.value, "patrol_id": patrol_id or "", "expires_ms": expires_ms,
@@ -266,7 +277,7 @@ def get_session(client: redis.Redis, keys: Keys, session_id: str | None, *,
     key = session_key(keys, session_id)
     if key is None:
         return None
-    return identity_from_stored(session_id, client.hgetall(key), _now_ms(now_ms))
+    return identity_from_stored(session_id, client.hgetall(key), clock.now_ms(now_ms))
 
 
 def session_key(keys: Keys, session_id: str | None) -> str | None:

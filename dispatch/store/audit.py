@@ -15,17 +15,18 @@ set by a client, and ids only go forward.
 from __future__ import annotations
 
 import logging
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 import redis
 
+from .. import clock
 from ..domain.audit import (
     Action, AuditEntry, AuditError, AuditFilter, AuditRole, from_fields, make_entry, refused_entry, select, to_csv,
     to_fields,
 )
+from ..domain.lifecycle import DISPLAY_TIMEZONE
 from ..keys import Keys
 
 log = logging.getLogger(__name__)
@@ -134,12 +135,12 @@ class CsvExport:
 
 def export_csv(client: redis.Redis, keys: Keys, *, actor: str, role: AuditRole | str, origin: str = "internal",
                from_ms: int | None = None, to_ms: int | None = None, filters: AuditFilter | None = None,
-               limit: int = DEFAULT_EXPORT_LIMIT, tz: str = "Europe/Paris", now_ms: int | None = None) -> CsvExport:
+               limit: int = DEFAULT_EXPORT_LIMIT, tz: str = DISPLAY_TIMEZONE.key, now_ms: int | None = None) -> CsvExport:
     """The matching entries as CSV (domain.audit.to_csv), oldest first, and an `export` entry saying who
     took them: data leaving the system is an action like any other. Who exports is checked as any
     entry's actor is (AuditError for a malformed one), before anything is read."""
     wanted = (filters or AuditFilter()).within(from_ms, to_ms)
-    stamp = int(time.time() * 1000) if now_ms is None else int(now_ms)
+    stamp = clock.now_ms(now_ms)
     make_entry(ts=stamp, actor=actor, role=role, action=Action.EXPORT, origin=origin)  # fail before reading
     entries = read(client, keys, filters=wanted, limit=limit + 1)
     truncated = len(entries) > limit

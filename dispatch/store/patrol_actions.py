@@ -29,7 +29,6 @@ tablet can only ever meet the records of its own actions.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -37,6 +36,7 @@ import orjson
 import redis
 from pydantic import ValidationError
 
+from .. import clock
 from ..domain.audit import Action, AuditRole, make_entry
 from ..domain.lifecycle import Role, patrol_status_for
 from ..domain.models import Assignment, PatrolReport, PatrolStatus
@@ -125,7 +125,7 @@ def perform(client: redis.Redis, keys: Keys, *, patrol_id: str, action: ClientAc
             ttl_ms: int = ACTION_RECORD_TTL_MS) -> Applied:
     """Apply one tablet action for `patrol_id` (from the session, never from the request), once."""
     return apply_once(client, keys, patrol_id=patrol_id, action=action, ttl_ms=ttl_ms, apply=lambda: _apply(
-        client, keys, patrol_id=patrol_id, action=action, now_ms=_now(now_ms), live_maxlen=live_maxlen,
+        client, keys, patrol_id=patrol_id, action=action, now_ms=clock.now_ms(now_ms), live_maxlen=live_maxlen,
         origin=origin))
 
 
@@ -161,7 +161,7 @@ def report_position(client: redis.Redis, keys: Keys, *, patrol_id: str, lat: flo
     """
     now = situation(client, keys, patrol_id)
     status = report_status(now.open_state, claimed_status, now.status)
-    return _xadd_report(client, keys, patrol_id=patrol_id, ts=effective_ms(fix_ms, _now(now_ms)), lat=lat, lon=lon,
+    return _xadd_report(client, keys, patrol_id=patrol_id, ts=effective_ms(fix_ms, clock.now_ms(now_ms)), lat=lat, lon=lon,
                         status=status)
 
 
@@ -259,7 +259,3 @@ def _json(raw: bytes | None) -> dict | None:
 
 def _listed(unit: dict | None) -> list[dict]:
     return [] if unit is None else [unit]
-
-
-def _now(now_ms: int | None) -> int:
-    return int(time.time() * 1000) if now_ms is None else int(now_ms)

@@ -19,18 +19,19 @@ at each instant (domain/zone_history.py), not as they are now.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 
 import orjson
 import redis
 from pydantic import ValidationError
 
+from .. import clock
+from ..domain.lifecycle import DISPLAY_TIMEZONE
 from ..domain.audit import (
     INTERNAL_ORIGIN, SYSTEM_ACTOR, TARGET_ID, Action, AuditEntry, AuditRole, id_or_invalid, make_entry,
 )
 from ..domain.zone_history import SAVED, LogEntry
-from ..domain.zones import LOCAL_TZ, Zone, end_of_local_day_ms, local_date, make_zone, zone_to_geojson
+from ..domain.zones import Zone, end_of_local_day_ms, local_date, make_zone, zone_to_geojson
 from ..keys import Keys
 from ..scenario_rennes import ZONES as DEMO_ZONES
 from ..settings import Settings
@@ -98,7 +99,7 @@ def delete_zone(client: redis.Redis, keys: Keys, zone_id: str, *, live_maxlen: i
                 now_ms: int | None = None) -> bool:
     """Remove a zone; False if there was none by that id (then nothing is published, and the attempt
     is audited as refused)."""
-    ts = _now(now_ms)
+    ts = clock.now_ms(now_ms)
     closed = orjson.dumps([{"zone_id": zone_id, "closed": True}])
     audit = make_entry(ts=ts, actor=actor, role=role, action=Action.ZONE_DELETED,
                        target=id_or_invalid(zone_id, TARGET_ID), origin=origin)
@@ -170,7 +171,7 @@ def _bytes(value) -> bytes:
     return value if isinstance(value, bytes) else str(value).encode()
 
 
-def demo_zones(now_ms: int, tz: str = LOCAL_TZ) -> list[Zone]:
+def demo_zones(now_ms: int, tz: str = DISPLAY_TIMEZONE.key) -> list[Zone]:
     """The demo's zones (scenario_rennes.ZONES), valid from an hour ago to the end of the local day + 30 days."""
     valid_until_ms = end_of_local_day_ms(local_date(now_ms, tz) + timedelta(days=DEMO_VALIDITY_DAYS), tz)
     return [
@@ -186,7 +187,7 @@ def demo_zones(now_ms: int, tz: str = LOCAL_TZ) -> list[Zone]:
     ]
 
 
-def seed_demo_zones(client: redis.Redis, keys: Keys, now_ms: int, *, tz: str = LOCAL_TZ,
+def seed_demo_zones(client: redis.Redis, keys: Keys, now_ms: int, *, tz: str = DISPLAY_TIMEZONE.key,
                     live_maxlen: int = Settings.live_maxlen) -> list[Zone]:
     """Store the demo zones if no zone is stored yet; returns the zones seeded (none if there were zones)."""
     zones = demo_zones(now_ms, tz)
@@ -201,11 +202,7 @@ def seed_demo_zones(client: redis.Redis, keys: Keys, now_ms: int, *, tz: str = L
 
 
 def _zone_audit(zone: Zone, *, actor: str, role: str, origin: str, now_ms: int | None, **extra) -> AuditEntry:
-    return make_entry(ts=_now(now_ms), actor=actor, role=role, action=Action.ZONE_SAVED, target=zone.zone_id,
+    return make_entry(ts=clock.now_ms(now_ms), actor=actor, role=role, action=Action.ZONE_SAVED, target=zone.zone_id,
                       origin=origin, details={"decree_ref": zone.decree_ref, "valid_from_ms": zone.valid_from_ms,
                                               "valid_until_ms": zone.valid_until_ms,
                                               "vertices": len(zone.polygon), **extra})
-
-
-def _now(now_ms: int | None) -> int:
-    return int(time.time() * 1000) if now_ms is None else int(now_ms)

@@ -18,12 +18,12 @@ assets/admin.css.
 
 from __future__ import annotations
 
-import time
 
 import dash
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from .. import clock
 from .. import webauth
 from . import PictureUnavailable, context, nav
 from ..store import accounts
@@ -124,7 +124,7 @@ def answer_table(_version) -> tuple:
     except PictureUnavailable as error:
         return html.P(f"The accounts cannot be read now ({error}). Try again in a moment.",
                       className="ad-msg is-refused"), ""
-    rows = C.account_rows(found, tz=ui.settings.timezone, now_ms=_now_ms(), you=identity and identity.user_id,
+    rows = C.account_rows(found, tz=ui.settings.timezone, now_ms=clock.now_ms(), you=identity and identity.user_id,
                           throttled=throttled)
     return _table(rows), f"{len(rows)} account{'s' if len(rows) != 1 else ''}"
 
@@ -137,7 +137,7 @@ def answer_create(_clicks, _submit_code, _submit_password, _submit_confirm, code
     except PictureUnavailable as error:
         outcome = C.Outcome(False, f"Not created: the accounts cannot be written now ({error})")
     text, classes = _message(outcome)
-    return text, classes, "" if outcome.ok else no_update, "", "", _now_ms() if outcome.ok else no_update
+    return text, classes, "" if outcome.ok else no_update, "", "", clock.now_ms() if outcome.ok else no_update
 
 
 def answer_pick(_resets, _deletes, _cancel) -> tuple:
@@ -168,7 +168,7 @@ def answer_unlock(_unlocks) -> tuple:
     except PictureUnavailable as error:
         outcome = C.Outcome(False, f"Nothing changed: the accounts cannot be written now ({error})")
     text, classes = _message(outcome)
-    return text, classes, _now_ms() if outcome.ok else no_update
+    return text, classes, clock.now_ms() if outcome.ok else no_update
 
 
 def answer_confirm(_delete, _submit_code, _reset, _submit_confirm, _submit_password, pending, typed, password,
@@ -194,11 +194,7 @@ def answer_confirm(_delete, _submit_code, _reset, _submit_confirm, _submit_passw
     if not outcome.ok:  # the panel stays open with what to fix; the passwords are emptied all the same
         return no_update, no_update, no_update, no_update, no_update, outcome.message, no_update, "", "", away
     text, classes = _message(outcome)
-    return text, classes, _now_ms(), None, HIDDEN, "", "", "", "", away
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
+    return text, classes, clock.now_ms(), None, HIDDEN, "", "", "", "", away
 
 
 # ----------------------------------------------------------------------------- layout

@@ -25,6 +25,7 @@ import dash
 import dash_leaflet as dl
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
+from .. import clock
 from .. import webauth
 from ..settings import Settings
 from ..store.zones import delete_zone, load_zones, save_zone
@@ -180,7 +181,7 @@ def _form(settings: Settings) -> html.Section:
         html.Div(className="adz-dates", children=[
             _field("Valid from", "local date and time", dcc.Input(
                 id=VALID_FROM, type="datetime-local", n_submit=0, className="adz-input",
-                value=C.default_from_text(int(time.time() * 1000), settings.timezone))),
+                value=C.default_from_text(clock.now_ms(), settings.timezone))),
             _field("Valid until", "through the end of this local day", dcc.Input(
                 id=VALID_UNTIL, type="date", n_submit=0, className="adz-input")),
         ]),
@@ -222,10 +223,6 @@ def _message(text: str, kind: str) -> html.Div:
     return html.Div(text, className=f"adz-msg is-{kind}")
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 def _version(fit: bool = False) -> dict:
     return {"at": time.monotonic_ns(), "fit": fit}
 
@@ -241,7 +238,7 @@ def _saving(operation):
 
 def answer_refresh(version, _tick, digest):
     ui = context()
-    now = _now_ms()
+    now = clock.now_ms()
     try:
         zones = ui.redis(lambda client: load_zones(client, ui.keys))
     except PictureUnavailable as error:
@@ -287,9 +284,9 @@ def answer_save(_clicks, _s1, _s2, _s3, _s4, _s5, zone_id, name, decree_ref, val
     except PictureUnavailable as error:
         return (_message(f"Not saved: {error}", "refused"), no_update, no_update, no_update, no_update, no_update,
                 no_update)
-    clear_drawn = {"mode": "remove", "action": "clear all", "n_clicks": _now_ms()} if C.drawn_polygons(geojson) \
+    clear_drawn = {"mode": "remove", "action": "clear all", "n_clicks": clock.now_ms()} if C.drawn_polygons(geojson) \
         else no_update
-    return (_message(C.saved_message(zone, _now_ms(), tz, replaced=replaced), "ok"), _version(), clear_drawn, None,
+    return (_message(C.saved_message(zone, clock.now_ms(), tz, replaced=replaced), "ok"), _version(), clear_drawn, None,
             "", "", "")
 
 
@@ -315,7 +312,7 @@ def answer_import(contents, filename, zone_id, name, decree_ref, valid_from, val
         replaced = _saving(save_all)
     except PictureUnavailable as error:
         return _message(f"Not imported: {error}", "refused"), no_update, None
-    return _message(C.imported_message(zones, replaced, filename, _now_ms(), tz), "ok"), _version(fit=True), None
+    return _message(C.imported_message(zones, replaced, filename, clock.now_ms(), tz), "ok"), _version(fit=True), None
 
 
 def _clicked() -> bool:
@@ -342,8 +339,8 @@ def answer_edit(_clicks):
 
 
 def answer_clear(_clicks, geojson):
-    now_text = C.default_from_text(_now_ms(), context().settings.timezone)
-    clear_drawn = {"mode": "remove", "action": "clear all", "n_clicks": _now_ms()} if C.drawn_polygons(geojson) \
+    now_text = C.default_from_text(clock.now_ms(), context().settings.timezone)
+    clear_drawn = {"mode": "remove", "action": "clear all", "n_clicks": clock.now_ms()} if C.drawn_polygons(geojson) \
         else no_update
     return _message("Form cleared: a new zone.", "info"), "", "", "", now_text, "", None, clear_drawn
 

@@ -14,12 +14,12 @@ acknowledges what they saw; an alert raised a moment later stays to be seen.
 
 from __future__ import annotations
 
-import time
 from typing import Any, Mapping
 
 import redis
 from dash import ClientsideFunction, Input, Output, dcc
 
+from .. import clock
 from .. import webauth
 from ..domain.alerts import AlertError
 from ..keys import Keys
@@ -51,7 +51,7 @@ def acknowledge_all(client: redis.Redis, keys: Keys, request: Mapping, *, superv
                     origin: str = "internal", now_ms: int | None = None, live_maxlen: int = Settings.live_maxlen,
                     retention_ms: int = Settings().retention_ms) -> dict:
     """Acknowledge the alerts of one kind the screen showed; the answer says how many, and which not, in words."""
-    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    now_ms = clock.now_ms(now_ms)
     request = request if isinstance(request, Mapping) else {}
     kind, alert_ids = request.get("kind"), request.get("alert_ids")
     try:

@@ -14,11 +14,11 @@ ids live here and start with "au-".
 
 from __future__ import annotations
 
-import time
 
 import dash
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
+from .. import clock
 from .. import webauth
 from ..domain.audit import ACTION_MEANING, AuditOutcome, AuditRole
 from ..domain.auth import may
@@ -84,7 +84,7 @@ def answer_list(_show, *args) -> tuple:
     """Read the trail with the form's filter; a quick window first rewrites From/To (To empty: now)."""
     from_text, to_text, actor, role, actions, target, outcome = args[-7:]
     ui = context()
-    tz, now = ui.settings.timezone, _now_ms()
+    tz, now = ui.settings.timezone, clock.now_ms()
     new_from = new_to = no_update
     quick = next((choice for choice, button in QUICK.items() if button == ctx.triggered_id), None)
     if quick is not None:
@@ -117,7 +117,7 @@ def answer_export(_clicks, applied) -> tuple:
     viewer = _viewer()
     try:
         return ui.redis(lambda client: C.export_file(client, ui.keys, audit_filter, viewer, site=ui.settings.site,
-                                                     tz=ui.settings.timezone, now_ms=_now_ms()))
+                                                     tz=ui.settings.timezone, now_ms=clock.now_ms()))
     except PictureUnavailable as error:
         return no_update, f"Not exported (the audit trail must record it): {error}"
 
@@ -126,10 +126,6 @@ def _viewer() -> C.Viewer:
     """Who looks: the signed-in identity (the guards let no one else through)."""
     identity = webauth.current_identity()
     return C.Viewer(identity.user_id, identity.role.value, webauth.client_origin())
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _problems(problems: list[str]) -> list:
@@ -187,7 +183,7 @@ def _text_input(component_id: str, placeholder: str) -> dcc.Input:
 
 def _filters(settings: Settings) -> html.Section:
     tz = settings.timezone
-    default_from = C.quick_from(C.DEFAULT_QUICK, now_ms=_now_ms(), tz=tz)
+    default_from = C.quick_from(C.DEFAULT_QUICK, now_ms=clock.now_ms(), tz=tz)
     roles = [{"label": "any role", "value": C.ANY}] + [{"label": r.value, "value": r.value} for r in AuditRole]
     actions = [{"label": action.value, "value": action.value, "title": meaning}
                for action, meaning in ACTION_MEANING.items()]

@@ -12,13 +12,13 @@ so that the wall screen keeps its layout when nobody is issuing codes.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import dash
 from dash import Input, Output, State, dcc, html
 
+from .. import clock
 from ..store import accounts
 from ..webauth import client_origin, current_identity, guard_callback
 from . import PictureUnavailable, context
@@ -54,7 +54,7 @@ def issue(_clicks, patrol_id) -> list:
         return [html.Span("Type a call sign first", className="codes-error")]
     ui = context()
     hours = getattr(ui.settings, "patrol_code_hours", 12.0)
-    now_ms = int(time.time() * 1000)
+    now_ms = clock.now_ms()
     try:
         identity = current_identity()
         code = ui.redis(lambda client: accounts.issue_patrol_code(

@@ -28,9 +28,9 @@ from typing import Any, Callable
 
 import dash
 import flask
-import orjson
 from dash import ClientsideFunction, Input, Output, State, ctx, no_update
 
+from .. import clock
 from .. import webauth
 from ..replay_cache import DEFAULT_CAPACITY, DEFAULT_WORKERS, ReplayCache, Window, WindowUnavailable
 from ..domain.zone_history import versions_in_window
@@ -139,16 +139,12 @@ def _watcher(value: Any) -> str:
     return value if isinstance(value, str) and 0 < len(value) <= MAX_WATCHER_CHARS else "anonymous"
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 # ----------------------------------------------------------------------------- callbacks
 
 
 def answer_open(n_clicks, choice, custom_from, custom_to, watcher, previous=None) -> dict:
     ui = context()
-    now = _now_ms()
+    now = clock.now_ms()
     try:
         chosen = resolve_window(choice, custom_from, custom_to, site=ui.settings.site, now_ms=now,
                                 tz=ui.settings.timezone, retention_ms=ui.settings.retention_ms,
@@ -212,7 +208,7 @@ def answer_figure_csv(*args) -> tuple:
     try:
         download = ui.redis(lambda client: figure_download(client, ui.keys, history, name, actor,
                                                            site=ui.settings.site, tz=ui.settings.timezone,
-                                                           now_ms=_now_ms()))
+                                                           now_ms=clock.now_ms()))
     except PictureUnavailable as error:
         return no_update, f"Not exported (the audit trail must record it): {error}"
     return download, no_update
@@ -229,19 +225,13 @@ def answer_export(_geojson, _csv, ready) -> tuple:
     try:
         download, message = ui.redis(lambda client: export_download(
             client, ui.keys, history, fmt, actor, site=ui.settings.site, tz=ui.settings.timezone,
-            now_ms=_now_ms()))
+            now_ms=clock.now_ms()))
     except PictureUnavailable as error:
         return no_update, f"Not exported (the audit trail must record it): {error}"
     return download, message
 
 
 # ----------------------------------------------------------------------------- JSON API
-
-
-def _json(body: Any, status: int = 200) -> flask.Response:
-    response = flask.Response(orjson.dumps(body), status=status, mimetype="application/json")
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _query_window() -> Window | None:
@@ -255,14 +245,14 @@ def _add_routes(server: flask.Flask) -> None:
         window = _query_window()
         found = cache().status(window) if window else None
         if found is None:
-            return _json({"state": "unknown", "error": "This window is not loaded: press Load"}, 404)
-        return _json(found.as_json())
+            return webauth.json_response({"state": "unknown", "error": "This window is not loaded: press Load"}, 404)
+        return webauth.json_response(found.as_json())
 
     def summary():
         window = _query_window()
         history = cache().history(window) if window else None
         if history is None:
-            return _json({"error": "This window is not loaded: press Load"}, 404)
+            return webauth.json_response({"error": "This window is not loaded: press Load"}, 404)
         ui = context()
         # The zones as stored during the window, not as they are now (domain/zone_history.py). The whole
         # log, not only up to the window's end: a zone changed since must not stand for the window as it is
@@ -275,36 +265,36 @@ def _add_routes(server: flask.Flask) -> None:
             versions, warning = ui.redis(stored_versions), ""
         except PictureUnavailable as error:
             versions, warning = [], f"zones not shown: {error}"
-        return _json({**window_summary(history, versions), "warning": warning})
+        return webauth.json_response({**window_summary(history, versions), "warning": warning})
 
     def frame():
         window = _query_window()
         history = cache().history(window) if window else None
         if history is None:
-            return _json({"error": "This window is not loaded: press Load"}, 404)
+            return webauth.json_response({"error": "This window is not loaded: press Load"}, 404)
         try:
             instant = int(flask.request.args.get("t", ""))
         except ValueError:
-            return _json({"error": "t must be an instant in ms"}, 400)
+            return webauth.json_response({"error": "t must be an instant in ms"}, 400)
         started = time.perf_counter()
         payload = frame_at(history, instant)
         payload["server_ms"] = round((time.perf_counter() - started) * 1000, 1)
-        return _json(payload)
+        return webauth.json_response(payload)
 
     def track():
         window = _query_window()
         history = cache().history(window) if window else None
         if history is None:
-            return _json({"error": "This window is not loaded: press Load"}, 404)
+            return webauth.json_response({"error": "This window is not loaded: press Load"}, 404)
         args = flask.request.args
         unit_id = args.get("id", "")
         try:
             instant = int(args.get("t", ""))
             if not 0 < len(unit_id) <= MAX_ID_CHARS:
                 raise WindowRefused("id missing or too long")
-            return _json(track_of(history, args.get("kind", ""), unit_id, instant))
+            return webauth.json_response(track_of(history, args.get("kind", ""), unit_id, instant))
         except (ValueError, WindowRefused) as error:
-            return _json({"error": str(error) if isinstance(error, WindowRefused) else "t must be an instant in ms"},
+            return webauth.json_response({"error": str(error) if isinstance(error, WindowRefused) else "t must be an instant in ms"},
                          400)
 
     for path, view in ((P.API["status"], status), (P.API["window"], summary), (P.API["frame"], frame),

@@ -28,7 +28,7 @@ from dash import dcc, html
 from ..settings import Settings
 from . import context, nav
 from . import layers as L
-from .supervisor import OSM_ATTRIBUTION, RENNES, ZOOM
+from .supervisor import OSM_ATTRIBUTION, RENNES, ZOOM, legend_blocks
 
 # ---- component ids -------------------------------------------------------------------------------
 ROOT = "rp-root"
@@ -191,23 +191,9 @@ def _map(tile_url: str) -> dl.MapContainer:
                            style={"width": "100%", "height": "100%"})
 
 
-def _glyph(classes: str, letter: str = "") -> html.Span:
-    inner = [html.Span(letter, className="pin-letter")] if letter else []
-    return html.Span(className="glyph-wrap", children=html.Span(inner, className=f"glyph {classes}"))
-
-
 def _legend() -> html.Div:
-    blocks = []
-    for title, looks in L.legend_sections():
-        if title == "Alerts":
-            continue
-        blocks.append(html.Div(className="legend-block", children=[
-            html.Div(title, className="legend-title"),
-            *[html.Div(className="legend-row", children=[_glyph(look.glyph, look.letter), html.Span(look.label)])
-              for look in looks],
-        ]))
     return html.Div(id=LEGEND, className="legend rp-legend", children=[
-        html.Div(className="legend-blocks", children=blocks),
+        html.Div(className="legend-blocks", children=legend_blocks(leave_out=("Alerts",))),
         html.Div("Pin letters: " + L.category_key() + " · lines: patrol → its sighting", className="legend-note"),
         html.Div("Click a drone or a patrol to draw its whole track", className="legend-note"),
     ])

@@ -1,11 +1,14 @@
-"""The sign-in pages, their routes (/login, /login/patrol, /logout, POST /api/patrol-codes) and the
-"not for your role" page: plain HTML, no script at all.
+"""The sign-in pages and their routes (/login, /login/patrol, /logout, POST /api/patrol-codes): plain
+HTML from Jinja2 templates (dispatch/templates/signin/), no script at all. The page skeleton they
+share and the "not for your role" page the guard answers with are webauth.py's (`html_page`,
+`forbidden_page`): this module uses webauth, never the reverse.
 
 Plain server-rendered forms rather than Dash: they must work before anything
 is trusted (no session, so no Dash callback may run), with scripts blocked by
 the CSP, and on a tablet with gloves: one column, large fields and buttons,
 the numeric keypad for the patrol code. Every value from the request is
-escaped here (markupsafe), so a crafted `next` or id cannot inject markup.
+escaped by the templates (autoescape), so a crafted `next` or id cannot
+inject markup.
 Styles are in assets/signin.css, every rule scoped under `.signin` (Dash
 serves every stylesheet of assets/ on its own pages too).
 """
@@ -15,12 +18,12 @@ from __future__ import annotations
 import time
 
 import flask
-from markupsafe import Markup, escape
 
+from .. import clock
 from ..domain.audit import INVALID_TARGET, Action, AuditRole, make_entry
 from ..domain.models import PATROL_ID
 from ..domain.auth import (
-    HOME_PAGE, KNOWN_DEVICE_COOKIE, PATROL_CODE_DIGITS, Identity, Role, is_call_sign, known_devices, next_attempt_note,
+    KNOWN_DEVICE_COOKIE, PATROL_CODE_DIGITS, Identity, Role, is_call_sign, known_devices, next_attempt_note,
     remember_device, safe_next, staff_role, throttled_message, tokens_equal,
 )
 from ..store import accounts
@@ -28,98 +31,24 @@ from ..store import audit as audit_store
 from ..webauth import (
     CSRF_FORM_FIELD, CSRF_HEADER, SESSION_COOKIE, SIGNIN_COOKIE, audit_refusal, auth_state, clear_session_cookies,
     client_origin,
-    current_identity, json_response, requires, set_session_cookies, signin_form, signin_form_ok,
+    current_identity, html_page, json_response, requires, set_session_cookies, signin_form, signin_form_ok,
 )
 from . import PictureUnavailable
 
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="same-origin">
-<title>{title} · Patrol dispatch</title>
-<link rel="icon" href="/_favicon.ico">
-<link rel="stylesheet" href="/assets/signin.css">
-</head>
-<body class="signin">
-<main class="signin-card" aria-labelledby="signin-title">
-<h1 id="signin-title">{title}</h1>
-{body}
-</main>
-</body>
-</html>
-"""
 
+def _form(page: str, next_path: str, **typed):
+    """The answer with sign-in page `page` ("staff" or "patrol"), keeping what was typed: `form(status,
+    error=..., notice=...)`."""
+    def form(status: int = 200, error: str | None = None, notice: str | None = None):
+        return signin_form(lambda token: html_page(page, token=token, next_path=next_path, error=error, notice=notice,
+                                                   digits=PATROL_CODE_DIGITS, **typed), status)
 
-def _page(title: str, body: Markup) -> str:
-    return _PAGE.format(title=escape(title), body=body)
-
-
-def _message(error: str | None, notice: str | None) -> Markup:
-    if error:
-        return Markup('<p class="signin-error" role="alert" id="signin-error">{}</p>').format(error)
-    if notice:
-        return Markup('<p class="signin-notice" role="status" id="signin-notice">{}</p>').format(notice)
-    return Markup("")
-
-
-def staff_page(*, form_token: str, next_path: str = "", user_id: str = "", error: str | None = None,
-               notice: str | None = None) -> str:
-    body = Markup("""{message}
-<form method="post" action="/login" class="signin-form" id="staff-signin" autocomplete="on">
-  <input type="hidden" name="csrf_token" value="{token}">
-  <input type="hidden" name="next" value="{next}">
-  <label for="user_id">Your code</label>
-  <input id="user_id" name="user_id" value="{user_id}" required autofocus autocapitalize="characters"
-         autocomplete="username" spellcheck="false" placeholder="SUP-1" maxlength="16">
-  <label for="password">Password</label>
-  <input id="password" name="password" type="password" required autocomplete="current-password" maxlength="256">
-  <button type="submit" id="signin-submit">Sign in</button>
-</form>
-<p class="signin-switch"><a href="/login/patrol" id="to-patrol-signin">Patrol crew? Sign in with your call sign</a></p>
-""").format(message=_message(error, notice), token=form_token, next=next_path, user_id=user_id)
-    return _page("Supervisor, auditor or administrator", body)
-
-
-def patrol_page(*, form_token: str, next_path: str = "", patrol_id: str = "", error: str | None = None,
-                notice: str | None = None) -> str:
-    body = Markup("""{message}
-<form method="post" action="/login/patrol" class="signin-form" id="patrol-signin" autocomplete="off">
-  <input type="hidden" name="csrf_token" value="{token}">
-  <input type="hidden" name="next" value="{next}">
-  <label for="patrol_id">Call sign</label>
-  <input id="patrol_id" name="patrol_id" value="{patrol_id}" required autofocus autocapitalize="characters"
-         spellcheck="false" placeholder="BAC-12" maxlength="16">
-  <label for="code">Code from your supervisor</label>
-  <input id="code" name="code" required inputmode="numeric" pattern="[0-9]{{{digits}}}" maxlength="{digits}"
-         autocomplete="one-time-code" placeholder="{placeholder}">
-  <button type="submit" id="signin-submit">Start shift</button>
-</form>
-<p class="signin-help">No code? Your supervisor issues one from the dispatch screen. A code works once.</p>
-<p class="signin-switch"><a href="/login" id="to-staff-signin">Supervisor, auditor or administrator sign-in</a></p>
-""").format(message=_message(error, notice), token=form_token, next=next_path, patrol_id=patrol_id,
-            digits=PATROL_CODE_DIGITS, placeholder="0" * PATROL_CODE_DIGITS)
-    return _page("Patrol sign-in", body)
-
-
-def forbidden_page(identity: Identity, *, what: str, csrf_token: str) -> str:
-    """Who is signed in, what they asked for, and a way out: their own page or signing out."""
-    who = identity.patrol_id or identity.user_id
-    body = Markup("""<p class="signin-error" role="alert" id="forbidden-message">This page is not for your role.</p>
-<p class="signin-who" id="signed-in-as">Signed in as <strong>{who}</strong> ({role}). You asked for {what}.</p>
-<p class="signin-switch"><a href="{home}" id="to-home">Go to your page</a></p>
-<form method="post" action="/logout" class="signin-form" id="signout-form">
-  <input type="hidden" name="csrf_token" value="{token}">
-  <button type="submit" id="signout-submit">Sign out</button>
-</form>
-""").format(who=who, role=identity.role.value, what=what, home=HOME_PAGE[identity.role], token=csrf_token)
-    return _page("Not allowed", body)
+    return form
 
 
 def _audit_sign_in(identity: Identity, screen: str, *, known_device: bool) -> None:
     auth = auth_state()
-    entry = make_entry(ts=_now_ms(), actor=identity.user_id, role=AuditRole(identity.role.value),
+    entry = make_entry(ts=clock.now_ms(), actor=identity.user_id, role=AuditRole(identity.role.value),
                        action=Action.SIGN_IN, origin=client_origin(),
                        details={"screen": screen, "known_device": known_device})
     auth.run(lambda client: audit_store.record(client, auth.keys, entry))
@@ -129,14 +58,14 @@ def _audit_sign_in_failed(user_id: str, screen: str, reason: str) -> None:
     auth = auth_state()
     role = AuditRole.PATROL if screen == "patrol" else AuditRole((staff_role(user_id) or Role.SUPERVISOR).value)
     auth.run(lambda client: audit_store.record_refusal(
-        client, auth.keys, ts=_now_ms(), actor=user_id, role=role, action=Action.SIGN_IN_FAILED, target="",
+        client, auth.keys, ts=clock.now_ms(), actor=user_id, role=role, action=Action.SIGN_IN_FAILED, target="",
         reason=reason, origin=client_origin(), details={"screen": screen}))
 
 
 # --- Routes ---------------------------------------------------------------------------------
 
 def add_routes(server: flask.Flask) -> None:
-    """The sign-in, sign-out and code-issuing routes (webauth.install calls this)."""
+    """The sign-in, sign-out and code-issuing routes (web.create_app adds them, after webauth.install)."""
     server.add_url_rule("/login", "signin_staff", _staff_signin, methods=["GET", "POST"])
     server.add_url_rule("/login/patrol", "signin_patrol", _patrol_signin, methods=["GET", "POST"])
     server.add_url_rule("/logout", "signout", _signout, methods=["POST"])
@@ -156,11 +85,7 @@ def _staff_signin():
     request = flask.request
     next_path = request.values.get("next", "")[:512]
     user_id = request.form.get("user_id", "").strip().upper()[:16]
-
-    def form(status: int = 200, error: str | None = None, notice: str | None = None):
-        return signin_form(lambda token: staff_page(form_token=token, next_path=next_path, user_id=user_id,
-                                                    error=error, notice=notice), status)
-
+    form = _form("staff", next_path, user_id=user_id)
     if request.method == "GET":
         return form(notice=_notice(request.args))
     password = request.form.get("password", "")
@@ -176,11 +101,7 @@ def _patrol_signin():
     request = flask.request
     next_path = request.values.get("next", "")[:512]
     patrol_id = request.form.get("patrol_id", "").strip().upper()[:16]
-
-    def form(status: int = 200, error: str | None = None, notice: str | None = None):
-        return signin_form(lambda token: patrol_page(form_token=token, next_path=next_path, patrol_id=patrol_id,
-                                                     error=error, notice=notice), status)
-
+    form = _form("patrol", next_path, patrol_id=patrol_id)
     if request.method == "GET":
         return form(notice=_notice(request.args))
     code = request.form.get("code", "").strip()
@@ -268,7 +189,7 @@ def _signout():
         auth = auth_state()
         try:
             auth.run(lambda c: accounts.end_session(c, auth.keys, identity.session_id))
-            entry = make_entry(ts=_now_ms(), actor=identity.user_id, role=AuditRole(identity.role.value),
+            entry = make_entry(ts=clock.now_ms(), actor=identity.user_id, role=AuditRole(identity.role.value),
                                action=Action.SIGN_OUT, origin=client_origin(), details={"why": "signed_out"})
             auth.run(lambda c: audit_store.record(c, auth.keys, entry))
         except PictureUnavailable as error:
@@ -306,12 +227,8 @@ def _audit_code_refused(identity: Identity, patrol_id: object, reason: str) -> N
     target = patrol_id if is_call_sign(patrol_id) else INVALID_TARGET
     try:
         auth.run(lambda c: audit_store.record_refusal(
-            c, auth.keys, ts=_now_ms(), actor=identity.user_id, role=AuditRole.SUPERVISOR,
+            c, auth.keys, ts=clock.now_ms(), actor=identity.user_id, role=AuditRole.SUPERVISOR,
             action=Action.PATROL_CODE_ISSUED, target=target, reason=reason, origin=client_origin(),
             untrusted=[(patrol_id, PATROL_ID)]))
     except PictureUnavailable:
         pass  # the refusal stands
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)

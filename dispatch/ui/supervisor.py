@@ -28,7 +28,7 @@ from ..domain.sightings import (
     DISPOSITION_WORDS, DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_MS, MAX_REASON_TEXT, OPERATOR_END_LABELS, REASON_LABELS,
 )
 from ..settings import Settings
-from . import actions, alert_actions, context, ids, nav
+from . import actions, alert_actions, codes, context, ids, nav
 from . import layers as L
 
 RENNES = (48.111, -1.680)  # the demo site; the map fits the authorised zones once they arrive
@@ -126,7 +126,7 @@ def layout(**_query) -> html.Div:
                 _legend(),
             ]),
             _board(),
-            html.Aside(className="side", children=[_queue_panel(), _detail_panel(), _alerts_panel(), _key_help(), __import__("dispatch.ui.codes").ui.codes.panel()]),
+            html.Aside(className="side", children=[_queue_panel(), _detail_panel(), _alerts_panel(), _key_help(), codes.panel()]),
         ]),
         dcc.Store(id=ids.CONFIG, data=config),
         dcc.Store(id=ids.STARTED),
@@ -203,16 +203,18 @@ def _glyph(classes: str, letter: str = "") -> html.Span:
     return html.Span(className="glyph-wrap", children=html.Span(inner, className=f"glyph {classes}"))
 
 
+def legend_blocks(*, leave_out: tuple[str, ...] = ()) -> list[html.Div]:
+    """The legend's blocks, from layers.py's looks, each with its glyph: the wall screen's and the replay's."""
+    return [html.Div(className="legend-block", children=[
+        html.Div(title, className="legend-title"),
+        *[html.Div(className="legend-row", children=[_glyph(look.glyph, look.letter), html.Span(look.label)])
+          for look in looks],
+    ]) for title, looks in L.legend_sections() if title not in leave_out]
+
+
 def _legend() -> html.Div:
-    blocks = []
-    for title, looks in L.legend_sections():
-        blocks.append(html.Div(className="legend-block", children=[
-            html.Div(title, className="legend-title"),
-            *[html.Div(className="legend-row", children=[_glyph(look.glyph, look.letter), html.Span(look.label)])
-              for look in looks],
-        ]))
     return html.Div(id=ids.LEGEND, className="legend hidden", children=[
-        html.Div(className="legend-blocks", children=blocks),
+        html.Div(className="legend-blocks", children=legend_blocks()),
         html.Div("Pin letters: " + L.category_key(), className="legend-note"),
         html.Div(L.CLUSTER_NOTE, className="legend-note"),
     ])

@@ -19,12 +19,12 @@ allowed.
 
 from __future__ import annotations
 
-import time
 
 import dash
 import dash_leaflet as dl
 from dash import ClientsideFunction, Input, Output, dcc, html
 
+from .. import clock
 from ..domain.models import Outcome
 from ..domain.tablet import TabletAction, button_rules
 from ..store.patrol_actions import patrol_view
@@ -128,7 +128,7 @@ def layout(**_query) -> html.Div:
         except PictureUnavailable:
             initial = None  # the scripts say "offline" and wait for the feed
         config = tablet_config(patrol_id=patrol_id, settings=ui.settings, initial=initial,
-                               now_ms=int(time.time() * 1000))
+                               now_ms=clock.now_ms())
     signed_out = html.Div(className="tab-target-empty", children=[
         "Sign in with your call sign and the code from your supervisor: ",
         html.A("sign in", href="/login/patrol")])

@@ -8,9 +8,9 @@ hooks. Messages are written as the bridges write them: XADD to the input streams
 
 from __future__ import annotations
 
-import time
 import uuid
 
+from dispatch.clock import now_ms
 from tests.processes import wait_until
 
 MARKER = """
@@ -43,10 +43,6 @@ return Array.from(document.querySelectorAll('#sup-alerts .a-row')).map(row => ({
   id: row.dataset.alertId, classes: row.className, text: row.innerText,
   button: !!row.querySelector('button[data-action=acknowledge]')}));
 """
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def telemetry(drone_id: str, lat: float, lon: float, heading: float = 90.0, battery: float = 81.0,

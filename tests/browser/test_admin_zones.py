@@ -28,6 +28,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys as Key
 
+from dispatch.clock import now_ms
 from dispatch.domain.audit import Action
 from dispatch.store.audit import read as read_audit
 from dispatch.store.zones import load_zones
@@ -77,10 +78,6 @@ def admin(chrome, request, settings, web):
     problems = [entry for entry in driver.get_log("browser")
                 if entry["level"] == "SEVERE" or "Content Security Policy" in entry["message"]]
     assert problems == [], problems
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def message(driver) -> str:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from dispatch.clock import now_ms
 from dispatch.domain.audit import Action
 from dispatch.store.assignments import assign, transition
 from dispatch.store.audit import read as read_audit
@@ -43,10 +44,6 @@ new MutationObserver(() => window.progressSeen.push({hidden: box.classList.conta
   state: box.dataset.state, text: document.getElementById('rp-progress-text').textContent}))
   .observe(box, {attributes: true, subtree: true, childList: true, characterData: true});
 """
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def local(ms: int) -> str:

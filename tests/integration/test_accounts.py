@@ -42,8 +42,27 @@ def test_an_account_verifies_its_password_and_stores_no_clear_password(redis_cli
     assert accounts.verify_password(redis_client, keys, user_id="SUP-1", password=PASSWORD + " ") is None
     assert accounts.verify_password(redis_client, keys, user_id="SUP-2", password=PASSWORD) is None
     stored = orjson.loads(redis_client.hget(keys.accounts, "SUP-1"))
-    assert set(stored) == {"role", "hash", "created_ms"} and stored["hash"].startswith("scrypt$")
+    assert set(stored) == {"role", "hash", "created_ms"} and stored["hash"].startswith("scrypt:32768:8:1$")
     assert PASSWORD.encode() not in everything_stored(redis_client, keys)
+
+
+# An account hashed before werkzeug's format (dispatch/domain/auth.py before issue 12), for PASSWORD_BEFORE.
+PASSWORD_BEFORE = "correct horse battery"
+HASH_BEFORE = "scrypt$32768$8$1$MDEyMzQ1Njc4OWFiY2RlZg==$xxaWgqTSKTdh7WrfWLps/DMbPoovZsowrLVRbAkJkjA="
+
+
+def test_an_account_hashed_before_werkzeugs_format_signs_in_and_is_rehashed(redis_client, keys):
+    redis_client.hset(keys.accounts, "SUP-1", orjson.dumps({"role": "supervisor", "hash": HASH_BEFORE,
+                                                            "created_ms": 5}))
+    assert accounts.verify_password(redis_client, keys, user_id="SUP-1", password=PASSWORD_BEFORE + "!") is None
+    assert orjson.loads(redis_client.hget(keys.accounts, "SUP-1"))["hash"] == HASH_BEFORE, "no rehash on a miss"
+    account = accounts.verify_password(redis_client, keys, user_id="SUP-1", password=PASSWORD_BEFORE)
+    assert (account.user_id, account.role, account.created_ms) == ("SUP-1", Role.SUPERVISOR, 5)
+    stored = orjson.loads(redis_client.hget(keys.accounts, "SUP-1"))
+    assert stored["hash"].startswith("scrypt:32768:8:1$") and stored["role"] == "supervisor"
+    accounts.create_session(redis_client, keys, user_id="SUP-1", role="supervisor", checked=account)
+    assert accounts.verify_password(redis_client, keys, user_id="SUP-1", password=PASSWORD_BEFORE) == account
+    assert orjson.loads(redis_client.hget(keys.accounts, "SUP-1"))["hash"] == stored["hash"], "rehashed once"
 
 
 @pytest.mark.parametrize("user_id, role, message", [
@@ -109,7 +128,7 @@ def test_a_patrol_code_works_once_and_is_audited_without_the_code(redis_client, 
     assert not redis_client.hexists(keys.patrol_codes, "BAC-12"), "used: gone"
     again = accounts.issue_patrol_code(redis_client, keys, patrol_id="BAC-12", issued_by="SUP-1")
     stored = orjson.loads(redis_client.hget(keys.patrol_codes, "BAC-12"))
-    assert set(stored) == {"hash", "expires_ms", "issued_by", "issued_ms"} and stored["hash"].startswith("scrypt$")
+    assert set(stored) == {"hash", "expires_ms", "issued_by", "issued_ms"} and stored["hash"].startswith("scrypt:")
     assert accounts.use_patrol_code(redis_client, keys, patrol_id="BAC-12", code=again)
 
 

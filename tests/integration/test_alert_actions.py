@@ -8,11 +8,11 @@ supervisor reads.
 from __future__ import annotations
 
 import threading
-import time
 
 import orjson
 import pytest
 
+from dispatch.clock import now_ms
 from dispatch.domain.alerts import AlertError, AlertKind, new_alert
 from dispatch.domain.audit import Action, AuditOutcome
 from dispatch.store import audit as audit_store
@@ -22,10 +22,6 @@ from dispatch.web import create_app
 from tests.integration.test_supervisor_actions import call, signed_in_client
 
 SUP = "SUP-1"
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def unassigned(n: int, first: int = 0) -> list:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 
 import orjson
 import pytest
 
+from dispatch.clock import now_ms
 from dispatch.domain.alerts import AlertError, AlertKind, new_alert
 from dispatch.domain.audit import CSV_COLUMNS, AuditEntry, AuditError, AuditFilter, make_entry, to_fields
 from dispatch.domain.models import AssignmentState
@@ -21,10 +21,6 @@ from dispatch.store.assignments import AssignmentRefused, assign, cancel, reassi
 from dispatch.store.audit import export_csv, read, record
 from dispatch.store.zones import delete_zone, demo_zones, save_zone, seed_demo_zones
 from tests.integration.test_assignments import ingest, patrol, sighting
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def trail(client, keys, **filters) -> list[AuditEntry]:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 
 import orjson
 import pytest
 
+from dispatch.clock import now_ms
 from dispatch.domain.audit import Action, AuditOutcome, make_entry
 from dispatch.store import audit as audit_store
 from dispatch.ui import audit_callbacks as C
@@ -21,10 +21,6 @@ from dispatch.webauth import CSRF_HEADER, PAGES_ROUTER_OUTPUT
 from tests.integration.signed_in import signed_in as signed_in_as
 
 STATES = {P.FROM: "", P.TO: "", P.ACTOR: "", P.ROLE: "any", P.ACTIONS: [], P.TARGET: "", P.OUTCOME: "any"}
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 @pytest.fixture

@@ -24,16 +24,13 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+from dispatch.clock import now_ms
 from dispatch.keys import Keys
 from dispatch.settings import Settings
 from dispatch.store import accounts
 from dispatch.store.connection import connect as redis_connect
 from dispatch.store.embedded import EmbeddedRedis, free_port
 from tests.processes import Service, port_open, python_module, wait_until
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class RunningGateway:

@@ -15,16 +15,13 @@ import time
 
 import pytest
 
+from dispatch.clock import now_ms
 from dispatch.domain.replay_metrics import response_times
 from dispatch.keys import INGEST_GROUP
 from dispatch.store.assignments import assign, reassign, transition
 from dispatch.store.history import LoadProgress, load_window
 from dispatch.store.state import read_snapshot, read_stats
 from tests.processes import python_module, wait_until
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def telemetry(drone_id, ts, lat, **change):

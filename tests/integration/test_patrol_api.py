@@ -9,12 +9,12 @@ stream, the audit trail, the input stream of patrols.
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 
 import orjson
 import pytest
 
+from dispatch.clock import now_ms
 from dispatch.domain.audit import Action, AuditFilter
 from dispatch.domain.batch import RawEntry, plan_batch
 from dispatch.domain.tablet import ACTION_RECORD_TTL_MS, ClientAction, TabletAction, refusal
@@ -29,10 +29,6 @@ ACTION = "/api/patrol/action"
 POSITION = "/api/patrol/position"
 VIEW = "/api/patrol/view"
 SCENE = (48.1105, -1.6801)
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def new_id() -> str:

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import base64
 import gzip
-import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
 
+from dispatch.clock import now_ms
 from dispatch.domain.audit import Action
 from dispatch.replay_cache import FAILED, READY, ReplayCache, Window
 from dispatch.store import accounts
@@ -39,10 +39,6 @@ DAY = 86_400_000
 # 2026-03-14 21:30:00 in Paris (UTC+1 in March before the 29th).
 NOW = int(datetime(2026, 3, 14, 21, 30, tzinfo=ZoneInfo(TZ)).timestamp() * 1000)
 RETENTION = 7 * DAY
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 # ----------------------------------------------------------------------------- choosing a window

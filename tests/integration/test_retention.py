@@ -9,6 +9,7 @@ import time
 import orjson
 import pytest
 
+from dispatch.clock import now_ms
 from dispatch.domain.audit import AuditFilter, make_entry, to_fields
 from dispatch.domain.retention import DAY_MS, Treatment, retention_table
 from dispatch.keys import Keys
@@ -21,10 +22,6 @@ from dispatch.store.state import read_snapshot
 from tests.processes import python_module, wait_until
 
 HOUR_MS = 3_600_000
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def stream_rules(settings, keys):

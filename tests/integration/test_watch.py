@@ -10,6 +10,7 @@ import time
 import orjson
 import pytest
 
+from dispatch.clock import now_ms
 from dispatch.domain.alerts import AlertError, AlertState, diff, evaluate, zone_audit_entries
 from dispatch.domain.audit import Action
 from dispatch.keys import Keys
@@ -26,10 +27,6 @@ from tests.processes import python_module, wait_until
 
 INSIDE = DEMO[0].launch
 OUTSIDE = (48.1040, -1.6722)  # the railway station, in no zone
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def telemetry(drone_id: str, ts: int, at: tuple[float, float], battery: float = 80.0) -> dict:

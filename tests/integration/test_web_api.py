@@ -15,6 +15,7 @@ import time
 import orjson
 import pytest
 
+from dispatch.clock import now_ms
 from dispatch.keys import Keys
 from dispatch.settings import Settings
 from dispatch.store import accounts
@@ -22,10 +23,6 @@ from dispatch.store.connection import connect
 from dispatch.store.embedded import free_port
 from dispatch.web import create_app
 from tests.processes import python_module, wait_until
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 @pytest.fixture
