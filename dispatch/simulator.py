@@ -33,6 +33,7 @@ import orjson
 
 from .domain.geo import LatLon, contains, destination, haversine_m, initial_bearing_deg
 from .domain.lifecycle import Role
+from .clock import now_ms as clock_now_ms
 from .keys import Keys
 from .simulated_tablets import SimulatedTablets
 from .store.assignments import AssignmentRefused, open_assignments, transition
@@ -477,7 +478,7 @@ def run(settings: Settings, *, duration_s: float | None = None, stop: threading.
     stop = stop or threading.Event()
     client = connect(settings.redis_url)
     outbox = Outbox(client, Keys(settings.site).inputs)
-    scenario = Scenario.from_settings(settings, start_ms=_now_ms())
+    scenario = Scenario.from_settings(settings, start_ms=clock_now_ms())
     log.info("simulating %d drones, %d patrols over Rennes (seed %d) into site %r",
              settings.sim_drones, settings.sim_patrols, settings.sim_seed, settings.site)
     tablets = SimulatedTablets(scenario.patrols)
@@ -486,7 +487,7 @@ def run(settings: Settings, *, duration_s: float | None = None, stop: threading.
     reported: Counter[str] = Counter()
     try:
         while not stop.is_set():
-            outbox.add(scenario.step(_now_ms()))
+            outbox.add(scenario.step(clock_now_ms()))
             outbox.flush()
             now = time.monotonic()
             if now >= next_follow:
@@ -521,7 +522,7 @@ def _follow_assignments(client, keys: Keys, tablets: SimulatedTablets, live_maxl
             if raw:
                 sighting = orjson.loads(raw)
                 scenes[sighting_id] = (sighting["lat"], sighting["lon"])
-        for step in tablets.follow(open_now, scenes, _now_ms()):
+        for step in tablets.follow(open_now, scenes, clock_now_ms()):
             try:
                 transition(client, keys, assignment_id=step.assignment_id, new_state=step.new_state,
                            actor_id=step.patrol_id, actor_role=Role.PATROL, outcome=step.outcome,
@@ -535,10 +536,6 @@ def _follow_assignments(client, keys: Keys, tablets: SimulatedTablets, live_maxl
 def _log_summary(sent: Counter[str], seconds: float, waiting: int, *, total: bool = False) -> None:
     counts = " ".join(f"{kind}={sent[kind]}" for kind in ("telemetry", "sighting", "patrol"))
     log.info("%s %.0f s: sent %s; %d waiting for Redis", "in all," if total else "last", seconds, counts, waiting)
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def main(argv: list[str] | None = None) -> int:

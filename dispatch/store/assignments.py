@@ -27,7 +27,6 @@ tag, so these scripts run on a cluster.
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from datetime import tzinfo
 
@@ -41,6 +40,7 @@ from ..domain.lifecycle import Role
 from ..domain.models import EVENT_ID, PATROL_ID, SUPERVISOR_ID, Assignment, AssignmentState, Outcome
 from ..domain.sightings import CloseReason, Disposition, Ending
 from ..domain.validate import describe
+from ..clock import now_ms as clock_now_ms
 from ..keys import Keys
 from .audit import AUDIT_LUA, audit_argv, refusal_audited
 
@@ -286,7 +286,7 @@ def assign(
 
     `origin` (the supervisor's client IP, or "internal") goes on the audit entry, as for every step here.
     """
-    ts = _now(now_ms)
+    ts = clock_now_ms(now_ms)
     assignment_id = assignment_id or generate_assignment_id()
     inputs = ((sighting_id, EVENT_ID), (patrol_id, PATROL_ID), (assignment_id, EVENT_ID))
     details = {"sighting_id": id_or_invalid(sighting_id, EVENT_ID), "patrol_id": id_or_invalid(patrol_id, PATROL_ID)}
@@ -323,7 +323,7 @@ def transition(
     states = "^(" + "|".join(state.value for state in AssignmentState) + ")$"
     wanted = id_or_invalid(getattr(new_state, "value", new_state), states)
     action = Action.ASSIGNMENT_CANCELLED if wanted == AssignmentState.CANCELLED else Action.ASSIGNMENT_STATE_CHANGED
-    with refusal_audited(client, keys, AssignmentRefused, ts=_now(now_ms), actor=actor_id, role=actor_role,
+    with refusal_audited(client, keys, AssignmentRefused, ts=clock_now_ms(now_ms), actor=actor_id, role=actor_role,
                          action=action, target=assignment_id, origin=origin, details={"to": wanted},
                          untrusted=((new_state, states), (assignment_id, EVENT_ID))):
         try:
@@ -341,7 +341,7 @@ def transition(
             if refusal:
                 raise AssignmentRefused(refusal)
             updated = current.model_copy(update={
-                "state": new_state, "ts": max(_now(now_ms), current.ts),
+                "state": new_state, "ts": max(clock_now_ms(now_ms), current.ts),
                 "outcome": None if outcome is None else Outcome(outcome),
             })
             try:
@@ -379,7 +379,7 @@ def reassign(
     (`replaced_by` on the cancellation, `replaces` on the creation). One audit
     entry, assignment_reassigned, targets the cancelled assignment.
     """
-    with refusal_audited(client, keys, AssignmentRefused, ts=_now(now_ms), actor=supervisor_id,
+    with refusal_audited(client, keys, AssignmentRefused, ts=clock_now_ms(now_ms), actor=supervisor_id,
                          role=Role.SUPERVISOR.value, action=Action.ASSIGNMENT_REASSIGNED, target=assignment_id,
                          origin=origin, details={"to_patrol": id_or_invalid(new_patrol_id, PATROL_ID)},
                          untrusted=((new_patrol_id, PATROL_ID), (assignment_id, EVENT_ID))):
@@ -392,7 +392,7 @@ def reassign(
             refusal = refusal or lifecycle.check_reassign(current, confirmed, number.get("number"))
             if refusal:
                 raise AssignmentRefused(refusal)
-            ts = max(_now(now_ms), current.ts)
+            ts = max(clock_now_ms(now_ms), current.ts)
             cancelled = current.model_copy(update={"state": AssignmentState.CANCELLED, "ts": ts})
             created = _model(
                 assignment_id=new_assignment_id or generate_assignment_id(), sighting_id=current.sighting_id,
@@ -430,7 +430,7 @@ def close_sighting(
     or if the sighting has ended or been assigned meanwhile: a sighting a patrol
     was sent to a millisecond earlier is never closed behind the crew's back.
     """
-    ts = _now(now_ms)
+    ts = clock_now_ms(now_ms)
     with refusal_audited(client, keys, AssignmentRefused, ts=ts, actor=supervisor_id, role=Role.SUPERVISOR.value,
                          action=Action.SIGHTING_CLOSED, target=sighting_id, origin=origin,
                          details={"reason": id_or_invalid(getattr(reason, "value", reason), _REASONS)},
@@ -455,7 +455,7 @@ def merge_sighting(
 
     Both stay on the record: the duplicate's ending names the one it went into.
     """
-    ts = _now(now_ms)
+    ts = clock_now_ms(now_ms)
     with refusal_audited(client, keys, AssignmentRefused, ts=ts, actor=supervisor_id, role=Role.SUPERVISOR.value,
                          action=Action.SIGHTING_MERGED, target=sighting_id, origin=origin,
                          details={"merged_into": id_or_invalid(into, EVENT_ID)},
@@ -481,7 +481,7 @@ def expire_sighting(
     No audit entry: nobody did it; the ending is on the record (actor "system").
     Refused like a close if it was assigned or ended meanwhile.
     """
-    ending = Ending(sighting_id, Disposition.EXPIRED, _now(now_ms), SYSTEM_ACTOR)
+    ending = Ending(sighting_id, Disposition.EXPIRED, clock_now_ms(now_ms), SYSTEM_ACTOR)
     return _end(client, keys, ending, None, live_maxlen)
 
 
@@ -650,6 +650,3 @@ def _closed_json(assignment: Assignment) -> bytes:
     """What the live delta says about an assignment that just closed."""
     return orjson.dumps({**assignment.model_dump(mode="json"), "closed": True})
 
-
-def _now(now_ms: int | None) -> int:
-    return int(time.time() * 1000) if now_ms is None else int(now_ms)

@@ -27,7 +27,7 @@ import orjson
 import redis
 from dash import Input, Output
 
-from .. import webauth
+from .. import clock, webauth
 from ..domain import unit_status
 from ..domain.alerts import AlertError
 from ..domain.lifecycle import DISPLAY_TIMEZONE, explain_sighting_closed
@@ -87,7 +87,7 @@ def perform(
 ) -> dict:
     """Run one supervisor action (assign, cancel, reassign, acknowledge, close a sighting with a reason,
     merge a duplicate into another sighting); refusals come back readable."""
-    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    now_ms = clock.now_ms(now_ms)
     action = request.get("action") if isinstance(request, Mapping) else None
     try:
         if action == "assign":
@@ -160,7 +160,7 @@ def units_for(
       status and its status changes this shift, from the record (store/unit_history.py);
     - "since": when every patrol in the picture entered its current status, from the record.
     """
-    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    now_ms = clock.now_ms(now_ms)
     query = request.get("query") if isinstance(request, Mapping) else None
     try:
         if query == "available":
