@@ -6,12 +6,12 @@ answers 503 with the reason until it is served with REDIS_URL set.
 """
 
 from dispatch.settings import Settings
-from dispatch.web import create_app
+from dispatch.web.app import create_app
 
 settings = Settings.from_env()
 app = create_app(settings)
 server = app.server
 
 if __name__ == "__main__":
-    from dispatch.launcher import main
+    from dispatch.demo.launcher import main
     raise SystemExit(main())

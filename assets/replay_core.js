@@ -1,5 +1,5 @@
 /*
- * After-action replay page (dispatch/ui/replay_page.py), browser side. Three files, one namespace,
+ * After-action replay page (dispatch/ui/replay/layout.py), browser side. Three files, one namespace,
  * window.dispatchReplay ("R" below):
  *
  *   replay_core.js    this file: start-up, loading a window (progress polled every 250 ms), the

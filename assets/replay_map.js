@@ -20,7 +20,7 @@
   "use strict";
 
   var R = (window.dispatchReplay = window.dispatchReplay || {});
-  var MAP_CLASS = "replay-map"; // dispatch/ui/replay_page.py MAP_CLASS
+  var MAP_CLASS = "replay-map"; // dispatch/ui/replay/layout.py MAP_CLASS
   var PATROL_SHAPES = { available: "circle", assigned: "diamond", en_route: "hexagon", on_scene: "square",
                         unavailable: "cross" };
   var KINDS = ["drones", "patrols", "sightings"];

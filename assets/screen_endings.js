@@ -7,7 +7,7 @@
  * drone operator. Without a trace the supervisor would wonder where a row went, and an expiry
  * ("nobody sent") is exactly what they must notice. Under the queue, one line names the latest
  * ending with its age; a click (or the count) opens the last few. The words are the replay's
- * (config.endings.outcome_words, from dispatch/domain/replay_metrics.py), so the wall screen,
+ * (config.endings.outcome_words, from dispatch/domain/replay/metrics.py), so the wall screen,
  * the replay and the shift figures say the same thing. Kept for this page's life only: the full
  * record is the replay's event list.
  */

@@ -5,7 +5,7 @@
  * a crash or a flat battery keeps it), then sent to POST /api/patrol/action one at a time, oldest
  * first, so the server applies them in the order they were taken. Each carries the id the tablet gave
  * it; the server applies an id once and answers any later copy with the recorded answer, so sending
- * again after a lost reply is always safe. What the HTTP status means (dispatch/patrol_api.py):
+ * again after a lost reply is always safe. What the HTTP status means (dispatch/web/patrol_api.py):
  *
  *   200 applied / 422 refused by a rule / 400 malformed -> answered: drop it, show the message
  *   409 another copy is being applied                  -> keep it, ask again in a second

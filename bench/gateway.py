@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/gateway.py [--clients 1,50,200] [--seconds 8] [--runs 3]
 
-Each run starts a private redis-server and one `python -m dispatch.gateway`
+Each run starts a private redis-server and one `python -m dispatch.services.gateway`
 process, connects N asyncio websocket clients (all in this process), then
 publishes live entries as the ingest script does: 20 entries a second of 20
 drones each (400 unit updates a second, about 100 drones at 1 Hz plus patrols
@@ -42,7 +42,7 @@ from dispatch.keys import Keys  # noqa: E402
 from dispatch.settings import Settings  # noqa: E402
 from tests.browser.chromium import session_cookie_header  # noqa: E402
 from dispatch.store.embedded import EmbeddedRedis, free_port  # noqa: E402
-from tests.processes import port_open, python_module, wait_until  # noqa: E402
+from tests.support.processes import port_open, python_module, wait_until  # noqa: E402
 
 ENTRIES_PER_S = 20
 UNITS_PER_ENTRY = 20
@@ -141,7 +141,7 @@ def main() -> int:
                     settings = Settings.from_env({"REDIS_URL": server.url, "DISPATCH_SITE": site})
                     HEADERS.update(session_cookie_header(settings))  # the gateway lets only signed-in users in
                     port = free_port()
-                    gateway = python_module("gateway", "dispatch.gateway", settings,
+                    gateway = python_module("gateway", "dispatch.services.gateway", settings,
                                             DISPATCH_GATEWAY_PORT=str(port)).start()
                     try:
                         wait_until(lambda: "following" in gateway.output() and port_open(port), timeout=15,

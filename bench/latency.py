@@ -42,7 +42,7 @@ from dispatch.settings import Settings  # noqa: E402
 from dispatch.store.embedded import EmbeddedRedis, free_port  # noqa: E402
 from tests.browser.screen import Screen, patrol, sighting, telemetry  # noqa: E402
 from tests.browser.chromium import WALL_SCREEN, start_chromium, sign_in_browser  # noqa: E402
-from tests.processes import port_open, python_module, wait_until  # noqa: E402
+from tests.support.processes import port_open, python_module, wait_until  # noqa: E402
 
 RENNES = (48.1113, -1.6800)
 PROBE = "DR-PROBE"
@@ -175,9 +175,9 @@ def main() -> int:
         load = Load(server.url, keys, args.drones, args.patrols)
         driver = None
         try:
-            ingest = python_module("ingest", "dispatch.ingest", settings).start()
+            ingest = python_module("ingest", "dispatch.services.ingest", settings).start()
             services.append(ingest)
-            gateway = python_module("gateway", "dispatch.gateway", settings).start()
+            gateway = python_module("gateway", "dispatch.services.gateway", settings).start()
             services.append(gateway)
             web = python_module("web", "gunicorn", settings, "app:server", "-b", web_url.removeprefix("http://"),
                                 "--workers", "1", "--threads", "8", "--no-control-socket").start()

@@ -44,9 +44,9 @@ import numpy as np  # noqa: E402
 import orjson  # noqa: E402
 
 from dispatch.domain.models import PatrolReport, Sighting, Telemetry  # noqa: E402
-from dispatch.domain.replay import History, frame_payload, naive_picture_at  # noqa: E402
-from dispatch.domain.replay_export import export_csv, export_geojson  # noqa: E402
-from dispatch.domain.replay_metrics import (  # noqa: E402
+from dispatch.domain.replay.history import History, frame_payload, naive_picture_at  # noqa: E402
+from dispatch.domain.replay.export import export_csv, export_geojson  # noqa: E402
+from dispatch.domain.replay.metrics import (  # noqa: E402
     heatmap, response_summary, response_times, sightings_per_category, utilisation,
 )
 from dispatch.keys import INGEST_GROUP, Keys  # noqa: E402

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 import orjson  # noqa: E402
 
-from dispatch import acl  # noqa: E402
+from dispatch.store import acl  # noqa: E402
 from dispatch.domain.acl import Role  # noqa: E402
 from dispatch.keys import Keys  # noqa: E402
 from dispatch.domain.sightings import outcome_counts  # noqa: E402

@@ -36,8 +36,8 @@ from dispatch.settings import Settings  # noqa: E402
 from dispatch.store import accounts  # noqa: E402
 from dispatch.store.connection import connect  # noqa: E402
 from dispatch.store.embedded import EmbeddedRedis  # noqa: E402
-from dispatch.web import create_app  # noqa: E402
-from dispatch.webauth import SESSION_COOKIE  # noqa: E402
+from dispatch.web.app import create_app  # noqa: E402
+from dispatch.web.auth import SESSION_COOKIE  # noqa: E402
 
 PASSWORD = "bench-password-1234"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -3,7 +3,7 @@
     .venv/bin/python bench/slow_clients.py [--runs 3] [--slow 0 8 500]
 
 For each serving and each count of slow clients (each sends its headers one byte every 2 s and never
-finishes them; tests/slow_clients.py), GET /healthz is probed on a fresh connection about every 20 ms,
+finishes them; tests/support/slow_clients.py), GET /healthz is probed on a fresh connection about every 20 ms,
 up to 300 probes or 10 s: printed are the median, p95 and p99 of the probe times (a probe that timed
 out after 1 s counts as 1000 ms) and the number of timeouts, each the median over the runs. A real
 redis-server (private, free port) answers the health check's PING. Loopback only.
@@ -22,8 +22,8 @@ sys.path.insert(0, str(ROOT))
 
 from dispatch.settings import Settings  # noqa: E402
 from dispatch.store.embedded import EmbeddedRedis  # noqa: E402
-from tests import served  # noqa: E402
-from tests.slow_clients import measure  # noqa: E402
+from tests.support import served  # noqa: E402
+from tests.support.slow_clients import measure  # noqa: E402
 
 SERVINGS = {
     "bare gunicorn": lambda settings, folder: served.bare_gunicorn(settings),
@@ -65,7 +65,7 @@ def main() -> int:
 
 def _wait_for_recovery(stack) -> None:
     """Bare gunicorn stays stuck until its slow connections close: give it time before the next row."""
-    from tests.processes import wait_until
+    from tests.support.processes import wait_until
 
     try:
         wait_until(lambda: served.status(f"{stack.url}/healthz", timeout=1) == 200, timeout=30, interval=0.2)

@@ -3,7 +3,7 @@
     .venv/bin/python bench/storm.py [--clients 1000] [--runs 3] [--patrols 0.5] [--workers 2]
 
 After a gateway restart or a network blip every wall screen and tablet reconnects at once.
-Each run starts a private redis-server and one `python -m dispatch.gateway` process
+Each run starts a private redis-server and one `python -m dispatch.services.gateway` process
 (as in production), creates one real session per client (a share of them patrols, whose
 handshake also reads their assignment), then opens every socket at the same wall-clock
 instant from `--workers` client processes (the clients of a real storm are on other
@@ -37,8 +37,8 @@ from dispatch.settings import Settings  # noqa: E402
 from dispatch.store import accounts  # noqa: E402
 from dispatch.store.connection import connect as redis_connect  # noqa: E402
 from dispatch.store.embedded import EmbeddedRedis, free_port  # noqa: E402
-from dispatch.webauth import SESSION_COOKIE  # noqa: E402
-from tests.processes import port_open, python_module, wait_until  # noqa: E402
+from dispatch.web.auth import SESSION_COOKIE  # noqa: E402
+from tests.support.processes import port_open, python_module, wait_until  # noqa: E402
 
 ORIGIN = "http://127.0.0.1:8050"
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -119,7 +119,7 @@ def one_run(server: EmbeddedRedis, run: int, args) -> dict:
     sessions = make_sessions(settings, args.clients, args.patrols)
     port = free_port()
     gateway = python_module(
-        "gateway", "dispatch.gateway", settings, DISPATCH_GATEWAY_PORT=str(port), DISPATCH_ALLOWED_ORIGINS=ORIGIN
+        "gateway", "dispatch.services.gateway", settings, DISPATCH_GATEWAY_PORT=str(port), DISPATCH_ALLOWED_ORIGINS=ORIGIN
     ).start()
     try:
         wait_until(lambda: "following" in gateway.output() and port_open(port), timeout=15, what="the gateway")

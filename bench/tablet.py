@@ -42,10 +42,10 @@ from dispatch.settings import Settings  # noqa: E402
 from dispatch.store import accounts  # noqa: E402
 from dispatch.store.assignments import assign, cancel  # noqa: E402
 from dispatch.store.embedded import EmbeddedRedis, free_port  # noqa: E402
-from dispatch.webauth import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE  # noqa: E402
+from dispatch.web.auth import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE  # noqa: E402
 from tests.browser.screen import patrol, sighting, telemetry  # noqa: E402
 from tests.browser.chromium import TABLET, start_chromium  # noqa: E402
-from tests.processes import port_open, python_module, wait_until  # noqa: E402
+from tests.support.processes import port_open, python_module, wait_until  # noqa: E402
 
 RENNES = (48.111, -1.680)
 PATROL = "BAC-12"
@@ -151,8 +151,8 @@ def main() -> int:
         client = redis.Redis.from_url(server.url)
         services, driver = [], None
         try:
-            ingest = python_module("ingest", "dispatch.ingest", settings).start()
-            gateway = python_module("gateway", "dispatch.gateway", settings).start()
+            ingest = python_module("ingest", "dispatch.services.ingest", settings).start()
+            gateway = python_module("gateway", "dispatch.services.gateway", settings).start()
             web = python_module("web", "gunicorn", settings, "app:server", "-b", web_url.removeprefix("http://"),
                                 "--workers", "1", "--threads", "4", "--no-control-socket").start()
             services += [ingest, gateway, web]

@@ -22,7 +22,7 @@ from dispatch.store.connection import connect
 from dispatch.store.embedded import EmbeddedRedis
 from dispatch.store.zones import demo_zones, save_zone
 from dispatch.domain.zones import make_zone
-from dispatch.watch import AlertWatcher
+from dispatch.services.watch import AlertWatcher
 
 NOW = int(time.time() * 1000)
 

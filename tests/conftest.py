@@ -65,7 +65,7 @@ def settings(redis_server, site, tmp_path) -> Settings:
 def role_client(settings):
     """`role_client(role)`: a client signed in as that role's ACL user for the test's site (issue 10), as
     the process of that role is; the test's own `redis_client` stays the default user, which sees all."""
-    from tests.processes import role_url
+    from tests.support.processes import role_url
 
     opened = []
 
@@ -81,7 +81,7 @@ def role_client(settings):
 
 @pytest.fixture
 def acl_denials_expected():
-    """Request this in a test that provokes ACL refusals on purpose (tests/integration/test_acl.py)."""
+    """Request this in a test that provokes ACL refusals on purpose (tests/store/test_acl.py)."""
     return True
 
 
@@ -120,9 +120,9 @@ def in_process_web_signs_in_as_its_role(request, monkeypatch):
     if "settings" not in request.fixturenames:
         yield
         return
-    from dispatch import web, webauth
+    from dispatch.web import app as web, auth as webauth
     from dispatch.domain.acl import Role
-    from tests.processes import role_url
+    from tests.support.processes import role_url
 
     settings = request.getfixturevalue("settings")
     web_url = role_url(settings, Role.WEB)

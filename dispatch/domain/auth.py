@@ -42,7 +42,7 @@ from .backoff import capped_exponential
 from .live import Subscription
 from .models import PATROL_ID, SUPERVISOR_ID
 
-# The session cookie: set by the web app (webauth.py), read by it and by the live gateway (same host).
+# The session cookie: set by the web app (web/auth.py), read by it and by the live gateway (same host).
 SESSION_COOKIE = "dispatch_session"
 AUDITOR_ID = r"^AUD-[0-9A-Z]{1,8}$"
 ADMINISTRATOR_ID = r"^ADM-[0-9A-Z]{1,8}$"

@@ -4,7 +4,7 @@ Status history. The live picture holds only a patrol's latest status, so "how
 long has BAC-12 been on scene" and "what has it done this shift" are rebuilt
 from what is kept: the patrol's own reports ({site}:in:patrols, judged as
 ingest judges them) and the assignment events ({site}:assignments). The rule
-is the live one, as replay applies it (domain/replay.py, store/assignments.py):
+is the live one, as replay applies it (domain/replay/history.py, store/assignments.py):
 
 - of a patrol's reports, the one with the greatest ts at or before t holds
   (of two with the same ts, the first received);

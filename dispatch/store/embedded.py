@@ -46,7 +46,7 @@ class EmbeddedRedis:
         self.persistent = persistent
         self.password = password  # the default user's: clients must AUTH (tests of REDIS_URL with a password)
         self.own_session = own_session
-        # ACL users (dispatch/acl.py) live in this file, as in production's aclfile: they survive a restart,
+        # ACL users (dispatch/store/acl.py) live in this file, as in production's aclfile: they survive a restart,
         # even an unpersisted one (ACL SAVE after ACL SETUSER writes them here).
         self.acl_file = Path(acl_file) if acl_file else self.data_dir / "users.acl"
         self.process: subprocess.Popen | None = None

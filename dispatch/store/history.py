@@ -2,7 +2,7 @@
 
 `load_window` reads, with XRANGE in chunks (resuming after the last id), the
 input streams, the assignment, alert and sighting-ending streams and the dead letters, and
-hands them to domain/replay.py as a `History`. It works on any window still
+hands them to domain/replay/history.py as a `History`. It works on any window still
 retained, while the live system runs: it writes nothing and takes no lock.
 
 What it keeps, and why:
@@ -47,8 +47,8 @@ from typing import Callable, Iterator
 import orjson
 import redis
 
-from ..domain.replay import History
-from ..domain.replay_frames import PositionColumns, alert_frame, assignment_frame, ending_frame, sighting_frame
+from ..domain.replay.history import History
+from ..domain.replay.frames import PositionColumns, alert_frame, assignment_frame, ending_frame, sighting_frame
 from ..domain.models import SightingEnd
 from ..domain.validate import ClockLimits, Rejection, validate
 from ..keys import INGEST_GROUP, Keys

@@ -13,7 +13,7 @@ A Lua script that errors is not rolled back: writes made before the error stay.
 So the script first reads and checks everything that can fail, then writes,
 acknowledging after every effect, and it never unpacks a list whose length the
 input decides (see the script's header). Should a step fail anyway, the worker bisects the
-batch to find the entry at fault (dispatch/ingest.py).
+batch to find the entry at fault (dispatch/services/ingest.py).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ nothing and is audited as refused.
 The same step also appends the change to the zone log (`{site}:zones:log`):
 `event` saved (with the zone's JSON in `zone`) or deleted, and `zone_id`, at
 server time, so the after-action replay draws the zones as they were stored
-at each instant (domain/zone_history.py), not as they are now.
+at each instant (domain/replay/zone_history.py), not as they are now.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from ..domain.lifecycle import DISPLAY_TIMEZONE
 from ..domain.audit import (
     INTERNAL_ORIGIN, SYSTEM_ACTOR, TARGET_ID, Action, AuditEntry, AuditRole, id_or_invalid, make_entry,
 )
-from ..domain.zone_history import SAVED, LogEntry
+from ..domain.replay.zone_history import SAVED, LogEntry
 from ..domain.zones import Zone, end_of_local_day_ms, local_date, make_zone, zone_to_geojson
 from ..keys import Keys
-from ..scenario_rennes import ZONES as DEMO_ZONES
+from ..demo.scenario_rennes import ZONES as DEMO_ZONES
 from ..settings import Settings
 from .audit import AUDIT_LUA, audit_argv, record, record_refusal
 
@@ -135,7 +135,7 @@ def zone_log(client: redis.Redis, keys: Keys, to_ms: int | None = None, *,
     Read from the start, because the version stored at a window's start may
     have been saved long before it. Replay reads it all (to_ms None): whether
     a zone stored now was changed after the window decides whether its current
-    value may stand for the window (domain/zone_history.py). A saved zone that
+    value may stand for the window (domain/replay/zone_history.py). A saved zone that
     no longer parses is passed on as None, so the version before it still ends
     there; the domain logs and skips what it cannot use.
     """

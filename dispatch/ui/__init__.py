@@ -1,6 +1,6 @@
 """Dash pages of the product, and how a page reaches its app's settings and Redis.
 
-Pages never import the app (dispatch/web.py builds it). Each page module has a
+Pages never import the app (dispatch/web/app.py builds it). Each page module has a
 `register(app)` that registers the page and binds its callbacks to that app:
 `app.callback`, not the global `@dash.callback`, because Dash moves global
 callbacks into the first app it sets up and leaves later apps (tests build

@@ -27,7 +27,8 @@ import orjson
 import redis
 from dash import Input, Output
 
-from .. import clock, webauth
+from .. import clock
+from ..web import auth as webauth
 from ..domain import unit_status
 from ..domain.alerts import AlertError
 from ..domain.lifecycle import DISPLAY_TIMEZONE, explain_sighting_closed

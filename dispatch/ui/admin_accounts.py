@@ -24,7 +24,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from .. import clock
-from .. import webauth
+from ..web import auth as webauth
 from . import PictureUnavailable, context, nav
 from ..store import accounts
 from . import admin_accounts_callbacks as C

@@ -26,7 +26,7 @@ import dash_leaflet as dl
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from .. import clock
-from .. import webauth
+from ..web import auth as webauth
 from ..settings import Settings
 from ..store.zones import delete_zone, load_zones, save_zone
 from . import PictureUnavailable, context, nav

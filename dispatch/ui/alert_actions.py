@@ -20,7 +20,7 @@ import redis
 from dash import ClientsideFunction, Input, Output, dcc
 
 from .. import clock
-from .. import webauth
+from ..web import auth as webauth
 from ..domain.alerts import AlertError
 from ..keys import Keys
 from ..settings import Settings

@@ -19,7 +19,7 @@ import dash
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from .. import clock
-from .. import webauth
+from ..web import auth as webauth
 from ..domain.audit import ACTION_MEANING, AuditOutcome, AuditRole
 from ..domain.auth import may
 from ..settings import Settings

@@ -20,7 +20,7 @@ from dash import Input, Output, State, dcc, html
 
 from .. import clock
 from ..store import accounts
-from ..webauth import client_origin, current_identity, guard_callback
+from ..web.auth import client_origin, current_identity, guard_callback
 from . import PictureUnavailable, context
 
 PANEL = "codes-panel"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
-from .. import webauth
+from ..web import auth as webauth
 from ..domain.auth import may, page_permission
 
 # (path, label, tooltip), in the order they appear.

@@ -1,6 +1,6 @@
 """The sign-in pages and their routes (/login, /login/patrol, /logout, POST /api/patrol-codes): plain
 HTML from Jinja2 templates (dispatch/templates/signin/), no script at all. The page skeleton they
-share and the "not for your role" page the guard answers with are webauth.py's (`html_page`,
+share and the "not for your role" page the guard answers with are web/auth.py's (`html_page`,
 `forbidden_page`): this module uses webauth, never the reverse.
 
 Plain server-rendered forms rather than Dash: they must work before anything
@@ -28,7 +28,7 @@ from ..domain.auth import (
 )
 from ..store import accounts
 from ..store import audit as audit_store
-from ..webauth import (
+from ..web.auth import (
     CSRF_FORM_FIELD, CSRF_HEADER, SESSION_COOKIE, SIGNIN_COOKIE, audit_refusal, auth_state, clear_session_cookies,
     client_origin,
     current_identity, html_page, json_response, requires, set_session_cookies, signin_form, signin_form_ok,

@@ -23,7 +23,7 @@ import dash
 import dash_leaflet as dl
 from dash import ClientsideFunction, Input, Output, dcc, html
 
-from ..domain.replay_metrics import OUTCOME_WORDS
+from ..domain.replay.metrics import OUTCOME_WORDS
 from ..domain.sightings import (
     DISPOSITION_WORDS, DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_MS, MAX_REASON_TEXT, OPERATOR_END_LABELS, REASON_LABELS,
 )

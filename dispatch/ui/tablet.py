@@ -4,13 +4,13 @@ Built for a 10-inch tablet in a moving car, landscape or portrait: large type,
 high contrast, light or dark following the device, touch targets of 64 px.
 It shows only what concerns the signed-in patrol: its own status and position,
 its open assignment, that assignment's sighting and the drone that reported
-it. The patrol is the session's (dispatch/webauth.py), never a URL parameter.
+it. The patrol is the session's (dispatch/web/auth.py), never a URL parameter.
 
 Dash renders this layout once. Everything after that is the browser scripts'
 (assets/tablet_*.js): the live feed from the push gateway (filtered to this
 patrol by the gateway), the alert for a new assignment, the outbox that keeps
 actions taken offline and sends them, each once, when the link is back
-(dispatch/patrol_api.py), and the position reports. The layout gives them a
+(dispatch/web/patrol_api.py), and the position reports. The layout gives them a
 first picture read from Redis, so a tablet reloaded while the gateway is
 down still shows its assignment, and the button rules derived from the
 lifecycle (domain/tablet.py), so the page never decides on its own what is
@@ -28,7 +28,7 @@ from .. import clock
 from ..domain.models import Outcome
 from ..domain.tablet import TabletAction, button_rules
 from ..store.patrol_actions import patrol_view
-from ..webauth import current_identity
+from ..web.auth import current_identity
 from . import PictureUnavailable, codes, context
 
 PATH = "/patrol"

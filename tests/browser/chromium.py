@@ -14,7 +14,7 @@ from dispatch.keys import Keys
 from dispatch.settings import Settings
 from dispatch.store import accounts
 from dispatch.store.connection import connect
-from dispatch.webauth import CSRF_COOKIE, SESSION_COOKIE
+from dispatch.web.auth import CSRF_COOKIE, SESSION_COOKIE
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

@@ -6,7 +6,7 @@ Reused by every screen's tests. Fixtures:
 - `browser` / `second_browser`: those, attached to the test's failure report.
 - `web`: the app (`gunicorn app:server`) on a free port with the test's settings;
   yields its base URL once /healthz answers 200.
-- `ingest`: the ingest worker (`python -m dispatch.ingest`), so tests write to the
+- `ingest`: the ingest worker (`python -m dispatch.services.ingest`), so tests write to the
   input streams exactly as a drone bridge would.
 - `services`: start any other `python -m` process with the test's settings.
 - `stack` / `screen`: the processes a screen needs (ingest, gateway, web) started
@@ -34,7 +34,7 @@ from dispatch.store.embedded import free_port
 from tests.browser.chromium import (  # noqa: F401 (sign-in helpers re-exported for the test modules)
     WALL_SCREEN, ChromiumMissing, session_cookie_header, sign_in_browser, start_chromium,
 )
-from tests.processes import Service, port_open, python_module, wait_until
+from tests.support.processes import Service, port_open, python_module, wait_until
 
 _SERVICES = pytest.StashKey[list]()
 _BROWSERS = pytest.StashKey[list]()
@@ -168,7 +168,7 @@ def web(services) -> str:
 
 @pytest.fixture
 def ingest(services) -> Service:
-    service = services("ingest", "dispatch.ingest")
+    service = services("ingest", "dispatch.services.ingest")
     # Not needed for correctness (the group starts at id 0, so earlier entries are
     # ingested too), but a worker that crashes at start fails here, with its log.
     wait_until(lambda: not service.running or "ingest consumer" in service.output(),
@@ -196,7 +196,7 @@ class Stack:
         return service
 
     def start(self) -> "Stack":
-        ingest = self._start("ingest", "dispatch.ingest")
+        ingest = self._start("ingest", "dispatch.services.ingest")
         self.start_gateway(wait=False)
         web = self._start("web", "gunicorn", "app:server", "-b", self.url.removeprefix("http://"),
                           "--workers", "1", "--threads", "4", "--graceful-timeout", "3", "--no-control-socket")
@@ -214,7 +214,7 @@ class Stack:
         return self
 
     def start_gateway(self, wait: bool = True) -> Service:
-        self.gateway = self._start("gateway", "dispatch.gateway")
+        self.gateway = self._start("gateway", "dispatch.services.gateway")
         if wait:
             self.wait_for_gateway()
         return self.gateway

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 
 from dispatch.clock import now_ms
-from tests.processes import wait_until
+from tests.support.processes import wait_until
 
 MARKER = """
 const unit = document.querySelector(`.leaflet-marker-pane [data-unit-id="${arguments[0]}"]`);

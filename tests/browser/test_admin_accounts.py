@@ -22,10 +22,10 @@ from dispatch.domain.auth import Throttle
 from dispatch.store import accounts
 from dispatch.store import audit as audit_store
 from dispatch.ui import admin_accounts as A
-from dispatch.webauth import SESSION_COOKIE
+from dispatch.web.auth import SESSION_COOKIE
 from tests.browser.chromium import WALL_SCREEN, sign_in_browser
 from tests.browser.test_layout import PROBLEMS
-from tests.processes import wait_until
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.browser
 

@@ -34,7 +34,7 @@ from dispatch.store.audit import read as read_audit
 from dispatch.store.zones import load_zones
 from dispatch.ui import admin_zones as P
 from tests.browser.conftest import _attach, sign_in_browser
-from tests.processes import wait_until
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.browser
 

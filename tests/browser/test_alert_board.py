@@ -16,7 +16,7 @@ import pytest
 from dispatch.domain.alerts import AlertKind, new_alert
 from dispatch.store.alerts import apply_diff
 from tests.browser.screen import Screen, now_ms, patrol, sighting
-from tests.processes import wait_until
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.browser
 

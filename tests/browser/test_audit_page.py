@@ -16,7 +16,7 @@ from dispatch.domain.audit import Action, make_entry
 from dispatch.store import audit as audit_store
 from dispatch.ui import audit_page as P
 from tests.browser.conftest import sign_in_browser
-from tests.processes import wait_until
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.browser
 

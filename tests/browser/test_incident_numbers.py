@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.screen import Screen, sighting
-from tests.processes import wait_until
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.browser
 

@@ -19,7 +19,7 @@ from dispatch.store.state import read_stats
 from dispatch.store.zones import save_zone
 from tests.browser.chromium import WALL_SCREEN, sign_in_browser
 from tests.browser.screen import patrol, sighting, telemetry
-from tests.processes import wait_until
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from dispatch.store.embedded import free_port
-from tests.processes import ROOT, port_open, wait_until
+from tests.support.processes import ROOT, port_open, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -70,7 +70,7 @@ def gateway_port() -> int:
 
 def start_gateway(services, port: int, page_origin: str):
     """The gateway, accepting the test's page (an exact origin: another port is another site)."""
-    service = services("gateway", "dispatch.gateway", DISPATCH_GATEWAY_PORT=str(port),
+    service = services("gateway", "dispatch.services.gateway", DISPATCH_GATEWAY_PORT=str(port),
                        DISPATCH_ALLOWED_ORIGINS=page_origin)
     wait_until(lambda: not service.running or ("following" in service.output() and port_open(port)),
                timeout=15, what="the gateway to listen")

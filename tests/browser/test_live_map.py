@@ -15,7 +15,7 @@ import pytest
 
 from tests.browser.chromium import session_cookie_header
 from tests.browser.screen import Screen, patrol, sighting, telemetry
-from tests.processes import wait_until
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.browser
 

@@ -18,7 +18,7 @@ import time
 import pytest
 
 from tests.browser.screen import Screen, now_ms, telemetry
-from tests.processes import wait_until
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.browser
 

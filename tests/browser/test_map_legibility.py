@@ -17,11 +17,11 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from dispatch.domain.alerts import AlertKind, Severity, new_alert
-from dispatch.scenario_rennes import call_signs
+from dispatch.demo.scenario_rennes import call_signs
 from dispatch.store.alerts import apply_diff, escalate
 from dispatch.store.zones import seed_demo_zones
 from tests.browser.screen import Screen, now_ms, patrol, sighting, telemetry
-from tests.processes import python_module, wait_until
+from tests.support.processes import python_module, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -202,7 +202,7 @@ def test_at_the_default_zoom_no_label_box_is_drawn_over_another(page, screen, de
 def test_the_demo_scenario_stays_legible(page, screen, redis_client):
     """The demo itself: its simulator's patrols and drones over its zones, at its default view."""
     seed_demo_zones(redis_client, screen.keys, now_ms(), tz=screen.settings.timezone)
-    simulator = python_module("simulator", "dispatch.simulator", screen.settings).start()
+    simulator = python_module("simulator", "dispatch.demo.simulator", screen.settings).start()
     try:
         page.open()
         wait_until(lambda: page.js("return dispatchScreen.model.units.patrols.size") == screen.settings.sim_patrols

@@ -20,8 +20,8 @@ from dispatch.domain.audit import Action
 from dispatch.store.assignments import assign, transition
 from dispatch.store.audit import read as read_audit
 from dispatch.store.state import read_stats
-from dispatch.ui import replay_page as P
-from tests.processes import wait_until
+from dispatch.ui.replay import layout as P
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.browser
 S = 1000

@@ -19,7 +19,7 @@ import pytest
 from dispatch.domain.zones import make_zone
 from dispatch.store.zones import save_zone, zone_log
 from tests.browser.test_replay import ReplayPage, recorded  # noqa: F401 (recorded: a fixture)
-from tests.processes import wait_until
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.browser
 S = 1000

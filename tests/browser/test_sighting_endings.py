@@ -7,7 +7,7 @@ import pytest
 
 from dispatch.store.assignments import sighting_endings
 from tests.browser.screen import Screen, sighting
-from tests.processes import wait_until
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ import pytest
 from dispatch.domain.sightings import REASON_LABELS, CloseReason
 from dispatch.store.assignments import sighting_endings
 from tests.browser.screen import Screen, sighting
-from tests.processes import python_module, wait_until
+from tests.support.processes import python_module, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -67,7 +67,7 @@ def test_an_unassigned_sighting_past_its_horizon_expires_by_the_watcher_and_says
     page.open()
     wait_until(lambda: len(page.queue()) == 2, timeout=10, what="two sightings in the queue")
     # A vehicle's horizon of 6 s, the shortest allowed (the default is 5 min); a gathering keeps its 30 min.
-    watcher = python_module("watch", "dispatch.watch", screen.settings, DISPATCH_HORIZON_VEHICLE_MIN="0.1",
+    watcher = python_module("watch", "dispatch.services.watch", screen.settings, DISPATCH_HORIZON_VEHICLE_MIN="0.1",
                             DISPATCH_WATCH_INTERVAL_MS="250").start()
     screen.services.append(watcher)  # its log goes with a failure report
     try:

@@ -8,7 +8,7 @@ from selenium.webdriver.common.by import By
 
 from dispatch.store import accounts
 from tests.browser.screen import Screen
-from tests.processes import wait_until
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.browser
 

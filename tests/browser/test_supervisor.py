@@ -18,9 +18,9 @@ from dispatch.domain.zones import make_zone
 from dispatch.store import accounts
 from dispatch.store.alerts import apply_diff
 from dispatch.store.zones import save_zone
-from dispatch.webauth import SESSION_COOKIE
+from dispatch.web.auth import SESSION_COOKIE
 from tests.browser.screen import Screen, now_ms, patrol, sighting, telemetry
-from tests.processes import wait_until
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.browser
 

@@ -27,7 +27,7 @@ from dispatch.domain.tablet import age_text, compass_point, distance_words, targ
 from dispatch.store import accounts
 from dispatch.store.assignments import assign
 from tests.browser.screen import Screen, patrol, sighting, telemetry
-from tests.processes import wait_until
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.browser
 

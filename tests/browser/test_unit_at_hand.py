@@ -19,7 +19,7 @@ from dispatch.store import assignments as assignment_store
 from dispatch.store.alerts import apply_diff
 from tests.browser.chromium import WALL_SCREEN
 from tests.browser.screen import Screen, now_ms, sighting, telemetry
-from tests.processes import wait_until
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.browser
 

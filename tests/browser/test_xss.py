@@ -21,7 +21,7 @@ from dispatch.store.state import read_stats
 from dispatch.store.zones import save_zone
 from tests.browser.screen import Screen, sighting
 from tests.browser.test_replay import ReplayPage
-from tests.processes import wait_until
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.browser
 

@@ -1,0 +1,1 @@
+"""After-action replay, pure: frames, the picture at any instant, events, figures, exports, zone history."""

@@ -1,0 +1,112 @@
+"""Export of a replay window: GeoJSON for GIS tools, CSV of positions for spreadsheets. Pure.
+
+What leaves the system is what the model holds, minus free text: tracks of
+drones (airframe codes) and patrols (call signs), sightings with their
+category, priority and times. The sighting note and the operator's code are
+left out: an export is read outside the dispatch room, and the note is the
+one field where a careless operator could have written something personal
+(docs/streams.md, section 6).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .history import STATUSES, History
+
+_DECIMALS = 6  # 0.1 m
+CSV_COLUMNS = ["kind", "unit_id", "ts", "time_utc", "lat", "lon", "alt_m", "heading_deg", "speed_mps",
+               "battery_pct", "status", "reported_status"]
+
+
+def export_geojson(history: History, *, max_points_per_track: int | None = None) -> dict:
+    """A FeatureCollection of the window: one track per drone and patrol, one point per sighting.
+
+    Tracks are LineStrings (a Point for a unit seen once) with properties
+    kind ("drone" or "patrol"), id, start_ms, end_ms, points and times_ms
+    (the time of each vertex, in order). With `max_points_per_track` tracks
+    are downsampled in time (replay.downsample), keeping both ends.
+    Sightings are Points with kind "sighting", id, category, priority, ts
+    (first tagged), closed_ms (first cleared, or null); their position is
+    the latest reported within the window.
+    """
+    features = []
+    for kind in ("drone", "patrol"):
+        for unit_id, track in history.tracks(kind, max_points=max_points_per_track):
+            features.append(_track_feature(kind, unit_id, track))
+    features.extend(_sighting_features(history))
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _track_feature(kind: str, unit_id: str, track: pd.DataFrame) -> dict:
+    coordinates = np.column_stack((track["lon"].to_numpy(), track["lat"].to_numpy())).round(_DECIMALS).tolist()
+    times = track["ts"].tolist()
+    geometry = ({"type": "LineString", "coordinates": coordinates} if len(coordinates) > 1
+                else {"type": "Point", "coordinates": coordinates[0]})
+    return {"type": "Feature", "geometry": geometry,
+            "properties": {"kind": kind, "id": unit_id, "start_ms": times[0], "end_ms": times[-1],
+                           "points": len(times), "times_ms": times}}
+
+
+def _sighting_features(history: History) -> list[dict]:
+    from_ms, to_ms = history.bounds
+    messages = history.sightings.sort_values(["ts", "seq"])
+    first = messages.drop_duplicates("sighting_id", keep="first").set_index("sighting_id")["ts"]
+    in_window = messages[(messages["ts"] >= from_ms) & (messages["ts"] <= to_ms)]
+    latest = in_window.drop_duplicates("sighting_id", keep="last")
+    closed = history.sighting_closed_ts
+    numbers, outcomes = history.sighting_numbers, history.sighting_outcomes
+    features = []
+    for row in latest.itertuples(index=False):
+        closed_ms = closed.get(row.sighting_id)
+        features.append({
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [round(row.lon, _DECIMALS), round(row.lat, _DECIMALS)]},
+            "properties": {"kind": "sighting", "id": row.sighting_id, "category": str(row.category),
+                           "priority": int(row.priority), "ts": int(first[row.sighting_id]),
+                           "closed_ms": None if closed_ms is None or np.isnan(closed_ms) else int(closed_ms),
+                           # Only when known: a window from before numbering or endings reads as it did.
+                           **({"number": numbers[row.sighting_id]} if row.sighting_id in numbers else {}),
+                           **({"outcome": outcomes[row.sighting_id]} if row.sighting_id in outcomes else {})},
+        })
+    return sorted(features, key=lambda f: (f["properties"]["ts"], f["properties"]["id"]))
+
+
+def positions_frame(history: History) -> pd.DataFrame:
+    """Every drone and patrol position of the window, by time (CSV_COLUMNS).
+
+    `status` is the patrol's status as replay shows it at that report (an
+    open assignment overrides what the tablet sent), `reported_status` what
+    the tablet sent; both are empty for drones.
+    """
+    from_ms, to_ms = history.bounds
+    drones = history.telemetry
+    drones = drones[(drones["ts"] >= from_ms) & (drones["ts"] <= to_ms)]
+    patrols = history.patrol_reports
+    patrols = patrols[(patrols["ts"] >= from_ms) & (patrols["ts"] <= to_ms)]
+    shown = history.patrol_status_codes(patrols["patrol_id"].cat.codes.to_numpy(), patrols["ts"].to_numpy())
+    parts = [
+        pd.DataFrame({"kind": "drone", "unit_id": drones["drone_id"].astype(object).to_numpy(),
+                      "ts": drones["ts"].to_numpy(), "lat": drones["lat"].to_numpy(),
+                      "lon": drones["lon"].to_numpy(), "alt_m": drones["alt_m"].to_numpy(),
+                      "heading_deg": drones["heading_deg"].to_numpy(), "speed_mps": drones["speed_mps"].to_numpy(),
+                      "battery_pct": drones["battery_pct"].to_numpy(), "status": None, "reported_status": None}),
+        pd.DataFrame({"kind": "patrol", "unit_id": patrols["patrol_id"].astype(object).to_numpy(),
+                      "ts": patrols["ts"].to_numpy(), "lat": patrols["lat"].to_numpy(),
+                      "lon": patrols["lon"].to_numpy(), "alt_m": np.nan, "heading_deg": np.nan,
+                      "speed_mps": np.nan, "battery_pct": np.nan,
+                      "status": np.array(STATUSES, dtype=object)[shown],
+                      "reported_status": patrols["status"].astype(object).to_numpy()}),
+    ]
+    frame = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
+    frame = frame.sort_values(["ts", "kind", "unit_id"], kind="stable").reset_index(drop=True)
+    frame["time_utc"] = pd.to_datetime(frame["ts"], unit="ms", utc=True)
+    return frame[CSV_COLUMNS]
+
+
+def export_csv(history: History) -> str:
+    """CSV text of positions_frame: one row per position, times in ms and in UTC (ISO 8601)."""
+    frame = positions_frame(history)
+    frame[["lat", "lon"]] = frame[["lat", "lon"]].round(_DECIMALS)
+    return frame.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,1 @@
+"""The after-action replay page: registration and API (page), layout, handlers, figures."""

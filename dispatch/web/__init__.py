@@ -1,0 +1,1 @@
+"""The Dash app's shell: app factory, sign-in and sessions, JSON APIs, the replay cache."""
