@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/gateway.py [--clients 1,50,200] [--seconds 8] [--runs 3]
 
-Each run starts a private redis-server and one `python -m dispatch.services.gateway`
+Each run starts a private redis-server and one `python -m dispatch gateway`
 process, connects N asyncio websocket clients (all in this process), then
 publishes live entries as the ingest script does: 20 entries a second of 20
 drones each (400 unit updates a second, about 100 drones at 1 Hz plus patrols

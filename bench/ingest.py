@@ -3,7 +3,7 @@
     .venv/bin/python bench/ingest.py [--entries 200000] [--runs 5] [--wide-every N]
 
 Each run fills a fresh site's telemetry stream with N entries (200 drones, 1 %
-malformed), starts one `python -m dispatch.services.ingest` process and times the drain
+malformed), starts one `python -m dispatch ingest` process and times the drain
 (validate, coalesce, update the picture, publish the live delta, dead-letter,
 ack). In the same run, on the same private redis-server, `redis-benchmark -P 16`
 measures the raw pipelined XADD rate as a reference. Every run checks that
@@ -75,7 +75,7 @@ def ingest_run(server: EmbeddedRedis, run: int, count: int, batch: int, wide_eve
     settings = Settings.from_env({"REDIS_URL": server.url, "DISPATCH_SITE": site,
                                   "DISPATCH_INGEST_BATCH": str(batch)})
     env = {**settings.as_env(), "PATH": "/usr/bin:/bin"}
-    worker = subprocess.Popen([sys.executable, "-m", "dispatch.services.ingest"], env=env,
+    worker = subprocess.Popen([sys.executable, "-m", "dispatch", "ingest"], env=env,
                               cwd=Path(__file__).resolve().parent.parent,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

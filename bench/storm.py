@@ -3,7 +3,7 @@
     .venv/bin/python bench/storm.py [--clients 1000] [--runs 3] [--patrols 0.5] [--workers 2]
 
 After a gateway restart or a network blip every wall screen and tablet reconnects at once.
-Each run starts a private redis-server and one `python -m dispatch.services.gateway` process
+Each run starts a private redis-server and one `python -m dispatch gateway` process
 (as in production), creates one real session per client (a share of them patrols, whose
 handshake also reads their assignment), then opens every socket at the same wall-clock
 instant from `--workers` client processes (the clients of a real storm are on other

@@ -152,10 +152,10 @@ def child_commands(settings: Settings) -> list[tuple[str, list[str]]]:
     """(name, argv) of each process, in start order (stopped in the reverse order)."""
     python = sys.executable
     return [
-        ("ingest", [python, "-m", "dispatch.services.ingest"]),
-        ("watch", [python, "-m", "dispatch.services.watch"]),
-        ("gateway", [python, "-m", "dispatch.services.gateway"]),
-        ("retention", [python, "-m", "dispatch.services.retention"]),
+        ("ingest", [python, "-m", "dispatch", "ingest"]),
+        ("watch", [python, "-m", "dispatch", "watch"]),
+        ("gateway", [python, "-m", "dispatch", "gateway"]),
+        ("retention", [python, "-m", "dispatch", "retention"]),
         (
             "web",
             [
@@ -176,8 +176,8 @@ def child_commands(settings: Settings) -> list[tuple[str, list[str]]]:
                 "--no-control-socket",
             ],
         ),
-        ("proxy", [python, "-m", "dispatch.services.proxy"]),
-        ("simulator", [python, "-m", "dispatch.demo.simulator"]),
+        ("proxy", [python, "-m", "dispatch", "proxy"]),
+        ("simulator", [python, "-m", "dispatch", "simulator"]),
     ]
 
 

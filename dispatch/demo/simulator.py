@@ -1,6 +1,6 @@
 """The demo scenario: drones orbiting their zones over Rennes, crews tagging sightings, patrols driving.
 
-`python -m dispatch.demo.simulator` writes to the three input streams exactly what
+`python -m dispatch simulator` writes to the three input streams exactly what
 real drone bridges, operator consoles and patrol tablets would: raw string
 fields per the contract, so everything downstream, validation included, is
 exercised for real.
@@ -540,7 +540,7 @@ def _log_summary(sent: Counter[str], seconds: float, waiting: int, *, total: boo
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m dispatch.demo.simulator",
+        prog="python -m dispatch simulator",
         description="Demo scenario over Rennes: drone telemetry, sightings and patrol reports "
                     "written to the site's input streams. Needs REDIS_URL (or use `make run`).",
     )

@@ -1,4 +1,4 @@
-"""The push gateway: `python -m dispatch.services.gateway` (a Procfile process).
+"""The push gateway: `python -m dispatch gateway` (a Procfile process).
 
 Browsers open `ws://<host>:<gateway_port>/live[?since=<live id>]` and receive
 the picture as a snapshot, then coalesced deltas every tick, and a heartbeat

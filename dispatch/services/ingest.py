@@ -1,6 +1,6 @@
 """The ingest worker: input streams -> validated picture, live deltas, dead letters.
 
-`python -m dispatch.services.ingest` (a Procfile process). Run as many as you like: they
+`python -m dispatch ingest` (a Procfile process). Run as many as you like: they
 share the work through the "ingest" consumer group. Each batch is judged by the
 pure `plan_batch` and applied by one atomic Redis script, so a worker can be
 killed at any instant without losing or duplicating anything.

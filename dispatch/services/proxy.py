@@ -6,7 +6,7 @@ even /healthz. nginx reads thousands of connections on one event loop, passes a 
 it is complete (headers and body), and takes the answer at once, trickling it out to a slow reader
 itself: gunicorn's threads only ever see whole requests from a fast local client.
 
-`python -m dispatch.services.proxy` writes its configuration under `DISPATCH_DATA_DIR/nginx/` and becomes
+`python -m dispatch proxy` writes its configuration under `DISPATCH_DATA_DIR/nginx/` and becomes
 nginx (exec), in the foreground: the demo launcher and the Procfile's `proxy` line run it that way,
 the tests too. It listens on DISPATCH_WEB_HOST:DISPATCH_WEB_PORT and forwards to gunicorn on
 127.0.0.1:DISPATCH_APP_PORT. Pid file, logs and buffers stay in that folder; Debian's /etc/nginx is

@@ -1,6 +1,6 @@
 """The retention job: removes what outlived its legal period, and says so on the audit trail.
 
-`python -m dispatch.services.retention` (a Procfile process; one per site is enough, a
+`python -m dispatch retention` (a Procfile process; one per site is enough, a
 second one does no harm: every step is idempotent). It runs once at start, then
 every `DISPATCH_RETENTION_INTERVAL_S` seconds (600 by default): recordings are
 kept at most `DISPATCH_RETENTION_DAYS`, so a run every ten minutes keeps
@@ -79,7 +79,7 @@ class RetentionJob:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dispatch.services.retention", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m dispatch retention", description=__doc__.splitlines()[0])
     parser.add_argument("--once", action="store_true", help="one run, then exit")
     parser.add_argument("--exact", action="store_true", help="trim streams exactly (slower on a long backlog)")
     parser.add_argument("--table", action="store_true", help="print the retention table (Markdown) and exit")

@@ -1,6 +1,6 @@
 """The alert watcher: picture + zones + the clock -> alerts raised, resolved, streamed.
 
-`python -m dispatch.services.watch` (a Procfile process; run one per site). Every
+`python -m dispatch watch` (a Procfile process; run one per site). Every
 interval it reads the snapshot, the open assignments and the zones, asks the
 pure `domain.alerts.evaluate` which conditions hold now, and records the
 difference with the open alerts in one atomic step. Alerts depend on time
@@ -157,7 +157,7 @@ def _log_changes(applied: Applied, raised: list[Alert]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dispatch.services.watch", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m dispatch watch", description=__doc__.splitlines()[0])
     parser.parse_args(argv)
     settings = process.start("watch")
     if settings is None:

@@ -10,7 +10,7 @@ Redis 6.2) are pure, in dispatch/domain/acl.py. This module is the thin part aro
   scheme, host, port, database and options unchanged: what the launcher gives each child;
 - passwords: `demo_passwords(data_dir)` creates them once, at random, in a 0600 file of the data dir;
   `passwords_from_env()` reads `DISPATCH_REDIS_PASSWORD_<ROLE>` for an operator;
-- `python -m dispatch.store.acl`: prints the `ACL SETUSER` lines for a production Redis (passwords from the
+- `python -m dispatch acl`: prints the `ACL SETUSER` lines for a production Redis (passwords from the
   environment, as SHA-256; a role without one cannot sign in yet), or writes an ACL file (`--acl-file`).
 """
 
@@ -166,7 +166,7 @@ def acl_file_text(site: str, passwords: Mapping[Role, str], *, default_off: bool
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m dispatch.store.acl",
+        prog="python -m dispatch acl",
         description="Print the Redis ACL users of one site (ACL SETUSER lines for redis-cli), or write an ACL "
         f"file. Passwords from {ENV_PREFIX}<ROLE> (hashed in the output); a role without one cannot sign in "
         "until given a password.",

@@ -6,7 +6,7 @@ Reused by every screen's tests. Fixtures:
 - `browser` / `second_browser`: those, attached to the test's failure report.
 - `web`: the app (`gunicorn app:server`) on a free port with the test's settings;
   yields its base URL once /healthz answers 200.
-- `ingest`: the ingest worker (`python -m dispatch.services.ingest`), so tests write to the
+- `ingest`: the ingest worker (`python -m dispatch ingest`), so tests write to the
   input streams exactly as a drone bridge would.
 - `services`: start any other `python -m` process with the test's settings.
 - `stack` / `screen`: the processes a screen needs (ingest, gateway, web) started

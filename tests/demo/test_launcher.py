@@ -19,7 +19,7 @@ def test_gunicorn_listens_on_loopback_only_behind_nginx():
     settings = Settings.from_env({"DISPATCH_WEB_HOST": "0.0.0.0", "DISPATCH_APP_PORT": "9051"})
     web = _args("web", settings)
     assert web[web.index("--bind") + 1] == "127.0.0.1:9051"
-    assert _args("proxy", settings)[-2:] == ["-m", "dispatch.services.proxy"]
+    assert _args("proxy", settings)[-3:] == ["-m", "dispatch", "proxy"]
 
 
 def test_only_the_web_app_trusts_the_proxys_forwarded_headers():
@@ -45,7 +45,7 @@ def test_the_procfile_serves_gunicorn_on_loopback_behind_the_proxy():
     lines = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
     assert "--bind 127.0.0.1:" in lines["web"] and "0.0.0.0" not in lines["web"]
     assert "DISPATCH_BEHIND_PROXY=1" in lines["web"]
-    assert "python -m dispatch.services.proxy" in lines["proxy"]
+    assert "python -m dispatch proxy" in lines["proxy"]
 
 
 def test_each_procfile_process_but_the_proxy_takes_its_own_redis_url():

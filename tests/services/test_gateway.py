@@ -1,6 +1,6 @@
 """The push gateway as a real process: real Redis, real websocket clients, real failures.
 
-`python -m dispatch.services.gateway` runs with the test's settings on a free port;
+`python -m dispatch gateway` runs with the test's settings on a free port;
 live entries are XADDed to `{site}:live` (or produced by the real ingest from
 the input streams) and read back through websockets' sync client, or through a
 raw socket that never reads, to play a stalled wall screen.

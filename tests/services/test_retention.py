@@ -1,5 +1,5 @@
 """Retention against a real Redis: every stream trimmed by age, the picture cleaned, the audit trail kept
-longer, the job's own audit entry; then the job as a real process (python -m dispatch.services.retention)."""
+longer, the job's own audit entry; then the job as a real process (python -m dispatch retention)."""
 
 from __future__ import annotations
 

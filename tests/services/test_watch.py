@@ -1,5 +1,5 @@
 """The alert watcher against a real Redis: in-process with a controlled clock, then as real processes
-behind the real ingest worker (python -m dispatch.services.ingest, python -m dispatch.services.watch)."""
+behind the real ingest worker (python -m dispatch ingest, python -m dispatch watch)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The web app served as the demo serves it, for tests and benchmarks: gunicorn on 127.0.0.1 behind a
-private nginx (`python -m dispatch.services.proxy`, the way tests start Redis: own config, own files, free
+private nginx (`python -m dispatch proxy`, the way tests start Redis: own config, own files, free
 ports), or gunicorn alone (the old way, to compare).
 """
 
