@@ -20,7 +20,8 @@ from dispatch.keys import Keys
 from dispatch.settings import Settings
 from dispatch.store.connection import connect
 from dispatch.store.embedded import EmbeddedRedis
-from dispatch.store.zones import demo_zones, save_zone
+from dispatch.store.zones import save_zone
+from dispatch.demo.zones import demo_zones
 from dispatch.domain.zones import make_zone
 from dispatch.services.watch import AlertWatcher
 

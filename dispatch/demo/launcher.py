@@ -36,7 +36,7 @@ from ..settings import Settings, SettingsError
 from ..keys import Keys
 from ..store.connection import connect
 from ..store.embedded import EmbeddedRedis, free_port
-from ..store.zones import seed_demo_zones
+from .zones import seed_demo_zones
 from ..domain.auth import Role
 from .scenario_rennes import call_signs
 from ..store import accounts

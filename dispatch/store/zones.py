@@ -19,27 +19,23 @@ at each instant (domain/replay/zone_history.py), not as they are now.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 import orjson
 import redis
 from pydantic import ValidationError
 
 from .. import clock
-from ..domain.lifecycle import DISPLAY_TIMEZONE
 from ..domain.audit import (
     INTERNAL_ORIGIN, SYSTEM_ACTOR, TARGET_ID, Action, AuditEntry, AuditRole, id_or_invalid, make_entry,
 )
 from ..domain.replay.zone_history import SAVED, LogEntry
-from ..domain.zones import Zone, end_of_local_day_ms, local_date, make_zone, zone_to_geojson
+from ..domain.zones import Zone, zone_to_geojson
 from ..keys import Keys
-from ..demo.scenario_rennes import ZONES as DEMO_ZONES
 from ..settings import Settings
 from .audit import AUDIT_LUA, audit_argv, record, record_refusal
 
 log = logging.getLogger(__name__)
 
-DEMO_VALIDITY_DAYS = 30
 LOG_CHUNK = 1_000  # zone log entries per XRANGE: a few per zone change, so one or two reads in practice
 
 # Delete only what exists, and publish, log and audit only a deletion that happened.
@@ -171,32 +167,18 @@ def _bytes(value) -> bytes:
     return value if isinstance(value, bytes) else str(value).encode()
 
 
-def demo_zones(now_ms: int, tz: str = DISPLAY_TIMEZONE.key) -> list[Zone]:
-    """The demo's zones (scenario_rennes.ZONES), valid from an hour ago to the end of the local day + 30 days."""
-    valid_until_ms = end_of_local_day_ms(local_date(now_ms, tz) + timedelta(days=DEMO_VALIDITY_DAYS), tz)
-    return [
-        make_zone(
-            zone_id=zone.zone_id,
-            name=zone.name,
-            decree_ref=f"DEMO-PREF35-{number:02d}",  # not a real decree: the demo says so
-            polygon=[(lon, lat) for lat, lon in zone.vertices],
-            valid_from_ms=now_ms - 3_600_000,
-            valid_until_ms=valid_until_ms,
-        )
-        for number, zone in enumerate(DEMO_ZONES, start=1)
-    ]
+def seed_zones(client: redis.Redis, keys: Keys, zones: list[Zone], *, now_ms: int,
+               live_maxlen: int = Settings.live_maxlen, **audit_details) -> list[Zone]:
+    """Store `zones` if no zone is stored yet, in one atomic step; returns them (none if there were zones).
 
-
-def seed_demo_zones(client: redis.Redis, keys: Keys, now_ms: int, *, tz: str = DISPLAY_TIMEZONE.key,
-                    live_maxlen: int = Settings.live_maxlen) -> list[Zone]:
-    """Store the demo zones if no zone is stored yet; returns the zones seeded (none if there were zones)."""
-    zones = demo_zones(now_ms, tz)
+    Two launchers starting at once seed once, and an administrator's zones are never overwritten.
+    """
     args: list = [live_maxlen, orjson.dumps([live_item(zone) for zone in zones]), len(zones)]
     for zone in zones:
         args += [zone.zone_id, zone.model_dump_json()]
     for zone in zones:
         args += audit_argv(_zone_audit(zone, actor=SYSTEM_ACTOR, role=AuditRole.SYSTEM.value,
-                                       origin=INTERNAL_ORIGIN, now_ms=now_ms, demo=True))
+                                       origin=INTERNAL_ORIGIN, now_ms=now_ms, **audit_details))
     seeded = client.eval(_SEED_LUA, 4, keys.zones, keys.live, keys.audit, keys.zones_log, *args)
     return zones if seeded else []
 

@@ -19,7 +19,7 @@ from selenium.webdriver.common.by import By
 from dispatch.domain.alerts import AlertKind, Severity, new_alert
 from dispatch.demo.scenario_rennes import call_signs
 from dispatch.store.alerts import apply_diff, escalate
-from dispatch.store.zones import seed_demo_zones
+from dispatch.demo.zones import seed_demo_zones
 from tests.browser.screen import Screen, now_ms, patrol, sighting, telemetry
 from tests.support.processes import python_module, wait_until
 

@@ -21,7 +21,8 @@ from dispatch.store.connection import connect
 from dispatch.demo.scenario_rennes import ZONES as DEMO
 from dispatch.store.embedded import EmbeddedRedis
 from dispatch.store.state import read_snapshot
-from dispatch.store.zones import load_zones, seed_demo_zones
+from dispatch.store.zones import load_zones
+from dispatch.demo.zones import seed_demo_zones
 from dispatch.services.watch import AlertWatcher, WatchOptions
 from tests.support.processes import python_module, wait_until
 

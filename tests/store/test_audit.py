@@ -19,7 +19,8 @@ from dispatch.store import audit as audit_store
 from dispatch.store.alerts import AlertStore, acknowledge
 from dispatch.store.assignments import AssignmentRefused, assign, cancel, reassign, transition
 from dispatch.store.audit import export_csv, read, record
-from dispatch.store.zones import delete_zone, demo_zones, save_zone, seed_demo_zones
+from dispatch.store.zones import delete_zone, save_zone
+from dispatch.demo.zones import demo_zones, seed_demo_zones
 from tests.store.test_assignments import ingest, patrol, sighting
 
 

@@ -9,7 +9,8 @@ import orjson
 
 from dispatch.domain.zones import end_of_local_day_ms, is_authorised, make_zone, zone_from_geojson
 from dispatch.demo.scenario_rennes import ZONES as DEMO
-from dispatch.store.zones import delete_zone, demo_zones, load_zones, save_zone, seed_demo_zones
+from dispatch.store.zones import delete_zone, load_zones, save_zone
+from dispatch.demo.zones import demo_zones, seed_demo_zones
 
 NOW = int(datetime(2026, 11, 30, 22, 30, tzinfo=timezone.utc).timestamp() * 1000)  # 23:30 in Paris
 

@@ -15,7 +15,8 @@ import pytest
 
 from dispatch.domain.replay.zone_history import versions_in_window
 from dispatch.domain.zones import make_zone
-from dispatch.store.zones import delete_zone, demo_zones, load_zones, save_zone, seed_demo_zones, zone_log
+from dispatch.store.zones import delete_zone, load_zones, save_zone, zone_log
+from dispatch.demo.zones import demo_zones, seed_demo_zones
 from dispatch.ui.replay import layout as P
 from dispatch.web.app import create_app
 from tests.ui.replay.test_page import open_window, shift, signed_in  # noqa: F401 (shift: a fixture)
