@@ -6,9 +6,9 @@
  * reason, merged into another, expired unassigned past its category's horizon, or ended by its
  * drone operator. Without a trace the supervisor would wonder where a row went, and an expiry
  * ("nobody sent") is exactly what they must notice. Under the queue, one line names the latest
- * ending with its age; a click (or the count) opens the last few. The words are the replay's
- * (config.endings.outcome_words, from dispatch/domain/replay/metrics.py), so the wall screen,
- * the replay and the shift figures say the same thing. Kept for this page's life only: the full
+ * ending with its age; a click (or the count) opens the last few. The words are the domain's
+ * (config.endings: sightings.DISPOSITION_WORDS and the reason labels), shared with the detail
+ * panel's message when the selected sighting ends. Kept for this page's life only: the full
  * record is the replay's event list.
  */
 (function () {
@@ -39,7 +39,7 @@
       box.hidden = true;
       S.onChange(function (changes) {
         var ended = changes.sightings && changes.sightings.ended;
-        if (ended && ended.length) record(ended, S.now(), config.endings.outcome_words || {});
+        if (ended && ended.length) record(ended, S.now());
       });
       S.onTick(function (now) { render(now); });
     },
@@ -47,34 +47,34 @@
     list: function () { return endings.map(function (e) { return { label: e.label, words: e.words }; }); }
   };
 
-  /* How one ending reads: "expired, nobody sent", "closed: false alarm", "merged into S-0139". */
-  function wordsOf(sighting, words) {
-    var disposition = typeof sighting.disposition === "string" ? sighting.disposition : "";
-    if (disposition === "closed" && typeof sighting.reason === "string" && words["closed:" + sighting.reason]) {
-      return words["closed:" + sighting.reason];
-    }
-    if (disposition === "merged" && typeof sighting.merged_into === "string" && sighting.merged_into) {
+  /* How one ending reads, for this line and the panel's message alike: "expired, nobody sent",
+     "closed: false alarm", "ended by the operator: left, situation over", "merged into S-0139". */
+  S.endingWords = function (sighting) {
+    var rules = S.config.endings || {};
+    var disposition = sighting && typeof sighting.disposition === "string" ? sighting.disposition : "";
+    if (!disposition) return "closed";
+    var words = (rules.dispositions || {})[disposition] || disposition;
+    var reason = "";
+    if (disposition === "ended_by_operator") {
+      reason = (rules.operator_reasons || {})[sighting.reason] || "";
+    } else if (disposition === "closed") {
+      (rules.reasons || []).forEach(function (pair) { if (pair[0] === sighting.reason) reason = pair[1]; });
+    } else if (disposition === "merged" && typeof sighting.merged_into === "string" && sighting.merged_into) {
       var target = S.model.units.sightings.get(sighting.merged_into);
-      return "merged into " + labelOf(target || { sighting_id: sighting.merged_into });
+      return words + " into " + labelOf(target || { sighting_id: sighting.merged_into });
     }
-    var operatorReasons = S.config.endings.operator_reasons || {};
-    if (disposition === "ended_by_operator" && typeof sighting.reason === "string" &&
-        Object.prototype.hasOwnProperty.call(operatorReasons, sighting.reason)) {
-      return "ended by the operator: " + operatorReasons[sighting.reason];
-    }
-    if (Object.prototype.hasOwnProperty.call(words, disposition)) return words[disposition];
-    return disposition === "closed" ? "closed without dispatch" : "ended";
-  }
+    return words + (reason ? ": " + reason : "");
+  };
 
   function labelOf(sighting) {
     return typeof sighting.number === "string" && sighting.number ? sighting.number
       : String(sighting.sighting_id || "").slice(0, 8);
   }
 
-  function record(ended, now, words) {
+  function record(ended, now) {
     ended.forEach(function (sighting) {
       endings.unshift({ label: labelOf(sighting), category: String(sighting.category || ""),
-                        words: wordsOf(sighting, words), at: now });
+                        words: S.endingWords(sighting), at: now });
     });
     endings.length = Math.min(endings.length, KEEP);
     render(now);

@@ -378,17 +378,8 @@
   // ---- keeping up -----------------------------------------------------------------------------------
   /* "S-0012 ended by the operator: left, situation over": how the selected sighting ended, from its delta. */
   function endingWords(unit) {
-    var rules = S.config.endings || {};
     var name = unit && typeof unit.number === "string" ? unit.number : "The selected sighting";
-    if (!unit || typeof unit.disposition !== "string") return name + " was closed";
-    var words = (rules.dispositions || {})[unit.disposition] || unit.disposition;
-    var reason = "";
-    if (unit.disposition === "ended_by_operator") {
-      reason = (rules.operator_reasons || {})[unit.reason] || "";
-    } else if (unit.disposition === "closed") {
-      (rules.reasons || []).forEach(function (pair) { if (pair[0] === unit.reason) reason = pair[1]; });
-    }
-    return name + " " + words + (reason ? ": " + reason : "");
+    return name + " " + S.endingWords(unit);
   }
 
   function onChange(changes) {

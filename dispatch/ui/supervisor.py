@@ -23,7 +23,6 @@ import dash
 import dash_leaflet as dl
 from dash import ClientsideFunction, Input, Output, dcc, html
 
-from ..domain.replay.metrics import OUTCOME_WORDS
 from ..domain.sightings import (
     DISPOSITION_WORDS, DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_MS, MAX_REASON_TEXT, OPERATOR_END_LABELS, REASON_LABELS,
 )
@@ -108,8 +107,6 @@ def ending_rules() -> dict:
         # How an ending reads when the selected sighting ends (issue 11: an operator's end among them).
         "dispositions": DISPOSITION_WORDS,
         "operator_reasons": {reason.value: label for reason, label in OPERATOR_END_LABELS.items()},
-        # How each ending reads on the "recently ended" line, as in the replay and the shift figures.
-        "outcome_words": dict(OUTCOME_WORDS),
     }
 
 
