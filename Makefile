@@ -1,19 +1,23 @@
 # The two commands of the README: `make run` (the whole demo) and `make test`
 # (the whole suite). Both build what they need first: the virtualenv with the
-# pinned packages, and Debian's packages (scripts/ensure-packages, apt-get as
+# pinned packages (and, for tests, node_modules with eslint), and Debian's packages (scripts/ensure-packages, apt-get as
 # root): nginx for both (it fronts the web app), chromium + chromium-driver for tests.
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The browser scripts' lint and unit tests (eslint, Node's built-in test runner): package-lock.json pins them.
+NODE_STAMP := node_modules/.installed
 
 .PHONY: run test bench browser system-run system-test clean
 
 run: $(STAMP) system-run
 	$(PY) app.py
 
-test: $(STAMP) system-test
+test: $(STAMP) system-test $(NODE_STAMP)
+	npx --no-install eslint assets tests/js
+	node --test tests/js/
 	$(PY) -m pytest
 
 bench: $(STAMP)
@@ -34,5 +38,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
+$(NODE_STAMP): package.json package-lock.json
+	@scripts/ensure-packages nodejs npm
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules var .pytest_cache .hypothesis

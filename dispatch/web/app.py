@@ -28,7 +28,7 @@ from ..keys import Keys
 from ..settings import Settings
 from ..store.connection import connect
 from ..store.state import read_snapshot
-from . import patrol_api, auth as webauth
+from . import page_scripts, patrol_api, auth as webauth
 from ..ui import (
     PictureUnavailable,
     UiContext,
@@ -108,6 +108,7 @@ def create_app(settings: Settings) -> dash.Dash:
         use_pages=True,
         pages_folder="",
         assets_folder=str(ASSETS),
+        assets_ignore=page_scripts.ASSETS_IGNORE,  # each page loads its own scripts (page_scripts.py)
         title="Patrol dispatch",
         update_title=None,  # no "Updating..." flicker in the tab on every callback
         serve_locally=True,  # no internet on police networks: never a CDN
@@ -121,6 +122,7 @@ def create_app(settings: Settings) -> dash.Dash:
     admin_zones.register(app)  # authorised zones, /admin/zones
     audit_page.register(app)  # the auditor's page, /audit
     app.layout = dash.page_container
+    page_scripts.install(app, ASSETS)
     _add_routes(app.server, picture)
     _limit_request_bodies(app.server)
     webauth.install(app, settings)  # guards, CSRF, headers

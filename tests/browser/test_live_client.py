@@ -1,4 +1,4 @@
-"""assets/live_client.js in a real Chromium against a real gateway process.
+"""assets/common/live_client.js (an ES module) in a real Chromium against a real gateway process.
 
 A bare page (no Dash) loads the script from a tiny HTTP server started by the
 test and connects to the gateway; entries are XADDed to `{site}:live` as the
@@ -22,8 +22,9 @@ pytestmark = pytest.mark.browser
 
 PAGE = b"""<!doctype html>
 <html><head><meta charset="utf-8"><title>live client</title></head><body>
-<script src="/live_client.js"></script>
-<script>
+<script type="module">
+  import { live as dispatchLive } from "/live_client.js";
+  window.dispatchLive = dispatchLive;
   window.seen = {snapshots: [], deltas: [], states: []};
   dispatchLive.on("snapshot", function (s) { seen.snapshots.push(s.id); });
   dispatchLive.on("delta", function (d) { seen.deltas.push(d.id); });
@@ -37,7 +38,7 @@ PAGE = b"""<!doctype html>
 class _Page(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path.startswith("/live_client.js"):
-            body, kind = (ROOT / "assets" / "live_client.js").read_bytes(), "text/javascript"
+            body, kind = (ROOT / "assets" / "common" / "live_client.js").read_bytes(), "text/javascript"
         elif self.path.split("?")[0] == "/":
             body, kind = PAGE, "text/html"
         else:
