@@ -11,9 +11,7 @@ number: worst case) and the demo's shape (telemetry with one new sighting in 100
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import module_at  # noqa: E402
 from dispatch.domain.batch import RawEntry, plan_batch  # noqa: E402
 from dispatch.keys import Keys  # noqa: E402
 from dispatch.store import scripts  # noqa: E402
@@ -30,17 +29,6 @@ from dispatch.store.embedded import EmbeddedRedis  # noqa: E402
 
 BASE = "e9a5641"
 BATCH = 500
-
-
-def base_scripts():
-    source = subprocess.run(["git", "show", f"{BASE}:dispatch/store/scripts.py"], cwd=ROOT, check=True,
-                            capture_output=True, text=True).stdout
-    path = Path(tempfile.mkdtemp()) / "_scripts_base.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("dispatch.store._scripts_base", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def batches(count: int, sighting_every: int) -> list:
@@ -80,7 +68,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=40)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    variants = (("before numbers", base_scripts()), ("with numbers", scripts))
+    variants = (("before numbers", module_at(BASE, "dispatch/store/scripts.py")), ("with numbers", scripts))
     with tempfile.TemporaryDirectory() as tmp:
         server = EmbeddedRedis(Path(tmp), persistent=False).start()
         try:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import math
 import random
-import statistics
 import sys
 import shutil
 import tempfile
@@ -37,8 +36,8 @@ sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
 
+from bench.common import summary, web_stack_settings  # noqa: E402
 from dispatch.keys import Keys  # noqa: E402
-from dispatch.settings import Settings  # noqa: E402
 from dispatch.store.embedded import EmbeddedRedis, free_port  # noqa: E402
 from tests.browser.screen import Screen, patrol, sighting, telemetry  # noqa: E402
 from tests.browser.chromium import WALL_SCREEN, start_chromium, sign_in_browser  # noqa: E402
@@ -148,13 +147,6 @@ def nearest_run(page: Screen, client: redis.Redis, keys: Keys, count: int) -> li
     return page.js("return dispatchScreen.panels.nearestTimings")[-count:]
 
 
-def summary(name: str, values: list[float]) -> tuple[float, float]:
-    ordered = sorted(values)
-    median, p95 = statistics.median(ordered), ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
-    print(f"  {name:<44} median {median:7.1f} ms   p95 {p95:7.1f} ms   ({len(ordered)} samples)")
-    return median, p95
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--probes", type=int, default=100)
@@ -163,11 +155,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         server = EmbeddedRedis(Path(tmp) / "redis", port=free_port(), persistent=False).start()
-        settings = Settings.from_env({
-            "REDIS_URL": server.url, "DISPATCH_SITE": "bench", "DISPATCH_DATA_DIR": tmp,
-            "DISPATCH_GATEWAY_PORT": str(free_port()), "DISPATCH_TILE_URL": "",
-            "DISPATCH_WEB_PORT": str(free_port()),  # the gateway accepts the web app's own origin only
-        })
+        settings = web_stack_settings(server.url, tmp)
         keys = Keys(settings.site)
         web_url = f"http://127.0.0.1:{settings.web_port}"
         services = []

@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pandas as pd  # noqa: E402
 
+from bench.common import p95  # noqa: E402
 from dispatch.domain.geo import destination, haversine_m  # noqa: E402
 from dispatch.keys import Keys  # noqa: E402
 from dispatch.store.connection import connect  # noqa: E402
@@ -64,10 +65,6 @@ def timed(call) -> tuple[float, object]:
     start = time.perf_counter()
     result = call()
     return (time.perf_counter() - start) * 1000, result
-
-
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1]
 
 
 def main() -> None:

@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import orjson  # noqa: E402
 
+from bench.common import p95  # noqa: E402
 from dispatch.domain.models import PatrolReport, Sighting, Telemetry  # noqa: E402
 from dispatch.domain.replay.history import History, frame_payload, naive_picture_at  # noqa: E402
 from dispatch.domain.replay.export import export_csv, export_geojson  # noqa: E402
@@ -278,10 +279,6 @@ def naive_messages(shift: dict, args) -> list:
     messages.extend(Sighting.model_construct(**s) for s in shift["sighting_rows"])
     messages.sort(key=lambda m: m.ts)  # stable: equal ts keep stream order
     return messages
-
-
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
 
 
 def timed(call):

@@ -10,9 +10,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 import orjson  # noqa: E402
 
+from bench.common import module_at  # noqa: E402
 from dispatch.domain.audit import make_entry, to_fields  # noqa: E402
 from dispatch.domain.batch import RawEntry, plan_batch  # noqa: E402
 from dispatch.domain.retention import DAY_MS, retention_table  # noqa: E402
@@ -36,17 +35,6 @@ from dispatch.store.retention import apply_retention  # noqa: E402
 from dispatch.store.scripts import IngestScript  # noqa: E402
 
 REPEATS = 5
-
-
-def head_assignments():
-    source = subprocess.run(["git", "show", "HEAD:dispatch/store/assignments.py"], cwd=ROOT, check=True,
-                            capture_output=True, text=True).stdout
-    path = Path(tempfile.mkdtemp()) / "_assignments_head.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("dispatch.store._assignments_head", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def now_ms() -> int:
@@ -67,7 +55,7 @@ def scene(client, keys, patrols: int, sightings: int) -> None:
 
 def bench_assign(client, site_number: int, repeats: int = 9) -> None:
     """HEAD and the audited version alternate run by run, so drift on a shared machine hits both."""
-    head = head_assignments()
+    head = module_at("HEAD", "dispatch/store/assignments.py")
     n = 2_000
     variants = (("HEAD (no audit)", head), ("with audit", assignments))
     medians: dict[str, list[float]] = {label: [] for label, _ in variants}

@@ -21,8 +21,6 @@ under gunicorn), signs a tablet in as BAC-12 in a real headless Chromium at
 from __future__ import annotations
 
 import argparse
-import math
-import statistics
 import sys
 import shutil
 import tempfile
@@ -37,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 import orjson  # noqa: E402
 import redis  # noqa: E402
 
+from bench.common import summary, web_stack_settings  # noqa: E402
 from dispatch.keys import Keys  # noqa: E402
-from dispatch.settings import Settings  # noqa: E402
 from dispatch.store import accounts  # noqa: E402
 from dispatch.store.assignments import assign, cancel  # noqa: E402
 from dispatch.store.embedded import EmbeddedRedis, free_port  # noqa: E402
@@ -59,13 +57,6 @@ new MutationObserver(() => {
       __seen.push({id: root.dataset.assignmentId, at: Date.now()});
 }).observe(root, {attributes: true});
 """
-
-
-def summary(name: str, values: list[float]) -> float:
-    ordered = sorted(values)
-    median, p95 = statistics.median(ordered), ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
-    print(f"  {name:<52} median {median:7.1f} ms   p95 {p95:7.1f} ms   ({len(ordered)} samples)")
-    return median
 
 
 def push_probes(driver, client: redis.Redis, keys: Keys, count: int) -> list[float]:
@@ -141,11 +132,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         server = EmbeddedRedis(Path(tmp) / "redis", port=free_port(), persistent=False).start()
-        settings = Settings.from_env({
-            "REDIS_URL": server.url, "DISPATCH_SITE": "bench", "DISPATCH_DATA_DIR": tmp,
-            "DISPATCH_GATEWAY_PORT": str(free_port()), "DISPATCH_TILE_URL": "",
-            "DISPATCH_WEB_PORT": str(free_port()),  # the gateway accepts the web app's own origin only
-        })
+        settings = web_stack_settings(server.url, tmp)
         keys = Keys(settings.site)
         web_url = f"http://127.0.0.1:{settings.web_port}"
         client = redis.Redis.from_url(server.url)
@@ -191,10 +178,10 @@ def main() -> int:
                 service.stop()
             client.close()
             server.stop()
-    summary("assignment made -> alert on the tablet", pushed)
-    summary("tap Acknowledge -> acknowledged in Redis", tapped)
-    summary("POST /api/patrol/action, first time (applied)", first)
-    summary("POST /api/patrol/action, same id resent (recorded answer)", resent)
+    summary("assignment made -> alert on the tablet", pushed, width=52)
+    summary("tap Acknowledge -> acknowledged in Redis", tapped, width=52)
+    summary("POST /api/patrol/action, first time (applied)", first, width=52)
+    summary("POST /api/patrol/action, same id resent (recorded answer)", resent, width=52)
     return 0
 
 

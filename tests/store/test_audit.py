@@ -21,7 +21,6 @@ from dispatch.store.assignments import AssignmentRefused, assign, cancel, reassi
 from dispatch.store.audit import export_csv, read, record
 from dispatch.store.zones import delete_zone, save_zone
 from dispatch.demo.zones import demo_zones, seed_demo_zones
-from tests.store.test_assignments import ingest, patrol, sighting
 
 
 def trail(client, keys, **filters) -> list[AuditEntry]:
@@ -32,15 +31,6 @@ def only(client, keys) -> AuditEntry:
     entries = trail(client, keys)
     assert len(entries) == 1, entries
     return entries[0]
-
-
-@pytest.fixture
-def scene(redis_client, keys):
-    """Two available patrols, one unavailable, two open sightings."""
-    ingest(redis_client, keys,
-           patrols=[patrol("BAC-12"), patrol("GN-4", lat=48.105, lon=-1.69), patrol("BAC-7", status="unavailable")],
-           sightings=[sighting("sight-0001"), sighting("sight-0002", lat=48.12, lon=-1.66)])
-    return redis_client
 
 
 # --- Assignments --------------------------------------------------------------------
