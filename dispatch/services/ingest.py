@@ -29,6 +29,7 @@ import time
 
 import redis
 
+from ..domain.backoff import Backoff
 from ..domain.batch import BatchPlan, RawEntry, plan_batch, reject, split_at_ends
 from ..domain.validate import ClockLimits
 from ..keys import Keys
@@ -55,7 +56,7 @@ class IngestWorker:
         self._next_claim = 0.0
         # A consumer is presumed dead no sooner than its entries would be taken over.
         self._remove_idle_ms = max(int(settings.consumer_idle_remove_s * 1000), settings.claim_idle_ms)
-        self._backoff = 0.0
+        self._backoff = Backoff()
 
     def run(self, stop: threading.Event) -> None:
         log.info("ingest consumer %s on site %s", self.consumer, self.settings.site)
@@ -67,10 +68,11 @@ class IngestWorker:
                     self._drain_own_pending()
                     recovered = True
                 self._step()
-                self._backoff = 0.0
+                self._backoff.succeeded()
             except RETRYABLE as error:
                 recovered = False
-                self._wait_after_error(stop, f"Redis unavailable ({error.__class__.__name__}: {error})")
+                process.wait_after_error(stop, self._backoff,
+                                         f"Redis unavailable ({error.__class__.__name__}: {error})", log)
             except redis.ResponseError as error:
                 recovered = False
                 if streams.is_missing_group(error):
@@ -78,7 +80,7 @@ class IngestWorker:
                 else:
                     # Not one entry's fault (those are bisected away): Redis refuses the work itself
                     # (out of memory, a replica, a broken key). Entries stay pending; try again later.
-                    self._wait_after_error(stop, f"Redis refused the step ({error})")
+                    process.wait_after_error(stop, self._backoff, f"Redis refused the step ({error})", log)
 
     def _step(self) -> None:
         now = time.monotonic()
@@ -168,11 +170,6 @@ class IngestWorker:
                 raise
             bare = RawEntry(entry.kind, entry.entry_id, {})
             self.apply_plan(BatchPlan(rejected=[reject(bare, f"{reason}; fields not kept: {error}")]))
-
-    def _wait_after_error(self, stop: threading.Event, why: str) -> None:
-        self._backoff = min(max(self._backoff * 2, 0.1), 5.0)
-        log.warning("%s; retrying in %.1f s", why, self._backoff)
-        stop.wait(self._backoff)
 
 
 def main(argv: list[str] | None = None) -> int:

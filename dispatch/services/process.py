@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 
+from ..domain.backoff import Backoff
 from ..settings import Settings, SettingsError
 from ..store.connection import connect
 
@@ -54,3 +55,11 @@ def stop_event() -> threading.Event:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, request_stop)
     return stop
+
+
+def wait_after_error(stop: threading.Event, backoff: Backoff, why: str, log: logging.Logger) -> None:
+    """A retry loop's pause after a failed step: says why and for how long, then waits (a stop ends it)."""
+    wait_s = backoff.failed()
+    log.warning("%s; retrying in %.1f s", why, wait_s)
+    stop.wait(wait_s)
+

@@ -68,14 +68,11 @@ class RetentionJob:
                 self.run_once()
                 self._backoff.succeeded()
             except RETRYABLE as error:
-                self._wait_after_error(stop, f"Redis unavailable ({error.__class__.__name__}: {error})")
+                process.wait_after_error(stop, self._backoff,
+                                         f"Redis unavailable ({error.__class__.__name__}: {error})", log)
                 continue
             stop.wait(self.interval_s)
 
-    def _wait_after_error(self, stop: threading.Event, why: str) -> None:
-        wait_s = self._backoff.failed()
-        log.warning("%s; retrying in %.1f s", why, wait_s)
-        stop.wait(wait_s)
 
 
 def main(argv: list[str] | None = None) -> int:

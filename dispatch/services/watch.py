@@ -133,14 +133,11 @@ class AlertWatcher:
                 self.tick()
                 self._backoff.succeeded()
             except RETRYABLE as error:
-                self._wait_after_error(stop, f"Redis unavailable ({error.__class__.__name__}: {error})")
+                process.wait_after_error(stop, self._backoff,
+                                         f"Redis unavailable ({error.__class__.__name__}: {error})", log)
                 continue
             stop.wait(max(0.0, interval_s - (time.monotonic() - started)))
 
-    def _wait_after_error(self, stop: threading.Event, why: str) -> None:
-        wait_s = self._backoff.failed()
-        log.warning("%s; retrying in %.1f s", why, wait_s)
-        stop.wait(wait_s)
 
 
 def read_open_assignments(client: redis.Redis, keys: Keys) -> list[dict]:
