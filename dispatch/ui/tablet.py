@@ -7,7 +7,7 @@ its open assignment, that assignment's sighting and the drone that reported
 it. The patrol is the session's (dispatch/web/auth.py), never a URL parameter.
 
 Dash renders this layout once. Everything after that is the browser scripts'
-(assets/tablet_*.js): the live feed from the push gateway (filtered to this
+(assets/tablet/*.js): the live feed from the push gateway (filtered to this
 patrol by the gateway), the alert for a new assignment, the outbox that keeps
 actions taken offline and sends them, each once, when the link is back
 (dispatch/web/patrol_api.py), and the position reports. The layout gives them a
@@ -26,7 +26,7 @@ from dash import ClientsideFunction, Input, Output, dcc, html
 
 from .. import clock
 from ..domain.models import Outcome
-from ..domain.tablet import TabletAction, button_rules
+from ..domain.tablet import TabletAction, button_rules, open_state_statuses, text_rules
 from ..store.patrol_actions import patrol_view
 from ..web.auth import current_identity
 from . import PictureUnavailable, codes, context
@@ -97,6 +97,8 @@ def tablet_config(*, patrol_id: str, settings, initial: dict | None, now_ms: int
         "api": {"action": "/api/patrol/action", "position": "/api/patrol/position", "view": "/api/patrol/view",
                 "sign_out": "/logout"},
         "rules": button_rules(),
+        "texts": text_rules(),  # the words and values of the page's texts (assets/tablet/text.js)
+        "status_of_state": open_state_statuses(),
         "initial": initial,
         "server_ms": now_ms,
         "position_every_ms": POSITION_EVERY_MS,
@@ -183,6 +185,6 @@ def _map(tile_url: str) -> dl.MapContainer:
     if tile_url:  # empty: no base map (offline networks, tests); the markers still show
         children.append(dl.TileLayer(url=tile_url, maxZoom=19))
     children.append(dl.ScaleControl(position="bottomleft", imperial=False))
-    # Markers are raw Leaflet layers managed by assets/tablet_map.js; Dash never re-renders this.
+    # Markers are raw Leaflet layers managed by assets/tablet/map.js; Dash never re-renders this.
     return dl.MapContainer(id=MAP, className=MAP_CLASS, center=list(RENNES), zoom=ZOOM, children=children,
                            style={"width": "100%", "height": "100%"})
