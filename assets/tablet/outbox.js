@@ -1,151 +1,142 @@
 /*
- * Patrol tablet: the outbox (see tablet_core.js for the file map).
+ * Patrol tablet: the outbox.
  *
  * Every action the officer takes goes here first: appended to a list kept in localStorage (a reload,
  * a crash or a flat battery keeps it), then sent to POST /api/patrol/action one at a time, oldest
- * first, so the server applies them in the order they were taken. Each carries the id the tablet gave
- * it; the server applies an id once and answers any later copy with the recorded answer, so sending
- * again after a lost reply is always safe. What the HTTP status means (dispatch/web/patrol_api.py):
- *
- *   200 applied / 422 refused by a rule / 400 malformed -> answered: drop it, show the message
- *   409 another copy is being applied                  -> keep it, ask again in a second
- *   401 / 403 signed out or wrong role                 -> keep it (sent after signing in again)
- *   500 five times for the same action                 -> a server bug on that action: drop it, say so,
- *                                                         so that it does not hold up the actions behind it
- *   anything else, or no answer at all                 -> keep it, the server is unreachable: retry with
- *                                                         backoff, and at once when the link comes back
+ * first, so the server applies them in the order they were taken. What each answer means, and the
+ * backoff, are outbox_rules.js's.
  *
  * The list is per site and patrol (config.outbox_key): a tablet handed to another crew never sends the
  * previous crew's actions under the new session.
  */
-(function () {
-  "use strict";
+import { page } from "./page.js";
+import { isServerError, replyVerdict, retryDelay, RETRY_MIN_MS, storedActions } from "./outbox_rules.js";
+import { say } from "./message.js";
 
-  var T = (window.dispatchTablet = window.dispatchTablet || {});
-  var REQUEST_TIMEOUT_MS = 8000;
-  var RETRY_MIN_MS = 1000;
-  var RETRY_MAX_MS = 10000;
-  var ANSWERED = { 200: true, 400: true, 422: true };
-  var MAX_SERVER_ERRORS = 5; // a 500 (not a 503) this often for one action: a bug on that action, not the link
+const REQUEST_TIMEOUT_MS = 8000;
 
-  var key = null;
-  var items = [];
-  var sending = false;
-  var retryTimer = null;
-  var failures = 0;
-  var serverErrors = {}; // action_id -> 500s answered to it
+let key = null;
+let items = [];
+let sending = false;
+let retryTimer = null;
+let failures = 0;
+const serverErrors = {}; // action_id -> 500s answered to it
+// Set by init: what the page does with an answer, after any change, and when reachability may have changed.
+let on = { answer: function () {}, change: function () {}, link: function () {} };
 
-  var O = {
-    reachable: null, // null: not asked yet; false: the last request got no usable answer
-    sent: 0, // action requests made, resends included (a test hook, as is lastAnswer)
-    lastAnswer: null,
-    init: function (config) {
-      key = config.outbox_key;
-      items = load();
-      window.addEventListener("online", function () { failures = 0; O.flush(); });
-      window.addEventListener("storage", function (event) { // another tab of the same patrol
-        if (event.key === key) { items = load(); T.render(); }
-      });
-      O.flush();
-    },
-    items: function () { return items.slice(); },
-    push: function (item) {
-      items.push(item);
-      save();
-      T.render();
-      O.flush();
-    },
-    flush: flush,
-    request: request
-  };
-  T.outbox = O;
-
-  function load() {
-    try {
-      var stored = JSON.parse(window.localStorage.getItem(key) || "[]");
-      return Array.isArray(stored) ? stored.filter(function (item) { return item && item.action_id; }) : [];
-    } catch (error) {
-      return [];
-    }
-  }
-
-  function save() {
-    try {
-      window.localStorage.setItem(key, JSON.stringify(items));
-    } catch (error) {
-      console.error("tablet outbox: cannot keep actions across a reload", error); // still sent from memory
-    }
-  }
-
-  function csrfToken() {
-    var match = document.cookie.match(/(?:^|; )_csrf_token=([^;]*)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
-  /* fetch with a timeout; resolves {status, body} (status 0: no answer), never rejects. */
-  function request(method, url, payload) {
-    var controller = new AbortController();
-    var timer = setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS);
-    var init = { method: method, credentials: "same-origin", cache: "no-store", signal: controller.signal,
-                 headers: { "Accept": "application/json" } };
-    if (payload !== null) {
-      init.headers["Content-Type"] = "application/json";
-      init.headers["X-CSRFToken"] = csrfToken();
-      init.body = JSON.stringify(payload);
-    }
-    return fetch(url, init).then(function (response) {
-      return response.json().catch(function () { return null; }).then(function (body) {
-        O.reachable = response.status < 500; // a 503 is the server saying it cannot act now: offline too
-        return { status: response.status, body: body };
-      });
-    }, function () {
-      O.reachable = false;
-      return { status: 0, body: null };
-    }).finally(function () {
-      clearTimeout(timer);
-      T.renderLink();
+export const outbox = {
+  reachable: null, // null: not asked yet; false: the last request got no usable answer
+  sent: 0, // action requests made, resends included (a test hook, as is lastAnswer)
+  lastAnswer: null,
+  /** listeners: {answer(item, answer), change(), link()}. */
+  init: function (config, listeners) {
+    key = config.outbox_key;
+    on = listeners;
+    items = load();
+    window.addEventListener("online", function () { failures = 0; flush(); });
+    window.addEventListener("storage", function (event) { // another tab of the same patrol
+      if (event.key === key) { items = load(); on.change(); }
     });
-  }
-
-  function flush() {
-    if (sending || !items.length || !T.started) return;
-    if (retryTimer !== null) { clearTimeout(retryTimer); retryTimer = null; }
-    sending = true;
-    var item = items[0];
-    serverErrors[item.action_id] = serverErrors[item.action_id] || 0;
-    O.sent += 1;
-    request("POST", T.config.api.action, item).then(function (reply) {
-      sending = false;
-      if (ANSWERED[reply.status]) {
-        failures = 0;
-        drop(item.action_id);
-        O.lastAnswer = reply.body;
-        T.onAnswer(item, reply.body || { ok: false, message: "Refused" });
-        flush();
-      } else if (reply.status === 409) {
-        retry(RETRY_MIN_MS);
-      } else if (reply.status === 401 || reply.status === 403) {
-        T.say(false, "Signed out: sign in again to send the waiting actions");
-        T.render();
-      } else if (reply.status >= 500 && reply.status !== 503 && ++serverErrors[item.action_id] >= MAX_SERVER_ERRORS) {
-        drop(item.action_id); // the server fails on this one action: it must not hold up those behind it
-        T.say(false, "Not applied (server error): try again, or tell your supervisor by radio");
-        flush();
-      } else {
-        failures += 1;
-        retry(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * Math.pow(2, failures - 1)));
-      }
-    });
-  }
-
-  function retry(delay) {
-    if (retryTimer !== null) clearTimeout(retryTimer);
-    retryTimer = setTimeout(function () { retryTimer = null; flush(); }, delay);
-    T.render();
-  }
-
-  function drop(actionId) {
-    items = items.filter(function (item) { return item.action_id !== actionId; });
+    flush();
+  },
+  /** The actions waiting, oldest first (a copy). */
+  items: function () { return items.slice(); },
+  push: function (item) {
+    items.push(item);
     save();
+    on.change();
+    flush();
+  },
+  flush: flush,
+  request: request
+};
+
+function load() {
+  try {
+    return storedActions(window.localStorage.getItem(key));
+  } catch (error) {
+    return []; // storage refused (private mode): the outbox lives in memory
   }
-})();
+}
+
+function save() {
+  try {
+    window.localStorage.setItem(key, JSON.stringify(items));
+  } catch (error) {
+    console.error("tablet outbox: cannot keep actions across a reload", error); // still sent from memory
+  }
+}
+
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|; )_csrf_token=([^;]*)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+/* fetch with a timeout; resolves {status, body} (status 0: no answer), never rejects. */
+function request(method, url, payload) {
+  const controller = new AbortController();
+  const timer = setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS);
+  const init = { method: method, credentials: "same-origin", cache: "no-store", signal: controller.signal,
+                 headers: { "Accept": "application/json" } };
+  if (payload !== null) {
+    init.headers["Content-Type"] = "application/json";
+    init.headers["X-CSRFToken"] = csrfToken();
+    init.body = JSON.stringify(payload);
+  }
+  return fetch(url, init).then(function (response) {
+    return response.json().catch(function () { return null; }).then(function (body) {
+      outbox.reachable = response.status < 500; // a 503 is the server saying it cannot act now: offline too
+      return { status: response.status, body: body };
+    });
+  }, function () {
+    outbox.reachable = false;
+    return { status: 0, body: null };
+  }).finally(function () {
+    clearTimeout(timer);
+    on.link();
+  });
+}
+
+function flush() {
+  if (sending || !items.length || !page.started) return;
+  if (retryTimer !== null) { clearTimeout(retryTimer); retryTimer = null; }
+  sending = true;
+  const item = items[0];
+  serverErrors[item.action_id] = serverErrors[item.action_id] || 0;
+  outbox.sent += 1;
+  request("POST", page.config.api.action, item).then(function (reply) {
+    sending = false;
+    if (isServerError(reply.status)) serverErrors[item.action_id] += 1;
+    const verdict = replyVerdict(reply.status, serverErrors[item.action_id]);
+    if (verdict === "answered") {
+      failures = 0;
+      drop(item.action_id);
+      outbox.lastAnswer = reply.body;
+      on.answer(item, reply.body || { ok: false, message: "Refused" });
+      flush();
+    } else if (verdict === "busy") {
+      retry(RETRY_MIN_MS);
+    } else if (verdict === "signed_out") {
+      say(false, "Signed out: sign in again to send the waiting actions");
+      on.change();
+    } else if (verdict === "server_bug") {
+      drop(item.action_id); // the server fails on this one action: it must not hold up those behind it
+      say(false, "Not applied (server error): try again, or tell your supervisor by radio");
+      flush();
+    } else {
+      failures += 1;
+      retry(retryDelay(failures));
+    }
+  });
+}
+
+function retry(delay) {
+  if (retryTimer !== null) clearTimeout(retryTimer);
+  retryTimer = setTimeout(function () { retryTimer = null; flush(); }, delay);
+  on.change();
+}
+
+function drop(actionId) {
+  items = items.filter(function (item) { return item.action_id !== actionId; });
+  save();
+}
