@@ -7,12 +7,8 @@ import { readFileSync } from "node:fs";
 import { tabletTexts } from "../../../assets/tablet/text.js";
 
 const CASES = JSON.parse(readFileSync(new URL("../../domain/tablet_texts.json", import.meta.url), "utf8"));
-// What the page is sent (domain text_rules; test_tablet.py checks these are the server's).
-const RULES = {
-  compass_points: ["north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west"],
-  here_m: 20.0,
-  earth_radius_m: 6371008.8
-};
+// What the page is sent (domain text_rules: test_tablet.py checks that they are the server's).
+const RULES = CASES.rules;
 const texts = tabletTexts(RULES);
 
 test("every compass case of the shared table, sector edges and negative or multi-turn bearings included", () => {
