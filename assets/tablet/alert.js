@@ -41,12 +41,12 @@ export const alert = {
 };
 
 function unlock(confirm) {
-  var Context = window.AudioContext || window.webkitAudioContext;
+  const Context = window.AudioContext || window.webkitAudioContext;
   if (!Context) return;
   if (context === null) {
     try { context = new Context(); } catch (error) { return; }
   }
-  var resumed = context.state === "running" ? Promise.resolve() : context.resume();
+  const resumed = context.state === "running" ? Promise.resolve() : context.resume();
   resumed.then(function () {
     alert.soundOn = context.state === "running";
     if (alert.soundOn && confirm) tone(660, 0, 0.12); // the officer hears that it works
@@ -55,9 +55,9 @@ function unlock(confirm) {
 }
 
 function tone(frequency, at, seconds) {
-  var start = context.currentTime + at;
-  var oscillator = context.createOscillator();
-  var gain = context.createGain();
+  const start = context.currentTime + at;
+  const oscillator = context.createOscillator();
+  const gain = context.createGain();
   oscillator.type = "square";
   oscillator.frequency.value = frequency;
   gain.gain.setValueAtTime(0.0001, start);
@@ -81,10 +81,10 @@ function ring() {
 
 function render() {
   if (!page.started) return;
-  var banner = page.byId("alert");
+  const banner = page.byId("alert");
   banner.hidden = !alert.active;
   page.byId("root").classList.toggle("is-alerting", alert.active);
-  var button = page.byId("sound");
+  const button = page.byId("sound");
   button.setAttribute("aria-pressed", String(alert.soundOn));
   button.textContent = alert.soundOn ? "Sound on" : "Tap to enable sound";
   button.classList.toggle("is-on", alert.soundOn);

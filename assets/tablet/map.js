@@ -16,17 +16,17 @@ import { page } from "./page.js";
 import { assignment, drone as droneOverTarget, sighting as targetSighting, status } from "./picture.js";
 import { here as whereWeAre } from "./position.js";
 
-var map = null;
-var mapClass = "tablet-map"; // config.ids.map_class (dispatch/ui/tablet.py MAP_CLASS)
-var markers = { self: null, target: null, drone: null };
-var line = null;
-var fittedFor = null; // the assignment the view was last fitted to
-var centred = false;
+let map = null;
+let mapClass = "tablet-map"; // config.ids.map_class (dispatch/ui/tablet.py MAP_CLASS)
+const markers = { self: null, target: null, drone: null };
+let line = null;
+let fittedFor = null; // the assignment the view was last fitted to
+let centred = false;
 
 // Leaflet calls this for every map it creates: catch ours. Dash-leaflet creates it after the modules
 // ran (the renderer starts after them), so the hook is in place in time.
 L.Map.addInitHook(function () {
-  var container = this.getContainer();
+  const container = this.getContainer();
   if (container && container.classList && container.classList.contains(mapClass)) map = this;
 });
 
@@ -38,7 +38,7 @@ export const tabletMap = {
 };
 
 function icon(kind, id, label, extraClass) {
-  var root = el("div", "tab-unit tab-unit-" + kind + (extraClass ? " " + extraClass : ""));
+  const root = el("div", "tab-unit tab-unit-" + kind + (extraClass ? " " + extraClass : ""));
   root.dataset.kind = kind;
   root.dataset.unitId = id;
   root.appendChild(el("span", "tab-unit-glyph"));
@@ -51,15 +51,15 @@ function place(kind, position, id, label, extraClass) {
     if (markers[kind]) { markers[kind].remove(); markers[kind] = null; }
     return;
   }
-  var latlng = [position.lat, position.lon];
-  var current = markers[kind];
-  var key = id + "|" + label + "|" + (extraClass || "");
+  const latlng = [position.lat, position.lon];
+  const current = markers[kind];
+  const key = id + "|" + label + "|" + (extraClass || "");
   if (current && current.dispatchKey === key) {
     current.setLatLng(latlng);
     return;
   }
   if (current) current.remove();
-  var marker = L.marker(latlng, { icon: icon(kind, id, label, extraClass), keyboard: false, interactive: false,
+  const marker = L.marker(latlng, { icon: icon(kind, id, label, extraClass), keyboard: false, interactive: false,
                                   zIndexOffset: kind === "self" ? 1000 : 0 });
   marker.dispatchKey = key;
   markers[kind] = marker.addTo(map);
@@ -67,17 +67,17 @@ function place(kind, position, id, label, extraClass) {
 
 function update() {
   if (map === null) return;
-  var here = whereWeAre();
-  var open = assignment();
-  var sighting = targetSighting();
-  var drone = droneOverTarget();
+  const here = whereWeAre();
+  const open = assignment();
+  const sighting = targetSighting();
+  const drone = droneOverTarget();
   place("self", here, page.config.patrol_id, page.config.patrol_id, "status-" + status());
   place("target", sighting ? { lat: sighting.lat, lon: sighting.lon } : null, sighting ? sighting.sighting_id : "",
         "TARGET", sighting ? "prio-" + sighting.priority : "");
   place("drone", drone ? { lat: drone.lat, lon: drone.lon } : null, drone ? drone.drone_id : "",
         drone ? drone.drone_id : "");
   if (here && sighting) {
-    var points = [[here.lat, here.lon], [sighting.lat, sighting.lon]];
+    const points = [[here.lat, here.lon], [sighting.lat, sighting.lon]];
     if (line === null) line = L.polyline(points, { className: "tab-line", interactive: false }).addTo(map);
     else line.setLatLngs(points);
   } else if (line !== null) {
@@ -88,10 +88,10 @@ function update() {
 }
 
 function frame(here, open, sighting) {
-  var assignmentId = open ? open.unit.assignment_id : null;
+  const assignmentId = open ? open.unit.assignment_id : null;
   if (assignmentId && sighting && fittedFor !== assignmentId) {
     fittedFor = assignmentId;
-    var points = [[sighting.lat, sighting.lon]];
+    const points = [[sighting.lat, sighting.lon]];
     if (here) points.push([here.lat, here.lon]);
     map.fitBounds(points, { padding: [60, 60], maxZoom: 17 });
     return;
