@@ -7,7 +7,7 @@ its open assignment, that assignment's sighting and the drone that reported
 it. The patrol is the session's (dispatch/web/auth.py), never a URL parameter.
 
 Dash renders this layout once. Everything after that is the browser scripts'
-(assets/tablet/*.js): the live feed from the push gateway (filtered to this
+(assets/tablet_*.js): the live feed from the push gateway (filtered to this
 patrol by the gateway), the alert for a new assignment, the outbox that keeps
 actions taken offline and sends them, each once, when the link is back
 (dispatch/web/patrol_api.py), and the position reports. The layout gives them a
@@ -185,6 +185,6 @@ def _map(tile_url: str) -> dl.MapContainer:
     if tile_url:  # empty: no base map (offline networks, tests); the markers still show
         children.append(dl.TileLayer(url=tile_url, maxZoom=19))
     children.append(dl.ScaleControl(position="bottomleft", imperial=False))
-    # Markers are raw Leaflet layers managed by assets/tablet/map.js; Dash never re-renders this.
+    # Markers are raw Leaflet layers managed by assets/tablet_map.js; Dash never re-renders this.
     return dl.MapContainer(id=MAP, className=MAP_CLASS, center=list(RENNES), zoom=ZOOM, children=children,
                            style={"width": "100%", "height": "100%"})
