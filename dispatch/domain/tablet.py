@@ -22,8 +22,10 @@ gets a real try.
 
 Also here, because the page and the tests share them: the distance and
 compass direction to the target ("650 m north-east") and the age of a
-sighting ("42 s ago"). assets/tablet_text.js implements the same three texts;
-the browser test checks the two agree.
+sighting ("42 s ago"). assets/tablet/text.js computes the same texts as the
+fix moves: it receives the words and values (text_rules, in the page's config)
+and restates only the arithmetic, which tests/domain/tablet_texts.json pins for
+both (tests/domain/test_tablet.py and tests/js/tablet/text.test.js).
 
 Pure: no Redis, no Flask, no clock (times are passed in).
 """
@@ -40,7 +42,7 @@ from typing import Mapping
 import orjson
 
 from . import lifecycle
-from .geo import haversine_m, initial_bearing_deg
+from .geo import EARTH_RADIUS_M, haversine_m, initial_bearing_deg
 from .lifecycle import Role
 from .models import EVENT_ID, AssignmentState, Outcome, PatrolStatus
 
@@ -363,3 +365,14 @@ def age_text(age_ms: float) -> str:
     if minutes < 60:
         return f"{minutes} min ago"
     return f"{minutes // 60} h {minutes % 60:02d} ago"
+
+
+def text_rules() -> dict:
+    """The words and values of the texts above, for the page's config: the page computes the texts
+    itself (they change with every fix and every second) but never restates these."""
+    return {"compass_points": list(COMPASS_POINTS), "here_m": HERE_M, "earth_radius_m": EARTH_RADIUS_M}
+
+
+def open_state_statuses() -> dict[str, str]:
+    """The patrol status each open assignment state gives (lifecycle.patrol_status_for), for the page."""
+    return {state.value: lifecycle.patrol_status_for(state).value for state in lifecycle.OPEN_STATES}

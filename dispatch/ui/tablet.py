@@ -26,7 +26,7 @@ from dash import ClientsideFunction, Input, Output, dcc, html
 
 from .. import clock
 from ..domain.models import Outcome
-from ..domain.tablet import TabletAction, button_rules
+from ..domain.tablet import TabletAction, button_rules, open_state_statuses, text_rules
 from ..store.patrol_actions import patrol_view
 from ..web.auth import current_identity
 from . import PictureUnavailable, codes, context
@@ -97,6 +97,8 @@ def tablet_config(*, patrol_id: str, settings, initial: dict | None, now_ms: int
         "api": {"action": "/api/patrol/action", "position": "/api/patrol/position", "view": "/api/patrol/view",
                 "sign_out": "/logout"},
         "rules": button_rules(),
+        "texts": text_rules(),  # the words and values of the page's texts (assets/tablet/text.js)
+        "status_of_state": open_state_statuses(),
         "initial": initial,
         "server_ms": now_ms,
         "position_every_ms": POSITION_EVERY_MS,

@@ -43,10 +43,7 @@ PAGES: dict[str, PageScripts] = {
                  "screen_keys.js", "screen_labels.js", "screen_map.js", "screen_overlays.js",
                  "screen_panels.js", "screen_queue.js", "screen_units.js"),
     ),
-    "/patrol": PageScripts(
-        classic=("live_client.js", "tablet_alert.js", "tablet_core.js", "tablet_map.js", "tablet_outbox.js",
-                 "tablet_position.js", "tablet_render.js", "tablet_text.js"),
-    ),
+    "/patrol": PageScripts(modules=("tablet/main.js",)),
     "/replay": PageScripts(
         classic=("map_shapes.js", "replay_core.js", "replay_events.js", "replay_map.js", "replay_overlays.js"),
     ),

@@ -4,6 +4,9 @@ tables are in test_lifecycle.py: these test the tablet's mapping onto them)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import orjson
 import pytest
 
 from dispatch.domain import geo
@@ -11,8 +14,8 @@ from dispatch.domain.models import AssignmentState, Outcome, PatrolStatus
 from dispatch.domain.tablet import (
     MAX_TAP_AGE_MS, ActionRecord, AssignmentStep, BadAction, ClientAction, Refusal,
     StatusReport, TabletAction, Verdict, age_text, button_rules, compass_point, conflict_reason, distance_words,
-    effective_ms, enabled_actions, fingerprint, parse_action, parse_position, plan, refusal, report_status, target_text,
-    verdict,
+    effective_ms, enabled_actions, fingerprint, open_state_statuses, parse_action, parse_position, plan, refusal,
+    report_status, target_text, text_rules, verdict,
 )
 
 A = AssignmentState
@@ -321,41 +324,43 @@ def test_conflict_reason():
 
 
 # ----------------------------------------------------------------------------- texts
+# The cases are shared with the page's own implementation (tests/js/tablet/text.test.js): one table, two languages.
 
-@pytest.mark.parametrize("bearing, point", [
-    (0, "north"), (22.49, "north"), (22.5, "north-east"), (45, "north-east"), (67.49, "north-east"), (90, "east"),
-    (135, "south-east"), (180, "south"), (202.5, "south-west"), (270, "west"), (315, "north-west"),
-    (337.49, "north-west"), (337.5, "north"), (359.99, "north"), (360, "north"), (-10, "north"), (-45, "north-west"),
-    (720 + 90, "east"),
-])
-def test_compass_point(bearing, point):
-    assert compass_point(bearing) == point
+TEXTS = orjson.loads((Path(__file__).parent / "tablet_texts.json").read_bytes())
 
 
-@pytest.mark.parametrize("metres, text", [
-    (0, "0 m"), (44, "40 m"), (45, "50 m"), (46, "50 m"), (649, "650 m"), (994, "990 m"), (995, "1.0 km"),
-    (1_240, "1.2 km"), (1_250, "1.3 km"), (9_949, "9.9 km"), (9_950, "10 km"), (12_400, "12 km"), (12_500, "13 km"),
-    (-5, "0 m"),
-])
-def test_distance_words(metres, text):
-    assert distance_words(metres) == text
+@pytest.mark.parametrize("case", TEXTS["compass_points"], ids=lambda case: str(case["bearing"]))
+def test_compass_point(case):
+    assert compass_point(case["bearing"]) == case["text"]
 
 
-RENNES = (48.111, -1.680)
+@pytest.mark.parametrize("case", TEXTS["distances"], ids=lambda case: str(case["metres"]))
+def test_distance_words(case):
+    assert distance_words(case["metres"]) == case["text"]
 
 
-@pytest.mark.parametrize("metres, bearing, text", [
-    (650, 45, "650 m north-east"), (1_200, 180, "1.2 km south"), (90, 270, "90 m west"), (3_000, 290, "3.0 km west"),
-    (3_000, 310, "3.0 km north-west"), (19, 90, "here"), (0, 0, "here"), (25, 0, "30 m north"),
-])
-def test_target_text(metres, bearing, text):
-    lat, lon = geo.destination(*RENNES, metres, bearing)
-    assert target_text(*RENNES, float(lat), float(lon)) == text
+@pytest.mark.parametrize("case", TEXTS["targets"], ids=lambda case: case["text"])
+def test_target_text(case):
+    lat, lon = geo.destination(*case["from"], case["metres"], case["bearing"])
+    assert case["to"] == pytest.approx([float(lat), float(lon)], abs=1e-9), "the case's target moved"
+    assert target_text(*case["from"], *case["to"]) == case["text"]
 
 
-@pytest.mark.parametrize("age_ms, text", [
-    (0, "0 s ago"), (999, "0 s ago"), (42_000, "42 s ago"), (59_999, "59 s ago"), (60_000, "1 min ago"),
-    (3 * 60_000 + 59_000, "3 min ago"), (3_600_000, "1 h 00 ago"), (3_900_000, "1 h 05 ago"), (-4_000, "0 s ago"),
-])
-def test_age_text(age_ms, text):
-    assert age_text(age_ms) == text
+@pytest.mark.parametrize("case", TEXTS["ages"], ids=lambda case: str(case["ms"]))
+def test_age_text(case):
+    assert age_text(case["ms"]) == case["text"]
+
+
+def test_the_texts_table_covers_every_boundary():
+    """The halves that round up, the compass sectors' edges, the "here" radius: both sides of each."""
+    assert {c["metres"] for c in TEXTS["distances"]} >= {44, 45, 994, 995, 9_949, 9_950}
+    assert {c["bearing"] for c in TEXTS["compass_points"]} >= {22.49, 22.5, 337.49, 337.5, 360, -10}
+    assert {c["text"] for c in TEXTS["targets"]} >= {"here", "30 m north"}
+
+
+def test_text_rules_are_what_the_page_is_sent():
+    """The table's rules are the ones the page's unit test computes with: they must be the server's."""
+    assert text_rules() == TEXTS["rules"]
+    assert TEXTS["rules"]["compass_points"][::2] == ["north", "east", "south", "west"]
+    assert open_state_statuses() == {"assigned": "assigned", "acknowledged": "assigned", "en_route": "en_route",
+                                     "on_scene": "on_scene"}

@@ -85,7 +85,7 @@ def input_reports(client, keys) -> list[dict]:
 
 
 class Tablet:
-    """One browser signed in (a real session), sending what tablet_outbox.js sends."""
+    """One browser signed in (a real session), sending what the tablet's outbox (assets/tablet/outbox.js) sends."""
 
     def __init__(self, app, redis_client, keys, user_id, role="patrol", patrol_id=None):
         self.http = app.server.test_client()
