@@ -246,13 +246,15 @@ NOT_NUMBERS = ["abc", "", " ", "48,1173", "0x10", "1e", "true", "None", "12°", 
 NON_FINITE = ["nan", "NaN", "inf", "-inf", "Infinity", "-Infinity", "1e999", "-1e999"]
 NUMERIC_FIELDS = ["lat", "lon", "alt_m", "heading_deg", "speed_mps", "battery_pct"]
 
-NOT_NUMBER_CASES = [
-    pytest.param(kind, name, raw, id=f"{kind}-{name}={raw!r}")
-    for kind in POSITIONED
-    for name in NUMERIC_FIELDS
-    if name in _FIELDS_OF[kind]
-    for raw in NOT_NUMBERS
-]
+
+
+def numeric_field_cases(raws: list[str]) -> list:
+    """Each raw value in each numeric field of each message kind that has positions."""
+    return [pytest.param(kind, name, raw, id=f"{kind}-{name}={raw!r}")
+            for kind in POSITIONED for name in NUMERIC_FIELDS if name in _FIELDS_OF[kind] for raw in raws]
+
+
+NOT_NUMBER_CASES = numeric_field_cases(NOT_NUMBERS)
 
 
 @pytest.mark.parametrize("kind, name, raw", NOT_NUMBER_CASES)
@@ -260,13 +262,7 @@ def test_non_numeric_value_is_refused(kind, name, raw):
     assert_rejected(judged(kind, entry(kind, {name: raw})), f"{name}: not a number", repr(raw))
 
 
-NON_FINITE_CASES = [
-    pytest.param(kind, name, raw, id=f"{kind}-{name}={raw}")
-    for kind in POSITIONED
-    for name in NUMERIC_FIELDS
-    if name in _FIELDS_OF[kind]
-    for raw in NON_FINITE
-]
+NON_FINITE_CASES = numeric_field_cases(NON_FINITE)
 
 
 @pytest.mark.parametrize("kind, name, raw", NON_FINITE_CASES)
