@@ -38,6 +38,7 @@ from urllib.parse import unquote, urlsplit
 from werkzeug.http import parse_cookie
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import pages
 from .backoff import capped_exponential
 from .live import Subscription
 from .models import PATROL_ID, SUPERVISOR_ID
@@ -95,19 +96,19 @@ def may(role: Role | str | None, permission: str) -> bool:
 
 # Pages and the permission each needs. A page not listed still needs a signed-in user.
 PAGE_PERMISSIONS: dict[str, str] = {
-    "/": "live_view",
-    "/patrol": "patrol_actions",
-    "/replay": "replay",
-    "/audit": "audit_view",
-    "/admin": "manage_users",
-    "/admin/zones": "manage_zones",
+    pages.SCREEN: "live_view",
+    pages.TABLET: "patrol_actions",
+    pages.REPLAY: "replay",
+    pages.AUDIT: "audit_view",
+    pages.ACCOUNTS: "manage_users",
+    pages.ZONES: "manage_zones",
 }
 # Where each role lands after signing in when no (allowed) page was asked for.
 HOME_PAGE: dict[Role, str] = {
-    Role.SUPERVISOR: "/",
-    Role.PATROL: "/patrol",
-    Role.AUDITOR: "/audit",
-    Role.ADMINISTRATOR: "/admin",
+    Role.SUPERVISOR: pages.SCREEN,
+    Role.PATROL: pages.TABLET,
+    Role.AUDITOR: pages.AUDIT,
+    Role.ADMINISTRATOR: pages.ACCOUNTS,
 }
 
 # Any staff code: anything else typed as one may be a name, and is kept off the audit trail.

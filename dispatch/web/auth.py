@@ -15,7 +15,7 @@ callback runs, so nothing is open by omission:
   the Dash pages router callback for the path it is asked to render (a client
   navigating with dcc.Link never GETs the page);
 - /api/* routes and Dash callbacks need the permission they declare (`requires`,
-  `guard_callback`, or the tables below for code that predates them). One that
+  `guard_callback`, or the route table below for a route that predates them). One that
   declares none is refused: a new route or callback is closed until someone
   decides who may use it.
 
@@ -59,7 +59,7 @@ from ..settings import Settings
 from ..store import accounts
 from ..store import audit as audit_store
 from ..store.connection import connect
-from ..ui import PictureUnavailable, ids
+from ..errors import PictureUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +73,8 @@ STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico")
 CALLBACK_PATH = "/_dash-update-component"
 PAGES_ROUTER_OUTPUT = "_pages_content.children"
 PAGES_LOCATION = "_pages_location"
-# Routes and callbacks written before `requires` / `guard_callback` existed, with what they need.
+# Routes written before `requires` existed, with what they need.
 ROUTE_PERMISSIONS: dict[str, str] = {"/api/snapshot": "live_view"}
-CALLBACK_PERMISSIONS: dict[str, str] = {ids.NEAREST_RESULT: "dispatch", ids.ACTION_RESULT: "dispatch"}
 _EXTENSION = "dispatch_auth"
 
 
@@ -290,10 +289,8 @@ def _callback_permission(request) -> tuple[str | None, str]:
                          and item.get("id") == PAGES_LOCATION and item.get("property") == "pathname"), None)
         path = canonical_path(pathname if isinstance(pathname, str) else "/")
         return page_permission(path) or "", _target("page", path)
-    declared = getattr(entry.get("callback"), "_dispatch_permission", None)
+    permission = getattr(entry.get("callback"), "_dispatch_permission", None)
     components = {part.split(".")[0] for part in output.strip(".").split("...")}
-    table = {CALLBACK_PERMISSIONS[c] for c in components if c in CALLBACK_PERMISSIONS}
-    permission = declared or (table.pop() if len(table) == 1 else None)
     return permission, _target("callback", sorted(components)[0])
 
 

@@ -21,7 +21,7 @@ from dispatch.domain.audit import Action
 from dispatch.domain.auth import Throttle
 from dispatch.store import accounts
 from dispatch.store import audit as audit_store
-from dispatch.ui import admin_accounts as A
+from dispatch.ui.pages.accounts import ids as A
 from dispatch.web.auth import SESSION_COOKIE
 from tests.browser.chromium import WALL_SCREEN, sign_in_browser
 from tests.browser.test_layout import PROBLEMS

@@ -32,7 +32,7 @@ from dispatch.clock import now_ms
 from dispatch.domain.audit import Action
 from dispatch.store.audit import read as read_audit
 from dispatch.store.zones import load_zones
-from dispatch.ui import admin_zones as P
+from dispatch.ui.pages.zones import ids as P
 from tests.browser.conftest import _attach, sign_in_browser
 from tests.support.processes import wait_until
 

@@ -14,7 +14,8 @@ from selenium.webdriver.common.keys import Keys as Key
 
 from dispatch.domain.audit import Action, make_entry
 from dispatch.store import audit as audit_store
-from dispatch.ui import audit_page as P
+from dispatch.ui.pages.audit import ids as P
+from dispatch.ui.pages.audit import layout as audit_layout
 from tests.browser.conftest import sign_in_browser
 from tests.support.processes import wait_until
 
@@ -28,7 +29,7 @@ ROWS = """return Array.from(document.querySelectorAll('#au-table-body tr[data-en
 SET_VALUE = """const input = document.getElementById(arguments[0]);
 Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(input, arguments[1]);
 input.dispatchEvent(new Event('input', {bubbles: true}));"""
-COLUMN = {name: number for number, name in enumerate(P.COLUMNS)}
+COLUMN = {name: number for number, name in enumerate(audit_layout.COLUMNS)}
 
 
 @pytest.fixture

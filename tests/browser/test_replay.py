@@ -20,7 +20,7 @@ from dispatch.domain.audit import Action
 from dispatch.store.assignments import assign, transition
 from dispatch.store.audit import read as read_audit
 from dispatch.store.state import read_stats
-from dispatch.ui.replay import layout as P
+from dispatch.ui.pages.replay import ids as P
 from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.browser
