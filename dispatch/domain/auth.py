@@ -40,6 +40,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import pages
 from .backoff import capped_exponential
+from .lifecycle import CLOSED_STATES
 from .live import Subscription
 from .models import PATROL_ID, SUPERVISOR_ID
 
@@ -490,7 +491,6 @@ def _unb64(text: str) -> bytes:
 
 # --- What a patrol's live socket may carry ----------------------------------------------
 
-CLOSED_ASSIGNMENT_STATES = frozenset({"cleared", "cancelled"})
 
 
 class PatrolScope:
@@ -540,7 +540,7 @@ class PatrolScope:
         if unit.get("patrol_id") != self.patrol_id:
             self._forget(assignment_id)  # handed to another patrol
             return False
-        if unit.get("closed") is True or unit.get("state") in CLOSED_ASSIGNMENT_STATES:
+        if unit.get("closed") is True or unit.get("state") in CLOSED_STATES:
             self._forget(assignment_id)
         elif isinstance(sighting_id, str):
             self.assignment_sighting[assignment_id] = sighting_id

@@ -48,6 +48,7 @@ import redis
 from dash.exceptions import PreventUpdate
 
 from .. import clock
+from ..domain import pages
 from ..domain.audit import Action, AuditRole
 from ..domain.auth import (
     HOME_PAGE, SESSION_COOKIE,
@@ -68,7 +69,7 @@ CSRF_HEADER = "X-CSRFToken"
 CSRF_FORM_FIELD = "csrf_token"
 SIGNIN_COOKIE = "dispatch_signin"
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-OPEN_PATHS = frozenset({"/login", "/login/patrol", "/logout", "/healthz", "/favicon.ico"})
+OPEN_PATHS = frozenset({pages.SIGNIN, pages.PATROL_SIGNIN, pages.SIGNOUT, "/healthz", "/favicon.ico"})
 STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico")
 CALLBACK_PATH = "/_dash-update-component"
 PAGES_ROUTER_OUTPUT = "_pages_content.children"
@@ -230,8 +231,8 @@ def _guard():
             flask.Response(f"Sign-in is unavailable right now: {error}\n", 503, mimetype="text/plain"))
     if identity is None:
         if api or request.method not in ("GET", "HEAD") or not _wants_html(request):
-            return json_response({"error": "not signed in", "sign_in": "/login"}, 401)
-        return flask.redirect(f"/login?next={quote(request.full_path.rstrip('?'), safe='/?=&')}", 303)
+            return json_response({"error": "not signed in", "sign_in": pages.SIGNIN}, 401)
+        return flask.redirect(f"{pages.SIGNIN}?next={quote(request.full_path.rstrip('?'), safe='/?=&')}", 303)
     if request.method in STATE_CHANGING and not tokens_equal(request.headers.get(CSRF_HEADER), identity.csrf_token):
         audit_refusal(identity, _asked(request, path), _csrf_problem())
         return json_response({"error": "missing or wrong CSRF token: send the _csrf_token cookie's value "
@@ -302,8 +303,8 @@ def _refuse_unless(permission: str, *, target: str):
     api = flask.request.path.startswith("/api/")
     if identity is None:
         if api:
-            return json_response({"error": "not signed in", "sign_in": "/login"}, 401)
-        return flask.redirect(f"/login?next={quote(flask.request.path)}", 303)
+            return json_response({"error": "not signed in", "sign_in": pages.SIGNIN}, 401)
+        return flask.redirect(f"{pages.SIGNIN}?next={quote(flask.request.path)}", 303)
     if not may(identity.role, permission):
         return _denied(identity, permission, target, api=api)
     return None
@@ -408,7 +409,7 @@ def signin_form(response_html: Callable[[str], str], status: int = 200) -> flask
         nonce = new_token()
     token = signin_form_token(auth_state().settings.secret_key, nonce)
     response = flask.Response(response_html(token), status, mimetype="text/html")
-    response.set_cookie(SIGNIN_COOKIE, nonce, max_age=3600, path="/login", secure=flask.request.is_secure,
+    response.set_cookie(SIGNIN_COOKIE, nonce, max_age=3600, path=pages.SIGNIN, secure=flask.request.is_secure,
                         httponly=True, samesite="Strict")
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -9,6 +9,7 @@ from dash import html
 from dash.exceptions import PreventUpdate
 
 from .... import clock
+from ....domain.pages import SIGNIN
 from ....web import auth as webauth
 from ....errors import PictureUnavailable
 from ....web.context import context
@@ -102,7 +103,7 @@ def answer_confirm(_delete, _submit_code, _reset, _submit_confirm, _submit_passw
                                                       confirm=confirm, actor=actor))
     except PictureUnavailable as error:
         outcome = C.Outcome(False, f"Nothing changed: the accounts cannot be written now ({error})")
-    away = dash.get_relative_path("/login") if outcome.ended_own_session else no_update
+    away = dash.get_relative_path(SIGNIN) if outcome.ended_own_session else no_update
     if not outcome.ok:  # the panel stays open with what to fix; the passwords are emptied all the same
         return no_update, no_update, no_update, no_update, no_update, outcome.message, no_update, "", "", away
     text, classes = _message(outcome)

@@ -1,24 +1,5 @@
-"""The after-action replay page ("/replay"): registration, Dash callbacks and the page's JSON API.
-
-What goes where, and why:
-- Dash callbacks carry the actions a person takes: open a window (recorded
-  as `replay_opened`), cancel its load, jump to a typed time, the figures of
-  a loaded window, and the downloads (each recorded as `export`).
-- Three small GET routes carry what the browser asks for many times a
-  second, where a Dash round trip (renderer queue, JSON of every input)
-  would only add latency: the load's progress (`/api/replay/status`, polled
-  every 250 ms), the window's events and zones once (`/api/replay/window`),
-  and one frame per instant shown (`/api/replay/frame`); the page asks for at
-  most one frame at a time and skips the instants it no longer needs. A
-  unit's whole track is fetched when it is clicked (`/api/replay/track`).
-- Windows are loaded off the request threads by the process's ReplayCache
-  (dispatch/web/replay_cache.py), created on first use; every request of a
-  window is then served from memory.
-
-Sign-in: `callback_guard` and `view_guard` enforce the "replay" and "export"
-permissions (dispatch/web/auth.py); `acting()` names the signed-in identity
-for the audit trail.
-"""
+"""The replay page's Dash callbacks and JSON routes (what each carries and why: __init__.py); the plain work
+is logic.py's."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from dash import dcc, html
 
 from .... import clock
 from ....domain.models import Outcome
-from ....domain.pages import SIGNOUT
+from ....domain.pages import PATROL_SIGNIN, SIGNOUT
 from ....domain.tablet import TabletAction, button_rules
 from ....store.patrol_actions import patrol_view
 from ....web.auth import current_identity
@@ -90,7 +90,7 @@ def layout(**_query) -> html.Div:
                                now_ms=clock.now_ms())
     signed_out = html.Div(className="tab-target-empty", children=[
         "Sign in with your call sign and the code from your supervisor: ",
-        html.A("sign in", href="/login/patrol")])
+        html.A("sign in", href=PATROL_SIGNIN)])
     return html.Div(id=ids.ROOT, className="tablet", **{"data-state": "starting" if config else "signed-out"}, children=[
         _header(patrol_id or "—"),
         html.Div(id=ids.ALERT, className="tab-alert", role="alert", hidden=True, children=[
