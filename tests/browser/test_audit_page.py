@@ -18,6 +18,7 @@ from dispatch.ui.pages.audit import ids as P
 from dispatch.ui.pages.audit import layout as audit_layout
 from tests.browser.conftest import sign_in_browser
 from tests.support.processes import wait_until
+from dispatch.ui.pages.audit import ids as audit_ids
 
 pytestmark = pytest.mark.browser
 
@@ -86,7 +87,7 @@ def test_the_auditor_lists_filters_and_reads_the_trail_as_text(browser, settings
 
     # The reason's markup is text: shown literally, nothing created from it, nothing run.
     assert hostile["cells"][COLUMN["Reason"]] == HOSTILE
-    assert page.js("return document.querySelectorAll('#au-table img, #au-table script').length") == 0
+    assert page.js(f"return document.querySelectorAll('#{audit_ids.TABLE} img, #{audit_ids.TABLE} script').length") == 0
     assert page.js("return typeof window.__xss") == "undefined"
 
     # Filtering by action narrows the table (the multi-select: open, search, Enter, close).
