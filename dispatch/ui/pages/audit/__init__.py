@@ -31,7 +31,7 @@ def register(app: dash.Dash) -> None:
                        layout=layout.layout, order=3)
     view = webauth.guard_callback(page_permission(AUDIT))
     app.callback(
-        Output(ids.TABLE_BODY, "children"), Output(ids.SUMMARY, "children"), Output(ids.ERRORS, "children"),
+        Output(ids.TABLE, "rowData"), Output(ids.SUMMARY, "children"), Output(ids.ERRORS, "children"),
         Output(ids.FROM, "value"), Output(ids.TO, "value"), Output(ids.APPLIED, "data"),
         Input(ids.SHOW, "n_clicks"), *(Input(button, "n_clicks") for button in ids.QUICK.values()),
         *(Input(field, "n_submit") for field in ids.SUBMITTING_FIELDS),

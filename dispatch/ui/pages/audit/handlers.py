@@ -10,7 +10,7 @@ from ....errors import PictureUnavailable
 from ....web.context import context
 from . import ids
 from . import logic as C
-from .layout import table_body
+from .layout import table_rows
 
 
 def answer_list(_show, *args) -> tuple:
@@ -36,7 +36,7 @@ def answer_list(_show, *args) -> tuple:
     rows = C.table_rows(listing.entries, now_ms=now, tz=tz)
     summary = C.summary_text(len(rows), listing.truncated, audit_filter, tz=tz,
                              open_end=not (isinstance(to_text, str) and to_text.strip()))
-    return (table_body(rows), html.Span(summary, className="au-summary-text" + (" is-truncated" * listing.truncated)),
+    return (table_rows(rows), html.Span(summary, className="au-summary-text" + (" is-truncated" * listing.truncated)),
             [], new_from, new_to, C.applied_json(audit_filter))
 
 

@@ -16,7 +16,6 @@ BUSY = "au-busy"
 ERRORS = "au-errors"
 SUMMARY = "au-summary"
 TABLE = "au-table"
-TABLE_BODY = "au-table-body"
 APPLIED = "au-applied"  # the filter the list on screen was shown with: the export takes it
 EXPORT = "au-export"
 EXPORT_BUSY = "au-export-busy"

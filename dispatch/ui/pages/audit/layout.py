@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dash_ag_grid as dag
 from dash import dcc, html
 
 from .... import clock
@@ -123,39 +124,51 @@ def _results(may_export: bool) -> html.Section:
                 html.Span(id=ids.EXPORT_MESSAGE, className="au-export-message", role="status"),
             ]),
         ]),
-        html.Div(className="au-table-wrap", children=html.Table(id=ids.TABLE, className="au-table", children=[
-            html.Thead(html.Tr([html.Th(column, scope="col") for column in COLUMNS])),
-            html.Tbody(id=ids.TABLE_BODY, children=_message_row("Reading the trail…")),
-        ])),
+        trail_grid(),
     ])
 
 
-def table_body(rows: list[C.AuditRow]) -> list[html.Tr]:
-    if not rows:
-        return [_message_row("No entry matches this filter in this window.")]
-    return [_row(row) for row in rows]
+# The list: AG Grid (dash-ag-grid) sorts, filters and pages the rows the server sent, and moves through them with
+# the keyboard (arrows, Page Up/Down, Enter on a header sorts); every value is rendered as text, never as markup.
+GRID_PAGE_ROWS = 100
+# Field of each column, in COLUMNS order, and the classes audit.css gives its cells.
+GRID_FIELDS = (("time", "au-c-time"), ("actor", "au-c-code"), ("role", ""), ("action", "au-c-action"),
+               ("target", "au-c-code"), ("outcome", "au-c-outcome au-outcome"), ("origin", "au-c-code"),
+               ("reason", "au-c-reason"), ("details", "au-c-details"))
+# The grid's theme follows the page's colours (style.css variables); type stays as large as the page's.
+GRID_STYLE = {"--ag-background-color": "var(--bg)", "--ag-foreground-color": "var(--text)",
+              "--ag-header-background-color": "var(--panel-2)", "--ag-header-text-color": "var(--muted)",
+              "--ag-border-color": "var(--line)", "--ag-row-border-color": "var(--line)",
+              "--ag-odd-row-background-color": "rgba(255, 255, 255, 0.025)", "--ag-font-size": "15px",
+              "--ag-font-family": "inherit", "--ag-input-focus-border-color": "var(--text)", "height": "70vh"}
 
 
-def _message_row(text: str) -> html.Tr:
-    return html.Tr(html.Td(text, colSpan=len(COLUMNS), className="au-empty"))
+def trail_grid() -> dag.AgGrid:
+    columns = [{"field": field, "headerName": name, "cellClass": classes,
+                **({"tooltipField": "action_meaning"} if field == "action" else {}),
+                **({"cellClassRules": {"is-refused": "params.data.refused", "is-ok": "!params.data.refused"}}
+                   if field == "outcome" else {})}
+               for name, (field, classes) in zip(COLUMNS, GRID_FIELDS)]
+    return dag.AgGrid(
+        id=ids.TABLE, className="au-table-wrap au-grid", style=GRID_STYLE, columnDefs=columns, rowData=None,
+        getRowId="params.data.entry_id", rowClass="au-row", rowClassRules={"au-row-refused": "params.data.refused"},
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "wrapText": True, "autoHeight": True,
+                       "flex": 1, "minWidth": 110},
+        dashGridOptions={"pagination": True, "paginationPageSize": GRID_PAGE_ROWS,
+                         "paginationPageSizeSelector": False, "ensureDomOrder": True,
+                         "suppressColumnVirtualisation": True,
+                         "enableCellTextSelection": True, "tooltipShowDelay": 300,
+                         "overlayNoRowsTemplate": NO_ENTRY, "overlayLoadingTemplate": "Reading the trail…"},
+    )
 
 
-def _row(row: C.AuditRow) -> html.Tr:
-    time_cell = [html.Div(row.time_text, className="au-time")]
-    if row.age_text:
-        time_cell.append(html.Div(row.age_text, className="au-age"))
-    if row.recorded_note:
-        time_cell.append(html.Div(row.recorded_note, className="au-age"))
-    outcome_class = "au-outcome is-refused" if row.refused else "au-outcome is-ok"
-    return html.Tr(className=" ".join(row.classes), **{"data-entry-id": row.entry_id, "data-action": row.action,
-                                                       "data-outcome": "refused" if row.refused else "ok"}, children=[
-        html.Td(time_cell, className="au-c-time"),
-        html.Td(row.actor, className="au-c-code"),
-        html.Td(row.role),
-        html.Td(html.Span(row.action, title=row.action_meaning, className="au-action"), className="au-c-action"),
-        html.Td(row.target, className="au-c-code"),
-        html.Td(html.Span(row.outcome, className=outcome_class), className="au-c-outcome"),
-        html.Td(row.origin, className="au-c-code"),
-        html.Td(row.reason, className="au-c-reason"),
-        html.Td(row.details_text, className="au-c-details"),
-    ])
+NO_ENTRY = "No entry matches this filter in this window."
+
+
+def table_rows(rows: list[C.AuditRow]) -> list[dict]:
+    """The grid's rows: one plain dict per entry, every value a string (the grid shows them as text)."""
+    return [{"entry_id": row.entry_id, "refused": row.refused, "action_meaning": row.action_meaning,
+             "time": "\n".join(part for part in (row.time_text, row.age_text, row.recorded_note) if part),
+             "actor": row.actor, "role": row.role, "action": row.action, "target": row.target,
+             "outcome": row.outcome, "origin": row.origin, "reason": row.reason, "details": row.details_text}
+            for row in rows]
