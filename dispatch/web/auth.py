@@ -1,5 +1,5 @@
 """Sessions, CSRF and security headers of the web app: `install(app, settings)`; the sign-in routes
-that make sessions are ui/signin.py's (`add_routes`), on top of this module's helpers.
+that make sessions are ui/pages/signin/handlers.py's (`add_routes`), on top of this module's helpers.
 
 One `before_request` guard decides every request before any view or Dash
 callback runs, so nothing is open by omission:
@@ -203,7 +203,7 @@ def guard_callback(permission: str):
 
 def install(app: dash.Dash, settings: Settings) -> None:
     """Guard every request of `app` and add the security headers. Call it once, after the pages and
-    routes are registered (web.create_app does, then adds ui/signin.py's routes)."""
+    routes are registered (web.create_app does, then adds the sign-in page's routes)."""
     server = app.server
     auth = _Auth(app, settings)
     server.extensions[_EXTENSION] = auth

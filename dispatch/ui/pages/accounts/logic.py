@@ -1,4 +1,4 @@
-"""What the administrator's accounts page asks the server, as plain functions: admin_accounts.py adds the request.
+"""What the administrator's accounts page asks the server, as plain functions: handlers.py adds the request.
 
 - `unlock`: lift the sign-in delay of an account slowed by failed sign-ins,
   audited, and its count of failures cleared.

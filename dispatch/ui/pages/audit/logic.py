@@ -1,4 +1,4 @@
-"""What the auditor's page asks the server, as plain functions: audit_page.py only adds the request.
+"""What the auditor's page asks the server, as plain functions: handlers.py only adds the request.
 
 - the form: `parse_form` turns what was typed (local times, a code, an id,
   the choices) into an AuditFilter, or refuses with every problem in words a

@@ -1,6 +1,6 @@
 """The alert panel's own server action: "acknowledge all of this kind".
 
-Kept apart from dispatch/ui/actions.py (the one-at-a-time dispatch actions) so
+Kept apart from handlers.py (the one-at-a-time dispatch actions) so
 the alert panel can grow without reshaping them. Same shape as those: the page
 writes `{kind, alert_ids, nonce}` into a dcc.Store (`set_props`), the server
 callback answers `{nonce, ok, message, kind, acknowledged, already, not_open}`

@@ -1,4 +1,4 @@
-"""What the zones page asks, as plain functions: the Dash glue (admin_zones.py) only adds the request.
+"""What the zones page asks, as plain functions: the Dash glue (handlers.py) only adds the request.
 
 - the form -> a Zone (`zone_from_form`): times typed on the local clock
   (settings.timezone); "valid from" is a date and time, "valid until" a date,

@@ -2,7 +2,7 @@
 process and the assignment steps, then opened, loaded, seeked, charted and exported as the page does.
 
 Three layers, each against the same recording:
-- the plain functions behind the page (ui/replay/handlers.py), with the process's cache and its real loader;
+- the plain functions behind the page (ui/pages/replay/logic.py), with the process's cache and its real loader;
 - the page's HTTP surface through Flask's test client, signed in as a supervisor: the Dash callback
   that opens a window (POSTed as the renderer posts it, CSRF header included), the progress, window
   and frame routes, and the role checks in front of them;
