@@ -30,3 +30,4 @@ DIGEST = "adz-digest"  # what the table shows, so a periodic look redraws only w
 TICK = "adz-tick"
 EDIT_BUTTON = "adz-edit-button"  # pattern id: {"type": EDIT_BUTTON, "zone": zone_id}
 DELETE_BUTTON = "adz-delete-button"
+ZONE_SHAPE = "adz-zone"  # prefix of each zone's polygon on the map: f"{ZONE_SHAPE}-{status}-{zone_id}"

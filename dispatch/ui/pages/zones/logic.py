@@ -39,6 +39,7 @@ from ....domain.zones import (
     Zone, ZoneError, ZoneStatus, end_of_local_day_ms, local_date, local_time_ms, make_zone, status_at,
     zones_from_geojson,
 )
+from . import ids
 
 MAX_UPLOAD_BYTES = 1_000_000
 NO_PERIMETER = "draw the perimeter on the map or import a GeoJSON file first"
@@ -383,7 +384,7 @@ def zone_layer(zone: Zone, now_ms: int, tz: str) -> dl.Polygon:
                                html.Div(f"{zone.zone_id} · {MAP_LABELS[status]} {when}", className="zone-state")])
     # The status is in the id: Dash keys children by id, so a zone changing status gets a new Leaflet
     # layer (a path's className is only set when Leaflet creates it).
-    return dl.Polygon(id=f"adz-zone-{status}-{zone.zone_id}", positions=[[lat, lon] for lon, lat in zone.polygon],
+    return dl.Polygon(id=f"{ids.ZONE_SHAPE}-{status}-{zone.zone_id}", positions=[[lat, lon] for lon, lat in zone.polygon],
                       pathOptions=ZONE_PATHS[status], className=f"adz-zone-path is-{status}", interactive=False,
                       children=dl.Tooltip(label, permanent=True, direction="center", className="zone-label"))
 

@@ -134,7 +134,7 @@ def test_the_list_and_the_map_show_the_stored_zones(app, redis_client, keys):
     table = text_of(response[P.TABLE]["children"])
     assert "Z-GARE" in table and "active" in table and "Z-OLD" in table and "expired" in table
     layers = response[P.ZONES_LAYER]["children"]
-    assert [layer["props"]["id"] for layer in layers] == ["adz-zone-active-Z-GARE", "adz-zone-expired-Z-OLD"]
+    assert [layer["props"]["id"] for layer in layers] == [f"{P.ZONE_SHAPE}-active-Z-GARE", f"{P.ZONE_SHAPE}-expired-Z-OLD"]
     assert response[P.COUNT]["children"] == "2 zones"
     assert response[P.MAP]["viewport"]["bounds"] == [[48.10, -1.70], [48.12, -1.66]], "first look: fit the zones"
     digest = response[P.DIGEST]["data"]
