@@ -173,7 +173,7 @@ def bench_audit_read(client) -> None:
         read(client, keys, filters=__import__("dispatch.domain.audit", fromlist=["AuditFilter"]).AuditFilter.of(actor="SUP-3"), limit=200_000)
         filtered.append(time.perf_counter() - start)
     from dispatch.domain.audit import AuditFilter
-    from dispatch.ui.audit_callbacks import Viewer, show_entries, table_rows
+    from dispatch.ui.pages.audit.logic import Viewer, show_entries, table_rows
 
     pages, rare = [], []
     viewer = Viewer("AUD-1", "auditor", "10.0.0.2")

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 import orjson  # noqa: E402
 
 from dispatch.store import acl  # noqa: E402
-from dispatch.domain.acl import Role  # noqa: E402
+from dispatch.domain.acl import RedisUser  # noqa: E402
 from dispatch.keys import Keys  # noqa: E402
 from dispatch.domain.sightings import outcome_counts  # noqa: E402
 from dispatch.store.assignments import AssignmentRefused, assign, open_assignments, sighting_endings  # noqa: E402
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     log_path = data_dir / "launcher.log"
     print(f"starting the demo in {data_dir} (real time: the demo has no honest time scale)", flush=True)
     process, redis_port = start_demo(data_dir / "var", log_path, args.seed)
-    client = connect(f"redis://:{acl.demo_passwords(data_dir / 'var')[Role.ADMIN]}@127.0.0.1:{redis_port}/0")
+    client = connect(f"redis://:{acl.demo_passwords(data_dir / 'var')[RedisUser.ADMIN]}@127.0.0.1:{redis_port}/0")
     keys = Keys(SITE)
     samples: list[tuple[float, int, int]] = []
     peak_kinds: Counter = Counter()

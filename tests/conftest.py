@@ -121,11 +121,11 @@ def in_process_web_signs_in_as_its_role(request, monkeypatch):
         yield
         return
     from dispatch.web import app as web, auth as webauth
-    from dispatch.domain.acl import Role
+    from dispatch.domain.acl import RedisUser
     from tests.support.processes import role_url
 
     settings = request.getfixturevalue("settings")
-    web_url = role_url(settings, Role.WEB)
+    web_url = role_url(settings, RedisUser.WEB)
 
     def connect_as_web(url, **options):
         return connect(web_url if url == settings.redis_url else url, **options)

@@ -31,7 +31,7 @@ from typing import Callable
 
 from .. import clock
 from ..store import acl
-from ..domain.acl import Role as RedisRole
+from ..domain.acl import RedisUser
 from ..settings import Settings, SettingsError
 from ..keys import Keys
 from ..store.connection import connect
@@ -213,7 +213,7 @@ def start_redis(settings: Settings) -> tuple[EmbeddedRedis | None, Settings]:
     # kept in the server's ACL file so a restarted Redis still knows them.
     passwords = acl.demo_passwords(settings.data_dir)
     server = EmbeddedRedis(settings.data_dir / "redis", port=port, persistent=True, own_session=True,
-                           password=passwords[RedisRole.ADMIN]).start()
+                           password=passwords[RedisUser.ADMIN]).start()
     acl.apply_users_at(server.url, settings.site, passwords)
     return server, replace(settings, redis_url=server.url)
 

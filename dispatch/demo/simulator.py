@@ -32,7 +32,7 @@ from itertools import islice
 import orjson
 
 from ..domain.geo import LatLon, contains, destination, haversine_m, initial_bearing_deg
-from ..domain.lifecycle import Role
+from ..domain.lifecycle import AssignmentActor
 from ..clock import now_ms as clock_now_ms
 from ..keys import Keys
 from .simulated_tablets import SimulatedTablets
@@ -525,7 +525,7 @@ def _follow_assignments(client, keys: Keys, tablets: SimulatedTablets, live_maxl
         for step in tablets.follow(open_now, scenes, clock_now_ms()):
             try:
                 transition(client, keys, assignment_id=step.assignment_id, new_state=step.new_state,
-                           actor_id=step.patrol_id, actor_role=Role.PATROL, outcome=step.outcome,
+                           actor_id=step.patrol_id, actor_role=AssignmentActor.PATROL, outcome=step.outcome,
                            live_maxlen=live_maxlen)
             except AssignmentRefused as refused:  # e.g. a supervisor cancelled it meanwhile
                 log.info("%s could not report %s: %s", step.patrol_id, step.new_state.value, refused.reason)

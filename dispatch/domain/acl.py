@@ -33,7 +33,9 @@ from ..settings import Settings
 from .retention import Treatment, retention_table
 
 
-class Role(str, Enum):
+class RedisUser(str, Enum):
+    """Each process signs in to Redis as its own ACL user, one per kind of process (not a person's role: domain/auth.Role)."""
+
     BRIDGE = "bridge"
     SIMULATOR = "simulator"
     INGEST = "ingest"
@@ -59,14 +61,14 @@ OPTIMISTIC = ("watch", "unwatch")
 
 # Each role's commands, as its code uses them (store/*.py, the Lua scripts included). The tests fail on any
 # ACL denial of a process (tests/conftest.py `no_acl_denials`), naming the command a role lacks.
-COMMANDS: dict[Role, tuple[str, ...]] = {
-    Role.BRIDGE: ("xadd",),
+COMMANDS: dict[RedisUser, tuple[str, ...]] = {
+    RedisUser.BRIDGE: ("xadd",),
     # Its outbox XADDs; its tablets read open assignments and their sightings, and step them (a Lua script).
-    Role.SIMULATOR: (*SCRIPTS, *"xadd hvals hmget hget hexists hset hdel geoadd zrem zscore".split()),
+    RedisUser.SIMULATOR: (*SCRIPTS, *"xadd hvals hmget hget hexists hset hdel geoadd zrem zscore".split()),
     # The consumer group (created with MKSTREAM, read, claimed; dead consumers removed after their pending
     # entries are claimed: XINFO CONSUMERS, XGROUP DELCONSUMER), and the ingest script's commands (HLEN,
     # XLEN, ZCARD: its keys' types checked before anything is written).
-    Role.INGEST: (
+    RedisUser.INGEST: (
         *SCRIPTS,
         *"xgroup|create xreadgroup xautoclaim xpending xinfo|consumers xgroup|delconsumer "
         "xack xadd xlen hget hmget hset hexists hincrby hlen geoadd zrem zcard".split(),
@@ -77,13 +79,13 @@ COMMANDS: dict[Role, tuple[str, ...]] = {
         *"hgetall hdel".split(),
     ),
     # The snapshot (MULTI/EXEC), the open alerts, the alert script.
-    Role.WATCH: (*SCRIPTS, *TRANSACTIONS, *"hgetall hget hsetnx hdel xadd xrevrange".split()),
+    RedisUser.WATCH: (*SCRIPTS, *TRANSACTIONS, *"hgetall hget hsetnx hdel xadd xrevrange".split()),
     # Sessions (HGETALL, EXISTS), a patrol's scope (HGET), the snapshot, the live stream; refusals audited (XADD).
-    Role.GATEWAY: (*TRANSACTIONS, *"hgetall hget exists xrange xread xrevrange xadd".split()),
+    RedisUser.GATEWAY: (*TRANSACTIONS, *"hgetall hget exists xrange xread xrevrange xadd".split()),
     # Sessions and tablet action records (strings and hashes with TTLs), sign-in throttling counters (hashes,
     # TYPE-checked), accounts, zones, assignments, the audit trail (read, append, export), history (stream
     # reads, the ingest group's progress).
-    Role.WEB: (
+    RedisUser.WEB: (
         *SCRIPTS,
         *TRANSACTIONS,
         *OPTIMISTIC,
@@ -93,7 +95,7 @@ COMMANDS: dict[Role, tuple[str, ...]] = {
     ),
     # The only XTRIM; old units found by HSCAN/ZSCAN and dropped by a Lua script; open alerts' old positions
     # removed in a WATCH/MULTI transaction; its run audited.
-    Role.RETENTION: (
+    RedisUser.RETENTION: (
         *SCRIPTS,
         *TRANSACTIONS,
         *OPTIMISTIC,
@@ -105,9 +107,9 @@ COMMANDS: dict[Role, tuple[str, ...]] = {
 _PICTURE = ("drones", "patrols", "sightings", "assignments_open", "alerts_open", "zones", "live")
 _INPUTS = ("in_telemetry", "in_sightings", "in_patrols")
 # Named keys of each role (Keys attributes); web's and retention's come from the retention table (_key_patterns).
-_NAMED_KEYS: dict[Role, tuple[str, ...]] = {
-    Role.BRIDGE: _INPUTS,
-    Role.SIMULATOR: (
+_NAMED_KEYS: dict[RedisUser, tuple[str, ...]] = {
+    RedisUser.BRIDGE: _INPUTS,
+    RedisUser.SIMULATOR: (
         *_INPUTS,
         "sightings",
         "patrols",
@@ -119,7 +121,7 @@ _NAMED_KEYS: dict[Role, tuple[str, ...]] = {
         "audit",
         "sighting_endings",  # a tablet's clearing records the sighting's ending
     ),
-    Role.INGEST: (
+    RedisUser.INGEST: (
         *_INPUTS,
         "live",
         "deadletter",
@@ -135,12 +137,12 @@ _NAMED_KEYS: dict[Role, tuple[str, ...]] = {
         "assignments_open",  # operators' ends: a sighting a patrol is on is not ended (read only)
         "sighting_endings",  # operators' ends are recorded with every other ending
     ),
-    Role.WATCH: (*_PICTURE, "alerts", "audit", "sighting_endings"),  # expires sightings past their horizon
-    Role.GATEWAY: (*_PICTURE, "patrol_assignment", "audit"),
-    Role.RETENTION: ("live", "audit"),
+    RedisUser.WATCH: (*_PICTURE, "alerts", "audit", "sighting_endings"),  # expires sightings past their horizon
+    RedisUser.GATEWAY: (*_PICTURE, "patrol_assignment", "audit"),
+    RedisUser.RETENTION: ("live", "audit"),
 }
 # Key families (one key per item under a prefix, Treatment.EXPIRES in the retention table).
-_FAMILIES: dict[Role, tuple[str, ...]] = {Role.GATEWAY: ("sessions",), Role.INGEST: ("sighting_numbers",)}
+_FAMILIES: dict[RedisUser, tuple[str, ...]] = {RedisUser.GATEWAY: ("sessions",), RedisUser.INGEST: ("sighting_numbers",)}
 # The newer-wins bookkeeping and the ingest counters: no business of the web app.
 _NOT_WEB = ("drones_ts", "patrols_ts", "sightings_ts", "stats", "sighting_numbers")
 # What retention cleans, by the retention table's treatment.
@@ -156,7 +158,7 @@ _RETENTION_TREATMENTS = (
 class AclRule:
     """One Redis user: the role it is for, the key patterns it may touch, the commands it may run."""
 
-    role: Role
+    role: RedisUser
     user: str
     key_patterns: tuple[str, ...]
     commands: tuple[str, ...]
@@ -166,7 +168,7 @@ class AclRule:
 
         `reset` first, so applying a rule again replaces what the user had instead of adding to it;
         `resetchannels`: no role uses pub/sub, and Redis 6.2 grants every channel by default."""
-        if self.role is Role.ADMIN:
+        if self.role is RedisUser.ADMIN:
             return ["reset", "on", secret, "allkeys", "allchannels", "+@all"]
         keys = [f"~{pattern}" for pattern in self.key_patterns]
         return ["reset", "on", secret, *keys, "resetchannels", *(f"+{command}" for command in self.commands)]
@@ -180,13 +182,13 @@ class AclRule:
         return "ACL SETUSER " + " ".join(_quote(arg) for arg in [self.user, *self.setuser_args(secret)])
 
     def may_touch(self, key: str) -> bool:
-        return self.role is Role.ADMIN or any(_matches(pattern, key) for pattern in self.key_patterns)
+        return self.role is RedisUser.ADMIN or any(_matches(pattern, key) for pattern in self.key_patterns)
 
 
-def username(site: str, role: Role) -> str:
+def username(site: str, role: RedisUser) -> str:
     """`rennes.ingest`: one user per site and role (one server may hold several sites). No ':' or '@',
     which would break the user part of a redis:// URL."""
-    return ADMIN_USER if role is Role.ADMIN else f"{site}.{role.value}"
+    return ADMIN_USER if role is RedisUser.ADMIN else f"{site}.{role.value}"
 
 
 def password_hash(password: str) -> str:
@@ -199,24 +201,24 @@ def rules(site: str) -> tuple[AclRule, ...]:
     keys = Keys(site)
     found = [
         AclRule(role, username(site, role), _key_patterns(keys, role), (*CONNECTION, *COMMANDS[role]))
-        for role in Role
-        if role is not Role.ADMIN
+        for role in RedisUser
+        if role is not RedisUser.ADMIN
     ]
-    return (*found, AclRule(Role.ADMIN, ADMIN_USER, ("*",), ("@all",)))
+    return (*found, AclRule(RedisUser.ADMIN, ADMIN_USER, ("*",), ("@all",)))
 
 
-def rule_for(site: str, role: Role) -> AclRule:
+def rule_for(site: str, role: RedisUser) -> AclRule:
     return next(rule for rule in rules(site) if rule.role is role)
 
 
-def _key_patterns(keys: Keys, role: Role) -> tuple[str, ...]:
+def _key_patterns(keys: Keys, role: RedisUser) -> tuple[str, ...]:
     table = retention_table(keys, Settings())
-    if role is Role.WEB:
+    if role is RedisUser.WEB:
         excluded = {getattr(keys, name) for name in _NOT_WEB}
         chosen = [rule for rule in table if rule.key not in excluded]
     else:
         chosen = []
-        if role is Role.RETENTION:
+        if role is RedisUser.RETENTION:
             chosen = [rule for rule in table if rule.treatment in _RETENTION_TREATMENTS]
     patterns = [_pattern(rule.key, family=rule.treatment is Treatment.EXPIRES) for rule in chosen]
     patterns += [_pattern(getattr(keys, name)) for name in _NAMED_KEYS.get(role, ())]
@@ -282,7 +284,7 @@ DESTRUCTIVE = (
 )
 
 
-def audit_exposure(site: str) -> dict[Role, tuple[str, ...]]:
+def audit_exposure(site: str) -> dict[RedisUser, tuple[str, ...]]:
     """For each role that may touch the audit trail, the granted commands that could shrink or destroy it
     on Redis 6.2 (a command is granted on all of a role's keys), plus `xadd` (its MAXLEN/MINID options
     trim). Only retention must have `xtrim`; the README's residual-risk table is this, and tests keep it
@@ -291,7 +293,7 @@ def audit_exposure(site: str) -> dict[Role, tuple[str, ...]]:
     return {
         rule.role: tuple(c for c in (*DESTRUCTIVE, "xadd") if c in rule.commands)
         for rule in rules(site)
-        if rule.role is not Role.ADMIN and rule.may_touch(audit)
+        if rule.role is not RedisUser.ADMIN and rule.may_touch(audit)
     }
 
 

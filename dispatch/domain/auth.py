@@ -38,7 +38,9 @@ from urllib.parse import unquote, urlsplit
 from werkzeug.http import parse_cookie
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import pages
 from .backoff import capped_exponential
+from .lifecycle import CLOSED_STATES
 from .live import Subscription
 from .models import PATROL_ID, SUPERVISOR_ID
 
@@ -95,19 +97,19 @@ def may(role: Role | str | None, permission: str) -> bool:
 
 # Pages and the permission each needs. A page not listed still needs a signed-in user.
 PAGE_PERMISSIONS: dict[str, str] = {
-    "/": "live_view",
-    "/patrol": "patrol_actions",
-    "/replay": "replay",
-    "/audit": "audit_view",
-    "/admin": "manage_users",
-    "/admin/zones": "manage_zones",
+    pages.SCREEN: "live_view",
+    pages.TABLET: "patrol_actions",
+    pages.REPLAY: "replay",
+    pages.AUDIT: "audit_view",
+    pages.ACCOUNTS: "manage_users",
+    pages.ZONES: "manage_zones",
 }
 # Where each role lands after signing in when no (allowed) page was asked for.
 HOME_PAGE: dict[Role, str] = {
-    Role.SUPERVISOR: "/",
-    Role.PATROL: "/patrol",
-    Role.AUDITOR: "/audit",
-    Role.ADMINISTRATOR: "/admin",
+    Role.SUPERVISOR: pages.SCREEN,
+    Role.PATROL: pages.TABLET,
+    Role.AUDITOR: pages.AUDIT,
+    Role.ADMINISTRATOR: pages.ACCOUNTS,
 }
 
 # Any staff code: anything else typed as one may be a name, and is kept off the audit trail.
@@ -489,7 +491,6 @@ def _unb64(text: str) -> bytes:
 
 # --- What a patrol's live socket may carry ----------------------------------------------
 
-CLOSED_ASSIGNMENT_STATES = frozenset({"cleared", "cancelled"})
 
 
 class PatrolScope:
@@ -539,7 +540,7 @@ class PatrolScope:
         if unit.get("patrol_id") != self.patrol_id:
             self._forget(assignment_id)  # handed to another patrol
             return False
-        if unit.get("closed") is True or unit.get("state") in CLOSED_ASSIGNMENT_STATES:
+        if unit.get("closed") is True or unit.get("state") in CLOSED_STATES:
             self._forget(assignment_id)
         elif isinstance(sighting_id, str):
             self.assignment_sighting[assignment_id] = sighting_id

@@ -46,7 +46,9 @@ time zone: code wanting its name uses `DISPLAY_TIMEZONE.key` (settings.timezone,
 DISPATCH_TIMEZONE, has the same default and wins where a process or page has settings)."""
 
 
-class Role(str, Enum):
+class AssignmentActor(str, Enum):
+    """Who may take a step of an assignment (ALLOWED); a signed-in person's role is domain/auth.Role."""
+
     SUPERVISOR = "supervisor"
     PATROL = "patrol"
 
@@ -58,14 +60,14 @@ CLOSED_STATES = frozenset({A.CLEARED, A.CANCELLED})
 _PROGRESS = [A.ASSIGNED, A.ACKNOWLEDGED, A.EN_ROUTE, A.ON_SCENE, A.CLEARED]
 
 # (current, new) -> the one role that may take that step. None = no assignment yet.
-ALLOWED: dict[tuple[AssignmentState | None, AssignmentState], Role] = {
-    (None, A.ASSIGNED): Role.SUPERVISOR,
-    (A.ASSIGNED, A.ACKNOWLEDGED): Role.PATROL,
-    (A.ASSIGNED, A.EN_ROUTE): Role.PATROL,
-    (A.ACKNOWLEDGED, A.EN_ROUTE): Role.PATROL,
-    (A.EN_ROUTE, A.ON_SCENE): Role.PATROL,
-    (A.ON_SCENE, A.CLEARED): Role.PATROL,
-    **{(state, A.CANCELLED): Role.SUPERVISOR for state in OPEN_STATES},
+ALLOWED: dict[tuple[AssignmentState | None, AssignmentState], AssignmentActor] = {
+    (None, A.ASSIGNED): AssignmentActor.SUPERVISOR,
+    (A.ASSIGNED, A.ACKNOWLEDGED): AssignmentActor.PATROL,
+    (A.ASSIGNED, A.EN_ROUTE): AssignmentActor.PATROL,
+    (A.ACKNOWLEDGED, A.EN_ROUTE): AssignmentActor.PATROL,
+    (A.EN_ROUTE, A.ON_SCENE): AssignmentActor.PATROL,
+    (A.ON_SCENE, A.CLEARED): AssignmentActor.PATROL,
+    **{(state, A.CANCELLED): AssignmentActor.SUPERVISOR for state in OPEN_STATES},
 }
 
 # What to do instead when a patrol skips a step towards this state.
@@ -96,14 +98,14 @@ def patrol_status_for(state: AssignmentState | str) -> PatrolStatus:
 
 
 def check_transition(
-    current: AssignmentState | str | None, new: AssignmentState | str, *, actor_role: Role | str
+    current: AssignmentState | str | None, new: AssignmentState | str, *, actor_role: AssignmentActor | str
 ) -> str | None:
     """None if `actor_role` may move an assignment from `current` to `new`, else why not.
 
     `current` None means there is no assignment yet (creating one is "assigned").
     """
     try:
-        role = Role(actor_role)
+        role = AssignmentActor(actor_role)
     except ValueError:
         return f"unknown role {actor_role!r}: expected 'supervisor' or 'patrol'"
     current = None if current is None else AssignmentState(current)
@@ -118,10 +120,10 @@ def check_transition(
     allowed_role = ALLOWED.get((current, new))
     if allowed_role is role:
         return None
-    if allowed_role is Role.SUPERVISOR:
+    if allowed_role is AssignmentActor.SUPERVISOR:
         verb = "assign a patrol" if new is A.ASSIGNED else "cancel an assignment"
         return f"only a supervisor can {verb}"
-    if allowed_role is Role.PATROL:
+    if allowed_role is AssignmentActor.PATROL:
         return f"only the assigned patrol can report {new.value}"
     if _PROGRESS.index(new) < _PROGRESS.index(current):
         return f"cannot go back from {current.value} to {new.value}"

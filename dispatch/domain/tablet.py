@@ -43,7 +43,7 @@ import orjson
 
 from . import lifecycle
 from .geo import EARTH_RADIUS_M, haversine_m, initial_bearing_deg
-from .lifecycle import Role
+from .lifecycle import AssignmentActor
 from .models import EVENT_ID, AssignmentState, Outcome, PatrolStatus
 
 A = AssignmentState
@@ -209,7 +209,7 @@ def refusal(action: ClientAction, *, patrol_status: PatrolStatus | str | None,
     """
     if action.action in ASSIGNMENT_STEPS:
         new_state = ASSIGNMENT_STEPS[action.action]
-        return (lifecycle.check_transition(open_state, new_state, actor_role=Role.PATROL)
+        return (lifecycle.check_transition(open_state, new_state, actor_role=AssignmentActor.PATROL)
                 or lifecycle.check_outcome(new_state, action.outcome))
     if action.outcome is not None:
         return f"an outcome is given only when clearing, not when reporting {action.action.value}"

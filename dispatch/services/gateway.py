@@ -87,7 +87,7 @@ LOOKUP_POOL_WAIT_S = 5.0
 
 
 @dataclass(frozen=True)
-class Role:
+class SocketOwner:
     """Who holds the socket (from the session, never from anything the client says), and for a
     patrol what concerned it when it connected, so its first snapshot is complete."""
 
@@ -111,13 +111,13 @@ class Refusal:
     role: str | None = None
 
 
-SUPERVISOR = Role("supervisor")
+SUPERVISOR = SocketOwner("supervisor")
 # The socket feeds the supervisor screens (live_view) and the tablets (patrol_actions); nobody else.
 LIVE_PERMISSIONS = ("live_view", "patrol_actions")
 
 
 async def authorise(request: Request, *, redis_client: redis.asyncio.Redis | BatchedReads,
-                    keys: Keys) -> Role | Refusal:
+                    keys: Keys) -> SocketOwner | Refusal:
     """The role behind this handshake, from its session cookie; a Refusal otherwise. `redis_client`
     needs `hgetall` and `hget` only."""
     session_id = cookie_value(request.headers.get_all("Cookie"), SESSION_COOKIE)
@@ -132,18 +132,18 @@ async def authorise(request: Request, *, redis_client: redis.asyncio.Redis | Bat
             return Refusal(403, f"The {identity.role.value} role has no live view", identity.user_id,
                            identity.role.value)
         if identity.role is not AuthRole.PATROL:
-            return Role(identity.role.value, None, identity.user_id, identity.expires_ms, session_key=key)
+            return SocketOwner(identity.role.value, None, identity.user_id, identity.expires_ms, session_key=key)
         assignments, sightings = await accounts.patrol_scope_seed(redis_client, keys, identity.patrol_id)
     except (RedisError, OSError) as error:
         return Refusal(503, f"Cannot check the session now ({type(error).__name__})")
-    return Role(identity.role.value, identity.patrol_id, identity.user_id, identity.expires_ms,
+    return SocketOwner(identity.role.value, identity.patrol_id, identity.user_id, identity.expires_ms,
                 assignments, sightings, key)
 
 
 _session_authorise = authorise  # the Gateway's default, under a name its `authorise` argument does not hide
 
 
-def subscription_for(role: Role) -> Subscription:
+def subscription_for(role: SocketOwner) -> Subscription:
     """What a role may see: a patrol, only what concerns it (domain.auth.PatrolScope); the live
     view's roles, everything."""
     if role.name == AuthRole.PATROL.value and role.patrol_id:
@@ -216,8 +216,8 @@ class Gateway:
         settings: Settings,
         options: GatewayOptions,
         *,
-        authorise: Callable[[Request], Role | Refusal | None | Awaitable] | None = None,
-        subscribe: Callable[[Role], Subscription] = subscription_for,
+        authorise: Callable[[Request], SocketOwner | Refusal | None | Awaitable] | None = None,
+        subscribe: Callable[[SocketOwner], Subscription] = subscription_for,
     ):
         self.options = options
         self.keys = Keys(settings.site)
@@ -234,7 +234,7 @@ class Gateway:
         self._authorise = authorise or functools.partial(_session_authorise, redis_client=BatchedReads(self._lookups),
                                                          keys=self.keys)
         self._snapshot_client = connect(settings.redis_url)  # sync: read_snapshot runs in a thread
-        self._roles: weakref.WeakKeyDictionary[ServerConnection, Role] = weakref.WeakKeyDictionary()
+        self._roles: weakref.WeakKeyDictionary[ServerConnection, SocketOwner] = weakref.WeakKeyDictionary()
         self._clients: dict[int, tuple[ServerConnection, asyncio.Event]] = {}
         self._sessions: dict[int, tuple[str, int | None]] = {}  # client id -> (session key, expires_ms)
         self._snapshot_wanted = asyncio.Event()
@@ -282,7 +282,7 @@ class Gateway:
             await self._audit(connection, await self._verdict(request), f"page origin {origin!r:.80} not allowed")
             return connection.respond(403, "Forbidden origin\n")
         verdict = await self._verdict(request)
-        if not isinstance(verdict, Role):
+        if not isinstance(verdict, SocketOwner):
             refusal = verdict if isinstance(verdict, Refusal) else Refusal(403, "Not authorised")
             log.warning("refused %s: %s", _peer(connection), refusal.reason)
             await self._audit(connection, refusal, refusal.reason)
@@ -290,16 +290,16 @@ class Gateway:
         self._roles[connection] = verdict
         return None
 
-    async def _verdict(self, request: Request) -> Role | Refusal | None:
+    async def _verdict(self, request: Request) -> SocketOwner | Refusal | None:
         verdict = self._authorise(request)
         return await verdict if inspect.isawaitable(verdict) else verdict
 
-    async def _audit(self, connection: ServerConnection, verdict: Role | Refusal | None, reason: str) -> None:
+    async def _audit(self, connection: ServerConnection, verdict: SocketOwner | Refusal | None, reason: str) -> None:
         """Record a signed-in user's refused handshake as `access_denied` on the live feed (the README
         promises every refusal is recorded). Anonymous refusals (no or an ended session) name nobody
         and are only logged. Never raises: the refusal is the answer, a trail that cannot take the
         entry is logged instead."""
-        if isinstance(verdict, Role):
+        if isinstance(verdict, SocketOwner):
             actor, role = verdict.user_id, verdict.name
         elif isinstance(verdict, Refusal):
             actor, role = verdict.actor, verdict.role

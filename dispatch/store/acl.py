@@ -27,48 +27,48 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import redis
 
-from ..domain.acl import ADMIN_USER, RESIDUAL_RISKS, Role, password_hash, rules
+from ..domain.acl import ADMIN_USER, RESIDUAL_RISKS, RedisUser, password_hash, rules
 from ..settings import Settings, SettingsError
 
 PASSWORDS_FILE = "redis-users.json"  # in the data dir, 0600
 ENV_PREFIX = "DISPATCH_REDIS_PASSWORD_"
 
 # The role of each process the launcher and the Procfile start (their names), and of each module.
-ROLE_OF_PROCESS: dict[str, Role] = {
-    "ingest": Role.INGEST,
-    "watch": Role.WATCH,
-    "gateway": Role.GATEWAY,
-    "retention": Role.RETENTION,
-    "web": Role.WEB,
-    "simulator": Role.SIMULATOR,
-    "sim": Role.SIMULATOR,
+ROLE_OF_PROCESS: dict[str, RedisUser] = {
+    "ingest": RedisUser.INGEST,
+    "watch": RedisUser.WATCH,
+    "gateway": RedisUser.GATEWAY,
+    "retention": RedisUser.RETENTION,
+    "web": RedisUser.WEB,
+    "simulator": RedisUser.SIMULATOR,
+    "sim": RedisUser.SIMULATOR,
 }
-ROLE_OF_MODULE: dict[str, Role] = {
-    "dispatch.services.ingest": Role.INGEST,
-    "dispatch.services.watch": Role.WATCH,
-    "dispatch.services.gateway": Role.GATEWAY,
-    "dispatch.services.retention": Role.RETENTION,
-    "dispatch.demo.simulator": Role.SIMULATOR,
-    "gunicorn": Role.WEB,
+ROLE_OF_MODULE: dict[str, RedisUser] = {
+    "dispatch.services.ingest": RedisUser.INGEST,
+    "dispatch.services.watch": RedisUser.WATCH,
+    "dispatch.services.gateway": RedisUser.GATEWAY,
+    "dispatch.services.retention": RedisUser.RETENTION,
+    "dispatch.demo.simulator": RedisUser.SIMULATOR,
+    "gunicorn": RedisUser.WEB,
 }
 # Processes with no business with Redis: they get no REDIS_URL at all.
 WITHOUT_REDIS = ("proxy", "dispatch.services.proxy")
-PROCESS_ROLES = tuple(role for role in Role if role is not Role.ADMIN)
+PROCESS_ROLES = tuple(role for role in RedisUser if role is not RedisUser.ADMIN)
 
 
-def generate_passwords() -> dict[Role, str]:
+def generate_passwords() -> dict[RedisUser, str]:
     """A fresh random password per role (192 bits each)."""
-    return {role: secrets.token_urlsafe(24) for role in Role}
+    return {role: secrets.token_urlsafe(24) for role in RedisUser}
 
 
-def demo_passwords(data_dir: Path) -> dict[Role, str]:
+def demo_passwords(data_dir: Path) -> dict[RedisUser, str]:
     """The demo's passwords: read from `data_dir/redis-users.json`, created at random (mode 0600) the first
     time. Kept across starts, so the embedded Redis's ACL file and the children's URLs agree."""
     path = Path(data_dir) / PASSWORDS_FILE
     if path.exists():
         stored = json.loads(path.read_text())
-        found = {role: stored[role.value] for role in Role if role.value in stored}
-        if len(found) == len(Role):
+        found = {role: stored[role.value] for role in RedisUser if role.value in stored}
+        if len(found) == len(RedisUser):
             return found
     path.parent.mkdir(parents=True, exist_ok=True)
     passwords = generate_passwords()
@@ -79,25 +79,25 @@ def demo_passwords(data_dir: Path) -> dict[Role, str]:
     return passwords
 
 
-def passwords_from_env(env: Mapping[str, str] | None = None) -> dict[Role, str]:
+def passwords_from_env(env: Mapping[str, str] | None = None) -> dict[RedisUser, str]:
     """`DISPATCH_REDIS_PASSWORD_INGEST` etc.: the roles whose password the operator set."""
     env = os.environ if env is None else env
-    found = {role: env.get(ENV_PREFIX + role.value.upper(), "").strip() for role in Role}
+    found = {role: env.get(ENV_PREFIX + role.value.upper(), "").strip() for role in RedisUser}
     return {role: password for role, password in found.items() if password}
 
 
-def redis_url_for(role: Role | str, base_url: str, site: str, passwords: Mapping[Role, str]) -> str:
+def redis_url_for(role: RedisUser | str, base_url: str, site: str, passwords: Mapping[RedisUser, str]) -> str:
     """`base_url` signed in as the role's user: `redis://127.0.0.1:6380/0` becomes
     `redis://rennes.ingest:<password>@127.0.0.1:6380/0` (rediss://, the database and query kept)."""
-    role = Role(role)
+    role = RedisUser(role)
     parts = urlsplit(base_url)
     host = parts.netloc.rpartition("@")[2]
-    user = ADMIN_USER if role is Role.ADMIN else f"{site}.{role.value}"
+    user = ADMIN_USER if role is RedisUser.ADMIN else f"{site}.{role.value}"
     netloc = f"{quote(user, safe='')}:{quote(passwords[role], safe='')}@{host}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def child_redis_url(name: str, base_url: str, site: str, passwords: Mapping[Role, str]) -> str | None:
+def child_redis_url(name: str, base_url: str, site: str, passwords: Mapping[RedisUser, str]) -> str | None:
     """The REDIS_URL of the launcher's child `name`: its role's user on `base_url`; None for a child that
     has no business with Redis (the nginx proxy), which then gets no REDIS_URL at all."""
     role = ROLE_OF_PROCESS.get(name)
@@ -114,7 +114,7 @@ def redacted_url(url: str) -> str:
     return urlunsplit((parts.scheme, f"{name}:***@{host}", parts.path, parts.query, parts.fragment))
 
 
-def apply_users_at(admin_url: str, site: str, passwords: Mapping[Role, str]) -> list[str]:
+def apply_users_at(admin_url: str, site: str, passwords: Mapping[RedisUser, str]) -> list[str]:
     """`apply_users` through a short-lived client of `admin_url` (the launcher, the test harness)."""
     client = redis.Redis.from_url(admin_url, socket_connect_timeout=2.0, socket_timeout=5.0)
     try:
@@ -124,7 +124,7 @@ def apply_users_at(admin_url: str, site: str, passwords: Mapping[Role, str]) -> 
 
 
 def apply_users(
-    client: redis.Redis, site: str, passwords: Mapping[Role, str], *, roles: tuple[Role, ...] = PROCESS_ROLES
+    client: redis.Redis, site: str, passwords: Mapping[RedisUser, str], *, roles: tuple[RedisUser, ...] = PROCESS_ROLES
 ) -> list[str]:
     """Create or replace the users of `roles` for `site` (the admin user only if asked), then save them
     to the server's ACL file if it has one. `client` must be allowed ACL SETUSER (the default user, or
@@ -145,7 +145,7 @@ def _has_acl_file(client: redis.Redis) -> bool:
     return bool(value)
 
 
-def setuser_lines(site: str, passwords: Mapping[Role, str]) -> list[str]:
+def setuser_lines(site: str, passwords: Mapping[RedisUser, str]) -> list[str]:
     """One `ACL SETUSER` line per role (admin last), with the SHA-256 of the role's password. A role without
     one gets `resetpass`: its user exists but nobody can sign in as it until the operator gives it a
     password (`ACL SETUSER rennes.ingest '>...'`); a guessable placeholder piped as-is would be a hole."""
@@ -155,7 +155,7 @@ def setuser_lines(site: str, passwords: Mapping[Role, str]) -> list[str]:
     ]
 
 
-def acl_file_text(site: str, passwords: Mapping[Role, str], *, default_off: bool = True) -> str:
+def acl_file_text(site: str, passwords: Mapping[RedisUser, str], *, default_off: bool = True) -> str:
     """A Redis ACL file: every role's user (hashed passwords) and the default user switched off, so
     every client must sign in as a role."""
     lines = [rule.acl_file_line(passwords[rule.role]) for rule in rules(site)]
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     passwords = passwords_from_env()
     if args.acl_file:
-        missing = [f"{ENV_PREFIX}{role.value.upper()}" for role in Role if role not in passwords]
+        missing = [f"{ENV_PREFIX}{role.value.upper()}" for role in RedisUser if role not in passwords]
         if missing:
             print(f"acl: set {', '.join(missing)} to write an ACL file", file=sys.stderr)
             return 2
@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     print("\n".join(setuser_lines(site, passwords)))
-    missing = [role.value for role in Role if role not in passwords]
+    missing = [role.value for role in RedisUser if role not in passwords]
     if missing:
         print(
             f"# No password for {', '.join(missing)} ({ENV_PREFIX}<ROLE>): those users cannot sign in until "

@@ -36,7 +36,7 @@ from pydantic import ValidationError
 
 from ..domain import lifecycle, sightings
 from ..domain.audit import INTERNAL_ORIGIN, SYSTEM_ACTOR, Action, AuditEntry, id_or_invalid, make_entry
-from ..domain.lifecycle import Role
+from ..domain.lifecycle import AssignmentActor
 from ..domain.models import EVENT_ID, PATROL_ID, SUPERVISOR_ID, Assignment, AssignmentState, Outcome
 from ..domain.sightings import CloseReason, Disposition, Ending
 from ..domain.validate import describe
@@ -290,7 +290,7 @@ def assign(
     assignment_id = assignment_id or generate_assignment_id()
     inputs = ((sighting_id, EVENT_ID), (patrol_id, PATROL_ID), (assignment_id, EVENT_ID))
     details = {"sighting_id": id_or_invalid(sighting_id, EVENT_ID), "patrol_id": id_or_invalid(patrol_id, PATROL_ID)}
-    with refusal_audited(client, keys, AssignmentRefused, ts=ts, actor=supervisor_id, role=Role.SUPERVISOR.value,
+    with refusal_audited(client, keys, AssignmentRefused, ts=ts, actor=supervisor_id, role=AssignmentActor.SUPERVISOR.value,
                          action=Action.ASSIGNMENT_CREATED, target=assignment_id, origin=origin, details=details,
                          untrusted=inputs):
         created = _model(
@@ -298,10 +298,10 @@ def assign(
             supervisor_id=supervisor_id, ts=ts, assigned_ts=ts, state=AssignmentState.ASSIGNED,
         )
         json = created.model_dump_json()
-        audit = _audit(created, Action.ASSIGNMENT_CREATED, supervisor_id, Role.SUPERVISOR, origin, state="assigned",
+        audit = _audit(created, Action.ASSIGNMENT_CREATED, supervisor_id, AssignmentActor.SUPERVISOR, origin, state="assigned",
                        **_sighting_number(client, keys, sighting_id))
         args = [live_maxlen, sighting_id, patrol_id, created.assignment_id, json,
-                *_flat(_event(created, actor=supervisor_id, role=Role.SUPERVISOR, event="created")),
+                *_flat(_event(created, actor=supervisor_id, role=AssignmentActor.SUPERVISOR, event="created")),
                 *audit_argv(audit)]
         reply = _run(client, _ASSIGN_LUA, keys, args)
         if reply[0] != b"ok":
@@ -311,7 +311,7 @@ def assign(
 
 def transition(
     client: redis.Redis, keys: Keys, *, assignment_id: str, new_state: AssignmentState | str,
-    actor_id: str, actor_role: Role | str, outcome: Outcome | str | None = None,
+    actor_id: str, actor_role: AssignmentActor | str, outcome: Outcome | str | None = None,
     now_ms: int | None = None, live_maxlen: int = DEFAULT_LIVE_MAXLEN, origin: str = INTERNAL_ORIGIN,
 ) -> Assignment:
     """Move an open assignment to `new_state` if the lifecycle rules let `actor_id` do it.
@@ -334,7 +334,7 @@ def transition(
         _check_actor(actor_id, actor_role)
         for _ in range(STALE_RETRIES):
             current = _read_open(client, keys, assignment_id)
-            if actor_role == Role.PATROL and actor_id != current.patrol_id:
+            if actor_role == AssignmentActor.PATROL and actor_id != current.patrol_id:
                 raise AssignmentRefused(lifecycle.explain_not_owner(actor_id, current))
             refusal = lifecycle.check_transition(current.state, new_state, actor_role=actor_role)
             refusal = refusal or lifecycle.check_outcome(new_state, outcome)
@@ -360,7 +360,7 @@ def cancel(
     """The supervisor withdraws the patrol: it becomes available again, the sighting stays open."""
     return transition(
         client, keys, assignment_id=assignment_id, new_state=AssignmentState.CANCELLED,
-        actor_id=supervisor_id, actor_role=Role.SUPERVISOR, now_ms=now_ms, live_maxlen=live_maxlen, origin=origin,
+        actor_id=supervisor_id, actor_role=AssignmentActor.SUPERVISOR, now_ms=now_ms, live_maxlen=live_maxlen, origin=origin,
     )
 
 
@@ -380,15 +380,15 @@ def reassign(
     entry, assignment_reassigned, targets the cancelled assignment.
     """
     with refusal_audited(client, keys, AssignmentRefused, ts=clock_now_ms(now_ms), actor=supervisor_id,
-                         role=Role.SUPERVISOR.value, action=Action.ASSIGNMENT_REASSIGNED, target=assignment_id,
+                         role=AssignmentActor.SUPERVISOR.value, action=Action.ASSIGNMENT_REASSIGNED, target=assignment_id,
                          origin=origin, details={"to_patrol": id_or_invalid(new_patrol_id, PATROL_ID)},
                          untrusted=((new_patrol_id, PATROL_ID), (assignment_id, EVENT_ID))):
-        _check_actor(supervisor_id, Role.SUPERVISOR)
+        _check_actor(supervisor_id, AssignmentActor.SUPERVISOR)
         for _ in range(STALE_RETRIES):
             current = _read_open(client, keys, assignment_id)
             number = _sighting_number(client, keys, current.sighting_id)
             refusal = lifecycle.check_transition(current.state, AssignmentState.CANCELLED,
-                                                 actor_role=Role.SUPERVISOR)
+                                                 actor_role=AssignmentActor.SUPERVISOR)
             refusal = refusal or lifecycle.check_reassign(current, confirmed, number.get("number"))
             if refusal:
                 raise AssignmentRefused(refusal)
@@ -399,15 +399,15 @@ def reassign(
                 patrol_id=new_patrol_id, supervisor_id=supervisor_id, ts=ts, assigned_ts=ts,
                 state=AssignmentState.ASSIGNED,
             )
-            audit = _audit(cancelled, Action.ASSIGNMENT_REASSIGNED, supervisor_id, Role.SUPERVISOR, origin,
+            audit = _audit(cancelled, Action.ASSIGNMENT_REASSIGNED, supervisor_id, AssignmentActor.SUPERVISOR, origin,
                            new_assignment_id=created.assignment_id, to_patrol=created.patrol_id,
                            from_state=current.state.value, **number)
             args = [
                 live_maxlen, current.assignment_id, current.state.value, current.patrol_id, _closed_json(cancelled),
-                *_flat(_event(cancelled, actor=supervisor_id, role=Role.SUPERVISOR, event="cancelled",
+                *_flat(_event(cancelled, actor=supervisor_id, role=AssignmentActor.SUPERVISOR, event="cancelled",
                                replaced_by=created.assignment_id)),
                 created.sighting_id, created.patrol_id, created.assignment_id, created.model_dump_json(),
-                *_flat(_event(created, actor=supervisor_id, role=Role.SUPERVISOR, event="created",
+                *_flat(_event(created, actor=supervisor_id, role=AssignmentActor.SUPERVISOR, event="created",
                                replaces=current.assignment_id)),
                 *audit_argv(audit),
             ]
@@ -431,18 +431,18 @@ def close_sighting(
     was sent to a millisecond earlier is never closed behind the crew's back.
     """
     ts = clock_now_ms(now_ms)
-    with refusal_audited(client, keys, AssignmentRefused, ts=ts, actor=supervisor_id, role=Role.SUPERVISOR.value,
+    with refusal_audited(client, keys, AssignmentRefused, ts=ts, actor=supervisor_id, role=AssignmentActor.SUPERVISOR.value,
                          action=Action.SIGHTING_CLOSED, target=sighting_id, origin=origin,
                          details={"reason": id_or_invalid(getattr(reason, "value", reason), _REASONS)},
                          untrusted=((sighting_id, EVENT_ID), (reason, _REASONS))):
-        _check_actor(supervisor_id, Role.SUPERVISOR)
+        _check_actor(supervisor_id, AssignmentActor.SUPERVISOR)
         _check_sighting_id(sighting_id)
         refusal = sightings.check_reason(reason, text)
         if refusal:
             raise AssignmentRefused(refusal)
         reason = CloseReason(reason)
         ending = Ending(sighting_id, Disposition.CLOSED, ts, supervisor_id, reason, (text or "").strip())
-        audit = make_entry(ts=ts, actor=supervisor_id, role=Role.SUPERVISOR.value, action=Action.SIGHTING_CLOSED,
+        audit = make_entry(ts=ts, actor=supervisor_id, role=AssignmentActor.SUPERVISOR.value, action=Action.SIGHTING_CLOSED,
                            target=sighting_id, origin=origin, details={"reason": reason.value})
         return _end(client, keys, ending, audit, live_maxlen)
 
@@ -456,18 +456,18 @@ def merge_sighting(
     Both stay on the record: the duplicate's ending names the one it went into.
     """
     ts = clock_now_ms(now_ms)
-    with refusal_audited(client, keys, AssignmentRefused, ts=ts, actor=supervisor_id, role=Role.SUPERVISOR.value,
+    with refusal_audited(client, keys, AssignmentRefused, ts=ts, actor=supervisor_id, role=AssignmentActor.SUPERVISOR.value,
                          action=Action.SIGHTING_MERGED, target=sighting_id, origin=origin,
                          details={"merged_into": id_or_invalid(into, EVENT_ID)},
                          untrusted=((sighting_id, EVENT_ID), (into, EVENT_ID))):
-        _check_actor(supervisor_id, Role.SUPERVISOR)
+        _check_actor(supervisor_id, AssignmentActor.SUPERVISOR)
         _check_sighting_id(sighting_id)
         _check_sighting_id(into)
         refusal = sightings.check_merge(sighting_id, into, target_open=True)
         if refusal:
             raise AssignmentRefused(refusal)
         ending = Ending(sighting_id, Disposition.MERGED, ts, supervisor_id, merged_into=into)
-        audit = make_entry(ts=ts, actor=supervisor_id, role=Role.SUPERVISOR.value, action=Action.SIGHTING_MERGED,
+        audit = make_entry(ts=ts, actor=supervisor_id, role=AssignmentActor.SUPERVISOR.value, action=Action.SIGHTING_MERGED,
                            target=sighting_id, origin=origin, details={"merged_into": into})
         return _end(client, keys, ending, audit, live_maxlen)
 
@@ -519,7 +519,7 @@ def generate_assignment_id() -> str:
 
 def _apply_transition(
     client: redis.Redis, keys: Keys, current: Assignment, updated: Assignment, *,
-    actor_id: str, actor_role: Role | str, live_maxlen: int, origin: str = INTERNAL_ORIGIN,
+    actor_id: str, actor_role: AssignmentActor | str, live_maxlen: int, origin: str = INTERNAL_ORIGIN,
 ) -> None:
     """Run the transition script, expecting `current.state` to still be stored."""
     closing = not lifecycle.is_open(updated.state)
@@ -581,12 +581,12 @@ def _read_open(client: redis.Redis, keys: Keys, assignment_id: str) -> Assignmen
     return Assignment.model_validate_json(raw)
 
 
-def _check_actor(actor_id: str, actor_role: Role | str) -> None:
+def _check_actor(actor_id: str, actor_role: AssignmentActor | str) -> None:
     try:
-        role = Role(actor_role)
+        role = AssignmentActor(actor_role)
     except ValueError:
         raise AssignmentRefused(f"unknown role {actor_role!r}: expected 'supervisor' or 'patrol'") from None
-    pattern = SUPERVISOR_ID if role is Role.SUPERVISOR else PATROL_ID
+    pattern = SUPERVISOR_ID if role is AssignmentActor.SUPERVISOR else PATROL_ID
     if not isinstance(actor_id, str) or not re.match(pattern, actor_id):
         raise AssignmentRefused(f"{actor_id!r} is not a {role.value} id")
 
@@ -612,19 +612,19 @@ def _explain(reply: list, created: Assignment, tz: tzinfo) -> str:
     return f"assignment refused ({code})"
 
 
-def _event(assignment: Assignment, *, actor: str, role: Role, event: str, **extra: str) -> dict[str, str]:
+def _event(assignment: Assignment, *, actor: str, role: AssignmentActor, event: str, **extra: str) -> dict[str, str]:
     """Stream fields of one event: the assignment's fields (unset ones left out), who, what.
 
     The role is recorded, not inferred from the id: "SUP-1" is also a valid call sign.
     """
     fields = {name: str(value) for name, value in assignment.model_dump(mode="json").items() if value is not None}
-    return {**fields, "actor": actor, "role": Role(role).value, "event": event, **extra}
+    return {**fields, "actor": actor, "role": AssignmentActor(role).value, "event": event, **extra}
 
 
-def _audit(assignment: Assignment, action: Action, actor: str, role: Role | str, origin: str,
+def _audit(assignment: Assignment, action: Action, actor: str, role: AssignmentActor | str, origin: str,
            **details: str) -> AuditEntry:
     """The audit entry of a step on `assignment` (its id, patrol and sighting), ts of the step."""
-    return make_entry(ts=assignment.ts, actor=actor, role=Role(role).value, action=action,
+    return make_entry(ts=assignment.ts, actor=actor, role=AssignmentActor(role).value, action=action,
                       target=assignment.assignment_id, origin=origin,
                       details={"sighting_id": assignment.sighting_id, "patrol_id": assignment.patrol_id, **details})
 

@@ -38,7 +38,7 @@ from pydantic import ValidationError
 
 from .. import clock
 from ..domain.audit import Action, AuditRole, make_entry
-from ..domain.lifecycle import Role, patrol_status_for
+from ..domain.lifecycle import AssignmentActor, patrol_status_for
 from ..domain.models import Assignment, PatrolReport, PatrolStatus
 from ..domain.tablet import (
     ACTION_RECORD_TTL_MS, ActionRecord, AssignmentStep, ClientAction, Refusal, StatusReport, Verdict,
@@ -185,7 +185,7 @@ def _apply(client: redis.Redis, keys: Keys, *, patrol_id: str, action: ClientAct
         try:
             done = assignment_store.transition(
                 client, keys, assignment_id=step.assignment_id, new_state=step.new_state, actor_id=patrol_id,
-                actor_role=Role.PATROL, outcome=step.outcome, now_ms=effective_ms(action.tapped_ms, now_ms),
+                actor_role=AssignmentActor.PATROL, outcome=step.outcome, now_ms=effective_ms(action.tapped_ms, now_ms),
                 live_maxlen=live_maxlen, origin=origin)
         except assignment_store.AssignmentRefused as refusal:
             return _answer(action, ok=False, message=refusal.reason, assignment_id=step.assignment_id)

@@ -4,7 +4,7 @@ The markers are drawn in the browser (assets/screen_map.js), from the live
 picture, without a server round trip. What they may show is decided here, once:
 which states exist, the word and the glyph (CSS classes, assets/style.css) of
 each, the map's layers, and the thresholds that make a drone "lost" or "low".
-The legend (built by supervisor.py) and the rules handed to the browser
+The legend (built by maps.py) and the rules handed to the browser
 (`map_rules`, in the page configuration) both come from these tables, so the
 legend cannot drift from the map, and the map cannot disagree with the alert
 watcher: its thresholds are the watcher's settings.

@@ -13,15 +13,16 @@ import dash
 from dash import dcc, html
 
 from ..web import auth as webauth
+from ..domain import pages
 from ..domain.auth import may, page_permission
 
 # (path, label, tooltip), in the order they appear.
 PAGES = (
-    ("/", "Live", "Live wall screen"),
-    ("/replay", "Replay", "After-action replay"),
-    ("/audit", "Audit", "Audit trail"),
-    ("/admin", "Accounts", "Staff accounts"),
-    ("/admin/zones", "Zones", "Authorised flight zones"),
+    (pages.SCREEN, "Live", "Live wall screen"),
+    (pages.REPLAY, "Replay", "After-action replay"),
+    (pages.AUDIT, "Audit", "Audit trail"),
+    (pages.ACCOUNTS, "Accounts", "Staff accounts"),
+    (pages.ZONES, "Zones", "Authorised flight zones"),
 )
 
 
@@ -38,7 +39,7 @@ def page_links(current: str) -> html.Nav:
 def identity_form() -> html.Form:
     """Who is signed in on this screen, and the way out (a POST with the session's CSRF token)."""
     identity = webauth.current_identity()
-    return html.Form(className="identity", method="post", action=dash.get_relative_path("/logout"), children=[
+    return html.Form(className="identity", method="post", action=dash.get_relative_path(pages.SIGNOUT), children=[
         html.Span(identity.user_id if identity else "?", className="identity-user"),
         dcc.Input(type="hidden", name="csrf_token", value=identity.csrf_token if identity else ""),
         html.Button("Sign out", type="submit", className="signout-button"),

@@ -29,18 +29,9 @@ from ..settings import Settings
 from ..store.connection import connect
 from ..store.state import read_snapshot
 from . import page_scripts, patrol_api, auth as webauth
-from ..ui import (
-    PictureUnavailable,
-    UiContext,
-    admin_accounts,
-    admin_zones,
-    audit_page,
-    install,
-    signin,
-    supervisor,
-    tablet,
-)
-from ..ui.replay import page as replay
+from ..errors import PictureUnavailable
+from .context import UiContext, install
+from ..ui.pages import accounts, audit, replay, screen, signin, tablet, zones
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 ASSETS = ROOT / "assets"
@@ -114,19 +105,19 @@ def create_app(settings: Settings) -> dash.Dash:
         serve_locally=True,  # no internet on police networks: never a CDN
     )
     install(app.server, UiContext(settings=settings, snapshot=picture.snapshot, redis=picture.run))
-    supervisor.register(app)
+    screen.register(app)  # the supervisors' wall screen, /
     tablet.register(app)  # the patrol tablet page, /patrol
     patrol_api.register(app.server)  # the tablet's /api/patrol/* routes
     replay.register(app)  # the after-action replay page, /replay
-    admin_accounts.register(app)  # the administrator's accounts page, /admin
-    admin_zones.register(app)  # authorised zones, /admin/zones
-    audit_page.register(app)  # the auditor's page, /audit
+    accounts.register(app)  # the administrator's accounts page, /admin
+    zones.register(app)  # authorised zones, /admin/zones
+    audit.register(app)  # the auditor's page, /audit
     app.layout = dash.page_container
     page_scripts.install(app, ASSETS)
     _add_routes(app.server, picture)
     _limit_request_bodies(app.server)
     webauth.install(app, settings)  # guards, CSRF, headers
-    signin.add_routes(app.server)  # /login, /login/patrol, /logout, /api/patrol-codes
+    signin.register(app)  # /login, /login/patrol, /logout, /api/patrol-codes
     _set_up_now(app)
     if settings.behind_proxy:  # the audited address is the browser's, given by our own nginx
         app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=1, x_proto=1, x_host=1)

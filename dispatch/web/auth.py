@@ -1,5 +1,5 @@
 """Sessions, CSRF and security headers of the web app: `install(app, settings)`; the sign-in routes
-that make sessions are ui/signin.py's (`add_routes`), on top of this module's helpers.
+that make sessions are ui/pages/signin/handlers.py's (`add_routes`), on top of this module's helpers.
 
 One `before_request` guard decides every request before any view or Dash
 callback runs, so nothing is open by omission:
@@ -15,7 +15,7 @@ callback runs, so nothing is open by omission:
   the Dash pages router callback for the path it is asked to render (a client
   navigating with dcc.Link never GETs the page);
 - /api/* routes and Dash callbacks need the permission they declare (`requires`,
-  `guard_callback`, or the tables below for code that predates them). One that
+  `guard_callback`, or the route table below for a route that predates them). One that
   declares none is refused: a new route or callback is closed until someone
   decides who may use it.
 
@@ -48,6 +48,7 @@ import redis
 from dash.exceptions import PreventUpdate
 
 from .. import clock
+from ..domain import pages
 from ..domain.audit import Action, AuditRole
 from ..domain.auth import (
     HOME_PAGE, SESSION_COOKIE,
@@ -59,7 +60,7 @@ from ..settings import Settings
 from ..store import accounts
 from ..store import audit as audit_store
 from ..store.connection import connect
-from ..ui import PictureUnavailable, ids
+from ..errors import PictureUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +69,13 @@ CSRF_HEADER = "X-CSRFToken"
 CSRF_FORM_FIELD = "csrf_token"
 SIGNIN_COOKIE = "dispatch_signin"
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-OPEN_PATHS = frozenset({"/login", "/login/patrol", "/logout", "/healthz", "/favicon.ico"})
+OPEN_PATHS = frozenset({pages.SIGNIN, pages.PATROL_SIGNIN, pages.SIGNOUT, "/healthz", "/favicon.ico"})
 STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico")
 CALLBACK_PATH = "/_dash-update-component"
 PAGES_ROUTER_OUTPUT = "_pages_content.children"
 PAGES_LOCATION = "_pages_location"
-# Routes and callbacks written before `requires` / `guard_callback` existed, with what they need.
+# Routes written before `requires` existed, with what they need.
 ROUTE_PERMISSIONS: dict[str, str] = {"/api/snapshot": "live_view"}
-CALLBACK_PERMISSIONS: dict[str, str] = {ids.NEAREST_RESULT: "dispatch", ids.ACTION_RESULT: "dispatch"}
 _EXTENSION = "dispatch_auth"
 
 
@@ -203,7 +203,7 @@ def guard_callback(permission: str):
 
 def install(app: dash.Dash, settings: Settings) -> None:
     """Guard every request of `app` and add the security headers. Call it once, after the pages and
-    routes are registered (web.create_app does, then adds ui/signin.py's routes)."""
+    routes are registered (web.create_app does, then adds the sign-in page's routes)."""
     server = app.server
     auth = _Auth(app, settings)
     server.extensions[_EXTENSION] = auth
@@ -231,8 +231,8 @@ def _guard():
             flask.Response(f"Sign-in is unavailable right now: {error}\n", 503, mimetype="text/plain"))
     if identity is None:
         if api or request.method not in ("GET", "HEAD") or not _wants_html(request):
-            return json_response({"error": "not signed in", "sign_in": "/login"}, 401)
-        return flask.redirect(f"/login?next={quote(request.full_path.rstrip('?'), safe='/?=&')}", 303)
+            return json_response({"error": "not signed in", "sign_in": pages.SIGNIN}, 401)
+        return flask.redirect(f"{pages.SIGNIN}?next={quote(request.full_path.rstrip('?'), safe='/?=&')}", 303)
     if request.method in STATE_CHANGING and not tokens_equal(request.headers.get(CSRF_HEADER), identity.csrf_token):
         audit_refusal(identity, _asked(request, path), _csrf_problem())
         return json_response({"error": "missing or wrong CSRF token: send the _csrf_token cookie's value "
@@ -290,10 +290,8 @@ def _callback_permission(request) -> tuple[str | None, str]:
                          and item.get("id") == PAGES_LOCATION and item.get("property") == "pathname"), None)
         path = canonical_path(pathname if isinstance(pathname, str) else "/")
         return page_permission(path) or "", _target("page", path)
-    declared = getattr(entry.get("callback"), "_dispatch_permission", None)
+    permission = getattr(entry.get("callback"), "_dispatch_permission", None)
     components = {part.split(".")[0] for part in output.strip(".").split("...")}
-    table = {CALLBACK_PERMISSIONS[c] for c in components if c in CALLBACK_PERMISSIONS}
-    permission = declared or (table.pop() if len(table) == 1 else None)
     return permission, _target("callback", sorted(components)[0])
 
 
@@ -305,8 +303,8 @@ def _refuse_unless(permission: str, *, target: str):
     api = flask.request.path.startswith("/api/")
     if identity is None:
         if api:
-            return json_response({"error": "not signed in", "sign_in": "/login"}, 401)
-        return flask.redirect(f"/login?next={quote(flask.request.path)}", 303)
+            return json_response({"error": "not signed in", "sign_in": pages.SIGNIN}, 401)
+        return flask.redirect(f"{pages.SIGNIN}?next={quote(flask.request.path)}", 303)
     if not may(identity.role, permission):
         return _denied(identity, permission, target, api=api)
     return None
@@ -411,7 +409,7 @@ def signin_form(response_html: Callable[[str], str], status: int = 200) -> flask
         nonce = new_token()
     token = signin_form_token(auth_state().settings.secret_key, nonce)
     response = flask.Response(response_html(token), status, mimetype="text/html")
-    response.set_cookie(SIGNIN_COOKIE, nonce, max_age=3600, path="/login", secure=flask.request.is_secure,
+    response.set_cookie(SIGNIN_COOKIE, nonce, max_age=3600, path=pages.SIGNIN, secure=flask.request.is_secure,
                         httponly=True, samesite="Strict")
     response.headers["Cache-Control"] = "no-store"
     return response

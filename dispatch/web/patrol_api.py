@@ -24,7 +24,8 @@ import orjson
 
 from ..domain.tablet import ACTION_RECORD_TTL_MS, BadAction, parse_action, parse_position
 from ..store import patrol_actions
-from ..ui import PictureUnavailable, context
+from ..errors import PictureUnavailable
+from .context import context
 from .auth import client_origin, current_identity, json_response, requires
 
 PERMISSION = "patrol_actions"

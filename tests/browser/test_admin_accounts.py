@@ -21,11 +21,12 @@ from dispatch.domain.audit import Action
 from dispatch.domain.auth import Throttle
 from dispatch.store import accounts
 from dispatch.store import audit as audit_store
-from dispatch.ui import admin_accounts as A
+from dispatch.ui.pages.accounts import ids as A
 from dispatch.web.auth import SESSION_COOKIE
 from tests.browser.chromium import WALL_SCREEN, sign_in_browser
 from tests.browser.test_layout import PROBLEMS
 from tests.support.processes import wait_until
+from dispatch.ui.pages.accounts import ids as accounts_ids
 
 pytestmark = pytest.mark.browser
 
@@ -149,7 +150,7 @@ def test_an_administrator_lifts_a_sign_in_delay_with_one_click(admin, web, redis
         # the window's own, smaller by its frame, to the next test module)
         admin.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": WALL_SCREEN[0], "height": WALL_SCREEN[1],
                                                                     "deviceScaleFactor": 1, "mobile": False})
-    assert row(admin, "ADM-1").find_elements(By.CSS_SELECTOR, "button[id*='ad-row-unlock']") == []
+    assert row(admin, "ADM-1").find_elements(By.CSS_SELECTOR, f"button[id*='{accounts_ids.ROW_UNLOCK}']") == []
     slowed.find_element(By.XPATH, ".//button[normalize-space()='Lift sign-in delay']").click()
     wait_until(lambda: text_of(admin, A.MESSAGE) == "SUP-5 can sign in again at once: 1 failed attempt cleared.",
                timeout=10, what="the confirmation")

@@ -32,9 +32,10 @@ from dispatch.clock import now_ms
 from dispatch.domain.audit import Action
 from dispatch.store.audit import read as read_audit
 from dispatch.store.zones import load_zones
-from dispatch.ui import admin_zones as P
+from dispatch.ui.pages.zones import ids as P
 from tests.browser.conftest import _attach, sign_in_browser
 from tests.support.processes import wait_until
+from dispatch.ui.pages.zones import ids as zones_ids
 
 pytestmark = pytest.mark.browser
 
@@ -71,8 +72,8 @@ def admin(chrome, request, settings, web):
     driver.get(f"{web}/admin/zones")
     wait_until(lambda: driver.find_elements(By.CSS_SELECTOR, ".adz-map .leaflet-draw-draw-polygon"), timeout=15,
                what="the drawing toolbar")
-    wait_until(lambda: driver.find_elements(By.CSS_SELECTOR, "#adz-count") and
-               driver.find_element(By.ID, "adz-count").text.endswith(("zone", "zones")), timeout=10,
+    wait_until(lambda: driver.find_elements(By.CSS_SELECTOR, f"#{zones_ids.COUNT}") and
+               driver.find_element(By.ID, zones_ids.COUNT).text.endswith(("zone", "zones")), timeout=10,
                what="the list of zones")
     yield driver
     problems = [entry for entry in driver.get_log("browser")

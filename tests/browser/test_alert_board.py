@@ -17,6 +17,7 @@ from dispatch.domain.alerts import AlertKind, new_alert
 from dispatch.store.alerts import apply_diff
 from tests.browser.screen import Screen, now_ms, patrol, sighting
 from tests.support.processes import wait_until
+from dispatch.ui.pages.screen import ids as screen_ids
 
 pytestmark = pytest.mark.browser
 
@@ -73,10 +74,10 @@ def test_with_100_open_warnings_a_new_unacknowledged_assignment_is_on_screen_wit
     assert seen["pinned"] and seen["onScreen"] and seen["bottom"] <= 1080
 
     # Scrolling the panel to its end (the supervisor reading the warnings) does not take it away.
-    page.js("document.querySelector('#sup-alerts .a-fold').click()")
-    wait_until(lambda: page.js("return document.querySelectorAll('#sup-alerts .a-row').length") == 101, timeout=3,
+    page.js(f"document.querySelector('#{screen_ids.ALERTS} .a-fold').click()")
+    wait_until(lambda: page.js(f"return document.querySelectorAll('#{screen_ids.ALERTS} .a-row').length") == 101, timeout=3,
                what="the warnings unfolded")
-    page.js("const box = document.getElementById('sup-alerts'); box.scrollTop = box.scrollHeight;")
+    page.js(f"const box = document.getElementById('{screen_ids.ALERTS}'); box.scrollTop = box.scrollHeight;")
     assert page.js(VISIBLE, late.alert_id)["drawn"], "pinned: still drawn with the panel scrolled to its end"
 
 
@@ -99,12 +100,12 @@ def test_acknowledge_all_of_a_kind_takes_two_clicks_and_acknowledges_each_alert(
     apply_diff(redis_client, screen.keys, warnings(12), [], now_ms())
     wait_until(lambda: page.js("return dispatchScreen.model.units.alerts.size") == 12, timeout=10,
                what="12 alerts on the page")
-    button = "#sup-alerts .a-group[data-kind=sighting_unassigned] button[data-action=acknowledge-kind]"
+    button = f"#{screen_ids.ALERTS} .a-group[data-kind=sighting_unassigned] button[data-action=acknowledge-kind]"
     page.js(f"document.querySelector('{button}').click()")
     assert "Click again" in page.js(f"return document.querySelector('{button}').innerText")
     assert all(not orjson.loads(v).get("acknowledged_by") for v in redis_client.hvals(screen.keys.alerts_open))
     page.js(f"document.querySelector('{button}').click()")
-    wait_until(lambda: "12 sighting unassigned alerts acknowledged" in page.text("sup-alerts"), timeout=5,
+    wait_until(lambda: "12 sighting unassigned alerts acknowledged" in page.text(screen_ids.ALERTS), timeout=5,
                what="the answer in the panel")
     stored = [orjson.loads(v) for v in redis_client.hvals(screen.keys.alerts_open)]
     assert [a["acknowledged_by"] for a in stored] == ["SUP-1"] * 12
@@ -130,14 +131,14 @@ def test_with_ten_criticals_the_newest_pinned_lines_are_all_on_screen(page, scre
     apply_diff(redis_client, screen.keys, [late], [], now_ms())
     wait_until(lambda: (v := page.js(VISIBLE, late.alert_id)) and v["drawn"], timeout=1, interval=0.02,
                what="the unacknowledged assignment drawn among ten criticals")
-    pinned = page.js("return Array.from(document.querySelectorAll('#sup-alerts .a-row.is-pinned'))"
+    pinned = page.js(f"return Array.from(document.querySelectorAll('#{screen_ids.ALERTS} .a-row.is-pinned'))"
                      ".map(r => r.dataset.alertId)")
     assert len(pinned) == 6 and pinned[-1] == late.alert_id, "criticals first, then the assignment"
     assert pinned[:5] == [f"link_lost:DR-{i:02d}" for i in range(5, 10)], "the five newest criticals"
     for alert_id in pinned:
         assert page.js(VISIBLE, alert_id)["drawn"], f"{alert_id} drawn on screen"
-    assert "+5 older ones" in page.text("sup-alerts")
+    assert "+5 older ones" in page.text(screen_ids.ALERTS)
     # The side column still fits: its last item (the key help) is on screen.
-    assert page.js("return document.getElementById('sup-keys').getBoundingClientRect().bottom") <= 1080
-    group = page.js("return document.querySelector('#sup-alerts .a-group-head').getBoundingClientRect().height")
+    assert page.js(f"return document.getElementById('{screen_ids.KEY_HELP}').getBoundingClientRect().bottom") <= 1080
+    group = page.js(f"return document.querySelector('#{screen_ids.ALERTS} .a-group-head').getBoundingClientRect().height")
     assert group > 0

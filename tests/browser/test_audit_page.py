@@ -14,21 +14,27 @@ from selenium.webdriver.common.keys import Keys as Key
 
 from dispatch.domain.audit import Action, make_entry
 from dispatch.store import audit as audit_store
-from dispatch.ui import audit_page as P
+from dispatch.ui.pages.audit import ids as P
+from dispatch.ui.pages.audit import layout as audit_layout
 from tests.browser.conftest import sign_in_browser
 from tests.support.processes import wait_until
+from dispatch.ui.pages.audit import ids as audit_ids
 
 pytestmark = pytest.mark.browser
 
 HOSTILE = '<img src=x onerror="window.__xss=1"> <script>window.__xss=2</script>'
-ROWS = """return Array.from(document.querySelectorAll('#au-table-body tr[data-entry-id]')).map(row => ({
-  id: row.dataset.entryId, action: row.dataset.action, classes: row.className,
-  cells: Array.from(row.cells).map(cell => cell.textContent)}));"""
+# The grid's rows in their order on screen: id, classes, and each column's text in COLUMNS order.
+ROWS = """const fields = arguments[0];
+return Array.from(document.querySelectorAll(`#${arguments[1]} .ag-center-cols-container .ag-row`))
+  .sort((a, b) => Number(a.getAttribute('row-index')) - Number(b.getAttribute('row-index')))
+  .map(row => ({id: row.getAttribute('row-id'), classes: row.className,
+    action: row.querySelector('.ag-cell[col-id=action]')?.textContent,
+    cells: fields.map(field => row.querySelector(`.ag-cell[col-id=${field}]`)?.textContent)}));"""
 # Sets a React-controlled input's value as typing would (the native setter, then an input event).
 SET_VALUE = """const input = document.getElementById(arguments[0]);
 Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(input, arguments[1]);
 input.dispatchEvent(new Event('input', {bubbles: true}));"""
-COLUMN = {name: number for number, name in enumerate(P.COLUMNS)}
+COLUMN = {name: number for number, name in enumerate(audit_layout.COLUMNS)}
 
 
 @pytest.fixture
@@ -57,7 +63,7 @@ class AuditPage:
         return self
 
     def rows(self) -> list[dict]:
-        return self.js(ROWS)
+        return self.js(ROWS, [field for field, _ in audit_layout.GRID_FIELDS], P.TABLE)
 
     def wait_rows(self, predicate, what: str) -> list[dict]:
         return wait_until(lambda: (rows := self.rows()) and predicate(rows) and rows, timeout=15, what=what)
@@ -85,7 +91,7 @@ def test_the_auditor_lists_filters_and_reads_the_trail_as_text(browser, settings
 
     # The reason's markup is text: shown literally, nothing created from it, nothing run.
     assert hostile["cells"][COLUMN["Reason"]] == HOSTILE
-    assert page.js("return document.querySelectorAll('#au-table img, #au-table script').length") == 0
+    assert page.js(f"return document.querySelectorAll('#{audit_ids.TABLE} img, #{audit_ids.TABLE} script').length") == 0
     assert page.js("return typeof window.__xss") == "undefined"
 
     # Filtering by action narrows the table (the multi-select: open, search, Enter, close).

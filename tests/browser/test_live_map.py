@@ -16,6 +16,7 @@ import pytest
 from tests.browser.chromium import session_cookie_header
 from tests.browser.screen import Screen, patrol, sighting, telemetry
 from tests.support.processes import wait_until
+from dispatch.ui.pages.screen import ids as screen_ids
 
 pytestmark = pytest.mark.browser
 
@@ -35,8 +36,8 @@ def test_drone_and_patrol_appear_then_the_drone_moves_and_leaves_a_trail(page, s
     bac = page.wait_marker("BAC-12")
     assert "glyph-drone" in drone["classes"] and "rotate(90deg)" in drone["style"]
     assert bac["status"] == "available" and "is-available" in bac["classes"] and bac["label"].startswith("BAC-12")
-    wait_until(lambda: page.text("sup-count-drones") == "1 drone", what="header count of drones")
-    assert page.text("sup-count-patrols").startswith("1 patrol\n1 available")  # the detail under its count
+    wait_until(lambda: page.text(screen_ids.COUNT_DRONES) == "1 drone", what="header count of drones")
+    assert page.text(screen_ids.COUNT_PATROLS).startswith("1 patrol\n1 available")  # the detail under its count
 
     # About 550 m north and 600 m east: tens of pixels at zoom 13.
     redis_client.xadd(keys.in_telemetry, telemetry("DR-07", 48.116, -1.672, heading=45))
@@ -62,7 +63,7 @@ def test_a_silent_drone_turns_lost_by_itself_and_a_low_battery_shows(page, scree
     assert low["status"] == "low_battery" and "LOW 25%" in low["label"]
     lost = page.wait_marker("DR-1", lambda g: g["status"] == "lost", timeout=4, what="DR-1 lost after 5 s of silence")
     assert "LINK LOST" in lost["label"] and "is-lost" in lost["classes"]
-    assert "1 lost" in page.text("sup-count-drones")
+    assert "1 lost" in page.text(screen_ids.COUNT_DRONES)
 
 
 def test_patrol_status_changes_shape_and_sighting_text_is_never_html(page, screen, redis_client):
@@ -76,7 +77,7 @@ def test_patrol_status_changes_shape_and_sighting_text_is_never_html(page, scree
     assert "glyph-sighting" in pin["classes"] and "prio-1" in pin["classes"]
     assert re.fullmatch(r"S-\d{4} P1", pin["label"]), "the incident number people read out, then priority"
     assert page.js("return document.getElementById('injected')") is None
-    assert "1 unassigned" in page.text("sup-count-sightings")
+    assert "1 unassigned" in page.text(screen_ids.COUNT_SIGHTINGS)
 
     redis_client.xadd(keys.in_patrols, patrol("BAC-12", 48.105, -1.670, "en_route"))
     en_route = page.wait_marker("BAC-12", lambda g: g["status"] == "en_route", what="BAC-12 en route")
@@ -95,7 +96,7 @@ def test_a_thousand_patrols_go_to_one_canvas(page, screen, redis_client):
                == 1_000, timeout=5, what="a thousand patrols drawn")
     assert page.marker("P-1") is None, "no DOM marker each"
     assert page.js("return document.querySelectorAll('.leaflet-dz-patrols-pane canvas').length") == 1
-    assert page.text("sup-count-patrols").startswith("1000 patrols\n1000 available")
+    assert page.text(screen_ids.COUNT_PATROLS).startswith("1000 patrols\n1000 available")
 
 
 def test_api_snapshot_returns_the_drone(screen, redis_client):
@@ -131,13 +132,13 @@ def test_layer_toggles_hide_a_layer_that_keeps_updating_and_the_sound_starts_off
     page.js(toggle, "drones")
     assert page.wait_marker("DR-07")["lat"] == 48.115, "shown again where it is now"
 
-    legend_hidden = "return document.getElementById('sup-legend').classList.contains('hidden')"
+    legend_hidden = f"return document.getElementById('{screen_ids.LEGEND}').classList.contains('hidden')"
     assert page.js(legend_hidden) and page.js(pressed, "legend") == "false", "collapsed by default"
     page.js(toggle, "legend")
     assert not page.js(legend_hidden) and page.js(pressed, "legend") == "true"
     page.js(toggle, "legend")
     assert page.js(legend_hidden)
-    sound = "return document.getElementById('sup-sound')"
+    sound = f"return document.getElementById('{screen_ids.SOUND}')"
     assert page.js(sound + ".getAttribute('aria-pressed')") == "false"
-    page.js("document.getElementById('sup-sound').click()")
-    assert page.js(sound + ".getAttribute('aria-pressed')") == "true" and page.text("sup-sound") == "Sound on"
+    page.js(f"document.getElementById('{screen_ids.SOUND}').click()")
+    assert page.js(sound + ".getAttribute('aria-pressed')") == "true" and page.text(screen_ids.SOUND) == "Sound on"

@@ -19,6 +19,7 @@ import pytest
 
 from tests.browser.screen import Screen, now_ms, telemetry
 from tests.support.processes import wait_until
+from dispatch.ui.pages.screen import ids as screen_ids
 
 pytestmark = pytest.mark.browser
 
@@ -66,7 +67,7 @@ def test_a_feed_outage_shows_a_banner_not_lost_drones_and_the_screen_is_live_wit
         assert during["status"] == "ok" and "LINK LOST" not in during["label"], during
         assert (during["lat"], during["lon"]) == (fresh["lat"], fresh["lon"])
         assert page.marker("DR-SILENT")["status"] == "lost", "what was judged lost before the outage stays lost"
-        assert "1 lost" in page.text("sup-count-drones"), page.text("sup-count-drones")
+        assert "1 lost" in page.text(screen_ids.COUNT_DRONES), page.text(screen_ids.COUNT_DRONES)
         assert banner(page)["shown"]
         assert page.link()["state"] in ("reconnecting", "offline")
     finally:

@@ -22,6 +22,7 @@ from dispatch.store.alerts import apply_diff, escalate
 from dispatch.demo.zones import seed_demo_zones
 from tests.browser.screen import Screen, now_ms, patrol, sighting, telemetry
 from tests.support.processes import python_module, wait_until
+from dispatch.ui.pages.screen import ids as screen_ids
 
 pytestmark = pytest.mark.browser
 
@@ -262,7 +263,7 @@ def test_zoomed_out_units_are_clustered_with_counts_that_add_up(page, screen, de
     assert page.marker(far) is not None, "the patrol that drove away is alone, not in the cluster it left"
 
     # A layer switched off stays off while its units move; back on, they are where they are now.
-    toggle = "document.querySelector(`#sup-layers [data-layer='patrols']`).click()"
+    toggle = f"document.querySelector(`#{screen_ids.LAYER_TOGGLES} [data-layer='patrols']`).click()"
     page.js(toggle)
     assert page.js(CLUSTERS)["alone"].count("patrol") == 0
     assert sum(c["patrols"] for c in page.js(CLUSTERS)["clusters"]) == 0
@@ -300,7 +301,7 @@ def test_fit_all_shows_every_unit_within_the_map(page, screen, dense):
                 ['drones', 'patrols', 'sightings'].forEach(k => u[k].forEach((v, id) => {
                   if (!b.contains([v.lat, v.lon])) out.push(id); }));
                 return out;"""
-    button = page.driver.find_element(By.ID, "sup-fit-all")
+    button = page.driver.find_element(By.ID, screen_ids.FIT_ALL)
     size = button.size
     assert size["width"] >= 48 and size["height"] >= 48, f"a large touch target: {size}"
 
@@ -339,7 +340,7 @@ def test_the_legend_collapses_and_never_covers_a_unit(page, screen, dense):
                                   return m.getSize().y === Math.round(m.getContainer().getBoundingClientRect().height)"""),
                timeout=3, what="Leaflet to know the map's new size")
 
-    page.js("document.querySelector('#sup-layers [data-layer=legend]').click()")
+    page.js(f"document.querySelector('#{screen_ids.LAYER_TOGGLES} [data-layer=legend]').click()")
     again = page.js(legend)
     assert not again["shown"] and again["pressed"] == "false" and again["mapHeight"] == closed["mapHeight"]
 

@@ -20,8 +20,9 @@ from dispatch.domain.audit import Action
 from dispatch.store.assignments import assign, transition
 from dispatch.store.audit import read as read_audit
 from dispatch.store.state import read_stats
-from dispatch.ui.replay import layout as P
+from dispatch.ui.pages.replay import ids as P
 from tests.support.processes import wait_until
+from dispatch.ui.pages.replay import ids as replay_ids
 
 pytestmark = pytest.mark.browser
 S = 1000
@@ -93,7 +94,7 @@ class ReplayPage:
     def load(self, choice: str = "hour") -> None:
         self.js("document.querySelector(`#rp-choice input[value='${arguments[0]}']`).click()", choice)
         self.js(WATCH_PROGRESS)
-        self.js("document.getElementById('rp-load').click()")
+        self.js(f"document.getElementById('{replay_ids.LOAD}').click()")
         wait_until(lambda: self.js("return dispatchReplay.state.ready && dispatchReplay.frames.drawn > 0"),
                    timeout=30, what="the window to load and its first frame to be drawn")
 
@@ -104,7 +105,7 @@ class ReplayPage:
         return self.js(EVENTS)
 
     def instant(self) -> str:
-        return self.js("return document.getElementById('rp-instant').textContent")
+        return self.js(f"return document.getElementById('{replay_ids.INSTANT}').textContent")
 
     def drawn_t(self):
         return self.js("return dispatchReplay.frames.last && dispatchReplay.frames.last.t")
@@ -130,8 +131,8 @@ def test_scrub_step_and_jump_through_a_recorded_shift(browser, web, recorded, re
 
     seen = page.js("return window.progressSeen")
     assert any(not s["hidden"] and s["state"] in ("queued", "loading") for s in seen), seen
-    assert page.js("return document.getElementById('rp-progress').classList.contains('hidden')"), "gone once loaded"
-    assert "loaded in" in page.js("return document.getElementById('rp-message').textContent")
+    assert page.js(f"return document.getElementById('{replay_ids.PROGRESS}').classList.contains('hidden')"), "gone once loaded"
+    assert "loaded in" in page.js(f"return document.getElementById('{replay_ids.MESSAGE}').textContent")
     rows = page.events()
     assert [(r["kind"], r["event"]) for r in rows] == [("sighting", "created"), ("assignment", "created"),
                                                        ("assignment", "en_route")]
@@ -160,7 +161,7 @@ def test_scrub_step_and_jump_through_a_recorded_shift(browser, web, recorded, re
     assert not any("is-past" in r["classes"] for r in page.events())
 
     # Clicking an event jumps to its instant: BAC-12 en route, a line to its sighting.
-    page.js("document.querySelectorAll('#rp-events .rp-ev')[2].click()")
+    page.js(f"document.querySelectorAll('#{replay_ids.EVENTS} .rp-ev')[2].click()")
     page.wait_drawn(base + 60 * S)
     assert page.instant() == local(base + 60 * S)
     assert page.marker("BAC-12")["status"] == "en_route"
@@ -241,8 +242,8 @@ def test_a_long_load_shows_its_progress_and_can_be_cancelled(browser, web, setti
             pipe.execute()
     pipe.execute()
     page = ReplayPage(browser, web).open()
-    page.js("document.querySelector(`#rp-choice input[value='hour']`).click()")
-    page.js("document.getElementById('rp-load').click()")
+    page.js(f"document.querySelector(`#{replay_ids.CHOICE} input[value='hour']`).click()")
+    page.js(f"document.getElementById('{replay_ids.LOAD}').click()")
 
     def progress():
         return page.js("""const box = document.getElementById('rp-progress');
@@ -253,8 +254,8 @@ def test_a_long_load_shows_its_progress_and_can_be_cancelled(browser, web, setti
     moving = wait_until(lambda: (p := progress())["state"] == "loading" and p["read"] > 0 and p,
                         timeout=15, what="the bar to show entries read")
     assert not moving["hidden"] and "entries" in moving["text"] and moving["width"] not in ("", "0%")
-    page.js("document.getElementById('rp-cancel').click()")
-    wait_until(lambda: page.js("return document.getElementById('rp-message').textContent") == "Loading cancelled",
+    page.js(f"document.getElementById('{replay_ids.CANCEL}').click()")
+    wait_until(lambda: page.js(f"return document.getElementById('{replay_ids.MESSAGE}').textContent") == "Loading cancelled",
                timeout=5, what="the page to say it gave up")
     assert progress()["hidden"]
     status = page.js("""return fetch(dispatchReplay.api('status', {})).then(r => r.json());""")

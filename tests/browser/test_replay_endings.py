@@ -7,7 +7,7 @@ import pytest
 
 from dispatch.store.assignments import close_sighting, sighting_endings
 from dispatch.store.state import read_stats
-from dispatch.ui.replay import layout as P
+from dispatch.ui.pages.replay import ids as P
 from tests.browser.test_replay import S, ReplayPage, recorded  # noqa: F401 (the fixture is used by name)
 from tests.support.processes import wait_until
 

@@ -10,6 +10,7 @@ from dispatch.domain.sightings import REASON_LABELS, CloseReason
 from dispatch.store.assignments import sighting_endings
 from tests.browser.screen import Screen, sighting
 from tests.support.processes import python_module, wait_until
+from dispatch.ui.pages.screen import ids as screen_ids
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +42,7 @@ def test_closing_with_each_reason_by_keys_is_recorded_and_named_under_the_queue(
     number = numbered(redis_client, screen.keys, item["sighting_id"])
     page.open()
     wait_until(lambda: len(page.queue()) == 1, timeout=10, what="the sighting in the queue")
-    assert page.js("return document.getElementById(arguments[0]).hidden", "sup-ended") is True, "nothing ended yet"
+    assert page.js("return document.getElementById(arguments[0]).hidden", screen_ids.ENDED) is True, "nothing ended yet"
     page.js("document.querySelector(`#sup-queue [data-sighting-id='${arguments[0]}']`).click()", item["sighting_id"])
     wait_until(lambda: page.js("return dispatchScreen.panels.selected") == item["sighting_id"], timeout=3)
     page.press("x")
@@ -54,7 +55,7 @@ def test_closing_with_each_reason_by_keys_is_recorded_and_named_under_the_queue(
     assert (ending["disposition"], ending["reason"]) == ("closed", reason.value)
     wait_until(lambda: ended_line(page) == [{"label": number, "words": f"closed: {REASON_LABELS[reason]}"}],
                timeout=3, what="the ending named under the queue")
-    assert f"closed: {REASON_LABELS[reason]}" in page.text("sup-ended")
+    assert f"closed: {REASON_LABELS[reason]}" in page.text(screen_ids.ENDED)
 
 
 def test_an_unassigned_sighting_past_its_horizon_expires_by_the_watcher_and_says_nobody_was_sent(

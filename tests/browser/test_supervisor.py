@@ -21,6 +21,7 @@ from dispatch.store.zones import save_zone
 from dispatch.web.auth import SESSION_COOKIE
 from tests.browser.screen import Screen, now_ms, patrol, sighting, telemetry
 from tests.support.processes import wait_until
+from dispatch.ui.pages.screen import ids as screen_ids
 
 pytestmark = pytest.mark.browser
 
@@ -62,7 +63,7 @@ def test_a_drone_written_to_the_input_stream_appears_then_moves_without_any_requ
     # Snapshot then deltas from the gateway: no poll, no Dash callback for any of this.
     assert (resources(page, "_dash-update-component"), resources(page, "/api/snapshot")) == updates_before
     assert page.link()["state"] == "live" and "LIVE" in page.link()["text"]
-    assert page.text("sup-count-drones").startswith("1 drone")
+    assert page.text(screen_ids.COUNT_DRONES).startswith("1 drone")
 
 
 def test_a_sighting_appears_in_the_queue_with_its_note_as_text_and_a_ticking_age(page, screen, redis_client):
@@ -82,7 +83,7 @@ def test_a_sighting_appears_in_the_queue_with_its_note_as_text_and_a_ticking_age
     assert page.js("return document.getElementById('injected')") is None
     assert page.js("return document.title") != "1"
     assert page.marker(urgent["sighting_id"])["status"] == "prio-1"
-    assert "3 open · 3 unassigned" in page.text("sup-queue-count")
+    assert "3 open · 3 unassigned" in page.text(screen_ids.QUEUE_COUNT)
     age = first["age"]
     wait_until(lambda: page.queue()[0]["age"] != age, timeout=3, what="the age to tick")
 
@@ -196,16 +197,16 @@ def test_reassign_then_cancel_from_the_selected_sighting(page, screen, redis_cli
     page.click_candidate("BAC-2")
     page.wait_marker("BAC-1", lambda m: m["status"] == "available", what="BAC-1 freed by the reassignment")
     page.wait_marker("BAC-2", lambda m: m["status"] == "assigned")
-    wait_until(lambda: "BAC-2" in page.text("sup-detail"), timeout=2, what="the panel to name BAC-2")
+    wait_until(lambda: "BAC-2" in page.text(screen_ids.DETAIL), timeout=2, what="the panel to name BAC-2")
 
-    cancel = "document.querySelector('#sup-detail button[data-action=cancel]').click()"
+    cancel = f"document.querySelector('#{screen_ids.DETAIL} button[data-action=cancel]').click()"
     page.js(cancel)  # the first click only asks for confirmation
-    assert page.js("return document.querySelector('#sup-detail button[data-action=cancel]').textContent") == \
+    assert page.js(f"return document.querySelector('#{screen_ids.DETAIL} button[data-action=cancel]').textContent") == \
         "Click again to cancel"
     assert redis_client.hlen(screen.keys.assignments_open) == 1
     page.js(cancel)
     page.wait_marker("BAC-2", lambda m: m["status"] == "available", what="BAC-2 freed by the cancellation")
-    wait_until(lambda: "No patrol assigned" in page.text("sup-detail"), timeout=2, what="the panel to say so")
+    wait_until(lambda: "No patrol assigned" in page.text(screen_ids.DETAIL), timeout=2, what="the panel to say so")
     assert redis_client.hlen(screen.keys.assignments_open) == 0
     assert "UNASSIGNED" in page.queue()[0]["state"]
 
@@ -366,7 +367,7 @@ def test_reassigning_asks_first_by_key_and_from_a_moving_crew_by_click_under_a_t
     for step in ("acknowledged", "en_route"):
         assignment_store.transition(redis_client, screen.keys, assignment_id=assignment_id, new_state=step,
                                     actor_id="BAC-1", actor_role="patrol")
-    wait_until(lambda: "en route" in page.text("sup-detail"), timeout=3, what="the panel to say en route")
+    wait_until(lambda: "en route" in page.text(screen_ids.DETAIL), timeout=3, what="the panel to say en route")
     page.click_candidate("BAC-2")
     wait_until(lambda: reassign_dialog(page)["open"], timeout=2, what="the confirm step after a click")
     assert "(en route)" in reassign_dialog(page)["text"]

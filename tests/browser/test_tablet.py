@@ -28,6 +28,8 @@ from dispatch.store import accounts
 from dispatch.store.assignments import assign
 from tests.browser.screen import Screen, patrol, sighting, telemetry
 from tests.support.processes import wait_until
+from dispatch.ui.pages.screen import ids as screen_ids
+from dispatch.ui.pages.tablet import ids as tablet_ids
 
 pytestmark = pytest.mark.browser
 
@@ -174,7 +176,7 @@ def test_an_assignment_reaches_its_tablet_within_a_second_and_no_other(tablet, o
     tablet.sign_in("BAC-12")  # landscape, 1280x800
     other_tablet.sign_in("GN-4")  # portrait, 800x1280
     assert tablet.state()["status"] == "available" and tablet.state()["enabled"] == ["unavailable"]
-    tablet.js("document.getElementById('tab-sound').click()")
+    tablet.js(f"document.getElementById('{tablet_ids.SOUND}').click()")
     wait_until(lambda: tablet.js("return dispatchTablet.alert.soundOn"), what="sound enabled by the tap")
 
     sent = time.monotonic()
@@ -244,7 +246,7 @@ def test_each_step_from_the_tablet_shows_on_the_supervisor_screen(tablet, second
         supervisor.wait_marker("BAC-12", lambda m: m["status"] == status, timeout=3,
                                what=f"BAC-12 {status} on the supervisor's map")
     tablet.tap("clear")
-    assert tablet.js("return document.getElementById('tab-outcomes').hidden") is False, "outcomes asked first"
+    assert tablet.js(f"return document.getElementById('{tablet_ids.OUTCOMES}').hidden") is False, "outcomes asked first"
     assert states(redis_client, keys, created.assignment_id)[-1] == "on_scene"
     tablet.tap_outcome("dispersed")
     cleared = tablet.wait(lambda s: s["assignment"] == "" and s["status"] == "available" and s["ok"] == "true",
@@ -360,7 +362,7 @@ def test_waiting_actions_stay_with_their_patrol_across_sign_out_and_another_crew
     tablet.cdp("Network.setBlockedURLs", urls=["*/api/patrol/*"])
     tablet.tap("unavailable")
     tablet.wait(lambda s: s["waiting"] == 1 and s["status"] == "unavailable", what="queued offline")
-    tablet.js("document.getElementById('tab-signout').click()")
+    tablet.js(f"document.getElementById('{tablet_ids.SIGN_OUT}').click()")
     warning = wait_until(lambda: _alert(tablet.driver), what="the warning about the waiting action")
     assert "1 action has not reached the server yet" in warning.text
     warning.accept()
@@ -372,7 +374,7 @@ def test_waiting_actions_stay_with_their_patrol_across_sign_out_and_another_crew
     time.sleep(1.0)
     assert unavailable_reports() == []
 
-    tablet.js("document.getElementById('tab-signout').click()")
+    tablet.js(f"document.getElementById('{tablet_ids.SIGN_OUT}').click()")
     wait_until(lambda: "/login/patrol" in tablet.driver.current_url, what="GN-4 signed out")
     tablet.sign_in("BAC-12")  # its own crew back: the action goes, once
     tablet.wait(lambda s: s["waiting"] == 0 and s["status"] == "unavailable", what="BAC-12's action sent")
@@ -455,13 +457,13 @@ def test_an_unsigned_visitor_is_sent_to_sign_in(browser, screen):
 def test_a_supervisor_issues_a_tablet_code_that_signs_the_tablet_in(tablet, second_browser, screen, redis_client):
     report(redis_client, screen.keys, "BAC-12", *RENNES)
     supervisor = supervisor_screen(second_browser, screen)
-    supervisor.js("document.getElementById('codes-panel').open = true")
-    second_browser.find_element(By.ID, "codes-patrol").send_keys("bac-12")
-    second_browser.find_element(By.ID, "codes-issue").click()
-    code = wait_until(lambda: supervisor.js("return document.querySelector('#codes-result [data-code]')?.dataset.code"),
+    supervisor.js(f"document.getElementById('{screen_ids.CODES_PANEL}').open = true")
+    second_browser.find_element(By.ID, screen_ids.CODES_PATROL).send_keys("bac-12")
+    second_browser.find_element(By.ID, screen_ids.CODES_ISSUE).click()
+    code = wait_until(lambda: supervisor.js(f"return document.querySelector('#{screen_ids.CODES_RESULT} [data-code]')?.dataset.code"),
                       what="the code on the supervisor's screen")
     assert len(code) == 6 and code.isdigit()
-    assert "Tablet code for BAC-12" in supervisor.text("codes-result")
+    assert "Tablet code for BAC-12" in supervisor.text(screen_ids.CODES_RESULT)
     assert tablet.sign_in("BAC-12", code=code).state()["statusText"] == "AVAILABLE"
 
 

@@ -20,6 +20,7 @@ from dispatch.store.alerts import apply_diff
 from tests.browser.chromium import WALL_SCREEN
 from tests.browser.screen import Screen, now_ms, sighting, telemetry
 from tests.support.processes import wait_until
+from dispatch.ui.pages.screen import ids as screen_ids
 
 pytestmark = pytest.mark.browser
 
@@ -92,7 +93,7 @@ def board_rows(page: Screen) -> list[dict]:
 
 
 def open_board(page: Screen) -> None:
-    if not page.js("return document.getElementById('sup-board').offsetParent !== null"):
+    if not page.js(f"return document.getElementById('{screen_ids.BOARD}').offsetParent !== null"):
         page.press("u")
 
 
@@ -147,7 +148,7 @@ def test_a_patrol_is_assigned_by_typing_its_call_sign(page, screen, redis_client
     target = seven_patrols(screen, redis_client, "TY")
     page.open()
     page.select(target["sighting_id"])
-    assert page.js("return document.getElementById('sup-assign-any').hidden") is False
+    assert page.js(f"return document.getElementById('{screen_ids.ASSIGN_ANY}').hidden") is False
     page.press("a")  # focuses the call sign field
     assert page.js("return document.activeElement.classList.contains('any-input')")
     page.press("ty-")
@@ -162,11 +163,11 @@ def test_a_patrol_is_assigned_by_typing_its_call_sign(page, screen, redis_client
     number = number_of(redis_client, screen, target["sighting_id"])
     assert page.wait_message() == {"ok": True, "text": f"✓\nTY-6 sent to {number}"}
     assert assigned_patrol(redis_client, screen, "TY-6")["sighting_id"] == target["sighting_id"]
-    assert page.js("return document.querySelector('#sup-assign-any .any-input').value") == ""
+    assert page.js(f"return document.querySelector('#{screen_ids.ASSIGN_ANY} .any-input').value") == ""
     # A call sign that matches nothing says so, and Enter sends nobody.
-    page.js("document.querySelector('#sup-assign-any .any-input').focus()")
+    page.js(f"document.querySelector('#{screen_ids.ASSIGN_ANY} .any-input').focus()")
     page.press("zz-9")
-    wait_until(lambda: "No available patrol matches 'ZZ-9'" in page.text("sup-assign-any"), timeout=5,
+    wait_until(lambda: "No available patrol matches 'ZZ-9'" in page.text(screen_ids.ASSIGN_ANY), timeout=5,
                what="the no-match note")
 
 
@@ -208,7 +209,7 @@ def test_clicking_a_patrol_shows_its_detail_and_time_in_status_survives_a_reload
     assert detail["number"] == number and detail["assignment"].startswith(f"Sighting {number} · assigned · sent ")
     assert [status for status, _ in detail["history"]][:2] == ["assigned", "available"], detail
     page.press("\ue00c")  # Esc closes the card
-    wait_until(lambda: page.js("return document.getElementById('sup-unit-detail').hidden"), timeout=2,
+    wait_until(lambda: page.js(f"return document.getElementById('{screen_ids.UNIT_DETAIL}').hidden"), timeout=2,
                what="the card closed")
     assigned_at = assigned_patrol(redis_client, screen, "DT-1")["ts"]
 
@@ -251,7 +252,7 @@ def test_drones_are_listed_on_the_board_and_found_by_search(page, screen, redis_
     page.press("dr-62\n")
     centre = page.js("const c = dispatchScreen.mapView.map.getCenter(); return [c.lat, c.lng];")
     assert abs(centre[0] - (lat - 0.02)) < 1e-4 and abs(centre[1] - (lon + 0.03)) < 1e-4, centre
-    assert page.js("return document.getElementById('sup-board-search').dataset.found") == "drones:DR-62"
+    assert page.js(f"return document.getElementById('{screen_ids.BOARD_SEARCH}').dataset.found") == "drones:DR-62"
     # The search narrows the drone rows as it narrows the patrols.
     assert [d["id"] for d in page.js(DRONES)] == ["DR-62"]
 
@@ -273,9 +274,9 @@ def test_with_everything_open_nothing_is_cut(page, screen, redis_client, size):
         page.js("document.querySelector('#sup-board-rows [data-patrol-id=\"LY-7\"] .b-call').click()")
         wait_until(lambda: page.js(DETAIL), timeout=5, what="LY-7's detail")
         assert page.js(PROBLEMS) == []
-        card = page.js("const r = document.getElementById('sup-unit-detail').getBoundingClientRect();"
+        card = page.js(f"const r = document.getElementById('{screen_ids.UNIT_DETAIL}').getBoundingClientRect();"
                        " const m = document.querySelector('.map-area').getBoundingClientRect();"
-                       " const l = document.getElementById('sup-legend').getBoundingClientRect();"
+                       f" const l = document.getElementById('{screen_ids.LEGEND}').getBoundingClientRect();"
                        " return {inside: r.left >= m.left && r.right <= m.right && r.bottom <= m.bottom,"
                        " overLegend: r.bottom > l.top && r.left < l.right && l.left < r.right && l.height > 0};")
         assert card == {"inside": True, "overLegend": False}, card
@@ -301,9 +302,9 @@ def test_reassigning_from_the_board_away_from_a_moving_crew_asks_first_and_is_au
                                target["sighting_id"]) == "en_route", timeout=5, what="the crew en route on screen")
     row = wait_until(lambda: next((r for r in board_rows(page) if r["id"] == "RA-7" and r["button"]), None),
                      timeout=5, what="RA-7's Reassign button")
-    assert page.js("return document.querySelector(`#sup-board-rows [data-patrol-id='RA-7'] button`).textContent") \
+    assert page.js(f"return document.querySelector(`#{screen_ids.BOARD_ROWS} [data-patrol-id='RA-7'] button`).textContent") \
         == "Reassign", row
-    page.js("document.querySelector(`#sup-board-rows [data-patrol-id='RA-7'] button`).click()")
+    page.js(f"document.querySelector(`#{screen_ids.BOARD_ROWS} [data-patrol-id='RA-7'] button`).click()")
     dialog = wait_until(lambda: page.js("const d = document.getElementById('reassign-dialog');"
                                         " return d && !d.hidden && d.innerText"), timeout=3, what="the confirm step")
     number = number_of(redis_client, screen, target["sighting_id"])
@@ -336,9 +337,9 @@ def test_a_tap_opens_a_patrols_detail_and_sends_any_patrol(page, screen, redis_c
         page.select(target["sighting_id"])
         wait_until(lambda: any(r["id"] == "TP-6" and r["button"] for r in board_rows(page)), timeout=5,
                    what="TP-6's Assign button")
-        tap(page, "#sup-board-rows [data-patrol-id='TP-6'] .b-call")
+        tap(page, f"#{screen_ids.BOARD_ROWS} [data-patrol-id='TP-6'] .b-call")
         assert wait_until(lambda: page.js(DETAIL), timeout=5, what="TP-6's detail by a tap")["patrol"] == "TP-6"
-        tap(page, "#sup-board-rows [data-patrol-id='TP-6'] button[data-action=assign-any]")
+        tap(page, f"#{screen_ids.BOARD_ROWS} [data-patrol-id='TP-6'] button[data-action=assign-any]")
         number = number_of(redis_client, screen, target["sighting_id"])
         assert page.wait_message() == {"ok": True, "text": f"✓\nTP-6 sent to {number}"}
     finally:

@@ -13,6 +13,7 @@ import pytest
 from tests.browser.chromium import WALL_SCREEN
 from tests.browser.screen import Screen, patrol, sighting, telemetry
 from tests.support.processes import wait_until
+from dispatch.ui.pages.screen import ids as screen_ids
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +46,7 @@ def rows(page: Screen) -> list[dict]:
 
 
 def board_visible(page: Screen) -> bool:
-    return page.js("return document.getElementById('sup-board').offsetParent !== null")
+    return page.js(f"return document.getElementById('{screen_ids.BOARD}').offsetParent !== null")
 
 
 def add_patrols(screen, redis_client) -> None:
@@ -73,7 +74,7 @@ def test_the_board_is_a_toggle_at_1080p_listing_every_patrol_with_status_and_age
                == [("on_scene", True)], timeout=5, what="BAC-1 on scene, timed from the change")
     boxes = page.js(BOX)
     assert boxes["board"]["left"] >= boxes["map"]["right"] - 1 and boxes["board"]["right"] <= boxes["side"]["left"] + 1
-    page.js("document.getElementById('sup-board-toggle').click()")
+    page.js(f"document.getElementById('{screen_ids.BOARD_TOGGLE}').click()")
     wait_until(lambda: not board_visible(page), timeout=2, what="the board hidden again by its button")
 
 
@@ -84,15 +85,15 @@ def test_sort_filter_and_type_ahead_search_by_call_sign(page, screen, redis_clie
     wait_until(lambda: len(rows(page)) == 4, timeout=10, what="four patrols on the board")
     assert [row["id"] for row in rows(page)] == ["BAC-1", "BAC-2", "BAC-12", "CYN-5"]  # call sign, numeric order
 
-    page.js("document.querySelector('#sup-board th[data-sort=status]').click()")
+    page.js(f"document.querySelector('#{screen_ids.BOARD} th[data-sort=status]').click()")
     assert [row["status"] for row in rows(page)] == ["available", "en_route", "on_scene", "unavailable"]
-    page.js("document.querySelector('#sup-board th[data-sort=status]').click()")
+    page.js(f"document.querySelector('#{screen_ids.BOARD} th[data-sort=status]').click()")
     assert [row["status"] for row in rows(page)] == ["unavailable", "on_scene", "en_route", "available"]
 
-    page.js("const f = document.getElementById('sup-board-filter'); f.value = 'on_scene';"
+    page.js(f"const f = document.getElementById('{screen_ids.BOARD_FILTER}'); f.value = 'on_scene';"
             " f.dispatchEvent(new Event('change'))")
     assert [row["id"] for row in rows(page)] == ["CYN-5"]
-    page.js("const f = document.getElementById('sup-board-filter'); f.value = '';"
+    page.js(f"const f = document.getElementById('{screen_ids.BOARD_FILTER}'); f.value = '';"
             " f.dispatchEvent(new Event('change'))")
 
     page.press("/")  # focuses the search; typing filters as one types
@@ -124,9 +125,9 @@ def test_a_unit_found_by_id_is_centred_on_the_map(page, screen, redis_client):
     lat, lon = page.js(centre)
     assert abs(lat - (RENNES[0] - 0.03)) < 1e-4 and abs(lon - (RENNES[1] - 0.03)) < 1e-4, (lat, lon)
     # An id that matches nothing leaves the map where it is and says so.
-    page.js("document.getElementById('sup-board-search').focus()")
+    page.js(f"document.getElementById('{screen_ids.BOARD_SEARCH}').focus()")
     page.press("ZZZ-9\n")
-    assert page.js("return document.getElementById('sup-board-search').classList.contains('is-miss')")
+    assert page.js(f"return document.getElementById('{screen_ids.BOARD_SEARCH}').classList.contains('is-miss')")
 
 
 def test_the_board_names_a_patrols_current_sighting_by_its_number(page, screen, redis_client):
@@ -157,7 +158,7 @@ def test_on_a_4k_wall_the_board_is_a_column_of_its_own_beside_the_map(page, scre
         assert boxes["map"]["right"] <= boxes["board"]["left"] + 1 <= boxes["side"]["left"] + 2, boxes
         assert boxes["board"]["height"] >= 1500, boxes
         # 4K shows more: the board's rows are smaller than the 1080p layout doubled.
-        row_height = page.js("return document.querySelector('#sup-board-rows .b-row').getBoundingClientRect().height")
+        row_height = page.js(f"return document.querySelector('#{screen_ids.BOARD_ROWS} .b-row').getBoundingClientRect().height")
         assert row_height < 60, row_height
     finally:
         width, height = WALL_SCREEN

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from dispatch.store import acl
-from dispatch.domain.acl import Role
+from dispatch.domain.acl import RedisUser
 from dispatch.keys import Keys
 from dispatch.store.connection import connect
 from dispatch.store.embedded import free_port
@@ -38,7 +38,7 @@ class Demo:
     @property
     def redis_url(self) -> str:
         """The embedded Redis's default user, behind the demo's admin password (made at the first start)."""
-        return f"redis://:{acl.demo_passwords(self.data_dir)[Role.ADMIN]}@127.0.0.1:{self.redis_port}/0"
+        return f"redis://:{acl.demo_passwords(self.data_dir)[RedisUser.ADMIN]}@127.0.0.1:{self.redis_port}/0"
 
     def pids(self) -> dict[str, int]:
         """Each process's current pid: the banner's, then any restart's."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dispatch.domain.geo import haversine_m
-from dispatch.domain.lifecycle import Role, check_transition
+from dispatch.domain.lifecycle import AssignmentActor, check_transition
 from dispatch.domain.models import AssignmentState
 from dispatch.demo.simulated_tablets import SimulatedTablets
 from dispatch.demo.simulator import Scenario
@@ -25,7 +25,7 @@ def lifecycle_of_one_assignment(seed: int, minutes: int = 20):
         open_now = [assignment] if assignment["state"] not in ("cleared", "cancelled") else []
         for step in tablets.follow(open_now, {"s-000001": scene}, now):
             current = AssignmentState(assignment["state"])
-            assert check_transition(current, step.new_state, actor_role=Role.PATROL) is None
+            assert check_transition(current, step.new_state, actor_role=AssignmentActor.PATROL) is None
             assignment = {**assignment, "state": step.new_state.value}
             states.append((now, step.new_state))
             positions[step.new_state] = patrol.position
@@ -85,7 +85,7 @@ def run_until_it_ends(tablets, scenario, assignment, scene, minutes=25):
         open_now = [assignment] if assignment["state"] not in ("cleared", "cancelled") else []
         for step in tablets.follow(open_now, {assignment["sighting_id"]: scene}, now):
             assert check_transition(AssignmentState(assignment["state"]), step.new_state,
-                                    actor_role=Role.PATROL) is None
+                                    actor_role=AssignmentActor.PATROL) is None
             assignment = {**assignment, "state": step.new_state.value}
             changes.append(step.new_state)
             if step.new_state is AssignmentState.CLEARED:

@@ -16,7 +16,7 @@ from dispatch.domain.acl import (
     ADMIN_USER,
     CONNECTION,
     DESTRUCTIVE,
-    Role,
+    RedisUser,
     audit_exposure,
     password_hash,
     rule_for,
@@ -32,7 +32,7 @@ KEYS = Keys(SITE)
 
 
 def test_a_bridge_may_only_xadd_to_its_sites_three_input_streams():
-    bridge = rule_for(SITE, Role.BRIDGE)
+    bridge = rule_for(SITE, RedisUser.BRIDGE)
     assert bridge.user == "rennes.bridge"
     assert set(bridge.key_patterns) == {"{rennes}:in:telemetry", "{rennes}:in:sightings", "{rennes}:in:patrols"}
     assert set(bridge.commands) - set(CONNECTION) == {"xadd"}
@@ -43,26 +43,26 @@ def test_a_bridge_may_only_xadd_to_its_sites_three_input_streams():
 
 def test_nobody_but_retention_may_trim_or_delete_entries_of_the_audit_trail():
     exposure = audit_exposure(SITE)
-    assert set(exposure) == {Role.SIMULATOR, Role.WATCH, Role.GATEWAY, Role.WEB, Role.RETENTION}
-    assert "xtrim" in exposure[Role.RETENTION]
+    assert set(exposure) == {RedisUser.SIMULATOR, RedisUser.WATCH, RedisUser.GATEWAY, RedisUser.WEB, RedisUser.RETENTION}
+    assert "xtrim" in exposure[RedisUser.RETENTION]
     for rule in rules(SITE):
-        if rule.role is Role.ADMIN:
+        if rule.role is RedisUser.ADMIN:
             continue
         assert "xdel" not in rule.commands, rule.role
-        assert ("xtrim" in rule.commands) == (rule.role is Role.RETENTION), rule.role
-    assert not rule_for(SITE, Role.BRIDGE).may_touch(KEYS.audit)
-    assert not rule_for(SITE, Role.INGEST).may_touch(KEYS.audit)
+        assert ("xtrim" in rule.commands) == (rule.role is RedisUser.RETENTION), rule.role
+    assert not rule_for(SITE, RedisUser.BRIDGE).may_touch(KEYS.audit)
+    assert not rule_for(SITE, RedisUser.INGEST).may_touch(KEYS.audit)
 
 
 def test_the_residual_exposure_on_redis_6_2_is_what_the_readme_says():
     """On 6.2 a command works on every key of its user: the roles that append to the trail could also
     trim it through XADD MAXLEN, and web could DEL, SET or expire it. The README's table says exactly this."""
     exposure = audit_exposure(SITE)
-    assert exposure[Role.WATCH] == ("xadd",)
-    assert exposure[Role.GATEWAY] == ("xadd",)
-    assert exposure[Role.SIMULATOR] == ("xadd",)
-    assert exposure[Role.RETENTION] == ("xtrim", "xadd")
-    assert exposure[Role.WEB] == ("del", "set", "pexpire", "pexpireat", "xadd")
+    assert exposure[RedisUser.WATCH] == ("xadd",)
+    assert exposure[RedisUser.GATEWAY] == ("xadd",)
+    assert exposure[RedisUser.SIMULATOR] == ("xadd",)
+    assert exposure[RedisUser.RETENTION] == ("xtrim", "xadd")
+    assert exposure[RedisUser.WEB] == ("del", "set", "pexpire", "pexpireat", "xadd")
 
 
 def test_only_the_web_app_may_touch_accounts_patrol_codes_and_sign_in_records():
@@ -74,13 +74,13 @@ def test_only_the_web_app_may_touch_accounts_patrol_codes_and_sign_in_records():
     ]
     for rule in rules(SITE):
         for key in private:
-            assert rule.may_touch(key) == (rule.role in (Role.WEB, Role.ADMIN)), (rule.role, key)
+            assert rule.may_touch(key) == (rule.role in (RedisUser.WEB, RedisUser.ADMIN)), (rule.role, key)
 
 
 def test_sessions_are_read_by_the_gateway_and_kept_by_the_web_app_only():
     session = KEYS.session("ab" * 32)
-    assert {rule.role for rule in rules(SITE) if rule.may_touch(session)} == {Role.GATEWAY, Role.WEB, Role.ADMIN}
-    gateway = rule_for(SITE, Role.GATEWAY)
+    assert {rule.role for rule in rules(SITE) if rule.may_touch(session)} == {RedisUser.GATEWAY, RedisUser.WEB, RedisUser.ADMIN}
+    gateway = rule_for(SITE, RedisUser.GATEWAY)
     assert not set(gateway.commands) & set(DESTRUCTIVE)
     assert not {"hset", "hdel", "sadd", "srem"} & set(gateway.commands)
 
@@ -113,52 +113,52 @@ def test_no_role_but_the_admin_has_dangerous_or_administrative_commands():
         "subscribe",
     }
     for rule in rules(SITE):
-        if rule.role is not Role.ADMIN:
+        if rule.role is not RedisUser.ADMIN:
             assert not forbidden & set(rule.commands), rule.role
 
 
 def test_every_key_of_the_site_is_granted_to_some_process():
     """A key nobody may touch is a key the product cannot use: the retention table names every key, and
     each is someone's (the web app's, except ingest's bookkeeping)."""
-    process_rules = [rule for rule in rules(SITE) if rule.role is not Role.ADMIN]
+    process_rules = [rule for rule in rules(SITE) if rule.role is not RedisUser.ADMIN]
     for rule in retention_table(KEYS, Settings()):
         assert any(r.may_touch(rule.key) or r.may_touch(f"{rule.key}:x") for r in process_rules), rule.name
 
 
 def test_the_web_app_never_touches_ingest_bookkeeping():
-    web = rule_for(SITE, Role.WEB)
+    web = rule_for(SITE, RedisUser.WEB)
     for key in (KEYS.stats, KEYS.drones_ts, KEYS.patrols_ts, KEYS.sightings_ts):
         assert not web.may_touch(key)
 
 
 def test_users_are_per_site_and_fit_in_a_url():
-    assert username("lyon-2", Role.INGEST) == "lyon-2.ingest"
-    assert username("lyon-2", Role.ADMIN) == ADMIN_USER
+    assert username("lyon-2", RedisUser.INGEST) == "lyon-2.ingest"
+    assert username("lyon-2", RedisUser.ADMIN) == ADMIN_USER
     for rule in rules("lyon-2"):
         assert ":" not in rule.user and "@" not in rule.user
-        if rule.role is not Role.ADMIN:
+        if rule.role is not RedisUser.ADMIN:
             assert all(pattern.startswith("{lyon-2}:") for pattern in rule.key_patterns)
 
 
 def test_setuser_args_start_from_nothing_and_close_pub_sub():
-    args = rule_for(SITE, Role.INGEST).setuser_args(">secret")
+    args = rule_for(SITE, RedisUser.INGEST).setuser_args(">secret")
     assert args[:3] == ["reset", "on", ">secret"]
     assert "resetchannels" in args
     assert "+xreadgroup" in args and "~{rennes}:in:telemetry" in args
-    admin = rule_for(SITE, Role.ADMIN).setuser_args(">x")
+    admin = rule_for(SITE, RedisUser.ADMIN).setuser_args(">x")
     assert admin == ["reset", "on", ">x", "allkeys", "allchannels", "+@all"]
 
 
 def test_an_acl_file_line_carries_the_passwords_hash_never_the_password():
-    line = rule_for(SITE, Role.BRIDGE).acl_file_line("s3cret-password")
+    line = rule_for(SITE, RedisUser.BRIDGE).acl_file_line("s3cret-password")
     assert "s3cret-password" not in line
     assert line.startswith("user rennes.bridge on #")
     assert password_hash("s3cret-password") in line
 
 
 def test_redis_url_for_signs_in_as_the_role_and_keeps_the_rest_of_the_url():
-    passwords = {Role.WEB: "p@ss:w/rd#1", Role.ADMIN: "admin"}
-    url = acl.redis_url_for(Role.WEB, "rediss://:old@redis.internal:6390/2?ssl_cert_reqs=required", "rennes", passwords)
+    passwords = {RedisUser.WEB: "p@ss:w/rd#1", RedisUser.ADMIN: "admin"}
+    url = acl.redis_url_for(RedisUser.WEB, "rediss://:old@redis.internal:6390/2?ssl_cert_reqs=required", "rennes", passwords)
     parts = urlsplit(url)
     assert (parts.scheme, parts.hostname, parts.port, parts.path, parts.query) == (
         "rediss",
@@ -170,29 +170,29 @@ def test_redis_url_for_signs_in_as_the_role_and_keeps_the_rest_of_the_url():
     assert unquote(parts.username) == "rennes.web"
     assert unquote(parts.password) == "p@ss:w/rd#1"
     assert (
-        acl.redis_url_for("ingest", "redis://127.0.0.1:6380/0", "t1", {Role.INGEST: "x"})
+        acl.redis_url_for("ingest", "redis://127.0.0.1:6380/0", "t1", {RedisUser.INGEST: "x"})
         == "redis://t1.ingest:x@127.0.0.1:6380/0"
     )
 
 
 def test_every_process_of_the_launcher_and_procfile_has_a_role():
     for name in ("ingest", "watch", "gateway", "retention", "web", "simulator", "sim"):
-        assert acl.ROLE_OF_PROCESS[name] in Role
-    assert acl.ROLE_OF_MODULE["gunicorn"] is Role.WEB
+        assert acl.ROLE_OF_PROCESS[name] in RedisUser
+    assert acl.ROLE_OF_MODULE["gunicorn"] is RedisUser.WEB
 
 
 def test_demo_passwords_are_made_once_private_and_kept(tmp_path):
     first = acl.demo_passwords(tmp_path / "var")
     path = tmp_path / "var" / acl.PASSWORDS_FILE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert set(first) == set(Role) and len(set(first.values())) == len(Role)
+    assert set(first) == set(RedisUser) and len(set(first.values())) == len(RedisUser)
     assert all(len(password) >= 32 for password in first.values())
     assert acl.demo_passwords(tmp_path / "var") == first
 
 
 def test_operator_passwords_come_from_the_environment():
     found = acl.passwords_from_env({"DISPATCH_REDIS_PASSWORD_INGEST": " abc ", "DISPATCH_REDIS_PASSWORD_WEB": ""})
-    assert found == {Role.INGEST: "abc"}
+    assert found == {RedisUser.INGEST: "abc"}
 
 
 def test_the_cli_prints_a_setuser_line_per_role_hashed_or_with_no_password_yet(capsys, monkeypatch):
@@ -201,7 +201,7 @@ def test_the_cli_prints_a_setuser_line_per_role_hashed_or_with_no_password_yet(c
     printed = capsys.readouterr()
     out = printed.out
     lines = out.splitlines()
-    assert len(lines) == len(Role) and all(line.startswith("ACL SETUSER ") for line in lines)
+    assert len(lines) == len(RedisUser) and all(line.startswith("ACL SETUSER ") for line in lines)
     assert "bridge-secret-value" not in out
     assert f"'{password_hash('bridge-secret-value')}'" in lines[0]
     assert "ACL SETUSER rennes.ingest" not in out
@@ -215,7 +215,7 @@ def test_the_cli_writes_an_acl_file_only_with_every_password(tmp_path, monkeypat
     target = tmp_path / "users.acl"
     assert acl.main(["--site", "lyon", "--acl-file", str(target)]) == 2
     assert not target.exists()
-    for role in Role:
+    for role in RedisUser:
         monkeypatch.setenv(f"DISPATCH_REDIS_PASSWORD_{role.value.upper()}", f"pw-{role.value}-0123456789")
     assert acl.main(["--site", "lyon", "--acl-file", str(target)]) == 0
     text = target.read_text()

@@ -12,7 +12,7 @@ import pytest
 
 from dispatch.domain import lifecycle
 from dispatch.domain.lifecycle import (
-    Role,
+    AssignmentActor,
     check_outcome,
     check_reassign,
     check_patrol_status_change,
@@ -85,8 +85,8 @@ def test_the_table_is_the_whole_machine():
 
 
 def test_enums_are_accepted_as_well_as_their_values():
-    assert check_transition(AssignmentState.EN_ROUTE, AssignmentState.ON_SCENE, actor_role=Role.PATROL) is None
-    assert check_transition(AssignmentState.EN_ROUTE, AssignmentState.ON_SCENE, actor_role=Role.SUPERVISOR)
+    assert check_transition(AssignmentState.EN_ROUTE, AssignmentState.ON_SCENE, actor_role=AssignmentActor.PATROL) is None
+    assert check_transition(AssignmentState.EN_ROUTE, AssignmentState.ON_SCENE, actor_role=AssignmentActor.SUPERVISOR)
 
 
 def test_an_unknown_role_is_refused_whatever_the_step():

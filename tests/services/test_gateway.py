@@ -503,11 +503,11 @@ def test_the_authorise_and_subscription_hooks_decide_who_connects_and_what_they_
     from websockets.asyncio.client import connect as async_connect
 
     from dispatch.domain.live import Subscription
-    from dispatch.services.gateway import Gateway, GatewayOptions, Role
+    from dispatch.services.gateway import Gateway, GatewayOptions, SocketOwner
 
     def authorise(request):
         token = request.headers.get("Authorization")
-        return Role("patrol", patrol_id="BAC-12") if token == "Bearer tablet-bac-12" else None
+        return SocketOwner("patrol", patrol_id="BAC-12") if token == "Bearer tablet-bac-12" else None
 
     def subscribe(role):
         return Subscription(filters={"patrols": lambda unit: unit["patrol_id"] == role.patrol_id}, others=False)

@@ -12,7 +12,7 @@ from collections import Counter
 import orjson
 import pytest
 
-from dispatch.domain.acl import Role
+from dispatch.domain.acl import RedisUser
 from dispatch.domain.sightings import outcome_counts
 from dispatch.store.assignments import (
     AssignmentRefused, assign, close_sighting, merge_sighting, sighting_endings,
@@ -47,7 +47,7 @@ def total(client, keys) -> int:
 @pytest.fixture
 def ingest_settings(settings):
     """The worker signs in as the ingest role: every command its step uses must be granted (no ACL denials)."""
-    return dataclasses.replace(settings, redis_url=role_url(settings, Role.INGEST))
+    return dataclasses.replace(settings, redis_url=role_url(settings, RedisUser.INGEST))
 
 
 @pytest.fixture

@@ -53,13 +53,13 @@ def test_horizons_come_from_the_settings(settings):
 
 def test_the_watch_role_may_expire_and_the_web_role_may_close(settings, keys, redis_client, role_client):
     """Under their own Redis ACL users (no_acl_denials fails the test on any denial)."""
-    from dispatch.domain.acl import Role
+    from dispatch.domain.acl import RedisUser
     from dispatch.store.assignments import close_sighting
 
     old = now_ms() - 60 * MIN
     ingest(redis_client, keys, sightings=[categorised("vehicle-1", "vehicle", old), categorised("deal-1", "deal", old)])
-    close_sighting(role_client(Role.WEB), keys, sighting_id="deal-1", supervisor_id="SUP-1", reason="referred")
-    AlertWatcher(settings, client=role_client(Role.WATCH)).tick()
+    close_sighting(role_client(RedisUser.WEB), keys, sighting_id="deal-1", supervisor_id="SUP-1", reason="referred")
+    AlertWatcher(settings, client=role_client(RedisUser.WATCH)).tick()
     assert [e["disposition"] for e in sighting_endings(redis_client, keys)] == ["closed", "expired"]
 
 

@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from dispatch.store import acl
-from dispatch.domain.acl import Role
+from dispatch.domain.acl import RedisUser
 from dispatch.domain.batch import RawEntry, plan_batch
 from dispatch.domain.models import AssignmentState
 from dispatch.store import accounts
@@ -52,7 +52,7 @@ def untouched(client, keys) -> None:
 def test_a_bridge_cannot_read_or_delete_the_audit_trail_or_accounts(
     trail, role_client, keys, site, acl_denials_expected
 ):
-    bridge = role_client(Role.BRIDGE)
+    bridge = role_client(RedisUser.BRIDGE)
     attempts = {
         "XRANGE audit": lambda: bridge.xrange(keys.audit),
         "XREVRANGE audit": lambda: bridge.xrevrange(keys.audit),
@@ -88,20 +88,20 @@ def test_only_retention_can_trim_the_audit_trail_and_nobody_can_xdel_it(trail, r
     for role in acl.PROCESS_ROLES:
         client = role_client(role)
         assert refused(lambda: client.xdel(keys.audit, first_id)), role
-        if role is not Role.RETENTION:
+        if role is not RedisUser.RETENTION:
             assert refused(lambda: client.xtrim(keys.audit, maxlen=0)), role
-        if role not in (Role.RETENTION, Role.WEB):  # web may DEL: see the residual-risk test
+        if role not in (RedisUser.RETENTION, RedisUser.WEB):  # web may DEL: see the residual-risk test
             assert refused(lambda: client.delete(keys.audit)), role
     untouched(trail, keys)
     length = trail.xlen(keys.audit)
-    assert role_client(Role.RETENTION).xtrim(keys.audit, maxlen=1, approximate=False) == length - 1
+    assert role_client(RedisUser.RETENTION).xtrim(keys.audit, maxlen=1, approximate=False) == length - 1
     assert trail.xlen(keys.audit) == 1
 
 
 def test_only_the_web_app_can_read_or_write_accounts(trail, role_client, keys, acl_denials_expected):
     for role in acl.PROCESS_ROLES:
         client = role_client(role)
-        if role is Role.WEB:
+        if role is RedisUser.WEB:
             assert client.hget(keys.accounts, "ADM-1") is not None
         else:
             assert refused(lambda: client.hgetall(keys.accounts)), role
@@ -112,7 +112,7 @@ def test_only_the_web_app_can_read_or_write_accounts(trail, role_client, keys, a
 def test_a_script_cannot_do_what_its_caller_may_not(trail, role_client, keys, acl_denials_expected):
     """Watch may run scripts and append to the trail; a script it sends still cannot trim the trail or read
     an account, declared key or not."""
-    watch = role_client(Role.WATCH)
+    watch = role_client(RedisUser.WATCH)
     assert refused(lambda: watch.eval("return redis.call('XTRIM', KEYS[1], 'MAXLEN', 0)", 1, keys.audit))
     assert refused(lambda: watch.eval("return redis.call('HGETALL', ARGV[1])", 0, keys.accounts))
     assert refused(lambda: watch.eval("return redis.call('HGETALL', KEYS[1])", 1, keys.accounts))
@@ -124,9 +124,9 @@ def test_residual_risk_on_redis_6_2_xadd_maxlen_trims(redis_client, role_client,
     stream may trim it with MAXLEN (Redis 6.2 cannot restrict a command's options)."""
     for n in range(5):
         redis_client.xadd(keys.in_patrols, {"n": str(n)})
-    role_client(Role.BRIDGE).xadd(keys.in_patrols, {"n": "last"}, maxlen=1, approximate=False)
+    role_client(RedisUser.BRIDGE).xadd(keys.in_patrols, {"n": "last"}, maxlen=1, approximate=False)
     assert redis_client.xlen(keys.in_patrols) == 1
-    role_client(Role.WATCH).xadd(keys.audit, {"n": "last"}, maxlen=1, approximate=False)
+    role_client(RedisUser.WATCH).xadd(keys.audit, {"n": "last"}, maxlen=1, approximate=False)
     assert redis_client.xlen(keys.audit) == 1
 
 
@@ -135,7 +135,7 @@ def test_residual_risk_on_redis_6_2_the_web_role_may_del_the_trail(redis_client,
     step as each action): Redis 6.2 has no per-key command rules, so it could DEL the trail. Redis 7's
     selectors would close this; the README says so."""
     redis_client.xadd(keys.audit, {"n": "1"})
-    assert role_client(Role.WEB).delete(keys.audit) == 1
+    assert role_client(RedisUser.WEB).delete(keys.audit) == 1
 
 
 def test_the_simulator_steps_an_assignment_as_a_tablet_and_ingest_applies_a_batch(role_client, keys):
@@ -168,9 +168,9 @@ def test_the_simulator_steps_an_assignment_as_a_tablet_and_ingest_applies_a_batc
             },
         ),
     ]
-    IngestScript(role_client(Role.INGEST), keys, live_maxlen=1000)(plan_batch(entries))
-    created = assign(role_client(Role.WEB), keys, sighting_id="sight-0001", patrol_id="BAC-12", supervisor_id="SUP-1")
-    simulator = role_client(Role.SIMULATOR)
+    IngestScript(role_client(RedisUser.INGEST), keys, live_maxlen=1000)(plan_batch(entries))
+    created = assign(role_client(RedisUser.WEB), keys, sighting_id="sight-0001", patrol_id="BAC-12", supervisor_id="SUP-1")
+    simulator = role_client(RedisUser.SIMULATOR)
     assert [a["assignment_id"] for a in open_assignments(simulator, keys)] == [created.assignment_id]
     assert simulator.hmget(keys.sightings, ["sight-0001"])[0] is not None
     step = transition(
@@ -212,7 +212,7 @@ def test_users_survive_a_restart_and_the_default_user_needs_its_password(tmp_pat
     admin password, the users saved to its ACL file (so a restarted Redis still knows them), and each
     child's URL signing in as its role."""
     passwords = acl.demo_passwords(tmp_path / "var")
-    server = EmbeddedRedis(tmp_path / "var" / "redis", persistent=False, password=passwords[Role.ADMIN]).start()
+    server = EmbeddedRedis(tmp_path / "var" / "redis", persistent=False, password=passwords[RedisUser.ADMIN]).start()
     try:
         admin = connect(server.url)
         applied = acl.apply_users(admin, "rennes", passwords)
@@ -250,12 +250,12 @@ def test_a_retention_pass_and_a_watch_tick_run_whole_under_their_roles(redis_cli
     alert = new_alert(
         AlertKind.ASSIGNMENT_UNACKNOWLEDGED, "asg-old-01", "BAC-12 has not acknowledged", old, 48.11, -1.68, old
     )
-    AlertStore(role_client(Role.WATCH), keys, retention_ms=settings.retention_ms).apply([alert], [], old)
+    AlertStore(role_client(RedisUser.WATCH), keys, retention_ms=settings.retention_ms).apply([alert], [], old)
     redis_client.hset(keys.drones, "DR-01", f'{{"drone_id": "DR-01", "ts": {old}}}')
     redis_client.hset(keys.drones_ts, "DR-01", old)
-    report = apply_retention(role_client(Role.RETENTION), keys, retention_table(keys, settings), now, exact=True)
+    report = apply_retention(role_client(RedisUser.RETENTION), keys, retention_table(keys, settings), now, exact=True)
     assert not report.failed
     assert report.counts["alerts_open"] == 1 and report.counts["drones"] == 1
     assert read_open_alerts(redis_client, keys)[alert.alert_id].lat is None
     assert redis_client.xrevrange(keys.audit, count=1)[0][1][b"action"] == b"retention_trimmed"
-    AlertWatcher(settings, client=role_client(Role.WATCH)).tick()
+    AlertWatcher(settings, client=role_client(RedisUser.WATCH)).tick()

@@ -10,7 +10,7 @@ import orjson
 import pytest
 import redis
 
-from dispatch.domain.acl import Role
+from dispatch.domain.acl import RedisUser
 from dispatch.domain.batch import plan_batch
 from dispatch.store import streams
 from dispatch.store.connection import connect
@@ -23,7 +23,7 @@ PARIS = "Europe/Paris"
 
 @pytest.fixture
 def ingest_client(role_client):
-    return role_client(Role.INGEST)
+    return role_client(RedisUser.INGEST)
 
 
 def ingest(client, keys, zone=PARIS, consumer="c1"):
@@ -113,7 +113,7 @@ def test_a_broken_counter_fails_the_step_before_anything_is_written(keys, redis_
 
 
 def test_two_workers_ingesting_at_once_never_give_the_same_number(settings, keys, redis_client):
-    as_ingest = dataclasses.replace(settings, redis_url=role_url(settings, Role.INGEST), ingest_batch=3)
+    as_ingest = dataclasses.replace(settings, redis_url=role_url(settings, RedisUser.INGEST), ingest_batch=3)
     streams.ensure_groups(redis_client, keys)
     writer = connect(settings.redis_url)
     count = 120

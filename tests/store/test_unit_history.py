@@ -16,7 +16,7 @@ import pytest
 from dispatch.domain.batch import RawEntry, plan_batch
 from dispatch.store.scripts import IngestScript
 from dispatch.store.unit_history import read_status_record
-from dispatch.ui import actions
+from dispatch.ui.pages.screen import handlers as actions
 
 SIGHTING = (48.1105, -1.6801)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from dispatch.store import acl
-from dispatch.domain.acl import Role
+from dispatch.domain.acl import RedisUser
 from dispatch.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -93,7 +93,7 @@ class Service:
 ACL_PASSWORDS = acl.generate_passwords()
 
 
-def role_url(settings: Settings, role: Role | str) -> str:
+def role_url(settings: Settings, role: RedisUser | str) -> str:
     """REDIS_URL of `role` on the test's server for the test's site, whose ACL users are created (or
     replaced, and saved to the server's ACL file so they survive a restart) first. Sites differ per
     test, so users are made on demand here rather than once per session."""
@@ -101,7 +101,7 @@ def role_url(settings: Settings, role: Role | str) -> str:
     return acl.redis_url_for(role, settings.redis_url, settings.site, ACL_PASSWORDS)
 
 
-def python_module(name: str, module: str, settings: Settings, *args: str, role: Role | None = None,
+def python_module(name: str, module: str, settings: Settings, *args: str, role: RedisUser | None = None,
                   **extra_env: str) -> Service:
     """`python -m module args` with `settings` as its environment, signed in to Redis as the module's role
     (`role`, else by module: dispatch.store.acl.ROLE_OF_MODULE; none for the proxy) unless `extra_env` sets

@@ -23,6 +23,7 @@ from dispatch.store.connection import connect
 from dispatch.store.embedded import free_port
 from dispatch.web.app import create_app
 from tests.support.processes import python_module, wait_until
+from dispatch.ui.pages.screen import ids as screen_ids
 
 
 @pytest.fixture
@@ -118,7 +119,7 @@ def test_every_app_of_a_process_gets_the_page_callbacks(settings):
     for _ in range(2):
         client = signed_in(create_app(settings), settings)
         outputs = " ".join(c["output"] for c in orjson.loads(client.get("/_dash-dependencies").data))
-        assert "sup-nearest-result.data" in outputs and "sup-action-result.data" in outputs
+        assert f"{screen_ids.NEAREST_RESULT}.data" in outputs and f"{screen_ids.ACTION_RESULT}.data" in outputs
 
 
 def test_a_fresh_worker_serves_a_pages_parallel_script_requests(settings):

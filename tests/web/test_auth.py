@@ -26,10 +26,10 @@ from dispatch.store import accounts
 from dispatch.store import audit as audit_store
 from dispatch.store.embedded import free_port
 from dispatch.store.scripts import IngestScript
-from dispatch.ui import ids
+from dispatch.ui.pages.screen import ids
 from dispatch.web.app import create_app
 from dispatch.web.auth import (
-    CALLBACK_PERMISSIONS, CSRF_COOKIE, CSRF_HEADER, PAGES_ROUTER_OUTPUT, ROUTE_PERMISSIONS, SESSION_COOKIE,
+    CSRF_COOKIE, CSRF_HEADER, PAGES_ROUTER_OUTPUT, ROUTE_PERMISSIONS, SESSION_COOKIE,
     CallbackRefused, guard_callback, install, requires,
 )
 
@@ -200,10 +200,7 @@ def callback_body(output: str, entry: dict, values: dict | None = None) -> dict:
 
 
 def callback_permission(output: str, entry: dict) -> str | None:
-    declared = getattr(entry.get("callback"), "_dispatch_permission", None)
-    components = {part.split(".")[0] for part in output.strip(".").split("...")}
-    table = {CALLBACK_PERMISSIONS[c] for c in components if c in CALLBACK_PERMISSIONS}
-    return declared or (table.pop() if len(table) == 1 else None)
+    return getattr(entry.get("callback"), "_dispatch_permission", None)
 
 
 ASSIGN = {"action": "assign", "sighting_id": "sight-0001", "patrol_id": "BAC-1", "nonce": 7}

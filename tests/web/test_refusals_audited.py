@@ -12,7 +12,7 @@ import pytest
 
 from dispatch.domain.audit import Action, AuditOutcome
 from dispatch.store import audit as audit_store
-from dispatch.ui import ids
+from dispatch.ui.pages.screen import ids
 from dispatch.web.app import create_app
 from dispatch.web.auth import CSRF_HEADER, PAGES_ROUTER_OUTPUT
 from tests.support.signed_in import signed_in

@@ -9,7 +9,7 @@ from dispatch.domain.replay.history import History, ending_detail, frame_payload
 from dispatch.domain.replay.export import export_geojson
 from dispatch.domain.replay.metrics import outcomes
 from dispatch.domain.sightings import OUTCOME_ORDER
-from dispatch.ui.replay import figures
+from dispatch.ui.pages.replay import figures
 from tests.domain.replay.test_history import T0, drone, lifecycle, patrol, sighting
 
 

@@ -1,0 +1,35 @@
+"""Component ids of the accounts page ("/admin"), in one place: layout, handlers, CSS and tests name them from here.
+
+They all start with "ad-" (the zones page uses "adz-"); styles are in assets/admin.css.
+"""
+
+ROOT = "ad-root"
+LOCATION = "ad-location"  # sends an administrator who reset their own password to the sign-in page
+VERSION = "ad-version"  # bumped by every change: the table follows it
+TABLE = "ad-table"
+COUNT = "ad-count"
+MESSAGE = "ad-message"
+
+CODE = "ad-code"
+ROLE = "ad-role"
+PASSWORD = "ad-password"
+PASSWORD_CONFIRM = "ad-password-confirm"
+CREATE = "ad-create"
+CREATE_MESSAGE = "ad-create-message"
+
+ROW_RESET = "ad-row-reset"  # pattern-matching ids {"type": ROW_RESET, "user": code}
+ROW_DELETE = "ad-row-delete"
+ROW_UNLOCK = "ad-row-unlock"  # lifts the row's sign-in delay
+PENDING = "ad-pending"  # {"action": "reset" | "delete", "user": code} while the panel is open
+PANEL = "ad-panel"
+PANEL_TITLE = "ad-panel-title"
+PANEL_MESSAGE = "ad-panel-message"
+DELETE_PART = "ad-delete-part"
+CONFIRM_CODE = "ad-confirm-code"
+DELETE_GO = "ad-delete-go"
+RESET_PART = "ad-reset-part"
+RESET_PASSWORD = "ad-reset-password"
+RESET_CONFIRM = "ad-reset-confirm"
+RESET_GO = "ad-reset-go"
+CANCEL = "ad-cancel"
+

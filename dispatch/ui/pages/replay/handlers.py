@@ -1,0 +1,250 @@
+"""The replay page's Dash callbacks and JSON routes (what each carries and why: __init__.py); the plain work
+is logic.py's."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Callable
+
+import flask
+from dash import ctx, no_update
+
+from .... import clock
+from ....web import auth as webauth
+from ....web.replay_cache import DEFAULT_CAPACITY, DEFAULT_WORKERS, ReplayCache, Window, WindowUnavailable
+from ....domain.replay.zone_history import versions_in_window
+from ....store.zones import load_zones, zone_log
+from ....errors import PictureUnavailable
+from ....web.context import context
+from . import figures
+from . import ids
+from . import layout as P
+from .logic import (
+    DEFAULT_MAX_WINDOW_HOURS, Actor, WindowRefused, build_figures, export_download, figure_download, frame_at,
+    load_history, metric_frames, parse_instant, record_opened, resolve_window, track_of, window_summary,
+)
+
+CACHE_EXTENSION = "dispatch.replay"
+MAX_WATCHER_CHARS = 64
+MAX_ID_CHARS = 64  # longer than any valid unit id
+_cache_lock = threading.Lock()
+
+
+# ----------------------------------------------------------------------------- sign-in hook
+
+
+def callback_guard(permission: str) -> Callable[[Callable], Callable]:
+    return webauth.guard_callback(permission)
+
+
+def view_guard(permission: str) -> Callable[[Callable], Callable]:
+    return webauth.requires(permission)
+
+
+def acting() -> Actor:
+    """Who acts, for the audit trail: the signed-in identity (the guards let no one else through)."""
+    identity = webauth.current_identity()
+    return Actor(identity.user_id, identity.role.value, webauth.client_origin())
+
+
+# ----------------------------------------------------------------------------- the process's cache
+
+
+def cache() -> ReplayCache:
+    """This process's replay cache, created on first use (never at import: it owns threads)."""
+    app = flask.current_app
+    with _cache_lock:
+        found = app.extensions.get(CACHE_EXTENSION)
+        if found is None:
+            ui = context()
+
+            def loader(window: Window, progress):
+                try:
+                    return ui.redis(lambda client: load_history(client, ui.keys, window, progress,
+                                                                settings=ui.settings))
+                except PictureUnavailable as error:
+                    raise WindowUnavailable(f"The recordings cannot be read now: {error}") from error
+
+            # Optional settings (not in settings.py yet): how many windows stay loaded, how many load at once.
+            found = app.extensions[CACHE_EXTENSION] = ReplayCache(
+                loader, capacity=DEFAULT_CAPACITY, workers=DEFAULT_WORKERS)
+        return found
+
+
+def _window(data: Any) -> Window | None:
+    """The page's window from untrusted input (a store or query arguments), for this site only."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        from_ms, to_ms = int(data["from_ms"]), int(data["to_ms"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return Window(context().settings.site, from_ms, to_ms) if 0 <= from_ms < to_ms < 2**53 else None
+
+
+def _watcher(value: Any) -> str:
+    return value if isinstance(value, str) and 0 < len(value) <= MAX_WATCHER_CHARS else "anonymous"
+
+
+# ----------------------------------------------------------------------------- callbacks
+
+
+def answer_open(n_clicks, choice, custom_from, custom_to, watcher, previous=None) -> dict:
+    ui = context()
+    now = clock.now_ms()
+    try:
+        chosen = resolve_window(choice, custom_from, custom_to, site=ui.settings.site, now_ms=now,
+                                tz=ui.settings.timezone, retention_ms=ui.settings.retention_ms,
+                                max_hours=DEFAULT_MAX_WINDOW_HOURS)
+    except WindowRefused as refusal:
+        return {"nonce": n_clicks, "ok": False, "message": str(refusal)}
+    actor = acting()
+    try:
+        ui.redis(lambda client: record_opened(client, ui.keys, chosen, actor, now))
+    except PictureUnavailable as error:
+        return {"nonce": n_clicks, "ok": False, "message": f"Not opened (the audit trail must record it): {error}"}
+    replaced = _window(previous)
+    if replaced is not None and replaced != chosen.window:  # this page no longer waits for its previous window
+        cache().cancel(replaced, _watcher(watcher))
+    status = cache().open(chosen.window, _watcher(watcher))
+    return {"nonce": n_clicks, "ok": True, "from_ms": chosen.window.from_ms, "to_ms": chosen.window.to_ms,
+            "label": chosen.label, "note": chosen.note, "status": status.as_json()}
+
+
+def answer_cancel(_n_clicks, opened, watcher) -> dict:
+    window = _window(opened)
+    status = cache().cancel(window, _watcher(watcher)) if window else None
+    return {"state": status.state if status else "unknown"}
+
+
+def answer_jump(n_submit, text, ready) -> dict:
+    window = _window(ready)
+    if window is None:
+        return {"nonce": n_submit, "ok": False, "message": "Load a window first"}
+    try:
+        instant = parse_instant(text, window, context().settings.timezone)
+    except WindowRefused as refusal:
+        return {"nonce": n_submit, "ok": False, "message": str(refusal)}
+    return {"nonce": n_submit, "ok": True, "t": instant}
+
+
+def answer_figures(ready) -> list:
+    if ready is None:  # the page is loading another window: its figures would be the old one's
+        blank = figures.empty_figure("Load a window to see its figures")
+        return [blank] * len(ids.FIGURES) + ["", True, True]
+    window = _window(ready)
+    history = cache().history(window) if window else None
+    if history is None:
+        return [no_update] * len(ids.FIGURES) + ["The window is no longer loaded: press Load again", True, True]
+    started = time.perf_counter()
+    built = build_figures(metric_frames(history), history.bounds, context().settings.timezone)
+    note = f"computed in {time.perf_counter() - started:.1f} s"
+    return [built[name] for name in ids.FIGURES] + [note, False, False]
+
+
+def answer_figure_csv(*args) -> tuple:
+    ready = args[-1]
+    names = {csv: name for name, (_, csv, _) in ids.FIGURES.items()}
+    name = names.get(ctx.triggered_id)
+    window = _window(ready)
+    history = cache().history(window) if window and name else None
+    if history is None:
+        return no_update, "Load a window first"
+    ui = context()
+    actor = acting()
+    try:
+        download = ui.redis(lambda client: figure_download(client, ui.keys, history, name, actor,
+                                                           site=ui.settings.site, tz=ui.settings.timezone,
+                                                           now_ms=clock.now_ms()))
+    except PictureUnavailable as error:
+        return no_update, f"Not exported (the audit trail must record it): {error}"
+    return download, no_update
+
+
+def answer_export(_geojson, _csv, ready) -> tuple:
+    fmt = {ids.EXPORT_GEOJSON: "geojson", ids.EXPORT_CSV: "csv"}.get(ctx.triggered_id)
+    window = _window(ready)
+    history = cache().history(window) if window and fmt else None
+    if history is None:
+        return no_update, "Load a window first"
+    ui = context()
+    actor = acting()
+    try:
+        download, message = ui.redis(lambda client: export_download(
+            client, ui.keys, history, fmt, actor, site=ui.settings.site, tz=ui.settings.timezone,
+            now_ms=clock.now_ms()))
+    except PictureUnavailable as error:
+        return no_update, f"Not exported (the audit trail must record it): {error}"
+    return download, message
+
+
+# ----------------------------------------------------------------------------- JSON API
+
+
+def _query_window() -> Window | None:
+    return _window({"from_ms": flask.request.args.get("from"), "to_ms": flask.request.args.get("to")})
+
+
+def add_routes(server: flask.Flask) -> None:
+    guard = view_guard("replay")
+
+    def status():
+        window = _query_window()
+        found = cache().status(window) if window else None
+        if found is None:
+            return webauth.json_response({"state": "unknown", "error": "This window is not loaded: press Load"}, 404)
+        return webauth.json_response(found.as_json())
+
+    def summary():
+        window = _query_window()
+        history = cache().history(window) if window else None
+        if history is None:
+            return webauth.json_response({"error": "This window is not loaded: press Load"}, 404)
+        ui = context()
+        # The zones as stored during the window, not as they are now (domain/replay/zone_history.py). The whole
+        # log, not only up to the window's end: a zone changed since must not stand for the window as it is
+        # now. Zones first, log second: a change in between is then in the log, which wins over them.
+        def stored_versions(client):
+            current = load_zones(client, ui.keys)
+            return versions_in_window(zone_log(client, ui.keys), current, window.from_ms, window.to_ms)
+
+        try:
+            versions, warning = ui.redis(stored_versions), ""
+        except PictureUnavailable as error:
+            versions, warning = [], f"zones not shown: {error}"
+        return webauth.json_response({**window_summary(history, versions), "warning": warning})
+
+    def frame():
+        window = _query_window()
+        history = cache().history(window) if window else None
+        if history is None:
+            return webauth.json_response({"error": "This window is not loaded: press Load"}, 404)
+        try:
+            instant = int(flask.request.args.get("t", ""))
+        except ValueError:
+            return webauth.json_response({"error": "t must be an instant in ms"}, 400)
+        started = time.perf_counter()
+        payload = frame_at(history, instant)
+        payload["server_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        return webauth.json_response(payload)
+
+    def track():
+        window = _query_window()
+        history = cache().history(window) if window else None
+        if history is None:
+            return webauth.json_response({"error": "This window is not loaded: press Load"}, 404)
+        args = flask.request.args
+        unit_id = args.get("id", "")
+        try:
+            instant = int(args.get("t", ""))
+            if not 0 < len(unit_id) <= MAX_ID_CHARS:
+                raise WindowRefused("id missing or too long")
+            return webauth.json_response(track_of(history, args.get("kind", ""), unit_id, instant))
+        except (ValueError, WindowRefused) as error:
+            return webauth.json_response({"error": str(error) if isinstance(error, WindowRefused) else "t must be an instant in ms"},
+                         400)
+
+    for path, view in ((P.API["status"], status), (P.API["window"], summary), (P.API["frame"], frame),
+                       (P.API["track"], track)):
+        server.add_url_rule(path, endpoint=f"replay_{view.__name__}", view_func=guard(view), methods=["GET"])

@@ -1,1 +1,0 @@
-"""The after-action replay page: registration and API (page), layout, handlers, figures."""
