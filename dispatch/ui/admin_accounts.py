@@ -13,7 +13,7 @@ code typed again), so no click alone changes an account. Passwords are only
 ever in `type=password` inputs, emptied by every answer, and never in a message.
 
 Component ids all start with "ad-" (the zones page uses "adz-"); styles are in
-assets/admin.css.
+assets/admin/admin.css.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ shown on the local clock (settings.timezone). Component ids start with "adz-".
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 
 import dash
@@ -54,7 +55,7 @@ PERIMETER = "adz-perimeter"
 SAVE = "adz-save"
 CLEAR = "adz-clear"
 UPLOAD = "adz-upload"
-UPLOAD_NOTE = "adz-upload-note"  # written by assets/admin_zones.js when the browser refuses a file
+UPLOAD_NOTE = "adz-upload-note"  # written by assets/admin_zones/main.js when the browser refuses a file
 COUNT = "adz-count"
 TABLE = "adz-table"
 CONFIRM_BOX = "adz-confirm"
@@ -118,9 +119,14 @@ def register(app: dash.Dash) -> None:
 # ----------------------------------------------------------------------------- layout
 
 
+# The ids assets/admin_zones/main.js looks up (name -> id), given to it as JSON in the root's data-ids.
+SCRIPT_IDS = {"upload": UPLOAD, "upload_note": UPLOAD_NOTE, "confirm": CONFIRM_BOX, "confirm_yes": CONFIRM_YES,
+              "table": TABLE}
+
+
 def layout(**_query) -> html.Div:
     settings = context().settings
-    return html.Div(id=ROOT, className="adz staff-page", children=[
+    return html.Div(id=ROOT, className="adz staff-page", **{"data-ids": json.dumps(SCRIPT_IDS)}, children=[
         html.Header(className="topbar adz-top", children=[
             html.Div(className="brand", children=[html.Span(settings.site.upper(), className="site"),
                                                   html.Span("authorised flight zones", className="brand-sub")]),

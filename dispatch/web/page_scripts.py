@@ -47,10 +47,8 @@ PAGES: dict[str, PageScripts] = {
         classic=("live_client.js", "tablet_alert.js", "tablet_core.js", "tablet_map.js", "tablet_outbox.js",
                  "tablet_position.js", "tablet_render.js", "tablet_text.js"),
     ),
-    "/replay": PageScripts(
-        classic=("map_shapes.js", "replay_core.js", "replay_events.js", "replay_map.js", "replay_overlays.js"),
-    ),
-    "/admin/zones": PageScripts(classic=("admin_zones.js",)),
+    "/replay": PageScripts(modules=("replay/main.js",)),
+    "/admin/zones": PageScripts(modules=("admin_zones/main.js",)),
 }
 
 
