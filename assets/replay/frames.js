@@ -13,7 +13,7 @@
  */
 export function frameRequester(options) {
   const retryMs = options.retryMs === undefined ? 500 : options.retryMs;
-  const later = options.later || setTimeout;
+  const later = options.later || function (fn, ms) { return setTimeout(fn, ms); };
   const clock = options.clock || function () { return performance.now(); };
   let inFlight = false;
   let wanted = null;

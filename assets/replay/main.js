@@ -37,7 +37,7 @@ function start(config) {
   return { started_ms: Date.now() };
 }
 
-window.dash_clientside = Object.assign({}, window.dash_clientside, {
+window.dash_clientside = Object.assign(window.dash_clientside || {}, {
   dispatchReplay: {
     start: start,
     onOpened: function (answer) {
