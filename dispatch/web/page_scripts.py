@@ -44,10 +44,8 @@ PAGES: dict[str, PageScripts] = {
                  "screen_panels.js", "screen_queue.js", "screen_units.js"),
     ),
     "/patrol": PageScripts(modules=("tablet/main.js",)),
-    "/replay": PageScripts(
-        classic=("map_shapes.js", "replay_core.js", "replay_events.js", "replay_map.js", "replay_overlays.js"),
-    ),
-    "/admin/zones": PageScripts(classic=("admin_zones.js",)),
+    "/replay": PageScripts(modules=("replay/main.js",)),
+    "/admin/zones": PageScripts(modules=("admin_zones/main.js",)),
 }
 
 

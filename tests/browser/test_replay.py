@@ -4,7 +4,7 @@ The shift is written as bridges write it (XADD to the input streams, the real
 ingest process) and dispatched with the real assignment steps, in the last two
 minutes; the page then loads "the last hour" like a supervisor would, served
 by gunicorn, signed in as SUP-1. Everything checked is what is on screen: the
-markers' data attributes (assets/replay_map.js), the event rows, the big clock.
+markers' data attributes (assets/replay/map.js), the event rows, the big clock.
 """
 
 from __future__ import annotations

@@ -437,7 +437,7 @@ def test_a_missing_csrf_cookie_is_given_back(app, redis_client, keys):
 
 # --- Security headers ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/login", "/login/patrol", "/healthz", "/", "/api/snapshot", "/assets/signin.css",
+@pytest.mark.parametrize("path", ["/login", "/login/patrol", "/healthz", "/", "/api/snapshot", "/assets/signin/signin.css",
                                   "/no-such-page", "/_dash-layout"])
 def test_every_response_has_the_security_headers(app, settings, path):
     response = app.server.test_client().get(path)

@@ -122,7 +122,7 @@ def test_a_patrol_gets_no_staff_layout_under_a_double_slash(app, redis_client, k
 
 def test_static_files_are_open_only_under_their_exact_path(app, redis_client, keys):
     anonymous = app.server.test_client()
-    assert anonymous.get("/assets/signin.css").status_code == 200
+    assert anonymous.get("/assets/signin/signin.css").status_code == 200
     for sneaky in ("/assets/../admin", "/assets/..%2Fadmin", "/assets//../admin"):
         response = anonymous.get("/", environ_overrides={"PATH_INFO": sneaky}, headers={"Accept": "text/html"})
         assert response.status_code in (303, 401), (sneaky, response.status_code)

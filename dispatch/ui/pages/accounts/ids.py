@@ -1,6 +1,6 @@
 """Component ids of the accounts page ("/admin"), in one place: layout, handlers, CSS and tests name them from here.
 
-They all start with "ad-" (the zones page uses "adz-"); styles are in assets/admin.css.
+They all start with "ad-" (the zones page uses "adz-"); styles are in assets/admin/admin.css.
 """
 
 ROOT = "ad-root"

@@ -5,7 +5,7 @@ from layers.py) and is laid out for a review at a desk or on the wall: the
 first screenful is the map, the events beside it and the transport under it;
 the shift's figures and the exports follow below, one scroll away.
 
-Dash renders this once. Afterwards the browser scripts (assets/replay_*.js)
+Dash renders this once. Afterwards the browser scripts (assets/replay/*.js)
 draw frames into the map's raw Leaflet layers, fill the event list and run the
 transport; they learn the component ids, the API paths and the map's rules
 from one dcc.Store (`page_config`), as the wall screen's scripts do.
@@ -132,7 +132,7 @@ def _map(tile_url: str) -> dl.MapContainer:
         attribution = OSM_ATTRIBUTION if "openstreetmap" in tile_url else ""
         children.append(dl.TileLayer(url=tile_url, attribution=attribution, maxZoom=19))
     children.append(dl.ScaleControl(position="bottomright", imperial=False))
-    # Units, trails, lines and zones are raw Leaflet layers drawn by assets/replay_map.js.
+    # Units, trails, lines and zones are raw Leaflet layers drawn by assets/replay/map.js.
     return dl.MapContainer(id=ids.MAP, className=ids.MAP_CLASS, center=list(RENNES), zoom=ZOOM, children=children,
                            keyboard=False,  # the arrow keys step through events
                            style={"width": "100%", "height": "100%"})

@@ -9,7 +9,7 @@ the CSP, and on a tablet with gloves: one column, large fields and buttons,
 the numeric keypad for the patrol code. Every value from the request is
 escaped by the templates (autoescape), so a crafted `next` or id cannot
 inject markup.
-Styles are in assets/signin.css, every rule scoped under `.signin` (Dash
+Styles are in assets/signin/signin.css, every rule scoped under `.signin` (Dash
 serves every stylesheet of assets/ on its own pages too).
 """
 

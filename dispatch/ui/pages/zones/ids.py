@@ -16,7 +16,7 @@ PERIMETER = "adz-perimeter"
 SAVE = "adz-save"
 CLEAR = "adz-clear"
 UPLOAD = "adz-upload"
-UPLOAD_NOTE = "adz-upload-note"  # written by assets/admin_zones.js when the browser refuses a file
+UPLOAD_NOTE = "adz-upload-note"  # written by assets/admin_zones/main.js when the browser refuses a file
 COUNT = "adz-count"
 TABLE = "adz-table"
 CONFIRM_BOX = "adz-confirm"
@@ -31,3 +31,7 @@ TICK = "adz-tick"
 EDIT_BUTTON = "adz-edit-button"  # pattern id: {"type": EDIT_BUTTON, "zone": zone_id}
 DELETE_BUTTON = "adz-delete-button"
 ZONE_SHAPE = "adz-zone"  # prefix of each zone's polygon on the map: f"{ZONE_SHAPE}-{status}-{zone_id}"
+
+# The ids assets/admin_zones/main.js looks up (name -> id), given to it as JSON in the root's data-ids.
+SCRIPT_IDS = {"upload": UPLOAD, "upload_note": UPLOAD_NOTE, "confirm": CONFIRM_BOX, "confirm_yes": CONFIRM_YES,
+              "table": TABLE}

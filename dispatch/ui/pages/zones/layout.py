@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import dash_leaflet as dl
 from dash import dcc, html
 
@@ -22,10 +24,9 @@ DRAW_OPTIONS = {"polygon": {"allowIntersection": False, "showArea": False, "shap
                 "polyline": False, "circle": False, "marker": False, "circlemarker": False}
 
 
-
 def layout(**_query) -> html.Div:
     settings = context().settings
-    return html.Div(id=ids.ROOT, className="adz staff-page", children=[
+    return html.Div(id=ids.ROOT, className="adz staff-page", **{"data-ids": json.dumps(ids.SCRIPT_IDS)}, children=[
         html.Header(className="topbar adz-top", children=[
             html.Div(className="brand", children=[html.Span(settings.site.upper(), className="site"),
                                                   html.Span("authorised flight zones", className="brand-sub")]),
