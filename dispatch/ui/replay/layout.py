@@ -72,6 +72,7 @@ FIGURES_NOTE = "rp-figures-note"
 FIGURE_DOWNLOAD = "rp-figure-download"
 EXPORT_GEOJSON = "rp-export-geojson"
 EXPORT_CSV = "rp-export-csv"
+EXPORT_KML = "rp-export-kml"
 EXPORT_BUSY = "rp-export-busy"
 EXPORT_MESSAGE = "rp-export-message"
 EXPORT_DOWNLOAD = "rp-export-download"
@@ -252,6 +253,7 @@ def _exports() -> html.Section:
             html.Button("GeoJSON (tracks and sightings)", id=EXPORT_GEOJSON, className="btn", n_clicks=0,
                         disabled=True),
             html.Button("CSV (every position)", id=EXPORT_CSV, className="btn", n_clicks=0, disabled=True),
+            html.Button("KML (Google Earth)", id=EXPORT_KML, className="btn", n_clicks=0, disabled=True),
             html.Span(className="busy", id=EXPORT_BUSY, children=[html.Span(className="busy-spinner"),
                                                                   "Preparing the file… a full shift takes ~15 s"]),
             html.Span("", id=EXPORT_MESSAGE, className="rp-export-message", role="status"),

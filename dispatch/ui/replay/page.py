@@ -70,16 +70,18 @@ def register(app: dash.Dash) -> None:
                  State(P.READY, "data"), prevent_initial_call=True)(guard(answer_jump))
     app.callback([Output(graph, "figure") for graph, _, _ in P.FIGURES.values()]
                  + [Output(P.FIGURES_NOTE, "children"), Output(P.EXPORT_GEOJSON, "disabled"),
-                    Output(P.EXPORT_CSV, "disabled")],
+                    Output(P.EXPORT_CSV, "disabled"), Output(P.EXPORT_KML, "disabled")],
                  Input(P.READY, "data"), prevent_initial_call=True)(guard(answer_figures))
     export_guard = callback_guard("export")
     app.callback(Output(P.FIGURE_DOWNLOAD, "data"), Output(P.FIGURES_NOTE, "children", allow_duplicate=True),
                  [Input(csv, "n_clicks") for _, csv, _ in P.FIGURES.values()], State(P.READY, "data"),
                  prevent_initial_call=True)(export_guard(answer_figure_csv))
     app.callback(Output(P.EXPORT_DOWNLOAD, "data"), Output(P.EXPORT_MESSAGE, "children"),
-                 Input(P.EXPORT_GEOJSON, "n_clicks"), Input(P.EXPORT_CSV, "n_clicks"), State(P.READY, "data"),
+                 Input(P.EXPORT_GEOJSON, "n_clicks"), Input(P.EXPORT_CSV, "n_clicks"),
+                 Input(P.EXPORT_KML, "n_clicks"), State(P.READY, "data"),
                  running=[(Output(P.EXPORT_GEOJSON, "disabled"), True, False),
                           (Output(P.EXPORT_CSV, "disabled"), True, False),
+                          (Output(P.EXPORT_KML, "disabled"), True, False),
                           (Output(P.EXPORT_BUSY, "className"), "busy is-on", "busy")],
                  prevent_initial_call=True)(export_guard(answer_export))
 
@@ -185,15 +187,15 @@ def answer_jump(n_submit, text, ready) -> dict:
 def answer_figures(ready) -> list:
     if ready is None:  # the page is loading another window: its figures would be the old one's
         blank = figures.empty_figure("Load a window to see its figures")
-        return [blank] * len(P.FIGURES) + ["", True, True]
+        return [blank] * len(P.FIGURES) + ["", True, True, True]
     window = _window(ready)
     history = cache().history(window) if window else None
     if history is None:
-        return [no_update] * len(P.FIGURES) + ["The window is no longer loaded: press Load again", True, True]
+        return [no_update] * len(P.FIGURES) + ["The window is no longer loaded: press Load again", True, True, True]
     started = time.perf_counter()
     built = build_figures(metric_frames(history), history.bounds, context().settings.timezone)
     note = f"computed in {time.perf_counter() - started:.1f} s"
-    return [built[name] for name in P.FIGURES] + [note, False, False]
+    return [built[name] for name in P.FIGURES] + [note, False, False, False]
 
 
 def answer_figure_csv(*args) -> tuple:
@@ -215,8 +217,8 @@ def answer_figure_csv(*args) -> tuple:
     return download, no_update
 
 
-def answer_export(_geojson, _csv, ready) -> tuple:
-    fmt = {P.EXPORT_GEOJSON: "geojson", P.EXPORT_CSV: "csv"}.get(ctx.triggered_id)
+def answer_export(_geojson, _csv, _kml, ready) -> tuple:
+    fmt = {P.EXPORT_GEOJSON: "geojson", P.EXPORT_CSV: "csv", P.EXPORT_KML: "kml"}.get(ctx.triggered_id)
     window = _window(ready)
     history = cache().history(window) if window and fmt else None
     if history is None:
