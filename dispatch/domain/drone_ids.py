@@ -35,7 +35,7 @@ def parse_mapping(text: str, *, source: str = "mapping") -> dict[str, str]:
     stripped = text.strip()
     if not stripped:
         return {}
-    pairs = _json_pairs(stripped, source) if stripped.startswith("{") else _csv_pairs(stripped, source)
+    pairs = _json_pairs(stripped, source) if stripped.startswith(("{", "[")) else _csv_pairs(stripped, source)
     mapping: dict[str, str] = {}
     for line, (link_id, drone_id) in pairs:
         where = f"{source}, {line}"
