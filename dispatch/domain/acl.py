@@ -4,7 +4,7 @@ Why: the audit trail is append-only only if no Redis client can delete from it. 
 REDIS_URL, a field bridge (the least trusted writer: it runs on a vehicle or a relay box) could
 `XDEL` the trail or rewrite the accounts. Each process therefore signs in to Redis as its role:
 
-- bridge     XADD to the site's three input streams, nothing else (no read at all);
+- bridge     XADD to the site's three input streams, HINCRBY its counters, nothing else (no read at all);
 - simulator  the demo's bridge plus the simulated tablets (assignment steps, as a patrol's tablet);
 - ingest     input streams through the consumer group, the picture, live, dead letters, counters,
              and operators' ends (reads open assignments, records the ending with every other);
@@ -60,7 +60,8 @@ OPTIMISTIC = ("watch", "unwatch")
 # Each role's commands, as its code uses them (store/*.py, the Lua scripts included). The tests fail on any
 # ACL denial of a process (tests/conftest.py `no_acl_denials`), naming the command a role lacks.
 COMMANDS: dict[Role, tuple[str, ...]] = {
-    Role.BRIDGE: ("xadd",),
+    # XADD to the input streams; HINCRBY its counters (issue 13: dispatch/services/bridges/counters.py).
+    Role.BRIDGE: ("xadd", "hincrby"),
     # Its outbox XADDs; its tablets read open assignments and their sightings, and step them (a Lua script).
     Role.SIMULATOR: (*SCRIPTS, *"xadd hvals hmget hget hexists hset hdel geoadd zrem zscore".split()),
     # The consumer group (created with MKSTREAM, read, claimed; dead consumers removed after their pending
@@ -106,7 +107,7 @@ _PICTURE = ("drones", "patrols", "sightings", "assignments_open", "alerts_open",
 _INPUTS = ("in_telemetry", "in_sightings", "in_patrols")
 # Named keys of each role (Keys attributes); web's and retention's come from the retention table (_key_patterns).
 _NAMED_KEYS: dict[Role, tuple[str, ...]] = {
-    Role.BRIDGE: _INPUTS,
+    Role.BRIDGE: (*_INPUTS, "bridge_stats"),
     Role.SIMULATOR: (
         *_INPUTS,
         "sightings",

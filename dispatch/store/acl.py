@@ -42,6 +42,8 @@ ROLE_OF_PROCESS: dict[str, Role] = {
     "web": Role.WEB,
     "simulator": Role.SIMULATOR,
     "sim": Role.SIMULATOR,
+    # Bridges (issue 13): every kind signs in as the bridge role.
+    "bridge": Role.BRIDGE,
 }
 ROLE_OF_MODULE: dict[str, Role] = {
     "dispatch.services.ingest": Role.INGEST,
@@ -50,6 +52,9 @@ ROLE_OF_MODULE: dict[str, Role] = {
     "dispatch.services.retention": Role.RETENTION,
     "dispatch.demo.simulator": Role.SIMULATOR,
     "gunicorn": Role.WEB,
+    # Bridges (issue 13).
+    "dispatch.services.bridges": Role.BRIDGE,
+    "dispatch.services.bridges.cli": Role.BRIDGE,
 }
 # Processes with no business with Redis: they get no REDIS_URL at all.
 WITHOUT_REDIS = ("proxy", "dispatch.services.proxy")
