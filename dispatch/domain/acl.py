@@ -13,6 +13,7 @@ REDIS_URL, a field bridge (the least trusted writer: it runs on a vehicle or a r
 - web        the Dash app and the patrol API: accounts, sessions, zones, assignments, audit (read,
              append, export), history; never the ingest counters or the ts side hashes;
 - retention  the only one with XTRIM: trims streams (the audit trail included) and drops old units;
+- cot        the Cursor-on-Target bridge: reads drones, patrols, sightings, open assignments and live;
 - admin      the operator (applies these rules): every command on every key; in the demo, the
              embedded Redis's default user, behind a password, does this and seeds the demo.
 
@@ -41,6 +42,7 @@ class Role(str, Enum):
     GATEWAY = "gateway"
     WEB = "web"
     RETENTION = "retention"
+    COT = "cot"  # issue 13: the Cursor-on-Target bridge, read only (block below _FAMILIES)
     ADMIN = "admin"
 
 
@@ -140,6 +142,12 @@ _NAMED_KEYS: dict[Role, tuple[str, ...]] = {
     Role.GATEWAY: (*_PICTURE, "patrol_assignment", "audit"),
     Role.RETENTION: ("live", "audit"),
 }
+# CoT out (issue 13, dispatch/services/bridges/cot.py): reads the picture it sends to TAK devices and
+# follows the live stream, nothing else. No write at all, not even its counters (they go to its log): on
+# Redis 6.2 HINCRBY on its stats key would be HINCRBY on the picture's hashes too, and a forged field in
+# `{site}:drones` would break every reader of the picture.
+COMMANDS[Role.COT] = (*TRANSACTIONS, *"hgetall xread xrevrange".split())
+_NAMED_KEYS[Role.COT] = ("drones", "patrols", "sightings", "assignments_open", "live")
 # Key families (one key per item under a prefix, Treatment.EXPIRES in the retention table).
 _FAMILIES: dict[Role, tuple[str, ...]] = {Role.GATEWAY: ("sessions",), Role.INGEST: ("sighting_numbers",)}
 # The newer-wins bookkeeping and the ingest counters: no business of the web app.

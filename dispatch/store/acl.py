@@ -44,6 +44,7 @@ ROLE_OF_PROCESS: dict[str, Role] = {
     "sim": Role.SIMULATOR,
     # Bridges (issue 13): every kind signs in as the bridge role.
     "bridge": Role.BRIDGE,
+    "cot": Role.COT,  # but CoT out, which only reads (Procfile name `cot`)
 }
 ROLE_OF_MODULE: dict[str, Role] = {
     "dispatch.services.ingest": Role.INGEST,
