@@ -219,20 +219,21 @@ def run_telemetry_bridge(kind: str, args: argparse.Namespace, make_source) -> in
     if settings is None:
         return 2
     log = logging.getLogger(f"dispatch.bridge.{args.name}")
+    counters = Counters(args.name, log)
     try:
         drone_ids = load_drone_ids(args.drone_ids)
         rate = TelemetryRate(RatePolicy(max_hz=args.max_rate))
-    except (DroneIdError, ValueError) as error:
+        source = make_source(args, drone_ids, log, counters)
+    except (DroneIdError, ValueError, OSError) as error:  # a bad option or file: say which, exit 2
         print(f"bridge {kind}: {error}", file=sys.stderr, flush=True)
         return 2
     if drone_ids:
         log.info("drone ids: %d mapped from %s", len(drone_ids), args.drone_ids)
     client = connect(settings.redis_url)
-    counters = Counters(args.name, log)
     out = TelemetryOut(client, Keys(settings.site), counters, rate, stats_every_s=args.stats_every, log=log)
     stop = process.stop_event()
     try:
-        pump(make_source(args, drone_ids, log, counters), out, stop)
+        pump(source, out, stop)
     finally:
         client.close()
     return 0

@@ -52,3 +52,13 @@ def telemetry_entries(client, keys) -> list[Telemetry]:
 
 def bridge_counters(client, keys) -> dict[str, int]:
     return {name.decode(): int(value) for name, value in client.hgetall(keys.bridge_stats).items()}
+
+
+@pytest.fixture(scope="session")
+def mosquitto(tmp_path_factory):
+    """One real broker for the session (tests/support/mosquitto.py)."""
+    from tests.support.mosquitto import Mosquitto
+
+    broker = Mosquitto(tmp_path_factory.mktemp("mosquitto")).start()
+    yield broker
+    broker.stop()
