@@ -211,7 +211,7 @@ def pump(source: Source, out: TelemetryOut, stop: threading.Event, *, poll_s: fl
 
 def run_telemetry_bridge(kind: str, args: argparse.Namespace, make_source) -> int:
     """A drone bridge's main: settings, mapping file, Redis as the bridge user, then `pump` until SIGTERM.
-    `make_source(args, drone_ids, log)` builds the kind's Source."""
+    `make_source(args, drone_ids, log, counters)` builds the kind's Source (which counts messages in)."""
     from ...store.connection import connect
     from .. import process
 
@@ -219,20 +219,21 @@ def run_telemetry_bridge(kind: str, args: argparse.Namespace, make_source) -> in
     if settings is None:
         return 2
     log = logging.getLogger(f"dispatch.bridge.{args.name}")
+    counters = Counters(args.name, log)
     try:
         drone_ids = load_drone_ids(args.drone_ids)
         rate = TelemetryRate(RatePolicy(max_hz=args.max_rate))
-    except (DroneIdError, ValueError) as error:
+        source = make_source(args, drone_ids, log, counters)
+    except (DroneIdError, ValueError, OSError) as error:  # a bad option or file: say which, exit 2
         print(f"bridge {kind}: {error}", file=sys.stderr, flush=True)
         return 2
     if drone_ids:
         log.info("drone ids: %d mapped from %s", len(drone_ids), args.drone_ids)
     client = connect(settings.redis_url)
-    out = TelemetryOut(client, Keys(settings.site), Counters(args.name, log), rate,
-                       stats_every_s=args.stats_every, log=log)
+    out = TelemetryOut(client, Keys(settings.site), counters, rate, stats_every_s=args.stats_every, log=log)
     stop = process.stop_event()
     try:
-        pump(make_source(args, drone_ids, log), out, stop)
+        pump(source, out, stop)
     finally:
         client.close()
     return 0
