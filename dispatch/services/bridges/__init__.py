@@ -12,4 +12,5 @@ BRIDGES: dict[str, tuple[str, str]] = {
     "mavlink": ("dispatch.services.bridges.mavlink", "MAVLink in (PX4, ArduPilot, ground stations) -> telemetry"),
     "dji": ("dispatch.services.bridges.dji", "DJI Cloud API in (docks, Pilot 2) over MQTT -> telemetry"),
     "cot": ("dispatch.services.bridges.cot", "the picture out as Cursor-on-Target to TAK devices"),
+    "cot-in": ("dispatch.services.bridges.cot_in", "markers dropped on ATAK by the unit's operators -> sightings"),
 }
