@@ -324,3 +324,47 @@ def write_picture(redis_client, keys) -> None:
     wait_until(lambda: redis_client.hlen(keys.sightings) == 2 and redis_client.hexists(keys.patrols, "BAC-12")
                and redis_client.hexists(keys.drones, "DR-07"), what="ingest to build the picture")
     assign(redis_client, keys, sighting_id="sight-0001", patrol_id="BAC-12", supervisor_id="SUP-1")
+
+
+def _multicast_receiver(group: str, port: int) -> socket.socket | None:
+    """A socket joined to `group`, if this machine delivers multicast to itself (a probe datagram comes back)."""
+    import struct
+
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    receiver.bind((group, port))
+    receiver.settimeout(1.0)
+    try:
+        receiver.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+                            struct.pack("4s4s", socket.inet_aton(group), socket.inet_aton("0.0.0.0")))
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.sendto(b"probe", (group, port))
+        receiver.recv(100)
+    except OSError:
+        receiver.close()
+        return None
+    return receiver
+
+
+def test_multicast_is_udp_to_a_group(settings, keys, redis_client):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as free:  # a free port number for the group
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    receiver = _multicast_receiver("239.2.3.1", port)
+    if receiver is None:
+        pytest.skip("this machine has no multicast route (no default route or loopback multicast)")
+    with RunningIngest(settings):
+        write_picture(redis_client, keys)
+        service = bridge(settings, f"udp://239.2.3.1:{port}")
+        try:
+            uids = set()
+            deadline = time.monotonic() + 15
+            while len(uids) < 4 and time.monotonic() < deadline:
+                try:
+                    uids.add(parse(receiver.recv(65536)).get("uid"))
+                except socket.timeout:
+                    pass
+            assert len(uids) == 4, uids
+        finally:
+            assert service.stop() == 0, service.output()
+            receiver.close()
