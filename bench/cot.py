@@ -1,0 +1,81 @@
+"""Cost of CoT out and CoT in on one core, the pure parts (no sockets, no Redis): prints medians.
+
+    .venv/bin/python bench/cot.py [--units 1000] [--runs 7]
+
+Out: a picture of `units` objects (a quarter drones, half patrols, a quarter open sightings, every patrol
+with a position change each round) through CotFeed.due and to_xml, as the bridge does once a second: events
+per second a core can build. In: pytak-encoded ATAK markers through read_event and CotIntake.take
+(validation included): markers per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dispatch.domain.cot import CotFeed, to_xml  # noqa: E402
+from dispatch.domain.cot_in import CotIntake, Sender, read_event  # noqa: E402
+
+
+def picture(units: int, now_ms: int, round_: int) -> dict:
+    quarter = units // 4
+    return {
+        "site": "rennes",
+        "drones": [{"drone_id": f"DR-{i}", "ts": now_ms, "lat": 48.1 + i * 1e-4, "lon": -1.68 + round_ * 1e-5,
+                    "alt_m": 80.0, "heading_deg": 90.0, "speed_mps": 5.0, "battery_pct": 70.0} for i in range(quarter)],
+        "patrols": [{"patrol_id": f"P-{i}", "ts": now_ms, "lat": 48.1 + i * 1e-4, "lon": -1.67 + round_ * 1e-5,
+                     "status": "available"} for i in range(2 * quarter)],
+        "sightings": [{"sighting_id": f"sight-{i:06d}", "ts": now_ms - 60_000, "drone_id": "DR-1",
+                       "operator_id": "OP-1", "category": "lookout", "lat": 48.11, "lon": -1.68, "priority": 2,
+                       "number": f"S-{i:04d}", "note": "x"} for i in range(quarter)],
+        "assignments": [],
+    }
+
+
+def bench_out(units: int, runs: int) -> float:
+    rates = []
+    for _ in range(runs):
+        feed = CotFeed()
+        now = int(time.time() * 1000)
+        feed.due(picture(units, now, 0), now)  # first round: everything; then only changes (drones, patrols)
+        started, sent = time.perf_counter(), 0
+        for round_ in range(1, 6):
+            now += 1_000
+            sent += sum(len(to_xml(e)) > 0 for e in feed.due(picture(units, now, round_), now))
+        rates.append(sent / (time.perf_counter() - started))
+    return statistics.median(rates)
+
+
+def bench_in(count: int, runs: int) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from tests.domain.test_cot_in import DEVICE, marker
+    markers = [marker(uid=f"marker-{i:06d}") for i in range(count)]
+    rates = []
+    for _ in range(runs):
+        intake = CotIntake({DEVICE: Sender("OP-3", "DR-07")})
+        started = time.perf_counter()
+        now = int(time.time() * 1000)
+        taken = [intake.take(read_event(m), now) for m in markers]
+        rates.append(len(taken) / (time.perf_counter() - started))
+    return statistics.median(rates)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--units", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    print(f"CoT out: {bench_out(args.units, args.runs):,.0f} events/s built (picture of {args.units} objects)")
+    print(f"CoT in:  {bench_in(2000, args.runs):,.0f} markers/s parsed and validated")
+
+
+if __name__ == "__main__":
+    main()
