@@ -176,3 +176,37 @@ def test_a_bad_mapping_file_stops_the_bridge_at_start(settings, tmp_path):
     assert "'DR-7x' is not a drone id" in bridge.output()
 
 
+
+
+def test_over_tcp_the_bridge_reconnects_when_the_peer_goes(redis_client, keys, start_bridge):
+    """`--listen tcp:HOST:PORT` connects to a TCP server (SITL, a radio's network bridge); when that server
+    closes the connection the bridge connects again after a wait."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(15)
+    port = server.getsockname()[1]
+    encoder = mavlink2.MAVLink(None, srcSystem=21, srcComponent=1)
+
+    def packets(lat: float) -> bytes:
+        return b"".join(message.pack(encoder) for message in (
+            encoder.heartbeat_encode(mavlink2.MAV_TYPE_FIXED_WING, mavlink2.MAV_AUTOPILOT_ARDUPILOTMEGA, 0, 0, 4),
+            encoder.sys_status_encode(0, 0, 0, 500, 15_800, -1, 55, 0, 0, 0, 0, 0, 0),
+            encoder.global_position_int_encode(1000, round(lat * 1e7), round(-1.68 * 1e7), 90_000, 80_000,
+                                               1500, 0, 0, 9000),
+        ))
+
+    try:
+        bridge = start_bridge("mavlink", "--listen", f"tcp:127.0.0.1:{port}")
+        first, _ = server.accept()
+        first.sendall(packets(48.11))
+        wait_until(lambda: telemetry_entries(redis_client, keys), what="telemetry over TCP")
+        first.close()
+        wait_until(lambda: "reopening in" in bridge.output(), what="the bridge to see the peer gone")
+        second, _ = server.accept()
+        second.sendall(packets(48.12))
+        entries = wait_until(lambda: len(telemetry_entries(redis_client, keys)) == 2 and
+                             telemetry_entries(redis_client, keys), what="telemetry after reconnecting")
+        assert [entry.lat for entry in entries] == [48.11, 48.12]
+        assert (entries[0].drone_id, entries[0].alt_m, entries[0].heading_deg) == ("DR-21", 80.0, 90.0)
+        second.close()
+    finally:
+        server.close()
