@@ -54,6 +54,7 @@ SCHEMES = ("udp", "tcp", "tls")
 COLLECTIONS = ("drones", "patrols", "sightings", "assignments")
 MIN_READ_S = 0.25  # a busy stream wakes the bridge often; the picture is read at most this often
 BLOCK_MS = 1_000  # with no change, read the picture again after this long (keep-alive, stale)
+SEND_TIMEOUT_S = 10.0  # a TCP peer that stops reading is a lost link, not a reason to stop following Redis
 TLS_VARIABLES = ("PYTAK_TLS_CLIENT_CERT", "PYTAK_TLS_CLIENT_KEY", "PYTAK_TLS_CLIENT_CAFILE",
                  "PYTAK_TLS_CLIENT_PASSWORD", "PYTAK_TLS_DONT_VERIFY", "PYTAK_TLS_DONT_CHECK_HOSTNAME",
                  "PYTAK_TLS_SERVER_EXPECTED_HOSTNAME", "PYTAK_TLS_CLIENT_CIPHERS", "PYTAK_MULTICAST_TTL",
@@ -138,7 +139,7 @@ class Link:
             await self.writer.send(data)
         else:
             self.writer.write(data)
-            await self.writer.drain()
+            await asyncio.wait_for(self.writer.drain(), SEND_TIMEOUT_S)  # TimeoutError is an OSError
 
     async def close(self) -> None:
         if self._closed is not None:
