@@ -16,6 +16,7 @@ from datetime import datetime
 import pytest
 
 from dispatch.domain.acl import Role
+from dispatch.services.bridges.cot import check_destination
 from dispatch.store.assignments import assign, close_sighting
 from tests.services.test_ingest import RunningWorker
 from tests.support.processes import python_module, role_url, wait_until
@@ -286,12 +287,15 @@ def test_tls_to_a_server_that_checks_the_client_certificate(settings, keys, redi
             receiver.close()
 
 
-def test_nonsense_destinations_are_refused_with_a_reason(settings):
-    for url, words in (("http://127.0.0.1:80", "scheme"), ("udp://127.0.0.1", "port"),
+def test_nonsense_destinations_are_refused_with_a_reason(settings, monkeypatch):
+    monkeypatch.delenv("PYTAK_TLS_CLIENT_CERT", raising=False)
+    for url, words in (("http://127.0.0.1:80", "scheme"), ("udp://127.0.0.1", "port"), ("udp://:6969", "host"),
                        ("tls://127.0.0.1:8089", "PYTAK_TLS_CLIENT_CERT")):
-        service = bridge(settings, url)
-        assert service.process.wait(20) == 2
-        assert words in service.output(), service.output()
+        assert words in check_destination(url)
+    assert check_destination("udp://239.2.3.1:6969") is None
+    service = bridge(settings, "tls://127.0.0.1:8089")  # the process says it and stops: exit 2
+    assert service.process.wait(20) == 2
+    assert "PYTAK_TLS_CLIENT_CERT" in service.output(), service.output()
 
 
 class RunningIngest:
