@@ -372,3 +372,40 @@ def test_multicast_is_udp_to_a_group(settings, keys, redis_client):
         finally:
             assert service.stop() == 0, service.output()
             receiver.close()
+
+
+def test_the_bridge_survives_redis_restarting_under_it(tmp_path, site):
+    from dispatch.keys import Keys
+    from dispatch.settings import Settings
+    from dispatch.store.connection import connect
+    from dispatch.store.embedded import EmbeddedRedis
+
+    server = EmbeddedRedis(tmp_path / "redis", persistent=True).start()
+    settings = Settings.from_env({"REDIS_URL": server.url, "DISPATCH_SITE": site, "DISPATCH_INGEST_BLOCK_MS": "100"})
+    keys, client = Keys(site), connect(server.url)
+    receiver = UdpReceiver()
+    ingest = python_module("ingest", "dispatch.services.ingest", settings).start()
+    service = bridge(settings, f"udp://127.0.0.1:{receiver.port}")
+    got = receiver.received
+
+    def move(lat: float) -> None:
+        client.xadd(keys.in_patrols, {"patrol_id": "BAC-12", "ts": now_ms(), "lat": lat, "lon": -1.68,
+                                      "status": "available"})
+    try:
+        move(48.1)
+        wait_until(lambda: got.of("patrol.BAC-12"), timeout=15, what="the patrol before the restart")
+        server.stop()
+        time.sleep(2.0)  # past the client's own retries: the bridge must back off and read again
+        server.start()
+        assert service.running, service.output()
+        after = time.monotonic()
+        move(48.3)
+        wait_until(lambda: any(p.find("point").get("lat") == "48.300000" for p in got.of("patrol.BAC-12", after)),
+                   timeout=20, what="the patrol moved after the restart")
+        assert "Redis unavailable" in service.output()
+    finally:
+        assert service.stop() == 0, service.output()
+        ingest.stop()
+        receiver.close()
+        client.close()
+        server.stop()
