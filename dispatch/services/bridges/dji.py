@@ -23,6 +23,7 @@ from ...domain.dji_osd import OSD_TOPIC, osd_reading
 from .telemetry_out import Reading, SourceError, add_telemetry_arguments, run_telemetry_bridge
 
 MAX_BUFFERED = 10_000  # messages between two polls; beyond, counted dropped:overflow
+MAX_PER_POLL = 500  # messages read before the rate limiter's tick gets its turn
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -103,7 +104,14 @@ class DjiSource:
     def poll(self, timeout_s: float) -> Iterable[Reading]:
         import paho.mqtt.client as mqtt
 
-        result = self.client.loop(timeout=timeout_s)
+        result = self.client.loop(timeout=timeout_s)  # waits for the socket, reads one packet, pings, writes
+        for _ in range(MAX_PER_POLL):  # paho reads one packet per call: drain what has arrived
+            if result != mqtt.MQTT_ERR_SUCCESS or self._refused:
+                break
+            before = len(self._received)
+            result = self.client.loop_read()
+            if len(self._received) == before:
+                break
         if self._refused:
             raise SourceError(self._refused)
         if result != mqtt.MQTT_ERR_SUCCESS:

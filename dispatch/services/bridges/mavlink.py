@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import time
 from typing import Iterable
 
@@ -24,6 +25,7 @@ from .telemetry_out import Reading, SourceError, add_telemetry_arguments, run_te
 
 READ = ("HEARTBEAT", "GLOBAL_POSITION_INT", "SYS_STATUS", "BATTERY_STATUS")
 MAX_PER_POLL = 500  # messages read before the rate limiter's tick gets its turn
+UDP_RECEIVE_BUFFER = 4 * 1024 * 1024
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,6 +66,11 @@ class MavlinkSource:
             raise SourceError(f"cannot open: {error}") from error
         if hasattr(self.link, "handle_eof"):  # TCP: pymavlink would print and read an empty socket forever
             self.link.handle_eof = self.link.handle_disconnect = self._peer_closed
+        port = getattr(self.link, "port", None)
+        if isinstance(port, socket.socket) and port.type == socket.SOCK_DGRAM:
+            # A burst of small datagrams (200 drones' heartbeats) overflows Linux's default 208 KiB buffer
+            # while the bridge writes to Redis: ask for more (the kernel caps it at net.core.rmem_max).
+            port.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_RECEIVE_BUFFER)
 
     def _peer_closed(self) -> None:
         raise SourceError("the peer closed the connection")

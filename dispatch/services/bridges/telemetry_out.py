@@ -88,6 +88,7 @@ class TelemetryOut:
         self._redis_back_at = 0.0
         self._flushed_at = self._logged_at = clock()
         self._superseded = 0
+        self._outbox: list[Fix] = []  # taken, to be written at the next tick
         self._told: dict[str, float] = {}  # reason -> when last logged (once a minute per reason)
 
     def take(self, reading: Reading) -> None:
@@ -101,13 +102,14 @@ class TelemetryOut:
         send = self.rate.offer(reading, self._now_ms())
         self._count_superseded()
         if send is not None:
-            self._write([send])
+            self._outbox.append(send)
 
     def tick(self) -> None:
-        """Send what the rate held and is now due; flush and log the counters when it is time."""
-        due = self.rate.due(self._now_ms())
-        if due:
-            self._write(due)
+        """Write what was taken since the last tick and what the rate held and is now due, in one round
+        trip; flush and log the counters when it is time. `pump` ticks after each read of the link."""
+        ready, self._outbox = self._outbox + self.rate.due(self._now_ms()), []
+        if ready:
+            self._write(ready)
         now = self.clock()
         if now - self._flushed_at >= self.FLUSH_EVERY_S:
             self._flush()
@@ -116,9 +118,10 @@ class TelemetryOut:
             self.log.info("counters: %s", self.counters.summary())
 
     def close(self) -> None:
-        due = self.rate.due(self._now_ms() + 10_000)  # whatever is held goes out before the process ends
-        if due:
-            self._write(due)
+        # Whatever is taken or held goes out before the process ends.
+        ready, self._outbox = self._outbox + self.rate.due(self._now_ms() + 10_000), []
+        if ready:
+            self._write(ready)
         self._flush()
         self.log.info("counters: %s", self.counters.summary())
 

@@ -103,6 +103,7 @@ def test_at_most_the_rate_and_the_newest_position_always_out(redis_client, keys,
     drone.heartbeat()
     drone.battery(90)
     sent_lat = []
+    started = time.monotonic()
     for step in range(30):  # 20 Hz for 1.5 s, a few metres apart: no change that matters
         lat = 48.11 + step * 0.00001
         sent_lat.append(lat)
@@ -110,9 +111,10 @@ def test_at_most_the_rate_and_the_newest_position_always_out(redis_client, keys,
         if step % 20 == 0:
             drone.heartbeat()
         time.sleep(0.05)
+    sending_s = time.monotonic() - started  # 1.5 s, more on a busy machine
     time.sleep(1.0)
     entries = telemetry_entries(redis_client, keys)
-    assert 2 <= len(entries) <= 5, [entry.lat for entry in entries]
+    assert 2 <= len(entries) <= 2 * sending_s + 2, [entry.lat for entry in entries]
     assert entries[0].lat == pytest.approx(sent_lat[0])
     assert entries[-1].lat == pytest.approx(sent_lat[-1])  # held, then sent once due: nothing is lost
     gaps = [later.ts - earlier.ts for earlier, later in zip(entries, entries[1:])]

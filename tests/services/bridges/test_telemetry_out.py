@@ -49,6 +49,7 @@ def test_held_fixes_go_out_when_the_bridge_stops(role_client, redis_client, keys
     first, newest = a_fix(), a_fix(ts=int(time.time() * 1000) + 100, lat=48.1101)
     out.take(first)
     out.take(newest)
+    out.tick()
     assert len(telemetry_entries(redis_client, keys)) == 1
     out.close()
     assert [entry.lat for entry in telemetry_entries(redis_client, keys)] == [48.11, 48.1101]
@@ -58,7 +59,9 @@ def test_while_redis_is_away_fixes_are_dropped_counted_and_the_counts_kept(redis
     away = connect("redis://127.0.0.1:9/0")  # nothing listens on the discard port
     out = make_out(away, keys)
     out.take(a_fix())
-    out.take(a_fix(drone="DR-2"))  # within the backoff: not even tried
+    out.tick()
+    out.take(a_fix(drone="DR-2"))
+    out.tick()  # within the backoff: not even tried
     assert out.counters.totals["dropped:redis_unavailable"] == 2
     assert out.counters.flush(away, keys.bridge_stats) is False
     assert out.counters.flush(redis_client, keys.bridge_stats) is True
