@@ -75,7 +75,7 @@ def pictures(draw) -> dict:
             "patrols": patrol_list, "sightings": sighting_list, "assignments": assignments}
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pictures(), st.integers(NOW, NOW + 120_000))
 def test_every_event_is_well_formed_cot(picture, now_ms):
     events = cot.picture_events(picture, now_ms)
@@ -85,7 +85,7 @@ def test_every_event_is_well_formed_cot(picture, now_ms):
         assert parse_time(root.get("stale")) > now_ms, "nothing already stale is sent"
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pictures(), st.lists(notes, min_size=4, max_size=4), st.integers(NOW, NOW + 120_000))
 def test_the_note_changes_nothing_that_is_sent(picture, some_notes, now_ms):
     """Stronger than "the note's text is absent" (a short note could match any word): with any notes, the
@@ -184,3 +184,16 @@ def test_reset_sends_everything_again():
 
 def test_times_are_iso_utc_with_milliseconds():
     assert cot.cot_time(NOW + 123) == "2026-01-01T00:00:00.123Z"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pictures(), pictures(), st.integers(NOW, NOW + 60_000), st.integers(0, 120_000))
+def test_whatever_the_feed_sends_over_two_pictures_is_well_formed(first, second, now_ms, later_ms):
+    """Updates, keep-alives and deletes (objects of the first picture gone from the second) alike."""
+    feed = cot.CotFeed()
+    for picture, at in ((first, now_ms), (second, now_ms + later_ms)):
+        for event in feed.due(picture, at):
+            root = check_event(cot.to_xml(event))
+            assert parse_time(root.get("stale")) > at
+            if event.type == "t-x-d-d":
+                assert root.find("detail/link").get("uid") in {e.uid for e in cot.picture_events(first, now_ms).values()}
