@@ -1,7 +1,8 @@
 # The two commands of the README: `make run` (the whole demo) and `make test`
 # (the whole suite). Both build what they need first: the virtualenv with the
-# pinned packages (and, for tests, node_modules with eslint), and Debian's packages (scripts/ensure-packages, apt-get as
-# root): nginx for both (it fronts the web app), chromium + chromium-driver for tests.
+# pinned packages (and, for tests, node_modules with eslint), and Debian's packages
+# (scripts/ensure-packages, apt-get as root): nginx for both (it fronts the web app),
+# chromium + chromium-driver for tests, mosquitto for the DJI bridge's tests.
 
 PYTHON ?= python3
 VENV := .venv
@@ -26,8 +27,9 @@ bench: $(STAMP)
 system-run:
 	@scripts/ensure-packages nginx
 
+# mosquitto: the DJI bridge's tests run a real MQTT broker (issue 13).
 system-test:
-	@scripts/ensure-packages nginx chromium chromium-driver
+	@scripts/ensure-packages nginx chromium chromium-driver mosquitto
 
 browser:
 	@scripts/ensure-packages chromium chromium-driver

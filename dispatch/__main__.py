@@ -22,6 +22,8 @@ PROCESSES = {
     "simulator": ("dispatch.demo.simulator", "the demo's drones, patrols and tablets"),
     "acl": ("dispatch.store.acl", "print or write the Redis ACL users of every process"),
     "demo": ("dispatch.demo.launcher", "start and supervise every process of the demo (`make run`)"),
+    # Bridges (issue 13): `python -m dispatch bridge <kind>`, kinds in dispatch/services/bridges/__init__.py.
+    "bridge": ("dispatch.services.bridges.cli", "a protocol bridge: MAVLink or DJI in, Cursor-on-Target out"),
 }
 
 

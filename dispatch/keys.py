@@ -196,3 +196,10 @@ class Keys:
         """The last incident number given on one local day (YYYY-MM-DD, domain/numbers.py): an integer
         string, incremented by the ingest step only, expiring two days after its last number."""
         return f"{self.sighting_numbers}:{day}"
+
+    # Bridges (issue 13): the protocol bridges' own counters.
+    @property
+    def bridge_stats(self) -> str:
+        """Hash of the bridges' counters, `<bridge>:<counter>` -> count: messages in, telemetry out,
+        dropped by reason (dispatch/services/bridges/counters.py)."""
+        return self._key("bridges:stats")

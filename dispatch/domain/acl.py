@@ -4,7 +4,7 @@ Why: the audit trail is append-only only if no Redis client can delete from it. 
 REDIS_URL, a field bridge (the least trusted writer: it runs on a vehicle or a relay box) could
 `XDEL` the trail or rewrite the accounts. Each process therefore signs in to Redis as its role:
 
-- bridge     XADD to the site's three input streams, nothing else (no read at all);
+- bridge     XADD to the site's three input streams, HINCRBY its counters, nothing else (no read at all);
 - simulator  the demo's bridge plus the simulated tablets (assignment steps, as a patrol's tablet);
 - ingest     input streams through the consumer group, the picture, live, dead letters, counters,
              and operators' ends (reads open assignments, records the ending with every other);
@@ -13,6 +13,7 @@ REDIS_URL, a field bridge (the least trusted writer: it runs on a vehicle or a r
 - web        the Dash app and the patrol API: accounts, sessions, zones, assignments, audit (read,
              append, export), history; never the ingest counters or the ts side hashes;
 - retention  the only one with XTRIM: trims streams (the audit trail included) and drops old units;
+- cot        the Cursor-on-Target bridge: reads drones, patrols, sightings, open assignments and live;
 - admin      the operator (applies these rules): every command on every key; in the demo, the
              embedded Redis's default user, behind a password, does this and seeds the demo.
 
@@ -43,6 +44,7 @@ class RedisUser(str, Enum):
     GATEWAY = "gateway"
     WEB = "web"
     RETENTION = "retention"
+    COT = "cot"  # issue 13: the Cursor-on-Target bridge, read only (block below _FAMILIES)
     ADMIN = "admin"
 
 
@@ -62,7 +64,8 @@ OPTIMISTIC = ("watch", "unwatch")
 # Each role's commands, as its code uses them (store/*.py, the Lua scripts included). The tests fail on any
 # ACL denial of a process (tests/conftest.py `no_acl_denials`), naming the command a role lacks.
 COMMANDS: dict[RedisUser, tuple[str, ...]] = {
-    RedisUser.BRIDGE: ("xadd",),
+    # XADD to the input streams; HINCRBY its counters (issue 13: dispatch/services/bridges/counters.py).
+    RedisUser.BRIDGE: ("xadd", "hincrby"),
     # Its outbox XADDs; its tablets read open assignments and their sightings, and step them (a Lua script).
     RedisUser.SIMULATOR: (*SCRIPTS, *"xadd hvals hmget hget hexists hset hdel geoadd zrem zscore".split()),
     # The consumer group (created with MKSTREAM, read, claimed; dead consumers removed after their pending
@@ -108,7 +111,7 @@ _PICTURE = ("drones", "patrols", "sightings", "assignments_open", "alerts_open",
 _INPUTS = ("in_telemetry", "in_sightings", "in_patrols")
 # Named keys of each role (Keys attributes); web's and retention's come from the retention table (_key_patterns).
 _NAMED_KEYS: dict[RedisUser, tuple[str, ...]] = {
-    RedisUser.BRIDGE: _INPUTS,
+    RedisUser.BRIDGE: (*_INPUTS, "bridge_stats"),
     RedisUser.SIMULATOR: (
         *_INPUTS,
         "sightings",
@@ -141,6 +144,12 @@ _NAMED_KEYS: dict[RedisUser, tuple[str, ...]] = {
     RedisUser.GATEWAY: (*_PICTURE, "patrol_assignment", "audit"),
     RedisUser.RETENTION: ("live", "audit"),
 }
+# CoT out (issue 13, dispatch/services/bridges/cot.py): reads the picture it sends to TAK devices and
+# follows the live stream, nothing else. No write at all, not even its counters (they go to its log): on
+# Redis 6.2 HINCRBY on its stats key would be HINCRBY on the picture's hashes too, and a forged field in
+# `{site}:drones` would break every reader of the picture.
+COMMANDS[RedisUser.COT] = (*TRANSACTIONS, *"hgetall xread xrevrange".split())
+_NAMED_KEYS[RedisUser.COT] = ("drones", "patrols", "sightings", "assignments_open", "live")
 # Key families (one key per item under a prefix, Treatment.EXPIRES in the retention table).
 _FAMILIES: dict[RedisUser, tuple[str, ...]] = {RedisUser.GATEWAY: ("sessions",), RedisUser.INGEST: ("sighting_numbers",)}
 # The newer-wins bookkeeping and the ingest counters: no business of the web app.

@@ -122,6 +122,9 @@ def retention_table(keys: Keys, settings: Settings) -> tuple[RetentionRule, ...]
         RetentionRule("sighting_numbers", keys.sighting_numbers, Treatment.EXPIRES, COUNTER_TTL_MS,
                       "the last incident number (S-0142) given on each local day: one integer per day, "
                       "no positions"),
+        # Bridges (issue 13).
+        RetentionRule("bridge_stats", keys.bridge_stats, Treatment.COUNTERS, None,
+                      "each bridge's counts: messages in, telemetry out, dropped by reason; no positions"),
     )
 
 

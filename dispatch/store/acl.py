@@ -42,6 +42,9 @@ ROLE_OF_PROCESS: dict[str, RedisUser] = {
     "web": RedisUser.WEB,
     "simulator": RedisUser.SIMULATOR,
     "sim": RedisUser.SIMULATOR,
+    # Bridges (issue 13): every kind signs in as the bridge role.
+    "bridge": RedisUser.BRIDGE,
+    "cot": RedisUser.COT,  # but CoT out, which only reads (Procfile name `cot`)
 }
 ROLE_OF_MODULE: dict[str, RedisUser] = {
     "dispatch.services.ingest": RedisUser.INGEST,
@@ -50,6 +53,9 @@ ROLE_OF_MODULE: dict[str, RedisUser] = {
     "dispatch.services.retention": RedisUser.RETENTION,
     "dispatch.demo.simulator": RedisUser.SIMULATOR,
     "gunicorn": RedisUser.WEB,
+    # Bridges (issue 13).
+    "dispatch.services.bridges": RedisUser.BRIDGE,
+    "dispatch.services.bridges.cli": RedisUser.BRIDGE,
 }
 # Processes with no business with Redis: they get no REDIS_URL at all.
 WITHOUT_REDIS = ("proxy", "dispatch.services.proxy")

@@ -52,3 +52,18 @@ def _decode_all(values: dict[bytes, bytes]) -> list[dict]:
 def read_stats(client: redis.Redis, keys: Keys) -> dict[str, int]:
     """Ingest counters: accepted:<kind> and rejected:<kind>."""
     return {name.decode(): int(value) for name, value in client.hgetall(keys.stats).items()}
+
+
+def read_collections(client: redis.Redis, keys: Keys, names: tuple[str, ...]) -> dict:
+    """Some collections of the picture (names from `collections`, zones excepted), read atomically with the
+    live id as `read_snapshot` does: for a reader granted only those keys (the CoT bridge reads no alerts
+    and no zones, dispatch/domain/acl.py)."""
+    hashes = collections(keys)
+    pipe = client.pipeline(transaction=True)
+    for name in names:
+        pipe.hgetall(hashes[name])
+    pipe.xrevrange(keys.live, count=1)
+    *values, last_live = pipe.execute()
+    picture = {"site": keys.site, "live_id": last_live[0][0].decode() if last_live else "0-0"}
+    picture.update({name: _decode_all(found) for name, found in zip(names, values)})
+    return picture

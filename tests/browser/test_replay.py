@@ -225,8 +225,13 @@ def test_figures_render_and_an_export_is_audited(browser, web, recorded, redis_c
     page.js(f"document.getElementById('{P.EXPORT_GEOJSON}').click()")
     wait_until(lambda: ".geojson" in page.js(f"return document.getElementById('{P.EXPORT_MESSAGE}').textContent"),
                timeout=15, what="the export to be prepared")
+    wait_until(lambda: page.js(f"return !document.getElementById('{P.EXPORT_KML}').disabled"), timeout=10,
+               what="exports enabled again")
+    page.js(f"document.getElementById('{P.EXPORT_KML}').click()")
+    wait_until(lambda: ".kml" in page.js(f"return document.getElementById('{P.EXPORT_MESSAGE}').textContent"),
+               timeout=15, what="the KML export to be prepared")
     exports = [e for e in read_audit(redis_client, keys) if e.action is Action.EXPORT]
-    assert [(e.actor, e.details["format"]) for e in exports] == [("SUP-1", "geojson")]
+    assert [(e.actor, e.details["format"]) for e in exports] == [("SUP-1", "geojson"), ("SUP-1", "kml")]
     assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
 
 

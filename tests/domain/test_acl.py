@@ -31,13 +31,14 @@ SITE = "rennes"
 KEYS = Keys(SITE)
 
 
-def test_a_bridge_may_only_xadd_to_its_sites_three_input_streams():
+def test_a_bridge_may_only_xadd_to_its_sites_three_input_streams_and_count_in_its_hash():
     bridge = rule_for(SITE, RedisUser.BRIDGE)
     assert bridge.user == "rennes.bridge"
-    assert set(bridge.key_patterns) == {"{rennes}:in:telemetry", "{rennes}:in:sightings", "{rennes}:in:patrols"}
-    assert set(bridge.commands) - set(CONNECTION) == {"xadd"}
+    assert set(bridge.key_patterns) == {"{rennes}:in:telemetry", "{rennes}:in:sightings", "{rennes}:in:patrols",
+                                        "{rennes}:bridges:stats"}
+    assert set(bridge.commands) - set(CONNECTION) == {"xadd", "hincrby"}
     for name, key in site_keys(KEYS).items():
-        assert bridge.may_touch(key) == name.startswith("in_"), name
+        assert bridge.may_touch(key) == (name.startswith("in_") or name == "bridge_stats"), name
     assert not bridge.may_touch("{lyon}:in:telemetry")
 
 

@@ -62,6 +62,7 @@ def test_periods_follow_the_settings():
     ("drones", Treatment.DROP_OLD_UNITS), ("patrols_available", Treatment.WITH_UNITS),
     ("assignments_open", Treatment.WHILE_OPEN), ("patrol_assignment", Treatment.WHILE_OPEN),
     ("alerts_open", Treatment.POSITIONS_AGE_OUT), ("zones", Treatment.UNTIL_DELETED), ("stats", Treatment.COUNTERS),
+    ("bridge_stats", Treatment.COUNTERS),
 ])
 def test_treatments(name, treatment):
     assert BY_NAME[name].treatment is treatment
@@ -69,7 +70,7 @@ def test_treatments(name, treatment):
 
 def test_only_current_state_has_no_age_limit():
     unlimited = {rule.name for rule in TABLE if rule.period_ms is None}
-    assert unlimited == {"assignments_open", "patrol_assignment", "zones", "stats", "accounts"}
+    assert unlimited == {"assignments_open", "patrol_assignment", "zones", "stats", "accounts", "bridge_stats"}
 
 
 def test_every_key_that_holds_positions_has_the_recordings_period():

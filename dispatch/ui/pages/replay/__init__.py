@@ -57,15 +57,17 @@ def register(app: dash.Dash) -> None:
                  State(ids.READY, "data"), prevent_initial_call=True)(guard(answer_jump))
     app.callback([Output(graph, "figure") for graph, _, _ in ids.FIGURES.values()]
                  + [Output(ids.FIGURES_NOTE, "children"), Output(ids.EXPORT_GEOJSON, "disabled"),
-                    Output(ids.EXPORT_CSV, "disabled")],
+                    Output(ids.EXPORT_CSV, "disabled"), Output(ids.EXPORT_KML, "disabled")],
                  Input(ids.READY, "data"), prevent_initial_call=True)(guard(answer_figures))
     export_guard = callback_guard("export")
     app.callback(Output(ids.FIGURE_DOWNLOAD, "data"), Output(ids.FIGURES_NOTE, "children", allow_duplicate=True),
                  [Input(csv, "n_clicks") for _, csv, _ in ids.FIGURES.values()], State(ids.READY, "data"),
                  prevent_initial_call=True)(export_guard(answer_figure_csv))
     app.callback(Output(ids.EXPORT_DOWNLOAD, "data"), Output(ids.EXPORT_MESSAGE, "children"),
-                 Input(ids.EXPORT_GEOJSON, "n_clicks"), Input(ids.EXPORT_CSV, "n_clicks"), State(ids.READY, "data"),
+                 Input(ids.EXPORT_GEOJSON, "n_clicks"), Input(ids.EXPORT_CSV, "n_clicks"),
+                 Input(ids.EXPORT_KML, "n_clicks"), State(ids.READY, "data"),
                  running=[(Output(ids.EXPORT_GEOJSON, "disabled"), True, False),
                           (Output(ids.EXPORT_CSV, "disabled"), True, False),
+                          (Output(ids.EXPORT_KML, "disabled"), True, False),
                           (Output(ids.EXPORT_BUSY, "className"), "busy is-on", "busy")],
                  prevent_initial_call=True)(export_guard(answer_export))

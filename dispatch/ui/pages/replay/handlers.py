@@ -132,15 +132,15 @@ def answer_jump(n_submit, text, ready) -> dict:
 def answer_figures(ready) -> list:
     if ready is None:  # the page is loading another window: its figures would be the old one's
         blank = figures.empty_figure("Load a window to see its figures")
-        return [blank] * len(ids.FIGURES) + ["", True, True]
+        return [blank] * len(ids.FIGURES) + ["", True, True, True]
     window = _window(ready)
     history = cache().history(window) if window else None
     if history is None:
-        return [no_update] * len(ids.FIGURES) + ["The window is no longer loaded: press Load again", True, True]
+        return [no_update] * len(ids.FIGURES) + ["The window is no longer loaded: press Load again", True, True, True]
     started = time.perf_counter()
     built = build_figures(metric_frames(history), history.bounds, context().settings.timezone)
     note = f"computed in {time.perf_counter() - started:.1f} s"
-    return [built[name] for name in ids.FIGURES] + [note, False, False]
+    return [built[name] for name in ids.FIGURES] + [note, False, False, False]
 
 
 def answer_figure_csv(*args) -> tuple:
@@ -162,8 +162,8 @@ def answer_figure_csv(*args) -> tuple:
     return download, no_update
 
 
-def answer_export(_geojson, _csv, ready) -> tuple:
-    fmt = {ids.EXPORT_GEOJSON: "geojson", ids.EXPORT_CSV: "csv"}.get(ctx.triggered_id)
+def answer_export(_geojson, _csv, _kml, ready) -> tuple:
+    fmt = {ids.EXPORT_GEOJSON: "geojson", ids.EXPORT_CSV: "csv", ids.EXPORT_KML: "kml"}.get(ctx.triggered_id)
     window = _window(ready)
     history = cache().history(window) if window and fmt else None
     if history is None:

@@ -44,6 +44,7 @@ FIGURES_NOTE = "rp-figures-note"
 FIGURE_DOWNLOAD = "rp-figure-download"
 EXPORT_GEOJSON = "rp-export-geojson"
 EXPORT_CSV = "rp-export-csv"
+EXPORT_KML = "rp-export-kml"  # tracks and sightings for Google Earth (issue 13)
 EXPORT_BUSY = "rp-export-busy"
 EXPORT_MESSAGE = "rp-export-message"
 EXPORT_DOWNLOAD = "rp-export-download"

@@ -199,6 +199,7 @@ def _exports() -> html.Section:
             html.Button("GeoJSON (tracks and sightings)", id=ids.EXPORT_GEOJSON, className="btn", n_clicks=0,
                         disabled=True),
             html.Button("CSV (every position)", id=ids.EXPORT_CSV, className="btn", n_clicks=0, disabled=True),
+            html.Button("KML (Google Earth)", id=ids.EXPORT_KML, className="btn", n_clicks=0, disabled=True),
             html.Span(className="busy", id=ids.EXPORT_BUSY, children=[html.Span(className="busy-spinner"),
                                                                   "Preparing the file… a full shift takes ~15 s"]),
             html.Span("", id=ids.EXPORT_MESSAGE, className="rp-export-message", role="status"),

@@ -34,6 +34,7 @@ import redis
 from ....domain.audit import Action, AuditRole, make_entry
 from ....domain.replay.history import History, frame_payload
 from ....domain.replay.export import export_csv, export_geojson
+from ....domain.replay.kml import export_kml
 from ....domain.replay.metrics import (
     figure_csv, heatmap, outcomes, response_summary, response_times, sightings_per_category, utilisation,
 )
@@ -58,7 +59,7 @@ TRACK_KINDS = ("drone", "patrol")
 # Above this a file goes out gzip-compressed (.gz): a full shift's CSV is ~170 MB of text, and
 # dcc.Download carries it inside one JSON answer that the browser must hold whole.
 GZIP_ABOVE_BYTES = 16 * 2**20
-EXPORT_FORMATS = ("geojson", "csv")
+EXPORT_FORMATS = ("geojson", "csv", "kml")
 EVENT_COLUMNS = ("ts", "kind", "event", "id", "sighting_id", "patrol_id", "actor", "detail")
 _LOCAL_DATETIME = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})[T ](\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
 _TIME_OF_DAY = re.compile(r"^\s*(\d{1,2})[:hH](\d{2})(?::(\d{2}))?\s*$")
@@ -306,7 +307,7 @@ def figure_download(client: redis.Redis, keys: Keys, history: History, name: str
 
 def export_download(client: redis.Redis, keys: Keys, history: History, fmt: str, actor: Actor, *, site: str,
                     tz: str, now_ms: int) -> tuple[dict, str]:
-    """The window as GeoJSON (tracks, sightings) or CSV (every position), for dcc.Download; returns the file
+    """The window as GeoJSON or KML (tracks, sightings) or CSV (every position), for dcc.Download; returns the file
     and a line for the page. Recorded in the audit trail before it leaves: no entry, no file."""
     stem = _file_stem(site, history.bounds, tz)
     if fmt == "geojson":
@@ -319,6 +320,10 @@ def export_download(client: redis.Redis, keys: Keys, history: History, fmt: str,
         body, filename, kind = text.encode(), f"{stem}-positions.csv", "text/csv"
         rows = text.count("\n") - 1
         what = f"{rows:,} positions"
+    elif fmt == "kml":  # Google Earth: the GeoJSON's tracks (as gx:Track, timed) and sightings
+        body, filename, kind = export_kml(history, name=stem), f"{stem}.kml", "application/vnd.google-earth.kml+xml"
+        rows = body.count(b"<Placemark>")
+        what = f"{rows} placemarks (tracks and sightings)"
     else:
         raise WindowRefused(f"Unknown export format {str(fmt)[:20]!r}: expected {' or '.join(EXPORT_FORMATS)}")
     download, compressed = _audited_file(client, keys, history, actor, now_ms, body, filename, kind,

@@ -296,6 +296,18 @@ def test_exports_leave_with_an_audit_entry(loaded, redis_client, keys):
     assert exports[1].details["rows"] == len(lines) - 1
 
 
+def test_the_kml_export_leaves_with_an_audit_entry_and_without_free_text(loaded, redis_client, keys):
+    _, history = loaded
+    download, message = C.export_download(redis_client, keys, history, "kml", C.Actor("SUP-1"), site=keys.site,
+                                          tz=TZ, now_ms=now_ms())
+    assert download["filename"].endswith(".kml") and download["type"] == "application/vnd.google-earth.kml+xml"
+    assert download["content"].startswith("<?xml") and "<gx:Track>" in download["content"]
+    assert "5 placemarks" in message, "two sightings, one drone and two patrols, as in the GeoJSON"
+    assert "échanges" not in download["content"] and "OP-1" not in download["content"]
+    (entry,) = [e for e in read_audit(redis_client, keys) if e.action is Action.EXPORT]
+    assert (entry.actor, entry.details["format"], entry.details["rows"]) == ("SUP-1", "kml", 5)
+
+
 def test_a_big_file_goes_out_compressed(loaded, redis_client, keys, monkeypatch):
     _, history = loaded
     monkeypatch.setattr(C, "GZIP_ABOVE_BYTES", 100)
