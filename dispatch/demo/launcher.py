@@ -18,6 +18,7 @@ real Redis.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -51,6 +52,9 @@ DEMO_STAFF = (
     ("ADM-1", Role.ADMINISTRATOR),
 )
 LOOP_S = 0.2  # how often the supervisor looks at its processes
+# Bridges (issue 13): the simulated drone that speaks MAVLink to the real bridge, and its mapping file.
+DEMO_MAVLINK_DRONE = "DR-01"
+DEMO_DRONE_IDS = "demo-drone-ids.json"
 STOP_TIMEOUT_S = 10.0  # a process still there this long after SIGTERM is killed
 READY_WARNING_S = 60.0  # the web app not answering /healthz by then: say so
 
@@ -148,9 +152,17 @@ def child_env(settings: Settings, name: str, redis_passwords: dict | None = None
     return env
 
 
-def child_commands(settings: Settings) -> list[tuple[str, list[str]]]:
-    """(name, argv) of each process, in start order (stopped in the reverse order)."""
+def child_commands(settings: Settings, mavlink_port: int | None = None) -> list[tuple[str, list[str]]]:
+    """(name, argv) of each process, in start order (stopped in the reverse order). With `mavlink_port`,
+    the MAVLink bridge listens on it and the simulator sends one drone there (issue 13)."""
     python = sys.executable
+    simulator = [python, "-m", "dispatch", "simulator"]
+    bridges = []
+    if mavlink_port is not None:  # Bridges (issue 13): one simulated drone through the real MAVLink bridge
+        simulator += ["--mavlink", f"udpout:127.0.0.1:{mavlink_port}", "--mavlink-drone", DEMO_MAVLINK_DRONE]
+        bridges = [("bridge", [python, "-m", "dispatch", "bridge", "mavlink", "--listen",
+                               f"udpin:127.0.0.1:{mavlink_port}", "--drone-ids",
+                               str(settings.data_dir / DEMO_DRONE_IDS)])]
     return [
         ("ingest", [python, "-m", "dispatch", "ingest"]),
         ("watch", [python, "-m", "dispatch", "watch"]),
@@ -177,16 +189,27 @@ def child_commands(settings: Settings) -> list[tuple[str, list[str]]]:
             ],
         ),
         ("proxy", [python, "-m", "dispatch", "proxy"]),
-        ("simulator", [python, "-m", "dispatch", "simulator"]),
+        *bridges,
+        ("simulator", simulator),
     ]
 
 
-def children(settings: Settings, redis_passwords: dict | None = None) -> list[Child]:
+def demo_mavlink_port(settings: Settings) -> int:
+    """A free UDP port for the demo's MAVLink bridge, and its drone id mapping file (system id 1 is the
+    simulator's DR-01), written in the data dir."""
+    (settings.data_dir / DEMO_DRONE_IDS).parent.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / DEMO_DRONE_IDS).write_text(json.dumps({"1": DEMO_MAVLINK_DRONE}) + "\n")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def children(settings: Settings, redis_passwords: dict | None = None, mavlink_port: int | None = None) -> list[Child]:
     def launcher(name: str, args: list[str]) -> Callable[[], subprocess.Popen]:
         # Own session: Ctrl-C reaches only this launcher, which stops children in order.
         return lambda: subprocess.Popen(args, env=child_env(settings, name, redis_passwords), start_new_session=True)
 
-    return [Child(name, launcher(name, args)) for name, args in child_commands(settings)]
+    return [Child(name, launcher(name, args)) for name, args in child_commands(settings, mavlink_port)]
 
 
 def redis_child(server: EmbeddedRedis) -> Child:
@@ -349,7 +372,7 @@ def main() -> int:
         demo_accounts = create_demo_accounts(settings)
         stop = _stop_on_signals()
         redis_passwords = acl.demo_passwords(settings.data_dir) if server else None
-        for child in children(settings, redis_passwords):
+        for child in children(settings, redis_passwords, mavlink_port=demo_mavlink_port(settings)):
             child.start(time.monotonic())
             running.append(child)
         everything = [redis, *running] if redis else running

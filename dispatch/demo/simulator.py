@@ -468,10 +468,11 @@ class Outbox:
 
 
 def run(settings: Settings, *, duration_s: float | None = None, stop: threading.Event | None = None,
-        tick_s: float = TICK_S) -> Counter[str]:
+        tick_s: float = TICK_S, mavlink=None, mavlink_drone: str = "DR-01") -> Counter[str]:
     """Play the scenario in real time into the site's input streams, until stop is set or duration_s.
 
-    Returns how many messages of each kind reached Redis.
+    With `mavlink` (a demo.mavlink_drone.MavlinkDroneLink), `mavlink_drone`'s telemetry goes as MAVLink
+    to the MAVLink bridge instead (issue 13). Returns how many messages of each kind reached Redis.
     """
     if settings.redis_url is None:
         raise ValueError("the simulator needs settings.redis_url")
@@ -487,7 +488,10 @@ def run(settings: Settings, *, duration_s: float | None = None, stop: threading.
     reported: Counter[str] = Counter()
     try:
         while not stop.is_set():
-            outbox.add(scenario.step(clock_now_ms()))
+            messages = scenario.step(clock_now_ms())
+            if mavlink is not None:  # Bridges (issue 13): one drone through the MAVLink bridge
+                messages = _through_mavlink(messages, mavlink, mavlink_drone)
+            outbox.add(messages)
             outbox.flush()
             now = time.monotonic()
             if now >= next_follow:
@@ -505,6 +509,17 @@ def run(settings: Settings, *, duration_s: float | None = None, stop: threading.
         client.close()
         _log_summary(outbox.sent, time.monotonic() - started, len(outbox.kept), total=True)
     return outbox.sent
+
+
+def _through_mavlink(messages: list[Message], link, drone_id: str) -> list[Message]:
+    """Send `drone_id`'s telemetry over MAVLink; the other messages, for the outbox."""
+    kept = []
+    for kind, fields in messages:
+        if kind == "telemetry" and fields["drone_id"] == drone_id:
+            link.send(fields)
+        else:
+            kept.append((kind, fields))
+    return kept
 
 
 def _follow_assignments(client, keys: Keys, tablets: SimulatedTablets, live_maxlen: int,
@@ -547,6 +562,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, metavar="SECONDS",
                         help="stop after this many seconds (default: until interrupted)")
     parser.add_argument("--seed", type=int, help="scenario seed (default: DISPATCH_SIM_SEED, else 42)")
+    # Bridges (issue 13): the demo's launcher sends one drone through the MAVLink bridge.
+    parser.add_argument("--mavlink", metavar="CONNECTION",
+                        help="send one drone's telemetry as MAVLink to this pymavlink connection (e.g. "
+                             "udpout:127.0.0.1:14550, a `bridge mavlink` listening) instead of XADDing it")
+    parser.add_argument("--mavlink-drone", default="DR-01", metavar="DRONE_ID",
+                        help="the drone sent as MAVLink, as system id 1 (default DR-01)")
     args = parser.parse_args(argv)
     if args.duration is not None and not args.duration > 0:
         parser.error("--duration must be more than 0")
@@ -558,7 +579,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.seed is not None:
         settings = dataclasses.replace(settings, sim_seed=args.seed)
     stop = process.stop_event()
-    run(settings, duration_s=args.duration, stop=stop)
+    link = None
+    if args.mavlink:
+        from .mavlink_drone import MavlinkDroneLink
+
+        link = MavlinkDroneLink(args.mavlink)
+        log.info("%s speaks MAVLink to %s (system id 1)", args.mavlink_drone, args.mavlink)
+    try:
+        run(settings, duration_s=args.duration, stop=stop, mavlink=link, mavlink_drone=args.mavlink_drone)
+    finally:
+        if link is not None:
+            link.close()
     return 0
 
 

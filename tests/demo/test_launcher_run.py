@@ -25,7 +25,8 @@ from tests.support.processes import Service, wait_until
 from tests.support.served import status
 
 SITE = "rennes"
-NAMES = ("redis", "ingest", "watch", "gateway", "retention", "web", "proxy", "simulator")
+# "bridge": issue 13, the MAVLink bridge the simulator's DR-01 goes through.
+NAMES = ("redis", "ingest", "watch", "gateway", "retention", "web", "proxy", "bridge", "simulator")
 
 
 class Demo:
@@ -132,7 +133,8 @@ def test_each_child_signs_in_to_redis_as_its_own_acl_user(demo):
     anonymous.close()
     client = connect(demo.redis_url)
     try:
-        wanted = {f"{SITE}.{name}" for name in ("ingest", "watch", "gateway", "retention", "web", "simulator")}
+        wanted = {f"{SITE}.{name}" for name in ("ingest", "watch", "gateway", "retention", "web", "simulator",
+                                                 "bridge")}
         wait_until(lambda: wanted <= {c["user"] for c in client.client_list()}, timeout=30,
                    what=f"every child connected as its user\n{client.client_list()}")
         users = {c["user"] for c in client.client_list()}
