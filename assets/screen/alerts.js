@@ -19,13 +19,13 @@ import { age as timeAgo } from "../common/time.js";
 import { byId, clock, gatewayNow } from "./state.js";
 import { glyph } from "./glyph.js";
 import { knownOr } from "./words.js";
+import { twoClickButton } from "./confirm.js";
 import { ALERT_KIND_WORDS, SEVERITY_RANK, arrange } from "./alert_rules.js";
 import { model } from "./model.js";
 import { panels } from "./panels.js";
 
 var BULK_REQUEST_ID = "sup-alert-bulk-request"; // dispatch/ui/alert_actions.BULK_REQUEST
 var GROUP_FOLDED = 3; // a group longer than this shows its first lines until unfolded
-var CONFIRM_MS = 4000;
 var ACTION_TIMEOUT_MS = 10000;
 
 var unfolded = {}; // kind -> true once the supervisor unfolded it
@@ -89,23 +89,10 @@ function groupBlock(group, now, ages) {
 
 function bulkButton(group) {
   var n = group.open.length;
-  var button = el("button", "btn btn-ack-all", "Acknowledge all " + n);
-  button.dataset.action = "acknowledge-kind";
+  // Two clicks: one stray click must not clear a whole kind.
+  var button = twoClickButton("btn btn-ack-all", "Acknowledge all " + n, "Click again: acknowledge " + n,
+                              "acknowledge-kind", function () { acknowledgeKind(group.kind, group.open); });
   button.disabled = !!bulkPending;
-  button.addEventListener("click", function () {
-    if (button.dataset.confirm !== "1") { // two clicks: one stray click must not clear a whole kind
-      button.dataset.confirm = "1";
-      button.textContent = "Click again: acknowledge " + n;
-      button.classList.add("is-confirm");
-      setTimeout(function () {
-        button.dataset.confirm = "";
-        button.textContent = "Acknowledge all " + n;
-        button.classList.remove("is-confirm");
-      }, CONFIRM_MS);
-      return;
-    }
-    acknowledgeKind(group.kind, group.open);
-  });
   return button;
 }
 

@@ -73,12 +73,12 @@ export const board = {
     if (parts.toggle) parts.toggle.setAttribute("aria-pressed", String(state.open));
     if (state.open) render();
     // The map's box changed: Leaflet must measure it again.
-    if (mapView && mapView.map) setTimeout(function () { mapView.map.invalidateSize(); }, 0);
+    if (mapView.map) setTimeout(function () { mapView.map.invalidateSize(); }, 0);
   },
   /* Centre the map on a patrol or a drone by its id (exact, else the only one starting so). */
   find: function (text) {
     var hit = lookup(text);
-    if (!hit || !mapView || typeof mapView.centreOn !== "function") return null;
+    if (!hit) return null;
     return mapView.centreOn(hit.kind, hit.id) ? hit : null;
   }
 };
@@ -154,7 +154,7 @@ function rowsOf(now, reach) {
 
 function render() {
   var now = gatewayNow();
-  var reach = units && panels && panels.selected ? units.reachFor() : null;
+  var reach = panels.selected ? units.reachFor() : null;
   var list = rowsOf(now, reach);
   var body = document.createDocumentFragment();
   list.forEach(function (row) {
@@ -221,13 +221,13 @@ function renderDrones(now) {
 function onClick(event) {
   var assign = event.target.closest("button[data-action=assign-any]");
   if (assign) {
-    var figures = units && units.reachFor();
+    var figures = units.reachFor();
     var chosen = figures && figures.byPatrol.get(assign.closest("tr[data-patrol-id]").dataset.patrolId);
     if (chosen) units.send(chosen);
     return;
   }
   var drone = event.target.closest("tr[data-drone-id]");
-  if (drone && mapView && mapView.centreOn) {
+  if (drone) {
     mapView.centreOn("drones", drone.dataset.droneId);
     return;
   }
@@ -240,8 +240,8 @@ function onClick(event) {
   }
   var row = event.target.closest("tr[data-patrol-id]");
   if (!row) return;
-  if (mapView && mapView.centreOn) mapView.centreOn("patrols", row.dataset.patrolId);
-  if (units) units.openDetail(row.dataset.patrolId);
+  mapView.centreOn("patrols", row.dataset.patrolId);
+  units.openDetail(row.dataset.patrolId);
 }
 
 function onSearchKey(event) {
@@ -250,7 +250,7 @@ function onSearchKey(event) {
     var hit = board.find(parts.search.value);
     parts.search.dataset.found = hit ? hit.kind + ":" + hit.id : "";
     parts.search.classList.toggle("is-miss", !hit);
-    if (hit && hit.kind === "patrols" && units) units.openDetail(hit.id);
+    if (hit && hit.kind === "patrols") units.openDetail(hit.id);
   } else if (event.key === "Escape") {
     parts.search.value = "";
     state.query = "";
@@ -263,7 +263,7 @@ function onKey(event) {
   if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
   var target = event.target;
   if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
-  if (queue && typeof queue.dialogOpen === "function" && queue.dialogOpen()) return;
+  if (queue.dialogOpen()) return;
   if (document.querySelector("dialog[open], [role=dialog]:not([hidden])")) return;
   if (event.key === "u") {
     board.toggle();

@@ -110,9 +110,9 @@ function onKey(event) {
     move(-1);
   } else if (key === "Escape") {
     panels.clear();
-  } else if (key === "f" && mapView && mapView.fitAll) {
+  } else if (key === "f") {
     mapView.fitAll();
-  } else if (key === "l" && overlays && overlays.toggleLegend) {
+  } else if (key === "l") {
     overlays.toggleLegend();
   } else {
     return;

@@ -21,10 +21,10 @@
  *   vendored): zoomed out (below rules.cluster_below_zoom) nearby units become one icon with
  *   their counts and the worst inside (most urgent priority, free patrols, ALERT), in shape and
  *   word; at the demo's zoom and closer nothing is clustered. Markers are added in batches and
- *   moved in place (refiled in the plugin's index at the next zoom change, see ClusterKind); only
+ *   moved in place (refiled in the plugin's index at the next zoom change, see cluster_kind.js); only
  *   clusters whose members changed status or alert are redrawn (refreshClusters), never the whole
  *   index.
- * - Labels are boxes placed by the declutter pass (assets/labels.js): never one over
+ * - Labels are boxes placed by the declutter pass (labels.js): never one over
  *   another, lower-priority ones hidden first; sighting pins read their incident number.
  * - fitAll() frames every unit and open sighting (the "Fit all" button, key f).
  */
@@ -35,6 +35,7 @@ import { knownOr, sightingLabel } from "./words.js";
 import { priorityOf } from "./queue_rules.js";
 import { shapeMarker } from "../common/map_shapes.js";
 import { readMapColours } from "../common/map_colours.js";
+import { ClusterKind } from "./cluster_kind.js";
 import { linkNow } from "./feed.js";
 import { model, onPictureChange, onSecond } from "./model.js";
 import { labels } from "./labels.js";
@@ -99,7 +100,7 @@ const view = {
   centred: null,
   setSelected: function (sightingId) {
     drawn.sightings.forEach(function (entry, id) { styleSighting(entry, id === sightingId); });
-    if (labels) labels.request();
+    labels.request();
   },
   /* Frame every unit and open sighting ("Fit all", key f): true when there was something to frame. */
   fitAll: function () {
@@ -140,13 +141,13 @@ function setUp() {
   patrolRenderer = L.canvas({ pane: "dz-patrols", tolerance: 4 });
   var shared = L.MarkerClusterGroup ? clusterGroup().addTo(map) : null;
   rules.layers.forEach(function (name) {
-    groups[name] = (CLUSTERED[name] && shared ? new ClusterKind(shared) : L.layerGroup()).addTo(map);
+    groups[name] = (CLUSTERED[name] && shared ? new ClusterKind(shared, rules.cluster_below_zoom) : L.layerGroup()).addTo(map);
   });
   groups.lines = L.layerGroup().addTo(map);
   KINDS.forEach(function (kind) { model.units[kind].forEach(function (_, id) { dirty[kind].add(id); }); });
   extrasDirty = true;
-  if (overlays) overlays.setUp(map);
-  if (labels) labels.setUp(map, labelledUnits);
+  overlays.setUp(map);
+  labels.setUp(map, labelledUnits);
   schedule();
 }
 
@@ -161,7 +162,7 @@ function onChange(changes) {
     model.units.sightings.forEach(function (_, id) { dirty.sightings.add(id); });
   }
   extrasDirty = true;
-  if (overlays) overlays.onChange(changes);
+  overlays.onChange(changes);
   schedule();
 }
 
@@ -189,12 +190,12 @@ function flush() {
     dirty[kind].clear();
     addBatch(kind);
   });
-  if (extrasDirty && overlays) overlays.draw();
+  if (extrasDirty) overlays.draw();
   extrasDirty = false;
   refreshClusters();
   map.getContainer().classList.toggle("many-drones", drawn.drones.size > rules.drone_labels_up_to);
   map.getContainer().classList.toggle("many-sightings", drawn.sightings.size > rules.sighting_labels_up_to);
-  if (labels) labels.update();
+  labels.update();
   var at = Date.now();
   versions.forEach(function (version) { S.rendered.set(version[0], { ts: version[1], at: at }); });
 }
@@ -266,93 +267,8 @@ function clusterGroup() {
   });
 }
 
-/* A kind's layer (patrols, sightings) over the shared cluster group: the layer toggles add and
-   remove it like any layer; its markers go in and out of the shared group with it.
-
-   Moves: the plugin files a moved marker again by taking it out of the map and putting it back
-   (a DOM round trip per marker per move: tens of milliseconds of layout for hundreds of units).
-   While zoomed in, where nothing is clustered, a move only moves the marker, and the plugin's
-   index is brought up to date once, when the zoom next changes (map "zoomstart", before the
-   plugin looks at it) or before the marker leaves. This leans on two internals of the vendored
-   version (1.5.3): the group's _ignoreMove flag and the marker's _latlng while it is refiled. */
-var ClusterKind = L.Layer.extend({
-  initialize: function (shared) {
-    this._shared = shared;
-    this._members = new Set();
-    this._moved = new Map(); // marker -> the position the plugin has it at
-  },
-  onAdd: function (leafletMap) {
-    leafletMap.on("zoomstart", this.fileMoves, this);
-    this._shared.addLayers(Array.from(this._members));
-  },
-  onRemove: function (leafletMap) {
-    leafletMap.off("zoomstart", this.fileMoves, this);
-    this._out(Array.from(this._members));
-  },
-  addLayers: function (markers) {
-    var members = this._members;
-    markers.forEach(function (marker) { members.add(marker); });
-    if (this._map) this._shared.addLayers(markers);
-    return this;
-  },
-  addLayer: function (marker) { return this.addLayers([marker]); },
-  removeLayer: function (marker) {
-    if (this._members.delete(marker) && this._map) this._out([marker]);
-    return this;
-  },
-  clearLayers: function () {
-    if (this._map) this._out(Array.from(this._members));
-    this._members.clear();
-    return this;
-  },
-  move: function (marker, latlng) {
-    var shared = this._shared;
-    if (!this._map || !this._members.has(marker)) {
-      marker.setLatLng(latlng);
-      return;
-    }
-    var from = marker.getLatLng();
-    shared._ignoreMove = true;
-    try { marker.setLatLng(latlng); } finally { shared._ignoreMove = false; }
-    if (!this._moved.has(marker)) this._moved.set(marker, from);
-  },
-  /* Refile the markers moved since the plugin last saw them, at their current position, in one batch:
-     at a zoom change, and after every redraw while clusters are shown (flush). */
-  fileMoves: function () {
-    if (!this._moved.size || !this._map) return;
-    var markers = Array.from(this._moved.keys());
-    this._out(markers);
-    this._shared.addLayers(markers);
-  },
-  isClustered: function () { return !!this._map && this._map.getZoom() < rules.cluster_below_zoom; },
-  /* Out of the plugin's index, found where the plugin has them filed. */
-  _out: function (markers) {
-    var moved = this._moved;
-    var now = [];
-    markers.forEach(function (marker) {
-      if (!moved.has(marker)) return;
-      now.push([marker, marker._latlng]);
-      marker._latlng = moved.get(marker);
-      moved.delete(marker);
-    });
-    this._shared.removeLayers(markers);
-    // The plugin's removeLayers (unlike removeLayer) leaves its move handler on the markers.
-    markers.forEach(function (marker) { marker.off(this._shared._childMarkerEventHandlers, this._shared); }, this);
-    now.forEach(function (pair) { pair[0]._latlng = pair[1]; });
-  },
-  hasLayer: function (marker) { return this._members.has(marker); },
-  eachLayer: function (visit, context) {
-    this._members.forEach(function (marker) { visit.call(context, marker); });
-    return this;
-  },
-  refreshClusters: function (markers) {
-    if (this._map) this._shared.refreshClusters(markers);
-    return this;
-  }
-});
-
 function ringOf(kind, id) {
-  return overlays && overlays.ringSeverity ? overlays.ringSeverity(kind + ":" + id) : null;
+  return overlays.ringSeverity(kind + ":" + id);
 }
 
 /* Per kind inside, its count and the worst: how many patrols are free, the most urgent priority
@@ -440,7 +356,7 @@ function markerRoot(kind, id, glyphClasses, letter) {
   var name = el("span", "unit-name", id);
   var detail = el("span", "unit-detail");
   // Hidden until the declutter pass (labels.js) has found it a free spot.
-  var label = append(el("span", "unit-label" + (labels ? " is-pending" : "")), name,
+  var label = append(el("span", "unit-label is-pending"), name,
                        document.createTextNode(" "), detail);
   append(root, wrap, label);
   return { root: root, wrap: wrap, glyph: wrap.firstChild, label: label, name: name, detail: detail };
@@ -558,7 +474,7 @@ function drawSighting(id, unit) {
     parts.root.classList.add("prio-" + priority);
     parts.root.dataset.status = "prio-" + priority;
     parts.marker = domMarker([first.lat, first.lon], parts.root, 3000 + (4 - priority) * 100, true);
-    parts.marker.on("click", function () { if (panels) panels.select(sightingId); });
+    parts.marker.on("click", function () { panels.select(sightingId); });
     return parts;
   });
   if (!entry) return;
@@ -568,7 +484,7 @@ function drawSighting(id, unit) {
   // Short: the pin already shows the category letter; the label must fit between its neighbours.
   entry.detail.textContent = "P" + entry.priority + (assignment ? " → " + assignment.patrol_id : "");
   entry.root.classList.toggle("is-assigned", !!assignment);
-  styleSighting(entry, panels ? panels.selected === id : false);
+  styleSighting(entry, panels.selected === id);
   fade(entry, gatewayNow());
 }
 
@@ -593,7 +509,7 @@ function onTick(now) {
   if (!ready) return;
   drawn.drones.forEach(function (entry) { refreshDrone(entry, now); });
   if (Math.floor(now / 1000) % 5 === 0) drawn.sightings.forEach(function (entry) { fade(entry, now); });
-  if (overlays) overlays.tick(now);
+  overlays.tick(now);
   // Drone labels change width with their link age: placed again in the same task, before any paint.
-  if (labels && drawn.drones.size) labels.run();
+  if (drawn.drones.size) labels.run();
 }

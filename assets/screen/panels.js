@@ -21,7 +21,7 @@ import { compareAlerts } from "./alert_rules.js";
 import { priorityOf } from "./queue_rules.js";
 import { distanceM } from "./geo.js";
 import { endingText } from "./endings.js";
-import { buildConfirmDialog } from "./confirm_dialog.js";
+import { buildConfirmDialog, twoClickButton } from "./confirm.js";
 import { model, onPictureChange, onSecond } from "./model.js";
 import { alertBoard } from "./alerts.js";
 import { mapView } from "./map.js";
@@ -30,7 +30,6 @@ import { queue } from "./queue.js";
 import { units } from "./units.js";
 
 var ACTION_TIMEOUT_MS = 10000;
-var CONFIRM_MS = 4000;
 var MESSAGE_MS = 20000;
 
 var nearestNonce = 0;
@@ -63,7 +62,7 @@ export const panels = {
       panels.selected = sightingId;
       panels.candidates = [];
       nearestMessage = "Finding the nearest available patrols…";
-      if (overlays) overlays.clearCandidates();
+      overlays.clearCandidates();
     }
     askNearest();
     showSelection();
@@ -72,7 +71,7 @@ export const panels = {
     panels.selected = null;
     panels.candidates = [];
     nearestNonce += 1; // a late answer is for nobody now
-    if (overlays) overlays.clearCandidates();
+    overlays.clearCandidates();
     showSelection();
   },
   /* The n-th candidate's button (keys 1-5): assign, or reassign when the sighting has a patrol
@@ -97,9 +96,9 @@ export const panels = {
 function showSelection() {
   renderDetail();
   renderCandidates();
-  if (queue) queue.setSelected(panels.selected);
-  if (mapView) mapView.setSelected(panels.selected);
-  if (units) units.onSelect(panels.selected); // any available patrol, by board or typed call sign
+  queue.setSelected(panels.selected);
+  mapView.setSelected(panels.selected);
+  units.onSelect(panels.selected); // any available patrol, by board or typed call sign
 }
 
 // ---- nearest patrols --------------------------------------------------------------------------
@@ -126,7 +125,7 @@ function onNearest(answer) {
   panels.candidates = answer.ok && Array.isArray(answer.candidates) ? answer.candidates : [];
   nearestMessage = answer.message || "";
   renderCandidates();
-  if (overlays) overlays.showCandidates(panels.selected, panels.candidates);
+  overlays.showCandidates(panels.selected, panels.candidates);
   panels.nearestTimings.push(Math.round(performance.now() - nearestAskedAt));
 }
 
@@ -262,23 +261,10 @@ function assignmentBlock(sighting) {
   var state = knownOr(assignment.state, ASSIGNMENT_WORDS, "assigned");
   var glyphState = state === "acknowledged" ? "assigned" : state;
   block.dataset.assignmentId = assignment.assignment_id;
-  var cancel = el("button", "btn btn-cancel", "Cancel assignment");
-  cancel.dataset.action = "cancel";
+  // Two clicks: a cancellation sends a crew back to the queue.
+  var cancel = twoClickButton("btn btn-cancel", "Cancel assignment", "Click again to cancel", "cancel",
+                              function () { act({ action: "cancel", assignment_id: assignment.assignment_id }); });
   cancel.disabled = !!pending;
-  cancel.addEventListener("click", function () {
-    if (cancel.dataset.confirm !== "1") { // two clicks: a cancellation sends a crew back to the queue
-      cancel.dataset.confirm = "1";
-      cancel.textContent = "Click again to cancel";
-      cancel.classList.add("is-confirm");
-      setTimeout(function () {
-        cancel.dataset.confirm = "";
-        cancel.textContent = "Cancel assignment";
-        cancel.classList.remove("is-confirm");
-      }, CONFIRM_MS);
-      return;
-    }
-    act({ action: "cancel", assignment_id: assignment.assignment_id });
-  });
   var since = assignment.assigned_ts || assignment.ts;
   return append(block, glyph("glyph-patrol is-" + glyphState), el("span", "d-patrol", assignment.patrol_id),
                   el("span", "d-state", ASSIGNMENT_WORDS[state]),
@@ -353,7 +339,7 @@ function focusAlert(alert) {
     panels.select(alert.unit_id);
     return;
   }
-  var where = overlays && overlays.alertPosition(alert);
+  var where = overlays.alertPosition(alert);
   if (where) overlays.reveal(where.latlng[0], where.latlng[1]);
 }
 

@@ -21,7 +21,7 @@ import { S, byId, clock, gatewayNow } from "./state.js";
 import { glyph } from "./glyph.js";
 import { ASSIGNMENT_WORDS, knownOr, sightingLabel } from "./words.js";
 import { compareSightings, priorityOf, probableDuplicates } from "./queue_rules.js";
-import { buildConfirmDialog } from "./confirm_dialog.js";
+import { buildConfirmDialog } from "./confirm.js";
 import { model, onPictureChange, onSecond, sightingLabelOf } from "./model.js";
 import { panels } from "./panels.js";
 
@@ -116,7 +116,7 @@ function render(fresh) {
   countEl.textContent = order.length + " open · " + unassigned + " unassigned";
   countEl.classList.toggle("warn", unassigned > 0);
   fresh.forEach(function (id) { announce(rows.get(id)); });
-  if (panels) queue.setSelected(panels.selected);
+  queue.setSelected(panels.selected);
 }
 
 function createRow(id) {
@@ -136,7 +136,7 @@ function createRow(id) {
   var top = append(el("div", "q-top"), row.number, row.prio, row.category, row.age);
   var sub = append(el("div", "q-sub"), row.time, row.note);
   append(row.root, row.pin, append(el("div", "q-main"), top, sub), row.state, row.ending);
-  row.root.addEventListener("click", function () { if (panels) panels.select(id); });
+  row.root.addEventListener("click", function () { panels.select(id); });
   rows.set(id, row);
   return row;
 }

@@ -61,7 +61,7 @@ export const units = {
   onSelect: onSelect,
   /* The board's distances to the selected sighting: {number, byPatrol} or null (asked when missing or old). */
   reachFor: function () {
-    var selected = panels && panels.selected;
+    var selected = panels.selected;
     if (!selected) return null;
     if (!reach || reach.sightingId !== selected || Date.now() - reach.at > REACH_REFRESH_MS) askReach();
     return reach && reach.sightingId === selected ? reach : null;
@@ -97,7 +97,7 @@ function onAnswer(answer) {
   inFlight = null;
   try {
     if (request.query === "since") {
-      if (answer.ok && board && board.applySince) board.applySince(answer.since || {});
+      if (answer.ok) board.applySince(answer.since || {});
     } else if (request.query === "available" && request.text) {
       onTyped(request, answer);
     } else if (request.query === "available") {
@@ -123,7 +123,7 @@ function onChange(changes, info) {
     if (touched && Date.now() - detail.askedAt > DETAIL_REFRESH_MS) askDetail();
     else if (touched) setTimeout(function () { if (detail) askDetail(); }, DETAIL_REFRESH_MS);
   }
-  if ((changes.patrols || changes.assignments) && panels && panels.selected && typed.text) {
+  if ((changes.patrols || changes.assignments) && panels.selected && typed.text) {
     scheduleTyped(1000); // a listed patrol taken meanwhile leaves the matches
   }
 }
@@ -143,12 +143,12 @@ function onSelect(sightingId) {
   }
   parts.any.hidden = !sightingId;
   if (reach && reach.sightingId !== sightingId) reach = null;
-  if (sightingId && board && board.refresh) board.refresh();
+  if (sightingId) board.refresh();
 }
 
 // ---- the board's distances ----------------------------------------------------------------------
 function askReach() {
-  var selected = panels && panels.selected;
+  var selected = panels.selected;
   if (!selected || Date.now() - reachAskedAt < 500) return;
   reachAskedAt = Date.now();
   ask({ query: "available", sighting_id: selected });
@@ -161,7 +161,7 @@ function onReach(request, answer) {
     byPatrol.set(row.patrol_id, row);
   });
   reach = { sightingId: request.sighting_id, number: answer.number || "", byPatrol: byPatrol, at: Date.now() };
-  if (board && board.refresh) board.refresh();
+  board.refresh();
 }
 
 // ---- a typed call sign ----------------------------------------------------------------------------
@@ -192,7 +192,7 @@ function scheduleTyped(delayMs) {
 function askTyped() {
   if (typed.sendWhenIn && parts.input && parts.input.value.trim() === "") typed.sendWhenIn = false;
   var text = parts.input ? parts.input.value.trim() : "";
-  var selected = panels && panels.selected;
+  var selected = panels.selected;
   typed.text = text;
   if (!text || !selected) {
     typed.rows = [];
@@ -218,7 +218,7 @@ function onTyped(request, answer) {
 
 function renderTyped() {
   if (!parts.list) return;
-  var assigned = panels && panels.selected && model.assignmentBySighting.get(panels.selected);
+  var assigned = panels.selected && model.assignmentBySighting.get(panels.selected);
   var list = document.createDocumentFragment();
   typed.rows.forEach(function (row, i) {
     var line = el("div", "any-row" + (i === (typed.highlight || 0) ? " is-highlighted" : ""));
@@ -400,7 +400,7 @@ function historyBlock(answer) {
 // ---- clicking a patrol on the map (no hook in map.js: the click is placed on the drawn units) ----
 function onMapClick(event) {
   var mapBox = S.config && byId("map");
-  if (!mapBox || !mapBox.contains(event.target) || !mapView || !mapView.map) return;
+  if (!mapBox || !mapBox.contains(event.target) || !mapView.map) return;
   if (event.target.closest(".leaflet-control, .legend, .layer-toggles")) return;
   if (down && Math.abs(down[0] - event.clientX) + Math.abs(down[1] - event.clientY) > 6) return; // a drag
   var unit = event.target.closest("[data-unit-id]");
@@ -443,6 +443,5 @@ function onKey(event) {
 }
 
 function modalOpen() {
-  return (queue && typeof queue.dialogOpen === "function" && queue.dialogOpen()) ||
-    (panels && panels.confirmOpen && panels.confirmOpen());
+  return queue.dialogOpen() || panels.confirmOpen();
 }
