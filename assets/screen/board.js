@@ -28,6 +28,7 @@ import { mapView } from "./map.js";
 import { panels } from "./panels.js";
 import { queue } from "./queue.js";
 import { units } from "./units.js";
+import { patrolDetail } from "./patrol_detail.js";
 
 var LABELS = PATROL_STATUS_WORDS;
 
@@ -241,7 +242,7 @@ function onClick(event) {
   var row = event.target.closest("tr[data-patrol-id]");
   if (!row) return;
   mapView.centreOn("patrols", row.dataset.patrolId);
-  units.openDetail(row.dataset.patrolId);
+  patrolDetail.open(row.dataset.patrolId);
 }
 
 function onSearchKey(event) {
@@ -250,7 +251,7 @@ function onSearchKey(event) {
     var hit = board.find(parts.search.value);
     parts.search.dataset.found = hit ? hit.kind + ":" + hit.id : "";
     parts.search.classList.toggle("is-miss", !hit);
-    if (hit && hit.kind === "patrols") units.openDetail(hit.id);
+    if (hit && hit.kind === "patrols") patrolDetail.open(hit.id);
   } else if (event.key === "Escape") {
     parts.search.value = "";
     state.query = "";

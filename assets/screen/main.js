@@ -14,7 +14,9 @@
  *   alerts.js    the alerts panel (alert_rules.js: lines, pins and groups)
  *   keys.js      the header (link status, counts, clock) and the keyboard
  *   board.js     the unit status board (patrols and drones)
- *   units.js     any available patrol for a sighting, a patrol's detail, time in status
+ *   units.js     any available patrol for a sighting, time in status on the board
+ *   patrol_detail.js  a patrol's detail card (map or board click)
+ *   unit_questions.js the one-at-a-time questions about units to the server
  *
  * Nothing runs until the page's clientside start-up callback calls
  * dash_clientside.dispatchScreen.start(config). User text (sighting notes, call signs, zone names,
@@ -36,8 +38,10 @@ import { alertBoard, onBulk } from "./alerts.js";
 import { header, keys } from "./keys.js";
 import { board } from "./board.js";
 import { units } from "./units.js";
+import { patrolDetail } from "./patrol_detail.js";
+import { onAnswer as onUnitsAnswer } from "./unit_questions.js";
 
-var PARTS = [mapView, queue, endings, panels, header, keys, board, units, feed]; // the feed last: it brings data
+var PARTS = [mapView, queue, endings, panels, header, keys, board, patrolDetail, units, feed]; // the feed last: it brings data
 
 function start(config) {
   if (S.started || !config) return window.dash_clientside.no_update;
@@ -61,7 +65,7 @@ window.dash_clientside = Object.assign(window.dash_clientside || {}, {
     start: start,
     onNearest: answered(panels.onNearest),
     onAction: answered(panels.onAction),
-    onUnits: answered(units.onAnswer),
+    onUnits: answered(onUnitsAnswer),
     poll: function () {
       feed.poll();
       return window.dash_clientside.no_update;
