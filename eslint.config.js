@@ -7,7 +7,7 @@ import globals from "globals";
 const dashGlobals = { L: "readonly", dash_clientside: "writable" };
 
 export default [
-  { ignores: ["assets/leaflet.markercluster.js", "node_modules/**"] },
+  { ignores: ["assets/vendor/**", "node_modules/**"] },
   js.configs.recommended,
   {
     files: ["assets/**/*.js"],

@@ -37,12 +37,7 @@ class PageScripts:
 
 # Page path -> scripts, paths relative to assets/. Pages absent here load no script of ours.
 PAGES: dict[str, PageScripts] = {
-    "/": PageScripts(
-        classic=("leaflet.markercluster.js", "map_shapes.js", "live_client.js", "screen_alerts.js",
-                 "screen_board.js", "screen_core.js", "screen_endings.js", "screen_feed.js",
-                 "screen_keys.js", "screen_labels.js", "screen_map.js", "screen_overlays.js",
-                 "screen_panels.js", "screen_queue.js", "screen_units.js"),
-    ),
+    "/": PageScripts(classic=("vendor/leaflet.markercluster.js",), modules=("screen/main.js",)),
     "/patrol": PageScripts(modules=("tablet/main.js",)),
     "/replay": PageScripts(modules=("replay/main.js",)),
     "/admin/zones": PageScripts(modules=("admin_zones/main.js",)),

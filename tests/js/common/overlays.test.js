@@ -64,3 +64,8 @@ test("the map's colours are read trimmed from the page's custom properties", () 
   assert.deepEqual(Object.keys(colours), MAP_COLOUR_NAMES);
   assert.equal(colours["--c-zone"], "zone");
 });
+
+test("a zone without bounds is never shown as authorised", () => {
+  assert.equal(zoneStatus(150, undefined, undefined), "expired");
+  assert.equal(zoneStatus(150, null, undefined), "expired");
+});

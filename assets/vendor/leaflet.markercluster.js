@@ -2,8 +2,8 @@
  * Leaflet.markercluster 1.5.3 (npm leaflet.markercluster@1.5.3, dist/leaflet.markercluster.js, unmodified below but for
  * its sourceMappingURL comment: the map file is not vendored)
  * https://github.com/Leaflet/Leaflet.markercluster
- * Vendored for the wall screen's clustering (assets/screen_map.js); see notes/issue11-map-legibility.md.
- * Loaded before screen_map.js: Dash loads assets in name order, after dash-leaflet's bundle has set window.L.
+ * Vendored for the wall screen's clustering (assets/screen/map.js); see notes/issue11-map-legibility.md.
+ * Loaded before the wall screen's modules as a classic script (dispatch/web/page_scripts.py), after dash-leaflet's bundle has set window.L.
  *
  * Copyright 2012 David Leaver
  *
