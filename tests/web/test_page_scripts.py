@@ -106,3 +106,18 @@ def test_the_live_clients_id_fields_are_the_gateways():
     source = (Path(ASSETS) / "common" / "live_client.js").read_text()
     table = re.search(r"export const ID_FIELDS = \{(?P<body>[^}]*)\}", source)["body"]
     assert dict(re.findall(r"(\w+): \"(\w+)\"", table)) == ID_FIELDS
+
+
+def test_every_script_in_assets_is_loaded_by_some_page():
+    """Nothing orphaned: each .js file is a page's script or is imported, directly or not, by one."""
+    reached: set[Path] = set()
+    waiting = [ASSETS / name for scripts in page_scripts.PAGES.values() for name in (*scripts.classic, *scripts.modules)]
+    while waiting:
+        script = waiting.pop()
+        if script in reached:
+            continue
+        reached.add(script)
+        imports = re.findall(r'^\s*(?:import|export)\b[^;]*?from\s+"(\.{1,2}/[^"]+)"|^\s*import\s+"(\.{1,2}/[^"]+)"',
+                             script.read_text(), re.M)
+        waiting += [(script.parent / (a or b)).resolve() for a, b in imports]
+    assert {p.relative_to(ASSETS) for p in Path(ASSETS).rglob("*.js")} == {p.relative_to(ASSETS) for p in reached}
