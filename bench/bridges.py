@@ -113,6 +113,20 @@ def paced(rate: int, seconds: float, send_one) -> int:
     return sent
 
 
+def offer(kind: str, bridge, client: redis.Redis, site: str, rate: int, seconds: float, send_one,
+          also_sent=lambda: 0) -> tuple:
+    """Offer `rate` messages a second to a running bridge for `seconds` (plus `also_sent()` others, e.g.
+    heartbeats); print and return its row: (kind, rate, sent, counted in, bridge CPU seconds, seconds)."""
+    cpu0 = cpu_seconds(bridge.process.pid)
+    sent = paced(rate, seconds, send_one) + also_sent()
+    busy = (cpu_seconds(bridge.process.pid) - cpu0) / seconds
+    got = settle(client, Keys(site), kind)
+    cpu = cpu_seconds(bridge.process.pid) - cpu0
+    print(f"  {kind:<7} offered {rate:6d}/s: counted in {got / sent:6.1%}, bridge CPU while offered {busy:6.1%}, "
+          f"{got / cpu if cpu else 0:8.0f} messages per CPU-second", flush=True)
+    return kind, rate, sent, got, cpu, seconds
+
+
 def bench_mavlink(server: EmbeddedRedis, args) -> list[tuple]:
     rows = []
     drones = MavlinkDrones(args.drones)
@@ -131,7 +145,6 @@ def bench_mavlink(server: EmbeddedRedis, args) -> list[tuple]:
             for packet in drones.housekeeping():
                 sock.sendto(packet, ("127.0.0.1", port))
                 extra += 1
-            cpu0 = cpu_seconds(bridge.process.pid)
 
             def send_one(n: int) -> None:
                 nonlocal extra
@@ -141,18 +154,13 @@ def bench_mavlink(server: EmbeddedRedis, args) -> list[tuple]:
                         extra += 1
                 sock.sendto(packets[n], ("127.0.0.1", port))
 
-            sent = paced(rate, args.seconds, send_one) + extra
-            busy = (cpu_seconds(bridge.process.pid) - cpu0) / args.seconds
-            got = settle(client, Keys(site), "mavlink")
-            cpu = cpu_seconds(bridge.process.pid) - cpu0
+            row = offer("mavlink", bridge, client, site, rate, args.seconds, send_one, lambda: extra)
         finally:
             sock.close()
             bridge.stop()
             client.close()
-        rows.append(("mavlink", rate, sent, got, cpu, args.seconds))
-        print(f"  mavlink offered {rate:6d}/s: counted in {got / sent:6.1%}, bridge CPU while offered {busy:6.1%}, "
-              f"{got / cpu if cpu else 0:8.0f} messages per CPU-second", flush=True)
-        if got < 0.9 * sent:
+        rows.append(row)
+        if row[3] < 0.9 * row[2]:
             break
     return rows
 
@@ -183,21 +191,15 @@ def bench_dji(server: EmbeddedRedis, args, tmp: Path) -> list[tuple]:
             publisher.loop_start()
             try:
                 wait_until(lambda: "subscribed to" in bridge.output(), timeout=15, what="the DJI bridge")
-                cpu0 = cpu_seconds(bridge.process.pid)
-                sent = paced(rate, args.seconds,
-                             lambda n: publisher.publish(topics[n % args.drones], payloads[n % args.drones], qos=0))
-                busy = (cpu_seconds(bridge.process.pid) - cpu0) / args.seconds
-                got = settle(client, Keys(site), "dji")
-                cpu = cpu_seconds(bridge.process.pid) - cpu0
+                row = offer("dji", bridge, client, site, rate, args.seconds,
+                            lambda n: publisher.publish(topics[n % args.drones], payloads[n % args.drones], qos=0))
             finally:
                 publisher.loop_stop()
                 publisher.disconnect()
                 bridge.stop()
                 client.close()
-            rows.append(("dji", rate, sent, got, cpu, args.seconds))
-            print(f"  dji     offered {rate:6d}/s: counted in {got / sent:6.1%}, bridge CPU while offered {busy:6.1%}, "
-                  f"{got / cpu if cpu else 0:8.0f} messages per CPU-second", flush=True)
-            if got < 0.9 * sent:
+            rows.append(row)
+            if row[3] < 0.9 * row[2]:
                 break
     finally:
         broker.stop()
