@@ -12,6 +12,8 @@ import importlib
 import inspect
 import sys
 
+from .subcommands import choose
+
 # process name -> (module, what it does)
 PROCESSES = {
     "ingest": ("dispatch.services.ingest", "validate the input streams and update the picture (the worker)"),
@@ -27,23 +29,14 @@ PROCESSES = {
 }
 
 
-def usage() -> str:
-    width = max(len(name) for name in PROCESSES)
-    lines = ["usage: python -m dispatch <process> [options]", "", "processes:"]
-    lines += [f"  {name.ljust(width)}  {about}" for name, (_, about) in PROCESSES.items()]
-    lines += ["", "`python -m dispatch <process> --help` shows the process's own options."]
-    return "\n".join(lines)
+MORE = "`python -m dispatch <process> --help` shows the process's own options."
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help", "help"):
-        print(usage())
-        return 0
-    name, rest = argv[0], argv[1:]
-    if name not in PROCESSES:
-        print(f"dispatch: no process called {name!r}\n\n{usage()}", file=sys.stderr)
-        return 2
+    chosen = choose(list(sys.argv[1:] if argv is None else argv), "python -m dispatch", "process", PROCESSES, MORE)
+    if isinstance(chosen, int):
+        return chosen
+    name, rest = chosen
     module = importlib.import_module(PROCESSES[name][0])
     sys.argv = [f"python -m dispatch {name}", *rest]
     if inspect.signature(module.main).parameters:

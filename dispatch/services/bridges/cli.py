@@ -10,17 +10,13 @@ import argparse
 import importlib
 import sys
 
+from ...subcommands import choose
 from . import BRIDGES
 
 PROG = "python -m dispatch bridge"
 
 
-def usage() -> str:
-    width = max(len(kind) for kind in BRIDGES)
-    lines = [f"usage: {PROG} <kind> [options]", "", "kinds:"]
-    lines += [f"  {kind.ljust(width)}  {about}" for kind, (_, about) in BRIDGES.items()]
-    lines += ["", f"`{PROG} <kind> --help` shows the kind's own options. docs/bridges.md says more."]
-    return "\n".join(lines)
+MORE = f"`{PROG} <kind> --help` shows the kind's own options. docs/bridges.md says more."
 
 
 def parser_for(kind: str):
@@ -34,14 +30,10 @@ def parser_for(kind: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help", "help"):
-        print(usage())
-        return 0
-    kind, rest = argv[0], argv[1:]
-    if kind not in BRIDGES:
-        print(f"{PROG}: no bridge called {kind!r}\n\n{usage()}", file=sys.stderr)
-        return 2
+    chosen = choose(list(sys.argv[1:] if argv is None else argv), PROG, "kind", BRIDGES, MORE, "bridge")
+    if isinstance(chosen, int):
+        return chosen
+    kind, rest = chosen
     try:
         module, parser = parser_for(kind)
     except ImportError as error:
