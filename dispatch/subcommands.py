@@ -10,7 +10,8 @@ from typing import Mapping
 def usage(prog: str, noun: str, table: Mapping[str, tuple[str, str]], more: str) -> str:
     """`usage: <prog> <noun> [options]`, then each name with what it does (table: name -> (module, about))."""
     width = max(len(name) for name in table)
-    lines = [f"usage: {prog} <{noun}> [options]", "", f"{noun}s:"]
+    plural = noun + ("es" if noun.endswith("s") else "s")  # processes, kinds
+    lines = [f"usage: {prog} <{noun}> [options]", "", f"{plural}:"]
     lines += [f"  {name.ljust(width)}  {about}" for name, (_, about) in table.items()]
     return "\n".join([*lines, "", more])
 
