@@ -144,39 +144,33 @@ def answer_figures(ready) -> list:
 
 
 def answer_figure_csv(*args) -> tuple:
-    ready = args[-1]
     names = {csv: name for name, (_, csv, _) in ids.FIGURES.items()}
     name = names.get(ctx.triggered_id)
-    window = _window(ready)
-    history = cache().history(window) if window and name else None
-    if history is None:
-        return no_update, "Load a window first"
-    ui = context()
-    actor = acting()
-    try:
-        download = ui.redis(lambda client: figure_download(client, ui.keys, history, name, actor,
-                                                           site=ui.settings.site, tz=ui.settings.timezone,
-                                                           now_ms=clock.now_ms()))
-    except PictureUnavailable as error:
-        return no_update, f"Not exported (the audit trail must record it): {error}"
-    return download, no_update
+    return _audited_download(args[-1], name, lambda client, ui, history, actor: (figure_download(
+        client, ui.keys, history, name, actor, site=ui.settings.site, tz=ui.settings.timezone,
+        now_ms=clock.now_ms()), no_update))
 
 
 def answer_export(_geojson, _csv, _kml, ready) -> tuple:
     fmt = {ids.EXPORT_GEOJSON: "geojson", ids.EXPORT_CSV: "csv", ids.EXPORT_KML: "kml"}.get(ctx.triggered_id)
+    return _audited_download(ready, fmt, lambda client, ui, history, actor: export_download(
+        client, ui.keys, history, fmt, actor, site=ui.settings.site, tz=ui.settings.timezone,
+        now_ms=clock.now_ms()))
+
+
+def _audited_download(ready, chosen, make) -> tuple:
+    """(download, message) for the loaded window: `make(client, ui, history, actor)` builds the file and
+    records the export; no file leaves unless the audit trail took its entry."""
     window = _window(ready)
-    history = cache().history(window) if window and fmt else None
+    history = cache().history(window) if window and chosen else None
     if history is None:
         return no_update, "Load a window first"
     ui = context()
     actor = acting()
     try:
-        download, message = ui.redis(lambda client: export_download(
-            client, ui.keys, history, fmt, actor, site=ui.settings.site, tz=ui.settings.timezone,
-            now_ms=clock.now_ms()))
+        return ui.redis(lambda client: make(client, ui, history, actor))
     except PictureUnavailable as error:
         return no_update, f"Not exported (the audit trail must record it): {error}"
-    return download, message
 
 
 # ----------------------------------------------------------------------------- JSON API
