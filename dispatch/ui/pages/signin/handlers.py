@@ -83,13 +83,10 @@ def _notice(args) -> str | None:
 
 
 def _staff_signin():
-    request = flask.request
-    next_path = request.values.get("next", "")[:512]
-    user_id = request.form.get("user_id", "").strip().upper()[:16]
-    form = _form("staff", next_path, user_id=user_id)
-    if request.method == "GET":
-        return form(notice=_notice(request.args))
-    password = request.form.get("password", "")
+    user_id, next_path, form, shown = _opened("staff", "user_id")
+    if shown is not None:
+        return shown
+    password = flask.request.form.get("password", "")
 
     def check(client, keys):
         account = accounts.verify_password(client, keys, user_id=user_id, password=password)
@@ -99,13 +96,10 @@ def _staff_signin():
 
 
 def _patrol_signin():
-    request = flask.request
-    next_path = request.values.get("next", "")[:512]
-    patrol_id = request.form.get("patrol_id", "").strip().upper()[:16]
-    form = _form("patrol", next_path, patrol_id=patrol_id)
-    if request.method == "GET":
-        return form(notice=_notice(request.args))
-    code = request.form.get("code", "").strip()
+    patrol_id, next_path, form, shown = _opened("patrol", "patrol_id")
+    if shown is not None:
+        return shown
+    code = flask.request.form.get("code", "").strip()
 
     def check(client, keys):
         used = accounts.use_patrol_code(client, keys, patrol_id=patrol_id, code=code)
@@ -113,6 +107,17 @@ def _patrol_signin():
 
     return _sign_in(form, "patrol", patrol_id, check,
                     "Wrong call sign or code, or the code has expired or was already used.", next_path)
+
+
+def _opened(screen: str, id_field: str):
+    """(the id typed, where to go next, the form, the page to show now): a GET shows the empty form
+    (with a notice, e.g. "your session has ended"); a POST goes on to the check (page None)."""
+    request = flask.request
+    next_path = request.values.get("next", "")[:512]
+    claimed_id = request.form.get(id_field, "").strip().upper()[:16]
+    form = _form(screen, next_path, **{id_field: claimed_id})
+    shown = form(notice=_notice(request.args)) if request.method == "GET" else None
+    return claimed_id, next_path, form, shown
 
 
 def _sign_in(form, screen: str, claimed_id: str, check, wrong: str, next_path: str):
