@@ -47,7 +47,8 @@ def admin(anonymous_browser, web, settings, redis_client, keys):
 
 
 def row(driver, user_id: str):
-    found = driver.find_elements(By.CSS_SELECTOR, f'#{A.TABLE} tr[data-user="{user_id}"]')
+    """The account's row of the grid (AG Grid names each row by its row-id: the account's code)."""
+    found = driver.find_elements(By.CSS_SELECTOR, f'#{A.TABLE} div[role="row"][row-id="{user_id}"]')
     return found[0] if found else None
 
 
@@ -150,7 +151,7 @@ def test_an_administrator_lifts_a_sign_in_delay_with_one_click(admin, web, redis
         # the window's own, smaller by its frame, to the next test module)
         admin.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": WALL_SCREEN[0], "height": WALL_SCREEN[1],
                                                                     "deviceScaleFactor": 1, "mobile": False})
-    assert row(admin, "ADM-1").find_elements(By.CSS_SELECTOR, f"button[id*='{accounts_ids.ROW_UNLOCK}']") == []
+    assert row(admin, "ADM-1").find_elements(By.CSS_SELECTOR, f"button[data-action='{accounts_ids.UNLOCK}']") == []
     slowed.find_element(By.XPATH, ".//button[normalize-space()='Lift sign-in delay']").click()
     wait_until(lambda: text_of(admin, A.MESSAGE) == "SUP-5 can sign in again at once: 1 failed attempt cleared.",
                timeout=10, what="the confirmation")
