@@ -1,13 +1,13 @@
 /*
- * Focus after a confirmation box closes: back to the list's first enabled button, so a keyboard user
+ * Focus after a confirmation box closes: back to the list's first enabled row button, so a keyboard user
  * goes on from the list instead of from the top of the page. Dash renders pages after the modules run,
  * so the box is looked for as the document changes.
  */
 
-/** The first enabled <button> inside `list`, or null. */
+/** The first enabled row button (grid_buttons.js draws them with data-action) inside `list`, or null. */
 export function firstButton(list) {
   if (!list) return null;
-  for (const button of list.querySelectorAll("button")) if (!button.disabled) return button;
+  for (const button of list.querySelectorAll("button[data-action]")) if (!button.disabled) return button;
   return null;
 }
 
