@@ -17,6 +17,12 @@ GRID_STYLE = {"--ag-background-color": "var(--bg)", "--ag-foreground-color": "va
 BUTTONS_RENDERER = "RowButtons"  # the name grid_buttons.js registers in window.dashAgGridComponentFunctions
 
 
+def overlay_text(no_rows: str, loading: str) -> dict:
+    """The grid's empty and loading words as plain text (AG Grid's localeText). Its overlay *templates* are HTML,
+    which dash-ag-grid blocks (and logs as an error) unless code is dangerously allowed."""
+    return {"noRowsToShow": no_rows, "loadingOoo": loading}
+
+
 def row_button(action: str, label: str, *, title: str, aria_label: str, class_name: str,
                disabled: bool = False) -> dict:
     """One button of a row, as the renderer reads it; `aria_label` names the row (a screen reader hears

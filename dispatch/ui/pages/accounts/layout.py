@@ -61,8 +61,8 @@ def table() -> dag.AgGrid:
         getRowId="params.data.user",
         defaultColDef={"sortable": True, "resizable": True, "wrapText": True, "autoHeight": True, "flex": 1},
         dashGridOptions={"domLayout": "autoHeight", "ensureDomOrder": True, "suppressColumnVirtualisation": True,
-                         "enableCellTextSelection": True, "overlayNoRowsTemplate": NO_ACCOUNT,
-                         "overlayLoadingTemplate": "Loading the accounts…"},
+                         "enableCellTextSelection": True,
+                         "localeText": grid.overlay_text(NO_ACCOUNT, "Loading the accounts…")},
     )
 
 

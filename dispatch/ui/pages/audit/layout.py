@@ -12,8 +12,7 @@ from ....domain.pages import AUDIT
 from ....settings import Settings
 from ....web import auth as webauth
 from ....web.context import context
-from ... import nav
-from ...grid import GRID_STYLE
+from ... import grid, nav
 from . import ids
 from . import logic as C
 
@@ -145,7 +144,7 @@ def trail_grid() -> dag.AgGrid:
                    if field == "outcome" else {})}
                for name, (field, classes) in zip(COLUMNS, GRID_FIELDS)]
     return dag.AgGrid(
-        id=ids.TABLE, className="au-table-wrap au-grid", style={**GRID_STYLE, "height": "70vh"}, columnDefs=columns, rowData=None,
+        id=ids.TABLE, className="au-table-wrap au-grid", style={**grid.GRID_STYLE, "height": "70vh"}, columnDefs=columns, rowData=None,
         getRowId="params.data.entry_id", rowClass="au-row", rowClassRules={"au-row-refused": "params.data.refused"},
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "wrapText": True, "autoHeight": True,
                        "flex": 1, "minWidth": 110},
@@ -153,7 +152,7 @@ def trail_grid() -> dag.AgGrid:
                          "paginationPageSizeSelector": False, "ensureDomOrder": True,
                          "suppressColumnVirtualisation": True,
                          "enableCellTextSelection": True, "tooltipShowDelay": 300,
-                         "overlayNoRowsTemplate": NO_ENTRY, "overlayLoadingTemplate": "Reading the trail…"},
+                         "localeText": grid.overlay_text(NO_ENTRY, "Reading the trail…")},
     )
 
 

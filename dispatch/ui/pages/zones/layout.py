@@ -144,8 +144,8 @@ def zone_grid() -> dag.AgGrid:
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "wrapText": True, "autoHeight": True,
                        "flex": 1, "minWidth": 110},
         dashGridOptions={"domLayout": "autoHeight", "ensureDomOrder": True, "suppressColumnVirtualisation": True,
-                         "enableCellTextSelection": True, "overlayNoRowsTemplate": NO_ZONE,
-                         "overlayLoadingTemplate": "Loading the zones…"},
+                         "enableCellTextSelection": True,
+                         "localeText": grid.overlay_text(NO_ZONE, "Loading the zones…")},
     )
 
 

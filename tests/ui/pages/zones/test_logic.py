@@ -307,7 +307,7 @@ def test_the_table_has_edit_and_delete_per_zone_and_a_sentence_when_empty():
     assert [(b["label"], b["action"], b["ariaLabel"]) for b in row["buttons"]] == [
         ("Edit", "edit", "Edit Z-GARE"), ("Delete", "delete", "Delete Z-GARE")]
     assert row["zone_id"] == "Z-GARE" and table_rows([]) == []
-    assert zone_grid().dashGridOptions["overlayNoRowsTemplate"] == (
+    assert zone_grid().dashGridOptions["localeText"]["noRowsToShow"] == (
         "No zone yet: draw one on the map or import a GeoJSON file.")
 
 
