@@ -31,10 +31,17 @@ def row_button(action: str, label: str, *, title: str, aria_label: str, class_na
             "disabled": disabled}
 
 
+# AG Grid takes Tab, Enter and Space for its own cell navigation; on a row button they are the button's: Tab goes to
+# the next button (the browser's order, which ensureDomOrder keeps the rows'), Enter and Space press it.
+BUTTON_KEYS = {"function": "params.event.target.tagName === 'BUTTON' && (params.event.key === 'Tab'"
+                           " || params.event.key === 'Enter' || params.event.key === ' ')"}
+
+
 def buttons_column(header: str = "Actions", **extra) -> dict:
-    """The column holding a row's buttons: not sorted or filtered, as tall as its buttons need."""
+    """The column holding a row's buttons: not sorted or filtered, as tall as its buttons need, keys left to them."""
     return {"field": "buttons", "headerName": header, "cellRenderer": BUTTONS_RENDERER, "sortable": False,
-            "filter": False, "autoHeight": True, "cellClass": "grid-buttons-cell", **extra}
+            "filter": False, "autoHeight": True, "cellClass": "grid-buttons-cell", "suppressKeyboardEvent": BUTTON_KEYS,
+            **extra}
 
 
 def clicked(data) -> tuple[str, str] | None:

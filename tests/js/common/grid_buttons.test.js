@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { register, rowButtons } from "../../../assets/common/grid_buttons.js";
+import { nextButton, register, rowButtons } from "../../../assets/common/grid_buttons.js";
 
 // React.createElement's shape, enough to read what the renderer asks for.
 const h = (type, props, ...children) => ({ type, props, children });
@@ -41,4 +41,13 @@ test("register keeps the renderers another page registered", () => {
   assert.equal(target.dashAgGridComponentFunctions.Other, other);
   const cell = target.dashAgGridComponentFunctions.RowButtons({ value: BUTTONS, setData() {} });
   assert.equal(cell.children.length, 2);
+});
+
+test("Tab goes to the next button, Shift+Tab to the previous, and out of the grid at either end", () => {
+  const [a, b, c] = ["a", "b", "c"];
+  assert.equal(nextButton([a, b, c], a, false), b);
+  assert.equal(nextButton([a, b, c], b, true), a);
+  assert.equal(nextButton([a, b, c], c, false), null);
+  assert.equal(nextButton([a, b, c], a, true), null);
+  assert.equal(nextButton([a, c], b, false), null, "a button no longer listed (disabled): the browser's way");
 });
