@@ -53,7 +53,7 @@ def table() -> dag.AgGrid:
         {"field": "role", "headerName": "Role", "cellClass": "ad-role-cell", "cellClassRules": roles, "minWidth": 150},
         {"field": "created", "headerName": "Created", "minWidth": 200},
         {"field": "signin", "headerName": "Sign-in", "minWidth": 220,
-         "cellClassRules": {"ad-signin": "params.data.slowed", "ad-age": "!params.data.slowed"}},
+         "cellClassRules": {"ad-signin-normal": "!params.data.slowed"}},
         grid.buttons_column(minWidth=330, flex=2),
     ]
     return dag.AgGrid(
