@@ -6,12 +6,15 @@
  *   word (it never reaches the server, which would say why): say it here, in the note under the
  *   upload box, with textContent (a file name is user text; upload_note.js).
  * - The delete confirmation, when it appears, takes the keyboard focus, so Enter confirms and
- *   Tab reaches "Keep it"; when it goes, focus returns to the page's list.
+ *   Tab reaches "Keep it"; when it goes, focus returns to the page's list (its first row button).
+ * - The list is an AG Grid whose Edit and Delete buttons are drawn by the shared RowButtons renderer.
  *
  * The component ids come from the page's root, which carries them as JSON in data-ids
  * (admin_zones.SCRIPT_IDS: name -> id): nothing here repeats the layout's ids.
  */
 import { idLookup } from "../common/dom.js";
+import { firstButton } from "../common/focus_return.js";
+import "../common/grid_buttons.js";
 import { uploadNote } from "./upload_note.js";
 
 let byId = null; // set once the page's root is rendered
@@ -53,8 +56,7 @@ function watchConfirm() {
       const yes = byId("confirm_yes");
       if (yes) yes.focus();
     } else if (box.contains(document.activeElement)) {
-      const list = byId("table");
-      const first = list && list.querySelector("button");
+      const first = firstButton(byId("table"));
       if (first) first.focus();
     }
   }).observe(box, { attributes: true, attributeFilter: ["class"] });

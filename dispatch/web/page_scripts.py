@@ -41,6 +41,7 @@ PAGES: dict[str, PageScripts] = {
     "/patrol": PageScripts(modules=("tablet/main.js",)),
     "/replay": PageScripts(modules=("replay/main.js",)),
     "/admin/zones": PageScripts(modules=("admin_zones/main.js",)),
+    "/admin": PageScripts(modules=("accounts/main.js",)),
 }
 
 

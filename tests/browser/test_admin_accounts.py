@@ -47,7 +47,8 @@ def admin(anonymous_browser, web, settings, redis_client, keys):
 
 
 def row(driver, user_id: str):
-    found = driver.find_elements(By.CSS_SELECTOR, f'#{A.TABLE} tr[data-user="{user_id}"]')
+    """The account's row of the grid (AG Grid names each row by its row-id: the account's code)."""
+    found = driver.find_elements(By.CSS_SELECTOR, f'#{A.TABLE} div[role="row"][row-id="{user_id}"]')
     return found[0] if found else None
 
 
@@ -150,7 +151,7 @@ def test_an_administrator_lifts_a_sign_in_delay_with_one_click(admin, web, redis
         # the window's own, smaller by its frame, to the next test module)
         admin.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": WALL_SCREEN[0], "height": WALL_SCREEN[1],
                                                                     "deviceScaleFactor": 1, "mobile": False})
-    assert row(admin, "ADM-1").find_elements(By.CSS_SELECTOR, f"button[id*='{accounts_ids.ROW_UNLOCK}']") == []
+    assert row(admin, "ADM-1").find_elements(By.CSS_SELECTOR, f"button[data-action='{accounts_ids.UNLOCK}']") == []
     slowed.find_element(By.XPATH, ".//button[normalize-space()='Lift sign-in delay']").click()
     wait_until(lambda: text_of(admin, A.MESSAGE) == "SUP-5 can sign in again at once: 1 failed attempt cleared.",
                timeout=10, what="the confirmation")
@@ -158,3 +159,24 @@ def test_an_administrator_lifts_a_sign_in_delay_with_one_click(admin, web, redis
     assert accounts.gate(redis_client, keys, guessing, throttle).allowed
     (entry,) = [e for e in audit_store.read(redis_client, keys) if e.action is Action.ACCOUNT_UNLOCKED]
     assert (entry.actor, entry.target) == ("ADM-1", "SUP-5")
+
+
+def test_the_row_buttons_are_reached_and_pressed_with_the_keyboard(admin):
+    """The grid's buttons are real buttons: Tab goes from one to the next (a disabled one skipped), Enter
+    presses it, and when the panel closes the focus is back on the table's first button."""
+    first = row(admin, "ADM-1").find_element(By.CSS_SELECTOR, "button[data-action]")
+    assert first.get_attribute("aria-label") == "Reset the password of ADM-1"
+    assert first.size["height"] >= 44, "a large touch target"
+    admin.execute_script("arguments[0].focus()", first)
+    admin.switch_to.active_element.send_keys(Key.TAB)  # ADM-1's own Delete is disabled: SUP-5's Reset is next
+    assert admin.switch_to.active_element.get_attribute("aria-label") == "Reset the password of SUP-5"
+    admin.switch_to.active_element.send_keys(Key.ENTER)
+    wait_until(lambda: text_of(admin, A.PANEL_TITLE) == "New password for SUP-5", timeout=10, what="the panel")
+    panel = admin.find_element(By.ID, A.PANEL)
+    assert panel.is_displayed()
+    admin.find_element(By.ID, A.CANCEL).send_keys(Key.ENTER)
+    wait_until(lambda: not panel.is_displayed(), timeout=10, what="the panel closed")
+    wait_until(lambda: admin.switch_to.active_element.get_attribute("aria-label") == "Reset the password of ADM-1",
+               timeout=5, what="the focus back on the table")
+    problems = [entry for entry in admin.get_log("browser") if entry["level"] == "SEVERE"]
+    assert problems == [], problems

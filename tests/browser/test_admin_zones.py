@@ -44,10 +44,12 @@ const input = document.getElementById(arguments[0]);
 Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(input, arguments[1]);
 input.dispatchEvent(new Event('input', {bubbles: true}));
 """
+# The grid's rows in their shown order: id from AG Grid's row-id, status from the row's class, cells by col-id.
 ROWS = """
-return Array.from(document.querySelectorAll('#adz-table tr.adz-row')).map(row => ({
-  id: row.dataset.zoneId, status: row.dataset.status,
-  cells: Array.from(row.querySelectorAll('td')).map(td => td.textContent)}));
+return Array.from(document.querySelectorAll('#adz-table div[role="row"][row-id]'))
+  .sort((a, b) => Number(a.getAttribute('row-index')) - Number(b.getAttribute('row-index')))
+  .map(row => ({id: row.getAttribute('row-id'), status: (/\\bis-(active|expired|upcoming)\\b/.exec(row.className) || [])[1],
+    cells: Array.from(row.querySelectorAll('div[col-id]')).map(cell => cell.textContent)}));
 """
 LABELS = """
 return Array.from(document.querySelectorAll('.adz-map .zone-label-body')).map(label => ({
@@ -88,6 +90,11 @@ def message(driver) -> str:
 def wait_for_message(driver, start: str) -> str:
     return wait_until(lambda: message(driver).startswith(start) and message(driver), timeout=10,
                       what=f"a message starting {start!r} (now {message(driver)!r})")
+
+
+def row_of(zone_id: str) -> str:
+    """The CSS selector of a zone's row in the grid (AG Grid names each row by its row-id: the zone id)."""
+    return f"#{P.TABLE} div[role='row'][row-id='{zone_id}']"
 
 
 def rows(driver) -> list[dict]:
@@ -203,14 +210,14 @@ def test_edit_loads_a_zone_and_delete_asks_before_deleting(admin, tmp_path, redi
     upload(admin, zone_file(tmp_path, "one.geojson",
                             feature("Z-GARE", "Gare", "2026-11-036-PREF35", now - 3_600_000, now + 86_400_000)))
     wait_until(lambda: len(rows(admin)) == 1, timeout=10, what="the zone in the list")
-    admin.find_element(By.CSS_SELECTOR, "tr[data-zone-id='Z-GARE'] button[title^='Load']").click()
+    admin.find_element(By.CSS_SELECTOR, f"{row_of('Z-GARE')} button[title^='Load']").click()
     wait_until(lambda: admin.find_element(By.ID, P.ZONE_ID).get_attribute("value") == "Z-GARE", timeout=5,
                what="the form filled")
     assert admin.find_element(By.ID, P.NAME).get_attribute("value") == "Gare"
     assert admin.find_element(By.ID, P.FORM_TITLE).text == "Editing Z-GARE"
     assert admin.find_element(By.ID, P.PERIMETER).text.startswith("polygon: 4 vertices, kept from Z-GARE")
 
-    admin.find_element(By.CSS_SELECTOR, "tr[data-zone-id='Z-GARE'] button[title^='Delete']").click()
+    admin.find_element(By.CSS_SELECTOR, f"{row_of('Z-GARE')} button[title^='Delete']").click()
     confirm = admin.find_element(By.ID, P.CONFIRM_BOX)
     wait_until(confirm.is_displayed, timeout=5, what="the confirmation")
     assert confirm.text.startswith("Delete Z-GARE? Drones will no longer be authorised there.")
@@ -238,7 +245,7 @@ def test_names_and_decrees_with_markup_show_as_text_and_run_nothing(admin, tmp_p
     injected = admin.execute_script("""return document.querySelectorAll('#adz-root img').length
       + Array.from(document.scripts).filter(s => s.textContent.includes('__xss')).length""")
     assert injected == 0, "a payload became an element"
-    admin.find_element(By.CSS_SELECTOR, "tr[data-zone-id='Z-XSS'] button[title^='Load']").click()
+    admin.find_element(By.CSS_SELECTOR, f"{row_of('Z-XSS')} button[title^='Load']").click()
     wait_until(lambda: admin.find_element(By.ID, P.NAME).get_attribute("value") == IMAGE, timeout=5,
                what="the name in the form, as typed")
     assert admin.find_element(By.ID, P.DECREE).get_attribute("value") == SCRIPT

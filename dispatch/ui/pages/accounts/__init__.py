@@ -10,17 +10,19 @@ from where) and the words.
 - handlers.py: the Dash callbacks (who acts, from where, which answer);
 - logic.py: the plain logic behind them (checks, store calls, table rows), tested without Dash.
 
-How the page works: the table is drawn by one callback that follows a version
-store; creating, resetting and deleting bump that version. Resetting and
-deleting open a confirmation panel first (a new password typed twice, or the
-code typed again), so no click alone changes an account. Passwords are only
+How the page works: the table, an AG Grid (dash-ag-grid), is drawn by one
+callback that follows a version store; creating, resetting and deleting bump
+that version. Resetting and deleting open a confirmation panel first (a new
+password typed twice, or the code typed again), so no click alone changes an
+account. The rows' buttons are drawn in the browser (assets/common/grid_buttons.js)
+and come back as the grid's `cellRendererData`, one input for every row. Passwords are only
 ever in `type=password` inputs, emptied by every answer, and never in a message.
 """
 
 from __future__ import annotations
 
 import dash
-from dash import ALL, Input, Output, State
+from dash import Input, Output, State
 
 from ....web import auth as webauth
 from ....domain.auth import page_permission
@@ -37,7 +39,8 @@ def register(app: dash.Dash) -> None:
     dash.register_page(__name__, path=PAGE, name="Accounts", title="Accounts · Patrol dispatch", layout=layout.layout,
                        order=4)
     guard = webauth.guard_callback(PERMISSION)
-    app.callback(Output(ids.TABLE, "children"), Output(ids.COUNT, "children"), Input(ids.VERSION, "data"))(guard(answer_table))
+    app.callback(Output(ids.TABLE, "rowData"), Output(ids.COUNT, "children"), Output(ids.TABLE_ERROR, "children"),
+                 Output(ids.TABLE_ERROR, "className"), Input(ids.VERSION, "data"))(guard(answer_table))
     app.callback(Output(ids.CREATE_MESSAGE, "children"), Output(ids.CREATE_MESSAGE, "className"), Output(ids.CODE, "value"),
                  Output(ids.PASSWORD, "value"), Output(ids.PASSWORD_CONFIRM, "value"), Output(ids.VERSION, "data"),
                  Input(ids.CREATE, "n_clicks"), Input(ids.CODE, "n_submit"), Input(ids.PASSWORD, "n_submit"),
@@ -49,8 +52,7 @@ def register(app: dash.Dash) -> None:
                  Output(ids.DELETE_PART, "className"), Output(ids.RESET_PART, "className"), Output(ids.CONFIRM_CODE, "value"),
                  Output(ids.RESET_PASSWORD, "value"), Output(ids.RESET_CONFIRM, "value"), Output(ids.PANEL_MESSAGE, "children"),
                  Output(ids.MESSAGE, "children"),
-                 Input({"type": ids.ROW_RESET, "user": ALL}, "n_clicks"), Input({"type": ids.ROW_DELETE, "user": ALL}, "n_clicks"),
-                 Input(ids.CANCEL, "n_clicks"), prevent_initial_call=True)(guard(answer_pick))
+                 Input(ids.TABLE, "cellRendererData"), Input(ids.CANCEL, "n_clicks"), prevent_initial_call=True)(guard(answer_pick))
     app.callback(Output(ids.MESSAGE, "children", allow_duplicate=True), Output(ids.MESSAGE, "className"),
                  Output(ids.VERSION, "data", allow_duplicate=True), Output(ids.PENDING, "data", allow_duplicate=True),
                  Output(ids.PANEL, "className", allow_duplicate=True),
@@ -66,7 +68,7 @@ def register(app: dash.Dash) -> None:
     app.callback(Output(ids.MESSAGE, "children", allow_duplicate=True),
                  Output(ids.MESSAGE, "className", allow_duplicate=True),
                  Output(ids.VERSION, "data", allow_duplicate=True),
-                 Input({"type": ids.ROW_UNLOCK, "user": ALL}, "n_clicks"), prevent_initial_call=True)(guard(answer_unlock))
+                 Input(ids.TABLE, "cellRendererData"), prevent_initial_call=True)(guard(answer_unlock))
 
 
 # ----------------------------------------------------------------------------- callbacks

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dash
 from dash import ctx, no_update
-from dash import html
 from dash.exceptions import PreventUpdate
 
 from .... import clock
@@ -16,7 +15,8 @@ from ....web.context import context
 from ....store import accounts
 from . import ids
 from . import logic as C
-from .layout import HIDDEN, SHOWN, table
+from ...grid import clicked
+from .layout import HIDDEN, SHOWN, table_rows
 
 
 def _actor() -> C.Actor:
@@ -35,11 +35,11 @@ def answer_table(_version) -> tuple:
         found = ui.redis(lambda client: accounts.list_accounts(client, ui.keys))
         throttled = ui.redis(lambda client: accounts.throttle_states(client, ui.keys, [a.user_id for a in found]))
     except PictureUnavailable as error:
-        return html.P(f"The accounts cannot be read now ({error}). Try again in a moment.",
-                      className="ad-msg is-refused"), ""
+        return ([], "", f"The accounts cannot be read now ({error}). Try again in a moment.",
+                "ad-msg is-refused")
     rows = C.account_rows(found, tz=ui.settings.timezone, now_ms=clock.now_ms(), you=identity and identity.user_id,
                           throttled=throttled)
-    return table(rows), f"{len(rows)} account{'s' if len(rows) != 1 else ''}"
+    return table_rows(rows), f"{len(rows)} account{'s' if len(rows) != 1 else ''}", "", "ad-msg is-refused hidden"
 
 
 def answer_create(_clicks, _submit_code, _submit_password, _submit_confirm, code, role, password, confirm) -> tuple:
@@ -53,31 +53,29 @@ def answer_create(_clicks, _submit_code, _submit_password, _submit_confirm, code
     return text, classes, "" if outcome.ok else no_update, "", "", clock.now_ms() if outcome.ok else no_update
 
 
-def answer_pick(_resets, _deletes, _cancel) -> tuple:
-    if not any(item.get("value") for item in ctx.triggered):
-        raise PreventUpdate  # a row (re)drawn, not a click
-    picked = ctx.triggered_id
-    closed = (None, HIDDEN, "", "hidden", "hidden", "", "", "", "", no_update)
-    if not isinstance(picked, dict) or not isinstance(picked.get("user"), str):
-        return closed  # Cancel
-    user = picked["user"]
-    if picked.get("type") == ids.ROW_DELETE:
+def answer_pick(cell, _cancel) -> tuple:
+    """A row's Reset password or Delete (the grid's cellRendererData) opens the panel; Cancel closes it."""
+    if ctx.triggered_id == ids.CANCEL:
+        return None, HIDDEN, "", "hidden", "hidden", "", "", "", "", no_update
+    picked = clicked(cell)
+    if picked is None or picked[0] not in (ids.RESET, ids.DELETE):
+        raise PreventUpdate  # another row button (unlock has its own callback)
+    action, user = picked
+    if action == ids.DELETE:
         return ({"action": "delete", "user": user}, SHOWN, f"Delete {user}?", "ad-part", "hidden", "", "", "", "",
                 "")
     return ({"action": "reset", "user": user}, SHOWN, f"New password for {user}", "hidden", "ad-part", "", "", "",
             "", "")
 
 
-def answer_unlock(_unlocks) -> tuple:
+def answer_unlock(cell) -> tuple:
     """A row's "Lift the sign-in delay": one click (it only gives the account back its normal sign-in)."""
-    if not any(item.get("value") for item in ctx.triggered):
-        raise PreventUpdate  # a row (re)drawn, not a click
-    picked = ctx.triggered_id
-    if not isinstance(picked, dict) or not isinstance(picked.get("user"), str):
-        raise PreventUpdate
+    picked = clicked(cell)
+    if picked is None or picked[0] != ids.UNLOCK:
+        raise PreventUpdate  # another row button
     ui, actor = context(), _actor()
     try:
-        outcome = ui.redis(lambda client: C.unlock(client, ui.keys, user_id=picked["user"], actor=actor))
+        outcome = ui.redis(lambda client: C.unlock(client, ui.keys, user_id=picked[1], actor=actor))
     except PictureUnavailable as error:
         outcome = C.Outcome(False, f"Nothing changed: the accounts cannot be written now ({error})")
     text, classes = _message(outcome)

@@ -6,7 +6,7 @@ They all start with "ad-" (the zones page uses "adz-"); styles are in assets/adm
 ROOT = "ad-root"
 LOCATION = "ad-location"  # sends an administrator who reset their own password to the sign-in page
 VERSION = "ad-version"  # bumped by every change: the table follows it
-TABLE = "ad-table"
+TABLE = "ad-table"  # the AG Grid of accounts
 COUNT = "ad-count"
 MESSAGE = "ad-message"
 
@@ -17,9 +17,11 @@ PASSWORD_CONFIRM = "ad-password-confirm"
 CREATE = "ad-create"
 CREATE_MESSAGE = "ad-create-message"
 
-ROW_RESET = "ad-row-reset"  # pattern-matching ids {"type": ROW_RESET, "user": code}
-ROW_DELETE = "ad-row-delete"
-ROW_UNLOCK = "ad-row-unlock"  # lifts the row's sign-in delay
+TABLE_ERROR = "ad-table-error"  # why the accounts cannot be read, when they cannot
+# The table's row buttons (the grid's cellRendererData value {"action": ...}, rowId = the account's code):
+RESET = "reset"
+DELETE = "delete"
+UNLOCK = "unlock"  # lifts the row's sign-in delay
 PENDING = "ad-pending"  # {"action": "reset" | "delete", "user": code} while the panel is open
 PANEL = "ad-panel"
 PANEL_TITLE = "ad-panel-title"

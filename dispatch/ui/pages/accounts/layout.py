@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dash_ag_grid as dag
 from dash import dcc, html
 
 from ....web.context import context
-from ... import nav
+from ... import grid, nav
 from ....domain.pages import ACCOUNTS
 from . import ids
 from . import logic as C
@@ -31,8 +32,8 @@ def layout(**_query) -> html.Div:
                     html.H2("Staff accounts"), html.Span("", id=ids.COUNT, className="ad-count")]),
                 html.P("Deleting an account or giving it a new password signs it out everywhere at once.",
                        className="ad-note"),
-                html.Div(id=ids.TABLE, className="ad-table-box", children=html.P("Loading the accounts…",
-                                                                              className="ad-note")),
+                html.P(id=ids.TABLE_ERROR, className="ad-msg is-refused hidden", role="alert"),
+                table(),
             ]),
             _create_form(),
             _roles(),
@@ -43,34 +44,50 @@ def layout(**_query) -> html.Div:
     ])
 
 
-def table(rows: list[C.AccountRow]) -> html.Table | html.P:
-    if not rows:
-        return html.P("No account yet: create one below.", className="ad-note")
-    head = html.Thead(html.Tr([html.Th("Code"), html.Th("Role"), html.Th("Created"), html.Th("Sign-in"),
-                               html.Th("Actions")]))
-    body = []
-    for row in rows:
-        you = row.is_you
-        body.append(html.Tr(className="ad-row", **{"data-user": row.user_id}, children=[
-            html.Td([html.Span(row.user_id, className="ad-code-text"),
-                     html.Span(" (you)", className="ad-you") if you else None]),
-            html.Td(_badge(row.role)),
-            html.Td([html.Span(row.created), html.Span(row.age, className="ad-age")]),
-            html.Td(html.Span(row.signin, className="ad-signin" if row.slowed else "ad-signin ad-age"),
-                    **{"data-slowed": "yes" if row.slowed else "no"}),
-            html.Td(className="ad-actions", children=[
-                html.Button("Lift sign-in delay", id={"type": ids.ROW_UNLOCK, "user": row.user_id}, n_clicks=0,
-                            className="btn ad-btn ad-btn-go",
-                            title=f"Let {row.user_id} sign in again at once (clears its failed attempts)")
-                if row.slowed else None,
-                html.Button("Reset password", id={"type": ids.ROW_RESET, "user": row.user_id}, n_clicks=0,
-                            className="btn ad-btn", title=f"Give {row.user_id} a new password"),
-                html.Button("Delete", id={"type": ids.ROW_DELETE, "user": row.user_id}, n_clicks=0,
-                            className="btn ad-btn ad-btn-danger", disabled=you,
-                            title="You cannot delete your own account" if you else f"Delete {row.user_id}"),
-            ]),
-        ]))
-    return html.Table(className="ad-table", children=[head, html.Tbody(body)])
+def table() -> dag.AgGrid:
+    """The accounts as an AG Grid: sortable columns, row buttons drawn by RowButtons (grid.py); the rows come
+    from `table_rows`."""
+    roles = {f"ad-role-{role.value}": f"params.value === '{role.value}'" for role in C.STAFF_ROLES}
+    columns = [
+        {"field": "code", "headerName": "Code", "cellClass": "ad-code-text", "minWidth": 130},
+        {"field": "role", "headerName": "Role", "cellClass": "ad-role-cell", "cellClassRules": roles, "minWidth": 150},
+        {"field": "created", "headerName": "Created", "minWidth": 200},
+        {"field": "signin", "headerName": "Sign-in", "minWidth": 220,
+         "cellClassRules": {"ad-signin-normal": "!params.data.slowed"}},
+        grid.buttons_column(minWidth=330, flex=2),
+    ]
+    return dag.AgGrid(
+        id=ids.TABLE, className="ad-grid", style={**grid.GRID_STYLE, "--ag-font-size": "1.05rem"}, columnDefs=columns, rowData=None,
+        getRowId="params.data.user",
+        defaultColDef={"sortable": True, "resizable": True, "wrapText": True, "autoHeight": True, "flex": 1},
+        dashGridOptions={"domLayout": "autoHeight", "ensureDomOrder": True, "suppressColumnVirtualisation": True,
+                         "enableCellTextSelection": True,
+                         "localeText": grid.overlay_text(NO_ACCOUNT, "Loading the accounts…")},
+    )
+
+
+NO_ACCOUNT = "No account yet: create one below."
+
+
+def table_rows(rows: list[C.AccountRow]) -> list[dict]:
+    """The grid's rows: plain values (shown as text) and each row's buttons."""
+    return [{"user": row.user_id, "you": row.is_you, "code": row.user_id + (" (you)" if row.is_you else ""),
+             "role": row.role, "created": f"{row.created} · {row.age}", "signin": row.signin, "slowed": row.slowed,
+             "buttons": _buttons(row)} for row in rows]
+
+
+def _buttons(row: C.AccountRow) -> list[dict]:
+    user = row.user_id
+    buttons = [grid.row_button(ids.UNLOCK, "Lift sign-in delay", class_name="btn ad-btn ad-btn-go",
+                               title=f"Let {user} sign in again at once (clears its failed attempts)",
+                               aria_label=f"Lift the sign-in delay of {user}")] if row.slowed else []
+    return buttons + [
+        grid.row_button(ids.RESET, "Reset password", class_name="btn ad-btn", title=f"Give {user} a new password",
+                        aria_label=f"Reset the password of {user}"),
+        grid.row_button(ids.DELETE, "Delete", class_name="btn ad-btn ad-btn-danger", disabled=row.is_you,
+                        title="You cannot delete your own account" if row.is_you else f"Delete {user}",
+                        aria_label=f"Delete {user}"),
+    ]
 
 
 def _badge(role: str) -> html.Span:

@@ -12,7 +12,7 @@ from ....domain.pages import AUDIT
 from ....settings import Settings
 from ....web import auth as webauth
 from ....web.context import context
-from ... import nav
+from ... import grid, nav
 from . import ids
 from . import logic as C
 
@@ -135,12 +135,6 @@ GRID_PAGE_ROWS = 100
 GRID_FIELDS = (("time", "au-c-time"), ("actor", "au-c-code"), ("role", ""), ("action", "au-c-action"),
                ("target", "au-c-code"), ("outcome", "au-c-outcome au-outcome"), ("origin", "au-c-code"),
                ("reason", "au-c-reason"), ("details", "au-c-details"))
-# The grid's theme follows the page's colours (style.css variables); type stays as large as the page's.
-GRID_STYLE = {"--ag-background-color": "var(--bg)", "--ag-foreground-color": "var(--text)",
-              "--ag-header-background-color": "var(--panel-2)", "--ag-header-text-color": "var(--muted)",
-              "--ag-border-color": "var(--line)", "--ag-row-border-color": "var(--line)",
-              "--ag-odd-row-background-color": "rgba(255, 255, 255, 0.025)", "--ag-font-size": "15px",
-              "--ag-font-family": "inherit", "--ag-input-focus-border-color": "var(--text)", "height": "70vh"}
 
 
 def trail_grid() -> dag.AgGrid:
@@ -150,7 +144,7 @@ def trail_grid() -> dag.AgGrid:
                    if field == "outcome" else {})}
                for name, (field, classes) in zip(COLUMNS, GRID_FIELDS)]
     return dag.AgGrid(
-        id=ids.TABLE, className="au-table-wrap au-grid", style=GRID_STYLE, columnDefs=columns, rowData=None,
+        id=ids.TABLE, className="au-table-wrap au-grid", style={**grid.GRID_STYLE, "height": "70vh"}, columnDefs=columns, rowData=None,
         getRowId="params.data.entry_id", rowClass="au-row", rowClassRules={"au-row-refused": "params.data.refused"},
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "wrapText": True, "autoHeight": True,
                        "flex": 1, "minWidth": 110},
@@ -158,7 +152,7 @@ def trail_grid() -> dag.AgGrid:
                          "paginationPageSizeSelector": False, "ensureDomOrder": True,
                          "suppressColumnVirtualisation": True,
                          "enableCellTextSelection": True, "tooltipShowDelay": 300,
-                         "overlayNoRowsTemplate": NO_ENTRY, "overlayLoadingTemplate": "Reading the trail…"},
+                         "localeText": grid.overlay_text(NO_ENTRY, "Reading the trail…")},
     )
 
 

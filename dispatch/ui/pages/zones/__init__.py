@@ -19,7 +19,7 @@ shown on the local clock (settings.timezone). Component ids start with "adz-".
 from __future__ import annotations
 
 import dash
-from dash import ALL, Input, Output, State
+from dash import Input, Output, State
 
 from ....domain.auth import page_permission
 from ....domain.pages import ZONES as PAGE
@@ -42,8 +42,8 @@ def register(app: dash.Dash) -> None:
     say = Output(ids.MESSAGE, "children", allow_duplicate=True)
     redraw = Output(ids.VERSION, "data", allow_duplicate=True)
     fill = [Output(i, "value", allow_duplicate=True) for i in (ids.ZONE_ID, ids.NAME, ids.DECREE, ids.VALID_FROM, ids.VALID_UNTIL)]
-    app.callback(Output(ids.TABLE, "children"), Output(ids.ZONES_LAYER, "children"), Output(ids.COUNT, "children"),
-                 Output(ids.DIGEST, "data"), Output(ids.MAP, "viewport"),
+    app.callback(Output(ids.TABLE, "rowData"), Output(ids.ZONES_LAYER, "children"), Output(ids.COUNT, "children"),
+                 Output(ids.DIGEST, "data"), Output(ids.MAP, "viewport"), Output(ids.TABLE_ERROR, "children"),
                  Input(ids.VERSION, "data"), Input(ids.TICK, "n_intervals"), State(ids.DIGEST, "data"))(guard(answer_refresh))
     app.callback(Output(ids.PERIMETER, "children"), Output(ids.FORM_TITLE, "children"),
                  Input(ids.EDIT_CONTROL, "geojson"), Input(ids.EDITING, "data"))(guard(answer_perimeter))
@@ -59,13 +59,13 @@ def register(app: dash.Dash) -> None:
                  prevent_initial_call=True)(guard(answer_import))
     app.callback(say, *fill, Output(ids.EDITING, "data", allow_duplicate=True),
                  Output(ids.MAP, "viewport", allow_duplicate=True),
-                 Input({"type": ids.EDIT_BUTTON, "zone": ALL}, "n_clicks"), prevent_initial_call=True)(guard(answer_edit))
+                 Input(ids.TABLE, "cellRendererData"), prevent_initial_call=True)(guard(answer_edit))
     app.callback(say, *fill, Output(ids.EDITING, "data", allow_duplicate=True),
                  Output(ids.EDIT_CONTROL, "editToolbar", allow_duplicate=True),
                  Input(ids.CLEAR, "n_clicks"), State(ids.EDIT_CONTROL, "geojson"),
                  prevent_initial_call=True)(guard(answer_clear))
     app.callback(Output(ids.PENDING, "data"), Output(ids.CONFIRM_TEXT, "children"), Output(ids.CONFIRM_BOX, "className"),
-                 Input({"type": ids.DELETE_BUTTON, "zone": ALL}, "n_clicks"),
+                 Input(ids.TABLE, "cellRendererData"),
                  prevent_initial_call=True)(guard(answer_ask_delete))
     app.callback(say, redraw, Output(ids.PENDING, "data", allow_duplicate=True),
                  Output(ids.CONFIRM_BOX, "className", allow_duplicate=True),

@@ -16,6 +16,8 @@ from ....errors import PictureUnavailable
 from ....web.context import context
 from . import ids
 from . import logic as C
+from ...grid import clicked
+from .layout import table_rows
 
 
 def _message(text: str, kind: str) -> html.Div:
@@ -42,18 +44,19 @@ def answer_refresh(version, _tick, digest):
     try:
         zones = ui.redis(lambda client: load_zones(client, ui.keys))
     except PictureUnavailable as error:
-        return (_message(f"The zones cannot be read now: {error}", "refused"), no_update, "", no_update,
-                no_update)
+        # The digest forgotten (not None: that would frame the map again), so the next good read redraws the list
+        # and takes the error away.
+        return no_update, no_update, "", "", no_update, f"The zones cannot be read now: {error}"
     tz = ui.settings.timezone
     rows = C.zone_rows(zones, now, tz)
     seen = hashlib.sha256(repr((rows, [z.polygon for z in zones])).encode()).hexdigest()
     # Frame the zones on the page's first look (nothing shown yet) and after an import, not after every save.
     fit = bool(zones) and (digest is None or (isinstance(version, dict) and version.get("fit") is True))
     if seen == digest and not fit:
-        return no_update, no_update, no_update, no_update, no_update
+        return no_update, no_update, no_update, no_update, no_update, no_update
     count = f"{len(zones)} zone{'s' if len(zones) != 1 else ''}"
-    return (C.zone_table(rows, ids.EDIT_BUTTON, ids.DELETE_BUTTON), [C.zone_layer(zone, now, tz) for zone in zones], count,
-            seen, C.fit_viewport(zones) if fit else no_update)
+    return (table_rows(rows), [C.zone_layer(zone, now, tz) for zone in zones], count,
+            seen, C.fit_viewport(zones) if fit else no_update, "")
 
 
 def answer_perimeter(geojson, editing):
@@ -115,15 +118,16 @@ def answer_import(contents, filename, zone_id, name, decree_ref, valid_from, val
     return _message(C.imported_message(zones, replaced, filename, clock.now_ms(), tz), "ok"), _version(fit=True), None
 
 
-def _clicked() -> bool:
-    """A button of a pattern was really clicked (not merely drawn again with the table)."""
-    return bool(ctx.triggered) and bool(ctx.triggered[0].get("value")) and isinstance(ctx.triggered_id, dict)
-
-
-def answer_edit(_clicks):
-    if not _clicked():
+def _pressed(cell, action: str) -> str:
+    """The zone whose row button `action` was pressed (the grid's cellRendererData); any other change: no update."""
+    picked = clicked(cell)
+    if picked is None or picked[0] != action:
         raise dash.exceptions.PreventUpdate
-    zone_id = ctx.triggered_id.get("zone")
+    return picked[1]
+
+
+def answer_edit(cell):
+    zone_id = _pressed(cell, ids.EDIT)
     ui = context()
     try:
         found = [z for z in ui.redis(lambda client: load_zones(client, ui.keys)) if z.zone_id == zone_id]
@@ -145,10 +149,8 @@ def answer_clear(_clicks, geojson):
     return _message("Form cleared: a new zone.", "info"), "", "", "", now_text, "", None, clear_drawn
 
 
-def answer_ask_delete(_clicks):
-    if not _clicked():
-        raise dash.exceptions.PreventUpdate
-    zone_id = ctx.triggered_id.get("zone")
+def answer_ask_delete(cell):
+    zone_id = _pressed(cell, ids.DELETE)
     return ({"zone_id": zone_id},
             f"Delete {zone_id}? Drones will no longer be authorised there. This cannot be undone "
             "(the deletion is recorded on the audit trail).", "adz-confirm")

@@ -18,7 +18,7 @@ CLEAR = "adz-clear"
 UPLOAD = "adz-upload"
 UPLOAD_NOTE = "adz-upload-note"  # written by assets/admin_zones/main.js when the browser refuses a file
 COUNT = "adz-count"
-TABLE = "adz-table"
+TABLE = "adz-table"  # the AG Grid of zones
 CONFIRM_BOX = "adz-confirm"
 CONFIRM_TEXT = "adz-confirm-text"
 CONFIRM_YES = "adz-confirm-yes"
@@ -28,8 +28,10 @@ EDITING = "adz-editing"  # the zone loaded into the form (logic.editing_state)
 VERSION = "adz-version"  # changed after every save or deletion: the table and the map redraw
 DIGEST = "adz-digest"  # what the table shows, so a periodic look redraws only when something changed
 TICK = "adz-tick"
-EDIT_BUTTON = "adz-edit-button"  # pattern id: {"type": EDIT_BUTTON, "zone": zone_id}
-DELETE_BUTTON = "adz-delete-button"
+TABLE_ERROR = "adz-table-error"  # why the zones cannot be read, when they cannot
+# The table's row buttons (the grid's cellRendererData value {"action": ...}, rowId = the zone's id):
+EDIT = "edit"
+DELETE = "delete"
 ZONE_SHAPE = "adz-zone"  # prefix of each zone's polygon on the map: f"{ZONE_SHAPE}-{status}-{zone_id}"
 
 # The ids assets/admin_zones/main.js looks up (name -> id), given to it as JSON in the root's data-ids.

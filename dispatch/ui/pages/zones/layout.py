@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
+import dash_ag_grid as dag
 import dash_leaflet as dl
 from dash import dcc, html
 
@@ -11,7 +13,7 @@ from .... import clock
 from ....domain.pages import ZONES
 from ....settings import Settings
 from ....web.context import context
-from ... import nav
+from ... import grid, nav
 from ... import layers as L
 from ...maps import OSM_ATTRIBUTION, RENNES, ZOOM
 from . import ids
@@ -117,5 +119,41 @@ def _table_section() -> html.Section:
                      html.Button("Yes, delete it", id=ids.CONFIRM_YES, className="btn adz-danger", n_clicks=0),
                      html.Button("Keep it", id=ids.CONFIRM_NO, className="btn", n_clicks=0),
                  ]),
-        html.Div(id=ids.TABLE, className="adz-table-box", children=html.Div("Loading the zones…", className="muted")),
+        html.Div(id=ids.TABLE_ERROR, className="adz-table-error", role="alert"),
+        zone_grid(),
     ])
+
+
+# Field of each column in logic.COLUMNS order (the last, the row's buttons, has no title) and its cell classes.
+GRID_FIELDS = (("zone_id", "adz-id"), ("name", "adz-name"), ("decree_ref", "adz-decree"), ("valid_from", ""),
+               ("valid_until", ""), ("status_text", "adz-status"), ("vertices", "adz-num"))
+STATUS_CLASSES = {f"is-{status}": f"params.data.status === '{status}'" for status in ("active", "expired", "upcoming")}
+NO_ZONE = "No zone yet: draw one on the map or import a GeoJSON file."
+
+
+def zone_grid() -> dag.AgGrid:
+    """The zones as an AG Grid: sortable, filterable columns; Edit and Delete drawn by RowButtons (ui/grid.py)."""
+    columns = [{"field": field, "headerName": title, "cellClass": classes,
+                **({"cellClassRules": STATUS_CLASSES} if field == "status_text" else {}),
+                **({"type": "numericColumn", "maxWidth": 120} if field == "vertices" else {})}
+               for title, (field, classes) in zip(C.COLUMNS, GRID_FIELDS)]
+    columns.append(grid.buttons_column("Actions", cellClass="grid-buttons-cell adz-row-actions", minWidth=200))
+    return dag.AgGrid(
+        id=ids.TABLE, className="adz-grid", style=grid.GRID_STYLE, columnDefs=columns, rowData=None,
+        getRowId="params.data.zone_id", rowClass="adz-row", rowClassRules=STATUS_CLASSES,
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "wrapText": True, "autoHeight": True,
+                       "flex": 1, "minWidth": 110},
+        dashGridOptions={"domLayout": "autoHeight", "ensureDomOrder": True, "suppressColumnVirtualisation": True,
+                         "enableCellTextSelection": True,
+                         "localeText": grid.overlay_text(NO_ZONE, "Loading the zones…")},
+    )
+
+
+def table_rows(rows: list[C.ZoneRow]) -> list[dict]:
+    """The grid's rows: the zone's values (shown as text, never markup) and its Edit and Delete buttons."""
+    return [{**dataclasses.asdict(row), "buttons": [
+        grid.row_button(ids.EDIT, "Edit", class_name="btn", title=f"Load {row.zone_id} into the form",
+                        aria_label=f"Edit {row.zone_id}"),
+        grid.row_button(ids.DELETE, "Delete", class_name="btn adz-danger-outline", title=f"Delete {row.zone_id}",
+                        aria_label=f"Delete {row.zone_id}"),
+    ]} for row in rows]

@@ -350,29 +350,6 @@ def zone_glyph(status: str) -> html.Span:
     return html.Span(className="glyph-wrap", children=html.Span(className=f"glyph glyph-zone is-{status}"))
 
 
-def zone_table(rows: list[ZoneRow], edit_type: str, delete_type: str):
-    """The list of zones; each row's Edit and Delete buttons have pattern ids {"type": …, "zone": zone_id}."""
-    if not rows:
-        return html.Div("No zone yet: draw one on the map or import a GeoJSON file.", className="adz-empty")
-    head = html.Thead(html.Tr([html.Th(title, scope="col") for title in COLUMNS]))
-    body = [html.Tr(className=f"adz-row is-{row.status}", **{"data-zone-id": row.zone_id, "data-status": row.status},
-                    children=[
-                        html.Td(row.zone_id, className="adz-id"), html.Td(row.name, className="adz-name"),
-                        html.Td(row.decree_ref, className="adz-decree"), html.Td(row.valid_from),
-                        html.Td(row.valid_until),
-                        html.Td(html.Span([zone_glyph(row.status), html.Span(row.status_text)],
-                                          className=f"adz-status is-{row.status}")),
-                        html.Td(str(row.vertices), className="adz-num"),
-                        html.Td(className="adz-row-actions", children=[
-                            html.Button("Edit", id={"type": edit_type, "zone": row.zone_id}, className="btn",
-                                        title=f"Load {row.zone_id} into the form"),
-                            html.Button("Delete", id={"type": delete_type, "zone": row.zone_id},
-                                        className="btn adz-danger-outline", title=f"Delete {row.zone_id}"),
-                        ]),
-                    ]) for row in rows]
-    return html.Table(className="adz-table", children=[head, html.Tbody(body)])
-
-
 def zone_layer(zone: Zone, now_ms: int, tz: str) -> dl.Polygon:
     """A stored zone on the map, with its name and validity as a permanent label (text, never HTML)."""
     status = status_at(zone, now_ms).value

@@ -66,17 +66,15 @@ def create(app, client, csrf, *, code, role="supervisor", password=PASSWORD, con
     return post_callback(app, client, csrf, A.CREATE_MESSAGE, values, f"{A.CREATE}.n_clicks")
 
 
+def pressed(action: str, user: str) -> dict:
+    """The grid's cellRendererData after a row button's press (as dash-ag-grid sends it)."""
+    return {"value": {"action": action}, "colId": "buttons", "rowIndex": 1, "rowId": user, "timestamp": 1}
+
+
 def pick(app, client, csrf, kind: str, user: str):
     """A row's Reset password or Delete button pressed."""
-    pid = {"type": kind, "user": user}
-    values = {key: [(pid, 1)] if f'"{kind}"' in key else [] for key in _pattern_ids(app)}
-    trigger = orjson.dumps(pid, option=orjson.OPT_SORT_KEYS).decode()  # as Dash's renderer names it
-    return post_callback(app, client, csrf, A.PENDING, values, f"{trigger}.n_clicks")
-
-
-def _pattern_ids(app) -> list[str]:
-    _, entry = next((o, e) for o, e in app.callback_map.items() if o.startswith(f"..{A.PENDING}"))
-    return [i["id"] for i in entry["inputs"] if i["id"].startswith("{")]
+    values = {A.TABLE: pressed(kind, user)}
+    return post_callback(app, client, csrf, A.PENDING, values, f"{A.TABLE}.cellRendererData")
 
 
 def confirm(app, client, csrf, pending: dict, *, typed="", password="", again="", triggered=A.DELETE_GO):
@@ -106,9 +104,13 @@ def test_the_table_lists_the_accounts_with_their_role_and_local_time(app, redis_
     accounts.create_account(redis_client, keys, user_id="SUP-2", role="supervisor", password=PASSWORD)
     client, csrf = signed_in(app, redis_client, keys)
     reply = answer(post_callback(app, client, csrf, A.TABLE, {A.VERSION: 0}, f"{A.VERSION}.data"))
-    text = orjson.dumps(reply[A.TABLE]["children"]).decode()
-    assert text.index('"ADM-1"') < text.index('"SUP-2"'), "administrators first"
-    assert '" (you)"' in text and '"administrator"' in text and '"supervisor"' in text and "just now" in text
+    rows = reply[A.TABLE]["rowData"]
+    text = orjson.dumps(rows).decode()
+    assert [row["user"] for row in rows] == ["ADM-1", "SUP-2"], "administrators first"
+    assert [(row["code"], row["role"]) for row in rows] == [("ADM-1 (you)", "administrator"), ("SUP-2", "supervisor")]
+    assert all("just now" in row["created"] for row in rows)
+    assert [[b["action"] for b in row["buttons"] if not b["disabled"]] for row in rows] == [
+        ["reset"], ["reset", "delete"]], "one's own account offers no Delete"
     assert reply[A.COUNT]["children"] == "2 accounts"
     assert "scrypt" not in text, "no hash reaches the page"
 
@@ -177,7 +179,7 @@ def test_deleting_asks_for_the_code_then_ends_the_accounts_sessions(app, redis_c
     assert victim.get("/").status_code == 200
     client, csrf = signed_in(app, redis_client, keys)
 
-    opened = answer(pick(app, client, csrf, A.ROW_DELETE, "SUP-3"))
+    opened = answer(pick(app, client, csrf, A.DELETE, "SUP-3"))
     assert opened[A.PENDING]["data"] == {"action": "delete", "user": "SUP-3"}
     assert opened[A.PANEL]["className"] == accounts_layout.SHOWN and opened[A.PANEL_TITLE]["children"] == "Delete SUP-3?"
     assert opened[A.DELETE_PART]["className"] != "hidden" and opened[A.RESET_PART]["className"] == "hidden"
@@ -208,7 +210,7 @@ def test_a_new_password_ends_the_sessions_and_is_never_sent_back(app, redis_clie
     accounts.create_account(redis_client, keys, user_id="AUD-2", role="auditor", password=PASSWORD)
     victim, _ = signed_in(app, redis_client, keys, user_id="AUD-2", role="auditor")
     client, csrf = signed_in(app, redis_client, keys)
-    opened = answer(pick(app, client, csrf, A.ROW_RESET, "AUD-2"))
+    opened = answer(pick(app, client, csrf, A.RESET, "AUD-2"))
     assert opened[A.PANEL_TITLE]["children"] == "New password for AUD-2"
     pending = opened[A.PENDING]["data"]
 
@@ -246,14 +248,13 @@ def test_the_roles_note_lists_every_role_from_the_permission_table():
 
 def unlock(app, client, csrf, user: str):
     """A row's "Lift sign-in delay" button pressed."""
-    output, entry = next((o, e) for o, e in app.callback_map.items()
-                         if any(A.ROW_UNLOCK in i["id"] for i in e["inputs"]))
-    pid = {"type": A.ROW_UNLOCK, "user": user}
+    output, entry = next((o, e) for o, e in app.callback_map.items() if o.startswith(f"..{A.MESSAGE}.children@")
+                         and [i["id"] for i in e["inputs"]] == [A.TABLE])
     outputs = [{"id": part.split(".")[0], "property": part.split(".")[1].split("@")[0]}
                for part in output.strip(".").split("...")]
     body = {"output": output, "outputs": outputs, "state": [],
-            "inputs": [[{"id": pid, "property": "n_clicks", "value": 1}]],
-            "changedPropIds": [orjson.dumps(pid, option=orjson.OPT_SORT_KEYS).decode() + ".n_clicks"]}
+            "inputs": [{"id": A.TABLE, "property": "cellRendererData", "value": pressed(A.UNLOCK, user)}],
+            "changedPropIds": [f"{A.TABLE}.cellRendererData"]}
     return client.post("/_dash-update-component", json=body, headers={CSRF_HEADER: csrf})
 
 
@@ -264,9 +265,11 @@ def test_a_slowed_account_is_shown_and_an_administrator_lifts_its_delay(app, red
     accounts.gate(redis_client, keys, guessing, throttle)
     assert accounts.gate(redis_client, keys, guessing, throttle).scope == "account"
     client, csrf = signed_in(app, redis_client, keys)
-    table = orjson.dumps(answer(post_callback(app, client, csrf, A.TABLE, {A.VERSION: 0}, f"{A.VERSION}.data"))).decode()
-    assert "slowed: 1 failed attempt, next attempt in 60 s" in table and A.ROW_UNLOCK in table
-    assert table.count(A.ROW_UNLOCK) == 1, "offered only for the slowed account"
+    rows = answer(post_callback(app, client, csrf, A.TABLE, {A.VERSION: 0}, f"{A.VERSION}.data"))[A.TABLE]["rowData"]
+    slowed = {row["user"]: row["signin"] for row in rows if row["slowed"]}
+    assert slowed == {"SUP-2": "slowed: 1 failed attempt, next attempt in 60 s"}
+    unlocks = [row["user"] for row in rows for b in row["buttons"] if b["action"] == A.UNLOCK]
+    assert unlocks == ["SUP-2"], "offered only for the slowed account"
     supervisor, supervisor_csrf = signed_in(app, redis_client, keys, user_id="SUP-1", role="supervisor")
     assert unlock(app, supervisor, supervisor_csrf, "SUP-2").status_code == 403, "administrators only"
     reply = answer(unlock(app, client, csrf, "SUP-2"))

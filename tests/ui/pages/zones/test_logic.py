@@ -15,6 +15,7 @@ import pytest
 
 from dispatch.domain.zones import make_zone
 from dispatch.ui.pages.zones import logic as C
+from dispatch.ui.pages.zones.layout import table_rows, zone_grid
 
 TZ = "Europe/Paris"
 SQUARE = [[-1.70, 48.10], [-1.66, 48.10], [-1.66, 48.12], [-1.70, 48.12]]
@@ -302,12 +303,12 @@ def test_the_map_draws_each_status_with_its_own_dash_pattern_and_words():
 
 
 def test_the_table_has_edit_and_delete_per_zone_and_a_sentence_when_empty():
-    table = C.zone_table(C.zone_rows([zone(utc_ms(2026, 11, 1), utc_ms(2026, 11, 30, 23))], NOW, TZ), "e", "d")
-    row = table.children[1].children[0]
-    actions = row.children[-1].children
-    assert [(b.children, b.id) for b in actions] == [("Edit", {"type": "e", "zone": "Z-GARE"}),
-                                                     ("Delete", {"type": "d", "zone": "Z-GARE"})]
-    assert C.zone_table([], "e", "d").children == "No zone yet: draw one on the map or import a GeoJSON file."
+    [row] = table_rows(C.zone_rows([zone(utc_ms(2026, 11, 1), utc_ms(2026, 11, 30, 23))], NOW, TZ))
+    assert [(b["label"], b["action"], b["ariaLabel"]) for b in row["buttons"]] == [
+        ("Edit", "edit", "Edit Z-GARE"), ("Delete", "delete", "Delete Z-GARE")]
+    assert row["zone_id"] == "Z-GARE" and table_rows([]) == []
+    assert zone_grid().dashGridOptions["localeText"]["noRowsToShow"] == (
+        "No zone yet: draw one on the map or import a GeoJSON file.")
 
 
 def test_the_viewport_frames_every_zone():

@@ -73,6 +73,21 @@ def callback(app, client, csrf, trigger: str, values: dict, *, changed: str | No
     return reply.status_code, (orjson.loads(reply.data)["response"] if reply.status_code == 200 else reply.data)
 
 
+def press(app, client, csrf, action: str, zone_id: str, first_output: str):
+    """A row button (P.EDIT or P.DELETE) pressed on the zone's row: the grid's cellRendererData changes, and
+    the callback whose outputs start with `first_output` answers. Returns (HTTP status, its outputs or body)."""
+    output, entry = next((output, entry) for output, entry in app.callback_map.items()
+                         if [i["id"] for i in entry["inputs"]] == [P.TABLE] and output.startswith(f"..{first_output}"))
+    outputs = [{"id": part.split(".")[0], "property": part.split(".", 1)[1]}
+               for part in output.strip(".").split("...")]
+    cell = {"value": {"action": action}, "colId": "buttons", "rowIndex": 0, "rowId": zone_id, "timestamp": 1}
+    body = {"output": output, "outputs": outputs, "state": [],
+            "inputs": [{"id": P.TABLE, "property": "cellRendererData", "value": cell}],
+            "changedPropIds": [f"{P.TABLE}.cellRendererData"]}
+    reply = client.post("/_dash-update-component", json=body, headers={CSRF_HEADER: csrf})
+    return reply.status_code, (orjson.loads(reply.data)["response"] if reply.status_code == 200 else reply.data)
+
+
 def text_of(component) -> str:
     """The text a rendered component shows (its string children, depth first)."""
     if isinstance(component, str):
@@ -131,8 +146,9 @@ def test_the_list_and_the_map_show_the_stored_zones(app, redis_client, keys):
     client, csrf = signed_in(app, redis_client, keys)
     status, response = callback(app, client, csrf, P.VERSION, {})
     assert status == 200
-    table = text_of(response[P.TABLE]["children"])
-    assert "Z-GARE" in table and "active" in table and "Z-OLD" in table and "expired" in table
+    table = response[P.TABLE]["rowData"]
+    assert [(row["zone_id"], row["status"]) for row in table] == [("Z-GARE", "active"), ("Z-OLD", "expired")]
+    assert [[b["label"] for b in row["buttons"]] for row in table] == [["Edit", "Delete"]] * 2
     layers = response[P.ZONES_LAYER]["children"]
     assert [layer["props"]["id"] for layer in layers] == [f"{P.ZONE_SHAPE}-active-Z-GARE", f"{P.ZONE_SHAPE}-expired-Z-OLD"]
     assert response[P.COUNT]["children"] == "2 zones"
@@ -191,7 +207,7 @@ def test_editing_loads_a_zone_and_saving_it_unchanged_keeps_its_exact_instants(a
     stored_zone(keys, redis_client, valid_until_ms=int(time.time() * 1000) + 3_600_500)
     [original] = load_zones(redis_client, keys)
     client, csrf = signed_in(app, redis_client, keys)
-    status, response = callback(app, client, csrf, P.EDIT_BUTTON, {}, clicked="Z-GARE")
+    status, response = press(app, client, csrf, P.EDIT, "Z-GARE", P.MESSAGE)
     assert status == 200, response
     assert text_of(response[P.MESSAGE]["children"]).startswith("Editing Z-GARE: change the fields")
     form = {P.ZONE_ID: response[P.ZONE_ID]["value"], P.NAME: "Gare (new decree)", P.DECREE: "2026-12-001-PREF35",
@@ -272,7 +288,7 @@ def test_a_file_at_the_import_limit_goes_through_and_a_larger_request_is_refused
 
 def delete_flow(app, client, csrf, zone_id: str, answer: str):
     """Delete pressed on the zone's row, then the confirmation answered (CONFIRM_YES or CONFIRM_NO)."""
-    status, asked = callback(app, client, csrf, P.DELETE_BUTTON, {}, clicked=zone_id)
+    status, asked = press(app, client, csrf, P.DELETE, zone_id, P.PENDING)
     assert status == 200, asked
     status, answered = callback(app, client, csrf, P.CONFIRM_YES, {answer: 1, P.PENDING: asked[P.PENDING]["data"]},
                                 changed=answer)
