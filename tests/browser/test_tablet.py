@@ -162,7 +162,8 @@ def available(redis_client, keys, *patrol_ids):
 
 def on_duty(redis_client, keys) -> None:
     """BAC-12 reports in at RENNES, and the picture has it available."""
-    on_duty(redis_client, keys)
+    report(redis_client, keys, "BAC-12", *RENNES)
+    available(redis_client, keys, "BAC-12")
 
 
 def assign_to_tablet(tablet, redis_client, keys, sighting: dict, timeout: float = 10.0):

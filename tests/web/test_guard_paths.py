@@ -37,6 +37,13 @@ def spellings(path: str) -> list[str]:
             "/x/.." + path]
 
 
+def every_spelling_and_role(page: str):
+    """(spelling, role, whether the role may see the page) for every spelling of `page` and every role."""
+    for spelled in spellings(page):
+        for role in Role:
+            yield spelled, role, may(role, PAGE_PERMISSIONS[page])
+
+
 @pytest.fixture
 def app(settings):
     return create_app(settings)
@@ -74,16 +81,15 @@ def denied_entries(redis_client, keys) -> list:
 @pytest.mark.parametrize("page", sorted(PAGE_PERMISSIONS))
 def test_every_spelling_of_every_page_is_guarded_over_http(app, redis_client, keys, page):
     refused = 0
-    for spelled in spellings(page):
-        for role in Role:
-            client, _ = client_of(app, redis_client, keys, role)
-            response = get(client, spelled)
-            if may(role, PAGE_PERMISSIONS[page]):
-                assert response.status_code in (200, 308), (spelled, role, response.status_code)
-            else:
-                assert response.status_code == 403, (spelled, role, response.status_code)
-                assert b"This page is not for your role" in response.data
-                refused += 1
+    for spelled, role, allowed in every_spelling_and_role(page):
+        client, _ = client_of(app, redis_client, keys, role)
+        response = get(client, spelled)
+        if allowed:
+            assert response.status_code in (200, 308), (spelled, role, response.status_code)
+        else:
+            assert response.status_code == 403, (spelled, role, response.status_code)
+            assert b"This page is not for your role" in response.data
+            refused += 1
     denied = denied_entries(redis_client, keys)
     assert len(denied) == refused
     expected_target = "page:" + (page.strip("/").replace("/", ":") or "home")
@@ -94,16 +100,15 @@ def test_every_spelling_of_every_page_is_guarded_over_http(app, redis_client, ke
 @pytest.mark.parametrize("page", sorted(PAGE_PERMISSIONS))
 def test_every_spelling_of_every_page_is_guarded_in_the_pages_router(app, redis_client, keys, page):
     refused = 0
-    for spelled in spellings(page):
-        for role in Role:
-            client, csrf = client_of(app, redis_client, keys, role)
-            response = client.post("/_dash-update-component", json=router_body(app, spelled), headers=csrf)
-            if may(role, PAGE_PERMISSIONS[page]):
-                assert response.status_code == 200, (spelled, role, response.status_code)
-            else:
-                # Before issue 10: 200 with the page's layout for `//admin`, `/admin/`, and no audit entry.
-                assert response.status_code == 403, (spelled, role, response.status_code)
-                refused += 1
+    for spelled, role, allowed in every_spelling_and_role(page):
+        client, csrf = client_of(app, redis_client, keys, role)
+        response = client.post("/_dash-update-component", json=router_body(app, spelled), headers=csrf)
+        if allowed:
+            assert response.status_code == 200, (spelled, role, response.status_code)
+        else:
+            # Before issue 10: 200 with the page's layout for `//admin`, `/admin/`, and no audit entry.
+            assert response.status_code == 403, (spelled, role, response.status_code)
+            refused += 1
     denied = denied_entries(redis_client, keys)
     assert len(denied) == refused
     assert all(e.reason.endswith(f"lacks {PAGE_PERMISSIONS[page]}") for e in denied)
