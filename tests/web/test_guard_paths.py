@@ -21,7 +21,8 @@ from dispatch.domain.auth import PAGE_PERMISSIONS, Role, may
 from dispatch.store import accounts
 from dispatch.store import audit as audit_store
 from dispatch.web.app import create_app
-from dispatch.web.auth import CSRF_COOKIE, CSRF_HEADER, PAGES_ROUTER_OUTPUT, SESSION_COOKIE
+from dispatch.web.auth import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
+from tests.support.pages_router import router_body
 
 USERS = {Role.SUPERVISOR: ("SUP-1", None), Role.PATROL: ("BAC-12", "BAC-12"), Role.AUDITOR: ("AUD-1", None),
          Role.ADMINISTRATOR: ("ADM-1", None)}
@@ -57,15 +58,6 @@ def client_of(app, redis_client, keys, role: Role):
     client.set_cookie(SESSION_COOKIE, session_id)
     client.set_cookie(CSRF_COOKIE, identity.csrf_token)
     return client, {CSRF_HEADER: identity.csrf_token}
-
-
-def router_body(app, pathname: str) -> dict:
-    output = next(key for key in app.callback_map if PAGES_ROUTER_OUTPUT in key)
-    return {"output": output, "outputs": [{"id": "_pages_content", "property": "children"},
-                                          {"id": "_pages_store", "property": "data"}],
-            "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
-                       {"id": "_pages_location", "property": "search", "value": ""}],
-            "changedPropIds": ["_pages_location.pathname"], "state": []}
 
 
 def get(client, raw_path: str):
