@@ -51,22 +51,32 @@ def start_chromium(viewport: tuple[int, int] = WALL_SCREEN, *, log_console: bool
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=DriverService(CHROMEDRIVER), options=options)
     # --window-size counts the (invisible) window frame: pin the viewport itself.
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": viewport[0], "height": viewport[1], "deviceScaleFactor": 1, "mobile": False})
+    set_viewport(driver, *viewport)
     driver.set_page_load_timeout(30)
     return driver, profile
+
+
+def set_viewport(driver, width: int, height: int) -> None:
+    """Pin the page's viewport to width x height CSS pixels (scale 1, not mobile). A test that changes it puts
+    WALL_SCREEN back when done: the browser is shared."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+
+
+def new_session(settings: Settings, *, user_id: str, role: str, patrol_id: str | None = None):
+    """A session created in Redis as the sign-in form would: (session id, Identity)."""
+    client = connect(settings.redis_url)
+    try:
+        return accounts.create_session(client, Keys(settings.site), user_id=user_id, role=role, patrol_id=patrol_id)
+    finally:
+        client.close()
 
 
 def sign_in_browser(driver, settings: Settings, *, user_id: str, role: str, patrol_id: str | None = None):
     """Sign `driver` in without the form: a session created in Redis (as the form would), its cookies
     set for 127.0.0.1 on every port (cookies ignore ports: the web app and the gateway both get them).
     Returns the Identity. tests/browser/test_signin.py covers the form itself."""
-    client = connect(settings.redis_url)
-    try:
-        session_id, identity = accounts.create_session(client, Keys(settings.site), user_id=user_id, role=role,
-                                                       patrol_id=patrol_id)
-    finally:
-        client.close()
+    session_id, identity = new_session(settings, user_id=user_id, role=role, patrol_id=patrol_id)
     driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
     for name, value, http_only in ((SESSION_COOKIE, session_id, True), (CSRF_COOKIE, identity.csrf_token, False)):
         driver.execute_cdp_cmd("Network.setCookie", {"name": name, "value": value, "domain": "127.0.0.1",
@@ -77,10 +87,5 @@ def sign_in_browser(driver, settings: Settings, *, user_id: str, role: str, patr
 def session_cookie_header(settings: Settings, *, user_id: str = "SUP-1", role: str = "supervisor",
                           patrol_id: str | None = None) -> dict[str, str]:
     """Headers that sign a plain HTTP request (urllib) in: a fresh session's Cookie."""
-    client = connect(settings.redis_url)
-    try:
-        session_id, _ = accounts.create_session(client, Keys(settings.site), user_id=user_id, role=role,
-                                                patrol_id=patrol_id)
-    finally:
-        client.close()
+    session_id, _ = new_session(settings, user_id=user_id, role=role, patrol_id=patrol_id)
     return {"Cookie": f"{SESSION_COOKIE}={session_id}"}

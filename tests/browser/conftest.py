@@ -57,28 +57,26 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-def _start_chrome():
+def _chromium_for_the_session():
+    """A Chromium at WALL_SCREEN size until the session ends, then quit and its profile removed."""
     try:
-        return start_chromium(WALL_SCREEN)
+        driver, profile = start_chromium(WALL_SCREEN)
     except ChromiumMissing as error:
         pytest.fail(str(error), pytrace=False)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def chrome():
-    driver, profile = _start_chrome()
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    yield from _chromium_for_the_session()
 
 
 @pytest.fixture(scope="session")
 def second_chrome():
     """A second, independent Chromium: another supervisor's screen (own cookies, own socket)."""
-    driver, profile = _start_chrome()
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    yield from _chromium_for_the_session()
 
 
 def _attach(request, driver):
@@ -156,24 +154,32 @@ def web(services) -> str:
         DISPATCH_TILE_URL="",  # no internet in tests: the map must work without tiles
     )
     base = f"http://127.0.0.1:{port}"
+    wait_serving(service, base)
+    return base
 
+
+def wait_serving(web: Service, base: str) -> None:
+    """Until gunicorn answers 200 on /healthz; one that exited fails at once, with its log."""
     def healthy():
-        if not service.running:
-            raise AssertionError(f"gunicorn exited ({service.process.returncode}):\n{service.output()}")
+        if not web.running:
+            raise AssertionError(f"gunicorn exited ({web.process.returncode}):\n{web.output()}")
         return _status(f"{base}/healthz") == 200
 
     wait_until(healthy, timeout=30, interval=0.1, what=f"{base}/healthz to answer 200")
-    return base
+
+
+def wait_ingest_started(service: Service) -> None:
+    """Not needed for correctness (the group starts at id 0, so earlier entries are ingested too), but a worker
+    that crashes at start fails here, with its log."""
+    wait_until(lambda: not service.running or "ingest consumer" in service.output(),
+               timeout=15, what="the ingest worker to start")
+    assert service.running, f"ingest exited:\n{service.output()}"
 
 
 @pytest.fixture
 def ingest(services) -> Service:
     service = services("ingest", "dispatch.services.ingest")
-    # Not needed for correctness (the group starts at id 0, so earlier entries are
-    # ingested too), but a worker that crashes at start fails here, with its log.
-    wait_until(lambda: not service.running or "ingest consumer" in service.output(),
-               timeout=15, what="the ingest worker to start")
-    assert service.running, f"ingest exited:\n{service.output()}"
+    wait_ingest_started(service)
     return service
 
 
@@ -200,17 +206,9 @@ class Stack:
         self.start_gateway(wait=False)
         web = self._start("web", "gunicorn", "app:server", "-b", self.url.removeprefix("http://"),
                           "--workers", "1", "--threads", "4", "--graceful-timeout", "3", "--no-control-socket")
-        wait_until(lambda: not ingest.running or "ingest consumer" in ingest.output(), timeout=15,
-                   what="the ingest worker to start")
-        assert ingest.running, ingest.output()
+        wait_ingest_started(ingest)
         self.wait_for_gateway()
-
-        def healthy():
-            if not web.running:
-                raise AssertionError(f"gunicorn exited ({web.process.returncode}):\n{web.output()}")
-            return _status(f"{self.url}/healthz") == 200
-
-        wait_until(healthy, timeout=30, interval=0.1, what=f"{self.url}/healthz to answer 200")
+        wait_serving(web, self.url)
         return self
 
     def start_gateway(self, wait: bool = True) -> Service:

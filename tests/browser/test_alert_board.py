@@ -15,6 +15,7 @@ import pytest
 
 from dispatch.domain.alerts import AlertKind, new_alert
 from dispatch.store.alerts import apply_diff
+from tests.browser.chromium import WALL_SCREEN, set_viewport
 from tests.browser.screen import Screen, now_ms, patrol, sighting
 from tests.support.processes import wait_until
 from dispatch.ui.pages.screen import ids as screen_ids
@@ -40,8 +41,7 @@ return {top: r.top, bottom: r.bottom, height: r.height, viewport: [window.innerW
 @pytest.fixture
 def page(browser, screen) -> Screen:
     # The 1080p wall screen these bounds are about, whatever an earlier module left.
-    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                            {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
+    set_viewport(browser, *WALL_SCREEN)
     return Screen(browser, screen.url)
 
 

@@ -20,6 +20,7 @@ from dispatch.domain.alerts import AlertKind, Severity, new_alert
 from dispatch.demo.scenario_rennes import call_signs
 from dispatch.store.alerts import apply_diff, escalate
 from dispatch.demo.zones import seed_demo_zones
+from tests.browser.chromium import WALL_SCREEN, set_viewport
 from tests.browser.screen import Screen, now_ms, patrol, sighting, telemetry
 from tests.support.processes import python_module, wait_until
 from dispatch.ui.pages.screen import ids as screen_ids
@@ -111,8 +112,7 @@ def dense(screen, redis_client):
 @pytest.fixture
 def page(browser, screen) -> Screen:
     # The 1080p wall screen these boxes are about, whatever an earlier module left.
-    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                            {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
+    set_viewport(browser, *WALL_SCREEN)
     return Screen(browser, screen.url)
 
 

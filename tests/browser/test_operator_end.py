@@ -9,9 +9,11 @@ import pytest
 
 from dispatch.store.assignments import sighting_endings
 from dispatch.store.state import read_stats
-from dispatch.ui.pages.replay import ids as P
 from tests.browser.screen import Screen, now_ms, sighting
 from tests.browser.test_replay import S, ReplayPage, recorded  # noqa: F401 (the fixture is used by name)
+from tests.browser.test_replay_endings import (
+    assert_ends_in_the_replay, ending_number, outcome_bars, replayed_hour, report_lookout,
+)
 from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.browser
@@ -62,38 +64,19 @@ def ended_by_operator(recorded, keys, redis_client):  # noqa: F811
     """`recorded`, plus sight-0044 tagged by OP-3 at +35 s and ended by OP-3 through the stream at +50 s."""
     base = recorded
     before = read_stats(redis_client, keys).get("accepted:sighting", 0)
-    redis_client.xadd(keys.in_sightings, {
-        "sighting_id": "sight-0044", "ts": base + 35 * S, "drone_id": "DR-7", "operator_id": "OP-3",
-        "category": "lookout", "lat": 48.1181, "lon": -1.6821, "priority": 2, "note": "guetteur"})
+    report_lookout(redis_client, keys, "sight-0044", base + 35 * S)
     redis_client.xadd(keys.in_sightings, {"sighting_id": "sight-0044", "ts": base + 50 * S, "operator_id": "OP-3",
                                           "ended": "left"})
     wait_until(lambda: read_stats(redis_client, keys).get("accepted:sighting", 0) == before + 2, timeout=20,
                what="ingest")
-    (record,) = sighting_endings(redis_client, keys, "sight-0044")
-    return base, record["sighting"]["number"]
+    return base, ending_number(redis_client, keys, "sight-0044")
 
 
 def test_the_replay_lists_the_operator_end_and_counts_it(browser, web, ended_by_operator):
     base, number = ended_by_operator
-    page = ReplayPage(browser, web).open()
-    page.load("hour")
-    (row,) = [r for r in page.events() if r["kind"] == "sighting" and r["event"] == "ended_by_operator"]
-    assert row["ts"] == base + 50 * S
-    assert f"{number} ended by the operator OP-3: left, situation over" in row["text"]
+    page = replayed_hour(browser, web)
+    assert_ends_in_the_replay(page, "sight-0044", number, at=base + 50 * S, event="ended_by_operator",
+                              text=f"{number} ended by the operator OP-3: left, situation over")
 
-    page.slide_to(base + 45 * S)
-    page.wait_drawn(base + 45 * S)
-    assert page.marker("sight-0044") is not None, "open before its end"
-    page.slide_to(base + 55 * S)
-    page.wait_drawn(base + 55 * S)
-    assert page.marker("sight-0044") is None, "gone from its end on"
-
-    def outcome_bars():
-        return page.js("""const plot = document.querySelector(`#${arguments[0]} .js-plotly-plot`);
-                          return plot && plot.data && plot.data[0] && plot.data[0].y
-                            ? Object.fromEntries(plot.data[0].y.map((y, i) => [y, plot.data[0].text[i]])) : null;""",
-                       P.FIGURES["outcomes"][0])
-
-    wait_until(lambda: outcome_bars() is not None, timeout=15, what="the outcomes chart")
-    assert outcome_bars()["ended by the operator who reported it"] == "1"
+    assert outcome_bars(page)["ended by the operator who reported it"] == "1"
     assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]

@@ -121,22 +121,23 @@ class Tablet:
         self.js("document.querySelector(`#tab-outcomes button[data-outcome='${arguments[0]}']`).click()", outcome)
 
 
-@pytest.fixture
-def tablet(browser, screen, redis_client):
-    made = Tablet(browser, screen, redis_client, LANDSCAPE)
+def fresh_tablet(browser, screen, redis_client, size):
+    """A tablet that remembers nothing before its test, nor after it, and gives the browser back at wall size."""
+    made = Tablet(browser, screen, redis_client, size)
     made.forget()
     yield made
     made.forget()
     made.resize(WALL)
+
+
+@pytest.fixture
+def tablet(browser, screen, redis_client):
+    yield from fresh_tablet(browser, screen, redis_client, LANDSCAPE)
 
 
 @pytest.fixture
 def other_tablet(second_browser, screen, redis_client):
-    made = Tablet(second_browser, screen, redis_client, PORTRAIT)
-    made.forget()
-    yield made
-    made.forget()
-    made.resize(WALL)
+    yield from fresh_tablet(second_browser, screen, redis_client, PORTRAIT)
 
 
 def report(redis_client, keys, patrol_id, lat, lon, status="available"):
@@ -157,6 +158,27 @@ def scene(redis_client, keys, *, note="Groupe devant le hall B", priority=1, dro
 def available(redis_client, keys, *patrol_ids):
     wait_until(lambda: all(redis_client.zscore(keys.patrols_available, p) is not None for p in patrol_ids),
                what=f"{patrol_ids} available in the picture")
+
+
+def on_duty(redis_client, keys) -> None:
+    """BAC-12 reports in at RENNES, and the picture has it available."""
+    report(redis_client, keys, "BAC-12", *RENNES)
+    available(redis_client, keys, "BAC-12")
+
+
+def assign_to_tablet(tablet, redis_client, keys, sighting: dict, timeout: float = 10.0):
+    """SUP-1 sends BAC-12 to `sighting`; returns the assignment and the tablet's state once it shows it."""
+    created = assign(redis_client, keys, sighting_id=sighting["sighting_id"], patrol_id="BAC-12", supervisor_id="SUP-1")
+    shown = tablet.wait(lambda s: s["assignment"] == created.assignment_id, timeout=timeout, what="the assignment")
+    return created, shown
+
+
+def sent_on_a_sighting(tablet, redis_client, keys):
+    """BAC-12 on duty and signed in on `tablet`, then sent to a fresh sighting: (assignment, tablet state)."""
+    on_duty(redis_client, keys)
+    seen = scene(redis_client, keys)
+    tablet.sign_in("BAC-12")
+    return assign_to_tablet(tablet, redis_client, keys, seen)
 
 
 def states(redis_client, keys, assignment_id) -> list[str]:
@@ -225,13 +247,11 @@ def supervisor_screen(driver, stack) -> Screen:
 
 def test_each_step_from_the_tablet_shows_on_the_supervisor_screen(tablet, second_browser, screen, redis_client):
     keys = screen.keys
-    report(redis_client, keys, "BAC-12", *RENNES)
-    available(redis_client, keys, "BAC-12")
+    on_duty(redis_client, keys)
     seen = scene(redis_client, keys)
     supervisor = supervisor_screen(second_browser, screen)
     tablet.sign_in("BAC-12")
-    created = assign(redis_client, keys, sighting_id=seen["sighting_id"], patrol_id="BAC-12", supervisor_id="SUP-1")
-    tablet.wait(lambda s: s["assignment"] == created.assignment_id, what="the assignment on the tablet")
+    created, _ = assign_to_tablet(tablet, redis_client, keys, seen)
 
     def queue_state():
         rows = [row for row in supervisor.queue() if row["id"] == seen["sighting_id"]]
@@ -260,12 +280,7 @@ def test_each_step_from_the_tablet_shows_on_the_supervisor_screen(tablet, second
 
 def test_an_illegal_step_sent_anyway_is_refused_with_the_rule(tablet, screen, redis_client):
     keys = screen.keys
-    report(redis_client, keys, "BAC-12", *RENNES)
-    available(redis_client, keys, "BAC-12")
-    seen = scene(redis_client, keys)
-    tablet.sign_in("BAC-12")
-    created = assign(redis_client, keys, sighting_id=seen["sighting_id"], patrol_id="BAC-12", supervisor_id="SUP-1")
-    shown = tablet.wait(lambda s: s["assignment"] == created.assignment_id, what="the assignment")
+    created, shown = sent_on_a_sighting(tablet, redis_client, keys)
     assert "on_scene" not in shown["enabled"]
     tablet.tap("on_scene")  # disabled: the tap does nothing
     time.sleep(0.3)
@@ -279,8 +294,7 @@ def test_an_illegal_step_sent_anyway_is_refused_with_the_rule(tablet, screen, re
 
 def test_a_status_change_and_the_tablets_own_position(tablet, screen, redis_client):
     keys = screen.keys
-    report(redis_client, keys, "BAC-12", *RENNES)
-    available(redis_client, keys, "BAC-12")
+    on_duty(redis_client, keys)
     here = (48.1172, -1.6655)
     tablet.cdp("Browser.grantPermissions", origin=screen.url, permissions=["geolocation"])
     tablet.cdp("Emulation.setGeolocationOverride", latitude=here[0], longitude=here[1], accuracy=8)
@@ -306,12 +320,7 @@ def test_a_status_change_and_the_tablets_own_position(tablet, screen, redis_clie
 
 def test_actions_taken_offline_wait_survive_a_reload_and_apply_once(tablet, screen, redis_client):
     keys = screen.keys
-    report(redis_client, keys, "BAC-12", *RENNES)
-    available(redis_client, keys, "BAC-12")
-    seen = scene(redis_client, keys)
-    tablet.sign_in("BAC-12")
-    created = assign(redis_client, keys, sighting_id=seen["sighting_id"], patrol_id="BAC-12", supervisor_id="SUP-1")
-    tablet.wait(lambda s: s["assignment"] == created.assignment_id, what="the assignment")
+    created, _ = sent_on_a_sighting(tablet, redis_client, keys)
 
     screen.stop_gateway()  # the socket goes down for real
     tablet.cdp("Network.setBlockedURLs", urls=["*/api/patrol/*"])  # and the API is unreachable from the page
@@ -395,13 +404,11 @@ def _alert(driver):
 @pytest.mark.parametrize("size", [LANDSCAPE, PORTRAIT])
 def test_touch_targets_and_layout_at_tablet_size(tablet, screen, redis_client, size):
     keys = screen.keys
-    report(redis_client, keys, "BAC-12", *RENNES)
-    available(redis_client, keys, "BAC-12")
+    on_duty(redis_client, keys)
     seen = scene(redis_client, keys)
     tablet.size = size
     tablet.sign_in("BAC-12")
-    assign(redis_client, keys, sighting_id=seen["sighting_id"], patrol_id="BAC-12", supervisor_id="SUP-1")
-    tablet.wait(lambda s: s["assignment"], what="the assignment")
+    assign_to_tablet(tablet, redis_client, keys, seen)
     boxes = tablet.js("""return Array.from(document.querySelectorAll('.tablet button')).filter(b => b.offsetParent)
         .map(b => { const r = b.getBoundingClientRect(); return {text: b.innerText, w: r.width, h: r.height}; })""")
     assert len(boxes) >= 5
@@ -500,6 +507,5 @@ def test_a_reassignment_is_said_with_the_number_and_a_new_assignment_clears_old_
 
     second = scene(redis_client, keys, drone_id="DR-08", at=(48.1175, -1.6755))
     available(redis_client, keys, "BAC-12")
-    again = assign(redis_client, keys, sighting_id=second["sighting_id"], patrol_id="BAC-12", supervisor_id="SUP-1")
-    shown = tablet.wait(lambda s: s["assignment"] == again.assignment_id, timeout=3, what="the new assignment")
+    _, shown = assign_to_tablet(tablet, redis_client, keys, second, timeout=3)
     assert shown["message"] == "" and shown["ok"] is None, shown

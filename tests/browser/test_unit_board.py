@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.chromium import WALL_SCREEN
+from tests.browser.chromium import WALL_SCREEN, set_viewport
 from tests.browser.screen import Screen, patrol, sighting, telemetry
 from tests.support.processes import wait_until
 from dispatch.ui.pages.screen import ids as screen_ids
@@ -147,8 +147,7 @@ def test_the_board_names_a_patrols_current_sighting_by_its_number(page, screen, 
 def test_on_a_4k_wall_the_board_is_a_column_of_its_own_beside_the_map(page, screen, redis_client):
     add_patrols(screen, redis_client)
     try:
-        page.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                    {"width": 3840, "height": 2160, "deviceScaleFactor": 1, "mobile": False})
+        set_viewport(page.driver, 3840, 2160)
         page.open()
         wait_until(lambda: board_visible(page) and len(rows(page)) == 4, timeout=10,
                    what="the board shown without asking at 4K")
@@ -161,17 +160,14 @@ def test_on_a_4k_wall_the_board_is_a_column_of_its_own_beside_the_map(page, scre
         row_height = page.js(f"return document.querySelector('#{screen_ids.BOARD_ROWS} .b-row').getBoundingClientRect().height")
         assert row_height < 60, row_height
     finally:
-        width, height = WALL_SCREEN
-        page.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                    {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        set_viewport(page.driver, *WALL_SCREEN)
 
 
 def test_the_open_board_cuts_nothing_on_a_1280_px_desk_monitor(page, screen, redis_client):
     from tests.browser.test_layout import PROBLEMS
     add_patrols(screen, redis_client)
     try:
-        page.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                    {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
+        set_viewport(page.driver, 1280, 800)
         page.open()
         page.press("u")
         wait_until(lambda: board_visible(page) and len(rows(page)) == 4, timeout=10, what="the board open")
@@ -179,6 +175,4 @@ def test_the_open_board_cuts_nothing_on_a_1280_px_desk_monitor(page, screen, red
         boxes = page.js(BOX)
         assert boxes["map"]["width"] >= 400 and boxes["board"]["width"] >= 250, boxes
     finally:
-        width, height = WALL_SCREEN
-        page.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                    {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        set_viewport(page.driver, *WALL_SCREEN)

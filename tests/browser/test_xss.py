@@ -42,6 +42,17 @@ def body_text(driver) -> str:
     return driver.execute_script("return document.body ? document.body.innerText : ''") or ""
 
 
+def refused_sign_in(driver, url: str, refusal: str, **typed: str) -> None:
+    """Open the sign-in form at `url`, type `typed` into its fields by name, submit, and wait for `refusal`;
+    then nothing typed may have run or become an element."""
+    driver.get(url)
+    for name, text in typed.items():
+        driver.find_element(By.NAME, name).send_keys(text)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    wait_until(lambda: refusal in body_text(driver), timeout=10, what="the refusal")
+    assert_inert(driver)
+
+
 def hostile_zone(keys, redis_client) -> None:
     now = int(time.time() * 1000)
     save_zone(redis_client, keys, make_zone(zone_id="Z-XSS", name=f"Gare {IMAGE}"[:60], decree_ref=SCRIPT,
@@ -80,21 +91,11 @@ def test_the_replay_page_shows_zone_names_as_text(browser, web, ingest, keys, re
 
 def test_the_sign_in_pages_echo_typed_ids_and_the_next_path_as_text(anonymous_browser, web):
     driver = anonymous_browser
-    driver.get(f"{web}/login?next={quote(chr(34) + '>' + SCRIPT)}")
-    driver.find_element(By.NAME, "user_id").send_keys('"><svg/onload=window.__xss=4>')
-    driver.find_element(By.NAME, "password").send_keys("not the password")
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    wait_until(lambda: "Unknown code or wrong password" in body_text(driver),
-               timeout=10, what="the refusal")
-    assert_inert(driver)
+    refused_sign_in(driver, f"{web}/login?next={quote(chr(34) + '>' + SCRIPT)}", "Unknown code or wrong password",
+                    user_id='"><svg/onload=window.__xss=4>', password="not the password")
     assert driver.execute_script("return document.querySelectorAll('svg').length") == 0
     assert driver.find_element(By.NAME, "user_id").get_attribute("value").startswith('"><SVG'), "echoed as a value"
     assert driver.find_element(By.NAME, "next").get_attribute("value") in ("", f'">{SCRIPT}'), "an attribute, not markup"
 
-    driver.get(f"{web}/login/patrol?next={quote(IMAGE)}")
-    driver.find_element(By.NAME, "patrol_id").send_keys("<img src=x onerror=window.__xss=5>")
-    driver.find_element(By.NAME, "code").send_keys("123456")
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    wait_until(lambda: "Wrong call sign or code" in body_text(driver),
-               timeout=10, what="the refusal")
-    assert_inert(driver)
+    refused_sign_in(driver, f"{web}/login/patrol?next={quote(IMAGE)}", "Wrong call sign or code",
+                    patrol_id="<img src=x onerror=window.__xss=5>", code="123456")

@@ -47,6 +47,13 @@ def started_hub(start: str = "100-0", **limits) -> Hub:
     return hub
 
 
+def dr1_moves(hub: Hub, number: int, now: int | None = None, **extra):
+    """DR-1's fix `number` arrives as entry `number`-0, then the hub ticks at `now` (by default `number`);
+    returns the tick's result."""
+    hub.receive([entry(f"{number}-0", drones=[drone("DR-1", number, **extra)])])
+    return hub.tick(number if now is None else now)
+
+
 def deltas(messages: list[dict]) -> list[dict]:
     return [m for m in messages if m["type"] == "delta"]
 
@@ -435,8 +442,7 @@ def test_a_client_that_falls_behind_loses_its_deltas_and_gets_a_snapshot_others_
     received = []
     resynced = []
     for number in range(101, 110):
-        hub.receive([entry(f"{number}-0", drones=[drone("DR-1", number)])])
-        result = hub.tick(number)
+        result = dr1_moves(hub, number)
         resynced += result.resynced
         received += deltas(drain(hub, fast))
     assert [m["id"] for m in received] == [f"{n}-0" for n in range(101, 110)]
@@ -452,8 +458,7 @@ def test_the_queue_bound_counts_bytes_too():
     client, _ = hub.attach(since="100-0")
     resynced = []
     for number in range(101, 110):
-        hub.receive([entry(f"{number}-0", drones=[drone("DR-1", number, pad="x" * 1_000)])])
-        resynced += hub.tick(number).resynced
+        resynced += dr1_moves(hub, number, pad="x" * 1_000).resynced
     assert resynced == [client]
 
 
@@ -461,8 +466,7 @@ def test_a_client_that_drains_its_queue_is_never_resynced():
     hub = started_hub(queue_messages=3)
     client, _ = hub.attach(since="100-0")
     for number in range(101, 200):
-        hub.receive([entry(f"{number}-0", drones=[drone("DR-1", number)])])
-        assert hub.tick(number * 10).resynced == []
+        assert dr1_moves(hub, number, now=number * 10).resynced == []
         drain(hub, client)
 
 
@@ -472,8 +476,7 @@ def test_a_client_that_does_not_even_take_its_snapshot_is_too_slow():
     too_slow = []
     resynced = []
     for number in range(101, 120):
-        hub.receive([entry(f"{number}-0", drones=[drone("DR-1", number)])])
-        result = hub.tick(number)
+        result = dr1_moves(hub, number)
         resynced += result.resynced
         too_slow += result.too_slow
         if hub.wants_snapshot():
@@ -487,8 +490,7 @@ def test_a_client_that_took_its_snapshot_gets_another_chance():
     slow, _ = hub.attach(since="100-0")
     resyncs = too_slow = 0
     for number in range(101, 140):
-        hub.receive([entry(f"{number}-0", drones=[drone("DR-1", number)])])
-        result = hub.tick(number)
+        result = dr1_moves(hub, number)
         resyncs += len(result.resynced)
         too_slow += len(result.too_slow)
         if hub.wants_snapshot():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import signal
 import time
 
 import pytest
@@ -14,6 +13,7 @@ from dispatch.store import streams
 from dispatch.store.connection import connect
 from dispatch.store.embedded import EmbeddedRedis
 from dispatch.store.state import read_snapshot, read_stats
+from tests.support.outage import stop_after_outage
 from tests.support.processes import python_module, wait_until
 
 
@@ -117,10 +117,7 @@ def test_a_worker_survives_redis_restarting_under_it(tmp_path, site, persistent)
         assert_exactly_once(client, keys, expected_total, expected_bad, {**newest, **newer})
         assert "Redis unavailable" in worker.output()
     finally:
-        worker.signal(signal.SIGTERM)
-        code = worker.stop()
-        client.close()
-        server.stop()
+        code = stop_after_outage(worker, client, server)
     assert code == 0, "the worker stops cleanly on SIGTERM"
 
 

@@ -19,6 +19,7 @@ from dispatch.store.connection import connect
 from dispatch.store.embedded import EmbeddedRedis
 from dispatch.store.retention import apply_retention, drop_old_units, trim_stream
 from dispatch.store.state import read_snapshot
+from tests.support.outage import stop_after_outage
 from tests.support.processes import python_module, wait_until
 
 HOUR_MS = 3_600_000
@@ -235,10 +236,7 @@ def test_the_job_survives_redis_going_away(tmp_path, site):
         wait_until(lambda: retention_entries(client, keys), timeout=20, what="a run after the restart")
         assert "Redis unavailable" in job.output()
     finally:
-        job.signal(signal.SIGTERM)
-        code = job.stop()
-        client.close()
-        server.stop()
+        code = stop_after_outage(job, client, server)
     assert code == 0, job.output()
 
 

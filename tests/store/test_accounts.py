@@ -33,6 +33,15 @@ def everything_stored(client, keys) -> bytes:
     return blob
 
 
+def all_at_once(work, count: int) -> None:
+    """`work` run by `count` threads started together; returns when every one has finished."""
+    threads = [threading.Thread(target=work) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 # --- Accounts -----------------------------------------------------------------------------
 
 def test_an_account_verifies_its_password_and_stores_no_clear_password(redis_client, keys):
@@ -175,11 +184,7 @@ def test_two_tablets_racing_with_one_code_cannot_both_sign_in(redis_client, keys
             wins.append(accounts.use_patrol_code(client, keys, patrol_id="BAC-12", code=code))
             client.close()
 
-        threads = [threading.Thread(target=attempt) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        all_at_once(attempt, 4)
     assert wins.count(True) == 5 and len(wins) == 20
 
 
@@ -287,11 +292,7 @@ def test_parallel_attempts_cannot_all_slip_through(redis_client, keys, redis_ser
         answers.append(accounts.gate(client, keys, attempt, throttle).scope)
         client.close()
 
-    threads = [threading.Thread(target=guess) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    all_at_once(guess, 20)
     assert answers.count("ok") == 4, answers  # three free, the fourth sets the delay; the rest wait
 
 

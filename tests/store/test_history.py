@@ -18,9 +18,10 @@ import pytest
 from dispatch.clock import now_ms
 from dispatch.domain.replay.metrics import response_times
 from dispatch.keys import INGEST_GROUP
-from dispatch.store.assignments import assign, reassign, transition
+from dispatch.store.assignments import assign, reassign
 from dispatch.store.history import LoadProgress, load_window
 from dispatch.store.state import read_snapshot, read_stats
+from tests.support.assignments import walk_to_cleared
 from tests.support.processes import python_module, wait_until
 
 
@@ -81,13 +82,8 @@ def scenario(settings, keys, redis_client):
         wait_until(lambda: sum(read_stats(redis_client, keys).values()) == sent, timeout=20, what="ingest")
         assert read_stats(redis_client, keys)["rejected:telemetry"] == len(bad_telemetry)
 
-        first = assign(redis_client, keys, sighting_id="sight-0001", patrol_id="BAC-1", supervisor_id="SUP-1",
-                       now_ms=base + 30 * s, assignment_id="asg-first-1")
-        for state, at in (("acknowledged", 40), ("en_route", 50), ("on_scene", 70)):
-            transition(redis_client, keys, assignment_id=first.assignment_id, new_state=state, actor_id="BAC-1",
-                       actor_role="patrol", now_ms=base + at * s)
-        transition(redis_client, keys, assignment_id=first.assignment_id, new_state="cleared", actor_id="BAC-1",
-                   actor_role="patrol", outcome="dispersed", now_ms=base + 95 * s)
+        walk_to_cleared(redis_client, keys, sighting_id="sight-0001", patrol_id="BAC-1",
+                        assignment_id="asg-first-1", at=[base + t * s for t in (30, 40, 50, 70, 95)])
         second = assign(redis_client, keys, sighting_id="sight-0002", patrol_id="BAC-2", supervisor_id="SUP-1",
                         now_ms=base + 45 * s, assignment_id="asg-second-2")
         reassign(redis_client, keys, assignment_id=second.assignment_id, new_patrol_id="BAC-3",

@@ -4,12 +4,11 @@ the outcome counts match the record (real ingest, real Redis, the real ending sc
 
 from __future__ import annotations
 
-from dispatch.store.assignments import (
-    assign, close_sighting, expire_sighting, merge_sighting, sighting_endings, transition,
-)
+from dispatch.store.assignments import close_sighting, expire_sighting, merge_sighting, sighting_endings
 from dispatch.store.history import LoadProgress, load_window
 from dispatch.store.state import read_stats
 from tests.store.test_history import now_ms, patrol, sighting
+from tests.support.assignments import walk_to_cleared
 from tests.support.processes import python_module, wait_until
 
 
@@ -30,13 +29,8 @@ def test_endings_close_sightings_in_the_replay_and_are_listed_and_counted(settin
     merge_sighting(redis_client, keys, sighting_id="sight-0002", into="sight-0004", supervisor_id="SUP-1",
                    now_ms=base + 30 * s)
     expire_sighting(redis_client, keys, sighting_id="sight-0003", now_ms=base + 40 * s)
-    sent = assign(redis_client, keys, sighting_id="sight-0005", patrol_id="BAC-1", supervisor_id="SUP-1",
-                  now_ms=base + 50 * s, assignment_id="asg-end-0005")
-    for state, at in (("acknowledged", 52), ("en_route", 54), ("on_scene", 56)):
-        transition(redis_client, keys, assignment_id=sent.assignment_id, new_state=state, actor_id="BAC-1",
-                   actor_role="patrol", now_ms=base + at * s)
-    transition(redis_client, keys, assignment_id=sent.assignment_id, new_state="cleared", actor_id="BAC-1",
-               actor_role="patrol", outcome="dispersed", now_ms=base + 60 * s)
+    walk_to_cleared(redis_client, keys, sighting_id="sight-0005", patrol_id="BAC-1", assignment_id="asg-end-0005",
+                    at=[base + t * s for t in (50, 52, 54, 56, 60)])
     recorded = {e["sighting_id"]: e for e in sighting_endings(redis_client, keys)}
     assert set(recorded) == {"sight-0001", "sight-0002", "sight-0003", "sight-0005"}
 

@@ -21,7 +21,8 @@ from dispatch.domain.auth import PAGE_PERMISSIONS, Role, may
 from dispatch.store import accounts
 from dispatch.store import audit as audit_store
 from dispatch.web.app import create_app
-from dispatch.web.auth import CSRF_COOKIE, CSRF_HEADER, PAGES_ROUTER_OUTPUT, SESSION_COOKIE
+from dispatch.web.auth import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
+from tests.support.pages_router import router_body
 
 USERS = {Role.SUPERVISOR: ("SUP-1", None), Role.PATROL: ("BAC-12", "BAC-12"), Role.AUDITOR: ("AUD-1", None),
          Role.ADMINISTRATOR: ("ADM-1", None)}
@@ -35,6 +36,13 @@ def spellings(path: str) -> list[str]:
     return ["/" + path, path + "/", "/" + path + "//", path.upper(), "/" + path.upper() + "/",
             f"/%{ord(first):02X}{path[2:]}", f"/%25{ord(first):02X}{path[2:]}", path.replace("/", "//"),
             "/x/.." + path]
+
+
+def every_spelling_and_role(page: str):
+    """(spelling, role, whether the role may see the page) for every spelling of `page` and every role."""
+    for spelled in spellings(page):
+        for role in Role:
+            yield spelled, role, may(role, PAGE_PERMISSIONS[page])
 
 
 @pytest.fixture
@@ -52,15 +60,6 @@ def client_of(app, redis_client, keys, role: Role):
     return client, {CSRF_HEADER: identity.csrf_token}
 
 
-def router_body(app, pathname: str) -> dict:
-    output = next(key for key in app.callback_map if PAGES_ROUTER_OUTPUT in key)
-    return {"output": output, "outputs": [{"id": "_pages_content", "property": "children"},
-                                          {"id": "_pages_store", "property": "data"}],
-            "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
-                       {"id": "_pages_location", "property": "search", "value": ""}],
-            "changedPropIds": ["_pages_location.pathname"], "state": []}
-
-
 def get(client, raw_path: str):
     """GET with `raw_path` as the server hands it to the app (PATH_INFO, already percent-decoded once):
     the test client would read `//admin` as a host name."""
@@ -74,16 +73,15 @@ def denied_entries(redis_client, keys) -> list:
 @pytest.mark.parametrize("page", sorted(PAGE_PERMISSIONS))
 def test_every_spelling_of_every_page_is_guarded_over_http(app, redis_client, keys, page):
     refused = 0
-    for spelled in spellings(page):
-        for role in Role:
-            client, _ = client_of(app, redis_client, keys, role)
-            response = get(client, spelled)
-            if may(role, PAGE_PERMISSIONS[page]):
-                assert response.status_code in (200, 308), (spelled, role, response.status_code)
-            else:
-                assert response.status_code == 403, (spelled, role, response.status_code)
-                assert b"This page is not for your role" in response.data
-                refused += 1
+    for spelled, role, allowed in every_spelling_and_role(page):
+        client, _ = client_of(app, redis_client, keys, role)
+        response = get(client, spelled)
+        if allowed:
+            assert response.status_code in (200, 308), (spelled, role, response.status_code)
+        else:
+            assert response.status_code == 403, (spelled, role, response.status_code)
+            assert b"This page is not for your role" in response.data
+            refused += 1
     denied = denied_entries(redis_client, keys)
     assert len(denied) == refused
     expected_target = "page:" + (page.strip("/").replace("/", ":") or "home")
@@ -94,16 +92,15 @@ def test_every_spelling_of_every_page_is_guarded_over_http(app, redis_client, ke
 @pytest.mark.parametrize("page", sorted(PAGE_PERMISSIONS))
 def test_every_spelling_of_every_page_is_guarded_in_the_pages_router(app, redis_client, keys, page):
     refused = 0
-    for spelled in spellings(page):
-        for role in Role:
-            client, csrf = client_of(app, redis_client, keys, role)
-            response = client.post("/_dash-update-component", json=router_body(app, spelled), headers=csrf)
-            if may(role, PAGE_PERMISSIONS[page]):
-                assert response.status_code == 200, (spelled, role, response.status_code)
-            else:
-                # Before issue 10: 200 with the page's layout for `//admin`, `/admin/`, and no audit entry.
-                assert response.status_code == 403, (spelled, role, response.status_code)
-                refused += 1
+    for spelled, role, allowed in every_spelling_and_role(page):
+        client, csrf = client_of(app, redis_client, keys, role)
+        response = client.post("/_dash-update-component", json=router_body(app, spelled), headers=csrf)
+        if allowed:
+            assert response.status_code == 200, (spelled, role, response.status_code)
+        else:
+            # Before issue 10: 200 with the page's layout for `//admin`, `/admin/`, and no audit entry.
+            assert response.status_code == 403, (spelled, role, response.status_code)
+            refused += 1
     denied = denied_entries(redis_client, keys)
     assert len(denied) == refused
     assert all(e.reason.endswith(f"lacks {PAGE_PERMISSIONS[page]}") for e in denied)

@@ -72,6 +72,19 @@ class Received:
             return b"".join(xml for _, _, xml in self.events)
 
 
+def until_stopped(stop: threading.Event, wait):
+    """What `wait()` returns, each time, until `stop` is set or its socket is closed; a timeout only checks
+    `stop` again (the sockets wait 0.2 s at a time, so `close` is seen quickly)."""
+    while not stop.is_set():
+        try:
+            got = wait()
+        except socket.timeout:
+            continue
+        except OSError:
+            return
+        yield got
+
+
 class UdpReceiver:
     def __init__(self) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -84,13 +97,7 @@ class UdpReceiver:
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
+        for data in until_stopped(self._stop, lambda: self.sock.recv(65536)):
             self.received.add(data)
 
     def close(self) -> None:
@@ -115,13 +122,7 @@ class StreamReceiver:
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
+        for conn, _ in until_stopped(self._stop, self.listener.accept):
             try:
                 conn.settimeout(5)
                 if self.context is not None:

@@ -17,7 +17,8 @@ from dispatch.store import audit as audit_store
 from dispatch.ui.pages.audit import logic as C
 from dispatch.ui.pages.audit import ids as P
 from dispatch.web.app import create_app
-from dispatch.web.auth import CSRF_HEADER, PAGES_ROUTER_OUTPUT
+from dispatch.web.auth import CSRF_HEADER
+from tests.support.pages_router import router_body
 from tests.support.signed_in import signed_in as signed_in_as
 
 STATES = {P.FROM: "", P.TO: "", P.ACTOR: "", P.ROLE: "any", P.ACTIONS: [], P.TARGET: "", P.OUTCOME: "any"}
@@ -223,13 +224,7 @@ def test_who_may_open_list_and_export(app, trail, redis_client, keys):
 
 def render_page(app, client, csrf) -> dict:
     """The page as the router callback renders it into the page container (Dash's component JSON)."""
-    output = next(key for key in app.callback_map if PAGES_ROUTER_OUTPUT in key)
-    body = {"output": output, "outputs": [{"id": "_pages_content", "property": "children"},
-                                          {"id": "_pages_store", "property": "data"}],
-            "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/audit"},
-                       {"id": "_pages_location", "property": "search", "value": ""}],
-            "changedPropIds": ["_pages_location.pathname"], "state": []}
-    response = client.post("/_dash-update-component", json=body, headers={CSRF_HEADER: csrf})
+    response = client.post("/_dash-update-component", json=router_body(app, "/audit"), headers={CSRF_HEADER: csrf})
     return answer(response)["_pages_content"]["children"]
 
 

@@ -24,13 +24,14 @@ from dispatch.clock import now_ms
 from dispatch.domain.audit import Action
 from dispatch.web.replay_cache import FAILED, READY, ReplayCache, Window
 from dispatch.store import accounts
-from dispatch.store.assignments import assign, transition
+from dispatch.store.assignments import assign
 from dispatch.store.audit import read as read_audit
 from dispatch.store.state import read_stats
 from dispatch.ui.pages.replay import logic as C
 from dispatch.ui.pages.replay import ids as P
 from dispatch.web.app import create_app
 from dispatch.web.auth import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
+from tests.support.assignments import walk_to_cleared
 from tests.support.processes import python_module, wait_until
 
 TZ = "Europe/Paris"
@@ -147,13 +148,8 @@ def shift(settings, keys, redis_client):
     try:
         wait_until(lambda: sum(read_stats(redis_client, keys).values()) == sent, timeout=20, what="ingest")
         assert read_stats(redis_client, keys)["rejected:telemetry"] == 1
-        first = assign(redis_client, keys, sighting_id="sight-0001", patrol_id="BAC-1", supervisor_id="SUP-1",
-                       now_ms=base + 30 * S, assignment_id="asg-first-1")
-        for state, at in (("acknowledged", 40), ("en_route", 50), ("on_scene", 70)):
-            transition(redis_client, keys, assignment_id=first.assignment_id, new_state=state, actor_id="BAC-1",
-                       actor_role="patrol", now_ms=base + at * S)
-        transition(redis_client, keys, assignment_id=first.assignment_id, new_state="cleared", actor_id="BAC-1",
-                   actor_role="patrol", outcome="dispersed", now_ms=base + 95 * S)
+        walk_to_cleared(redis_client, keys, sighting_id="sight-0001", patrol_id="BAC-1",
+                        assignment_id="asg-first-1", at=[base + t * S for t in (30, 40, 50, 70, 95)])
         assign(redis_client, keys, sighting_id="sight-0002", patrol_id="BAC-2", supervisor_id="SUP-1",
                now_ms=base + 45 * S, assignment_id="asg-second-2")
     finally:

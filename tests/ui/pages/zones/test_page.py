@@ -22,6 +22,7 @@ from dispatch.ui.pages.zones import ids as P
 from dispatch.ui.pages.zones import logic as C
 from dispatch.web.app import MAX_REQUEST_BYTES, create_app
 from dispatch.web.auth import CSRF_HEADER
+from tests.support.pages_router import router_body
 from tests.support.signed_in import signed_in as signed_in_as
 
 SQUARE = [[-1.70, 48.10], [-1.66, 48.10], [-1.66, 48.12], [-1.70, 48.12]]
@@ -126,13 +127,7 @@ def stored_zone(keys, redis_client, zone_id="Z-GARE", **changes):
 def test_the_page_is_the_administrators(app, redis_client, keys):
     admin, csrf = signed_in(app, redis_client, keys)
     assert admin.get("/admin/zones").status_code == 200
-    router = next(key for key in app.callback_map if "_pages_content.children" in key)
-    body = {"output": router, "outputs": [{"id": "_pages_content", "property": "children"},
-                                          {"id": "_pages_store", "property": "data"}],
-            "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/admin/zones"},
-                       {"id": "_pages_location", "property": "search", "value": ""}],
-            "changedPropIds": ["_pages_location.pathname"], "state": []}
-    rendered = admin.post("/_dash-update-component", json=body, headers={CSRF_HEADER: csrf})
+    rendered = admin.post("/_dash-update-component", json=router_body(app, "/admin/zones"), headers={CSRF_HEADER: csrf})
     assert rendered.status_code == 200 and b'"adz-root"' in rendered.data and b'"adz-edit-control"' in rendered.data
     supervisor, _ = signed_in(app, redis_client, keys, user_id="SUP-1", role="supervisor")
     assert supervisor.get("/admin/zones").status_code == 403
