@@ -10,7 +10,7 @@ import pytest
 
 from dispatch.demo.launcher import DEMO_DRONE_IDS, child_commands, demo_mavlink_port
 from dispatch.demo.mavlink_drone import mavlink_fields
-from dispatch.domain.acl import Role
+from dispatch.domain.acl import RedisUser
 from dispatch.settings import Settings
 from tests.services.bridges.conftest import free_port, telemetry_entries
 from tests.support.processes import python_module, wait_until
@@ -41,7 +41,7 @@ def test_the_simulated_drone_reaches_the_stream_through_the_bridge(settings, key
     ids = tmp_path / "ids.json"
     ids.write_text('{"1": "DR-01"}')
     bridge = python_module("bridge", "dispatch", settings, "bridge", "mavlink", "--listen",
-                           f"udpin:127.0.0.1:{port}", "--drone-ids", str(ids), role=Role.BRIDGE).start()
+                           f"udpin:127.0.0.1:{port}", "--drone-ids", str(ids), role=RedisUser.BRIDGE).start()
     simulator = None
     try:
         wait_until(lambda: "listening:" in bridge.output(), timeout=15, what="the bridge")
