@@ -16,7 +16,7 @@
  * its own size. Zone names (tooltips in their own pane, under the units) stay put; one that would run into another
  * zone's name or a cluster icon is hidden.
  *
- * Written here rather than taken from a plugin (see notes/issue11-map-legibility.md): the
+ * Written here rather than taken from a plugin (see the README, "Running a shift"): the
  * candidates (labelgun 6.1, Leaflet.LayerGroup.Collision 0.3) hide whole markers or labels by
  * weight but do not try other positions, and both bring rbush; a greedy pass over a uniform
  * grid is about a hundred lines and runs in a few milliseconds for hundreds of labels.

@@ -2,7 +2,7 @@
  * Leaflet.markercluster 1.5.3 (npm leaflet.markercluster@1.5.3, dist/leaflet.markercluster.js, unmodified below but for
  * its sourceMappingURL comment: the map file is not vendored)
  * https://github.com/Leaflet/Leaflet.markercluster
- * Vendored for the wall screen's clustering (assets/screen/map.js); see notes/issue11-map-legibility.md.
+ * Vendored for the wall screen's clustering (assets/screen/map.js); the README says why (Running a shift).
  * Loaded before the wall screen's modules as a classic script (dispatch/web/page_scripts.py), after dash-leaflet's bundle has set window.L.
  *
  * Copyright 2012 David Leaver
