@@ -6,7 +6,7 @@ The rules, per top-level package of dispatch/ (what it may import besides itself
 - domain: pure rules, nothing of store, services, web, ui or demo (keys and settings are names and
   configuration, no I/O);
 - store: Redis adapters, only domain and the shared names (keys, settings, clock, errors);
-- services: the long-running processes, on top of store and domain;
+- services: the long-running processes, on top of store and domain (and the command-line shape);
 - web: the shell (sessions, guards, JSON APIs, the pages' context); only its app factory imports the UI;
 - ui: the pages, on top of web's session and context, store and domain, never the app factory;
 - demo: may use anything but the UI (it starts the web app as a process, never imports it).
@@ -22,7 +22,7 @@ SHARED = {"keys", "settings", "clock", "errors"}
 ALLOWED: dict[str, set[str]] = {
     "domain": {"keys", "settings"},
     "store": {"domain"} | SHARED,
-    "services": {"domain", "store"} | SHARED,
+    "services": {"domain", "store", "subcommands"} | SHARED,  # subcommands: the bridge command line's shape
     "web": {"domain", "store"} | SHARED,
     "ui": {"domain", "store", "web"} | SHARED,
     "demo": {"domain", "store", "services", "web"} | SHARED,
