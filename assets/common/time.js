@@ -5,7 +5,7 @@ const CLOCK = { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle
 const DAY = { weekday: "short", day: "numeric", month: "short", year: "numeric" };
 
 /** An Intl format in `timezone`; the device's zone if the name is unknown to this browser. */
-function formatIn(timezone, options) {
+export function formatIn(timezone, options) {
   try {
     return new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: timezone }, options));
   } catch (error) {

@@ -18,6 +18,7 @@ import { el, append } from "../common/dom.js";
 import { S, byId, gatewayNow } from "./state.js";
 import { ALERT_UNIT, severityRank } from "./alert_rules.js";
 import { zoneStatus, zoneStyle } from "../common/overlays.js";
+import { formatIn } from "../common/time.js";
 import { model } from "./model.js";
 import { mapView } from "./map.js";
 
@@ -90,14 +91,8 @@ export const overlays = {
 
 // ---- zones -------------------------------------------------------------------------------------
 function dateTime(ms) {
-  if (dateFormat === null) {
-    var options = { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
-    try {
-      dateFormat = new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: S.config.timezone }, options));
-    } catch (error) {
-      dateFormat = new Intl.DateTimeFormat("en-GB", options);
-    }
-  }
+  dateFormat = dateFormat || formatIn(S.config.timezone,
+    { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
   return dateFormat.format(new Date(ms));
 }
 

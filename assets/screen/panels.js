@@ -19,7 +19,7 @@ import { glyph } from "./glyph.js";
 import { ASSIGNMENT_WORDS, knownOr, sightingLabel } from "./words.js";
 import { compareAlerts } from "./alert_rules.js";
 import { priorityOf } from "./queue_rules.js";
-import { distanceM } from "./geo.js";
+import { distanceM } from "../common/geo.js";
 import { endingText } from "./endings.js";
 import { buildConfirmDialog, twoClickButton } from "./confirm.js";
 import { model, onPictureChange, onSecond } from "./model.js";

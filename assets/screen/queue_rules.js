@@ -1,7 +1,7 @@
 /* The sighting queue's rules: its order and the probable-duplicate rule. Pure (tested under Node,
  * tests/js/screen/queue_rules.test.js; the duplicate rule is also checked against the Python one in
  * tests/browser/test_duplicate_rule.py). */
-import { distanceM } from "./geo.js";
+import { distanceM } from "../common/geo.js";
 
 /** 1, 2 or 3; anything else, "1" as text included, counts as 3 (the least urgent): the queue, the map's
  * pins and the detail panel read a priority alike (class names are built from it). */

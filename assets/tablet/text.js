@@ -10,6 +10,8 @@
  * Pure: no window, no document.
  */
 
+import { haversineM } from "../common/geo.js";
+
 const RAD = Math.PI / 180;
 
 /** The texts for these rules ({compass_points, here_m, earth_radius_m}, config.texts). */
@@ -34,11 +36,9 @@ export function tabletTexts(rules) {
     return Math.floor(m / 1000 + 0.5) + " km";
   }
 
-  /** Great-circle distance (haversine, as dispatch/domain/geo.py). */
+  /** Great-circle distance, on the Earth's radius the server sends (the same as common/geo.js's). */
   function metres(lat1, lon1, lat2, lon2) {
-    const p1 = lat1 * RAD, p2 = lat2 * RAD, dp = (p2 - p1) / 2, dl = (lon2 - lon1) * RAD / 2;
-    const a = Math.sin(dp) ** 2 + Math.cos(p1) * Math.cos(p2) * Math.sin(dl) ** 2;
-    return 2 * rules.earth_radius_m * Math.asin(Math.sqrt(Math.min(1, Math.max(0, a))));
+    return haversineM(lat1, lon1, lat2, lon2, rules.earth_radius_m);
   }
 
   /** The direction to set off in, degrees clockwise from north in [0, 360). */

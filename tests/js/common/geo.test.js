@@ -1,8 +1,8 @@
-// assets/screen/geo.js under Node's built-in test runner.
+// assets/common/geo.js under Node's built-in test runner.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { distanceM } from "../../../assets/screen/geo.js";
+import { distanceM } from "../../../assets/common/geo.js";
 
 test("a degree of latitude is 111.2 km on the mean-radius sphere, and the same point is 0 m away", () => {
   assert.equal(Math.round(distanceM({ lat: 48, lon: -1.68 }, { lat: 49, lon: -1.68 })), 111_195);
