@@ -131,6 +131,16 @@ class Settings:
     # DISPATCH_APP_PORT: gunicorn's own port behind the proxy, on 127.0.0.1 only (the demo picks a free
     # one if it is taken).
     app_port: Port = 8051
+    # issue 14 (replay-workers)
+    # DISPATCH_WEB_WORKERS: gunicorn worker processes (Procfile, demo), 8 threads each. Replay windows are
+    # shared through files under DISPATCH_DATA_DIR (web/replay_cache.py), so any worker serves any request.
+    # 2 for the 2 cores of a small host: each worker may hold two loaded shifts (~150 MiB each) in memory.
+    web_workers: Annotated[Whole, Field(ge=1, le=64)] = 2
+    # DISPATCH_REPLAY_CACHE_TTL_MIN: a loaded replay window is kept this long at most (and never past its
+    # positions' retention); DISPATCH_REPLAY_CACHE_MB: the cache's files on the host at most (an 8-h shift
+    # is ~240 MB on disk), least recently used evicted first.
+    replay_cache_ttl_min: Annotated[float, Field(ge=0.1, le=1_440)] = 30.0
+    replay_cache_mb: Annotated[Whole, Field(ge=1)] = 2_048
     # DISPATCH_BEHIND_PROXY: trust the proxy's X-Forwarded-For/-Proto/-Host (one hop). Off by default:
     # with it on and the app reachable directly, any client could choose its audited address.
     behind_proxy: Flag = False

@@ -77,6 +77,10 @@ PARSED = [
     ("DISPATCH_GATEWAY_PORT", "9001", "gateway_port", 9001),
     # serving
     ("DISPATCH_APP_PORT", "9051", "app_port", 9051),
+    # issue 14 (replay-workers)
+    ("DISPATCH_WEB_WORKERS", "3", "web_workers", 3),
+    ("DISPATCH_REPLAY_CACHE_TTL_MIN", "5", "replay_cache_ttl_min", 5.0),
+    ("DISPATCH_REPLAY_CACHE_MB", "512", "replay_cache_mb", 512),
     ("DISPATCH_BEHIND_PROXY", "1", "behind_proxy", True),
     ("DISPATCH_BEHIND_PROXY", " Yes ", "behind_proxy", True),
     ("DISPATCH_BEHIND_PROXY", "off", "behind_proxy", False),
@@ -210,6 +214,9 @@ ERRORS = [
     ("DISPATCH_SIGNIN_MAX_FAILURES", "0", ("DISPATCH_SIGNIN_MAX_FAILURES", "at least 1")),
     ("DISPATCH_SIGNIN_MAX_FAILURES", "2.5", ("DISPATCH_SIGNIN_MAX_FAILURES", "whole number")),
     ("DISPATCH_SIGNIN_LOCK_MINUTES", "-1", ("DISPATCH_SIGNIN_LOCK_MINUTES", "at least 0.01")),
+    # issue 14 (replay-workers)
+    ("DISPATCH_WEB_WORKERS", "0", ("DISPATCH_WEB_WORKERS", "at least 1")),
+    ("DISPATCH_REPLAY_CACHE_TTL_MIN", "0", ("DISPATCH_REPLAY_CACHE_TTL_MIN", "at least 0.1")),
 ]
 
 

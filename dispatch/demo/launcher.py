@@ -178,7 +178,7 @@ def child_commands(settings: Settings, mavlink_port: int | None = None) -> list[
                 "--bind",
                 f"127.0.0.1:{settings.app_port}",
                 "--workers",
-                "1",
+                str(settings.web_workers),  # issue 14 (replay-workers): replay windows are shared per host
                 "--threads",
                 "8",
                 "--graceful-timeout",

@@ -12,9 +12,10 @@ callbacks and routes, logic.py the plain functions behind them, figures.py the c
   and one frame per instant shown (`/api/replay/frame`); the page asks for at
   most one frame at a time and skips the instants it no longer needs. A
   unit's whole track is fetched when it is clicked (`/api/replay/track`).
-- Windows are loaded off the request threads by the process's ReplayCache
-  (dispatch/web/replay_cache.py), created on first use; every request of a
-  window is then served from memory.
+- Windows are loaded off the request threads by the host's ReplayCache
+  (dispatch/web/replay_cache.py: files under DISPATCH_DATA_DIR shared by every
+  gunicorn worker, so a page's requests may land on any worker); every request
+  of a window is then served from memory, after one unpickling per worker.
 
 Sign-in: `callback_guard` and `view_guard` enforce the "replay" and "export"
 permissions (dispatch/web/auth.py); `acting()` names the signed-in identity

@@ -12,7 +12,7 @@ from dash import ctx, no_update
 
 from .... import clock
 from ....web import auth as webauth
-from ....web.replay_cache import DEFAULT_CAPACITY, DEFAULT_WORKERS, ReplayCache, Window, WindowUnavailable
+from ....web.replay_cache import DIRECTORY, ReplayCache, Window, WindowUnavailable
 from ....domain.replay.zone_history import versions_in_window
 from ....store.zones import load_zones, zone_log
 from ....errors import PictureUnavailable
@@ -52,7 +52,8 @@ def acting() -> Actor:
 
 
 def cache() -> ReplayCache:
-    """This process's replay cache, created on first use (never at import: it owns threads)."""
+    """This process's handle on the host's replay cache, created on first use (never at import, nor before
+    gunicorn forks: it owns threads and file locks)."""
     app = flask.current_app
     with _cache_lock:
         found = app.extensions.get(CACHE_EXTENSION)
@@ -66,9 +67,12 @@ def cache() -> ReplayCache:
                 except PictureUnavailable as error:
                     raise WindowUnavailable(f"The recordings cannot be read now: {error}") from error
 
-            # Optional settings (not in settings.py yet): how many windows stay loaded, how many load at once.
+            # Shared by the host's gunicorn workers through files under the data dir (issue 14): any worker
+            # answers any request of a page, and a window loads once per host.
+            settings = ui.settings
             found = app.extensions[CACHE_EXTENSION] = ReplayCache(
-                loader, capacity=DEFAULT_CAPACITY, workers=DEFAULT_WORKERS)
+                loader, directory=settings.data_dir / DIRECTORY, ttl_s=settings.replay_cache_ttl_min * 60,
+                max_bytes=settings.replay_cache_mb * 2**20, retention_ms=settings.retention_ms)
         return found
 
 
