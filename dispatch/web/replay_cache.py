@@ -425,7 +425,7 @@ class ReplayCache:
                 written.unlink(missing_ok=True)
                 return
             os.replace(written, self._history_path(window))
-            read = sum(v for k, v in history.stats.items() if k.startswith("read:"))
+            read = sum(v for k, v in history.stats.items() if k.startswith("read:")) or state["entries_read"]
             state.update(entries_read=read, entries_estimated=read, stream="done", expires_at=kept_until)
             self._end(state, READY, "")
             self._write(window, state)

@@ -47,7 +47,13 @@ def status(url: str, timeout: float = 2.0) -> int | None:
         return None
 
 
-def _gunicorn(settings: Settings, bind: str, **extra_env: str) -> Service:
+# gunicorn's access log with the worker's pid first ("<1234> GET /api/replay/frame 200"): tests see which
+# worker answered each request without the app telling anyone its pids.
+PID_LOG = ("--access-logfile", "-", "--access-logformat", "%(p)s %(m)s %(U)s %(s)s")
+
+
+def _gunicorn(settings: Settings, bind: str, *, workers: int = 1, log_pids: bool = False,
+              **extra_env: str) -> Service:
     return python_module(
         "web",
         "gunicorn",
@@ -56,12 +62,13 @@ def _gunicorn(settings: Settings, bind: str, **extra_env: str) -> Service:
         "--bind",
         bind,
         "--workers",
-        "1",
+        str(workers),
         "--threads",
         GUNICORN_THREADS,
         "--graceful-timeout",
         "3",
         "--no-control-socket",
+        *(PID_LOG if log_pids else ()),
         DISPATCH_TILE_URL="",
         **extra_env,
     )
@@ -82,18 +89,20 @@ def _wait_healthy(served: Served) -> Served:
     return served
 
 
-def behind_proxy(settings: Settings, data_dir: Path) -> Served:
-    """gunicorn on 127.0.0.1:<free port>, nginx on 127.0.0.1:<another>, files under `data_dir`."""
+def behind_proxy(settings: Settings, data_dir: Path, *, workers: int = 1, log_pids: bool = False) -> Served:
+    """gunicorn (`workers` processes) on 127.0.0.1:<free port>, nginx on 127.0.0.1:<another>, files under
+    `data_dir`."""
     settings = dataclasses.replace(
         settings, web_host="127.0.0.1", web_port=free_port(), app_port=free_port(), data_dir=data_dir
     )
-    web = _gunicorn(settings, f"127.0.0.1:{settings.app_port}", DISPATCH_BEHIND_PROXY="1").start()
+    web = _gunicorn(settings, f"127.0.0.1:{settings.app_port}", workers=workers, log_pids=log_pids,
+                    DISPATCH_BEHIND_PROXY="1").start()
     proxy = python_module("proxy", "dispatch.services.proxy", settings).start()
     return _wait_healthy(Served(f"http://127.0.0.1:{settings.web_port}", settings, [web, proxy]))
 
 
-def bare_gunicorn(settings: Settings) -> Served:
-    """gunicorn alone, as the Procfile served the app before issue 10."""
+def bare_gunicorn(settings: Settings, *, workers: int = 1, log_pids: bool = False) -> Served:
+    """gunicorn alone (`workers` processes), as the Procfile served the app before issue 10."""
     port = free_port()
-    web = _gunicorn(settings, f"127.0.0.1:{port}").start()
+    web = _gunicorn(settings, f"127.0.0.1:{port}", workers=workers, log_pids=log_pids).start()
     return _wait_healthy(Served(f"http://127.0.0.1:{port}", settings, [web]))
