@@ -84,6 +84,19 @@ class _Positions:
         return cls(np.array(ids, dtype=object), frame, UnitTimeline(codes, frame["ts"].to_numpy(), len(ids)),
                    columns)
 
+    # Pickled for the web workers' shared replay cache (web/replay_cache.py, issue 14): `columns` (and the
+    # timeline's ts) are views of the frame's blocks here, but pickle would write, and unpickling would
+    # allocate, a copy of each (an 8-h shift: ~100 MiB more per worker). They are views again once read.
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "columns": list(self.columns)}
+
+    def __setstate__(self, state: dict) -> None:
+        names = state["columns"]
+        self.__dict__.update(state)
+        self.columns = {name: self.frame[name].to_numpy() for name in names}
+        if "ts" in self.columns:
+            self.timeline.ts = self.columns["ts"]
+
 
 class History:
     """Everything retained about one window, indexed for seeking. Build once, query many times.
