@@ -73,3 +73,14 @@ def test_with_the_embedded_redis_each_child_gets_its_own_redis_user_and_the_prox
             parts = urlsplit(url)
             assert (parts.username, parts.port) == (f"lyon.{acl.ROLE_OF_PROCESS[name].value}", 7000), name
     assert child_env(settings, "ingest")["REDIS_URL"] == settings.redis_url  # an external Redis: as given
+
+
+# issue 14 (replay-workers)
+def test_the_web_worker_count_is_a_setting_in_the_demo_and_the_procfile():
+    """Replay windows are shared by a host's workers (web/replay_cache.py), so any count works."""
+    web = _args("web", Settings(web_workers=3))
+    assert web[web.index("--workers") + 1] == "3"
+    default = _args("web", Settings())
+    assert default[default.index("--workers") + 1] == str(Settings().web_workers)
+    lines = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
+    assert f"--workers ${{DISPATCH_WEB_WORKERS:-{Settings().web_workers}}}" in lines["web"]
