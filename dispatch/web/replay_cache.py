@@ -282,8 +282,10 @@ class ReplayCache:
             time.sleep(0.02)
 
     def loaded(self) -> list[Window]:
-        """Windows loaded on this host, least recently used first."""
-        return [window for window, _, _ in self._ready_files()]
+        """Windows loaded on this host, least recently used first (under the lock: a load that has just
+        finished has evicted what it displaced)."""
+        with self._locked():
+            return [window for window, _, _ in self._ready_files()]
 
     def close(self) -> None:
         self._closed.set()
