@@ -26,6 +26,7 @@ from typing import Mapping
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import redis
+import redis.cluster
 
 from ..domain.acl import ADMIN_USER, RESIDUAL_RISKS, RedisUser, password_hash, rules
 from ..settings import Settings, SettingsError
@@ -122,7 +123,13 @@ def redacted_url(url: str) -> str:
 
 def apply_users_at(admin_url: str, site: str, passwords: Mapping[RedisUser, str]) -> list[str]:
     """`apply_users` through a short-lived client of `admin_url` (the launcher, the test harness)."""
-    client = redis.Redis.from_url(admin_url, socket_connect_timeout=2.0, socket_timeout=5.0)
+    from .connection import is_cluster
+
+    options = dict(socket_connect_timeout=2.0, socket_timeout=5.0)
+    if is_cluster(admin_url):
+        client = redis.cluster.RedisCluster.from_url(admin_url, **options)
+    else:
+        client = redis.Redis.from_url(admin_url, **options)
     try:
         return apply_users(client, site, passwords)
     finally:
@@ -134,7 +141,15 @@ def apply_users(
 ) -> list[str]:
     """Create or replace the users of `roles` for `site` (the admin user only if asked), then save them
     to the server's ACL file if it has one. `client` must be allowed ACL SETUSER (the default user, or
-    the admin). Returns the user names."""
+    the admin). Returns the user names.
+
+    On a Redis Cluster (a `RedisCluster` client) ACL users are per node: they are set, and saved, on
+    every node, replicas included (a replica promoted by a failover must let the processes in)."""
+    if isinstance(client, redis.cluster.RedisCluster):
+        applied = []
+        for node in client.get_nodes():
+            applied = apply_users(client.get_redis_connection(node), site, passwords, roles=roles)
+        return applied
     applied = []
     for rule in rules(site):
         if rule.role in roles:
