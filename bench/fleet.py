@@ -80,6 +80,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds spent by everything on the machine (all cores), from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / TICKS
+
+
 def cluster_port() -> int:
     """A free port whose cluster bus (port + 10000) is valid and free too."""
     while True:
@@ -444,6 +451,7 @@ def rated(args) -> dict:
             pids = {"redis": shards.master_pids, "ingest": [s.process.pid for s in ingests],
                     "gateway": [s.process.pid for s in gateways], "bench (writer + screens)": [os.getpid()]}
             before = {name: [cpu_seconds(p) for p in group] for name, group in pids.items()}
+            machine_before = machine_busy_seconds()
             done_before = sum(accounted(admin[s], Keys(s)) for s in sites)
             net_before = node_info(shards)
             screens.recording.set()
@@ -458,6 +466,7 @@ def rated(args) -> dict:
             cpu = {name: [(cpu_seconds(p) - b) / elapsed for p, b in zip(group, before[name])]
                    for name, group in pids.items()}
             net_after = node_info(shards)
+            machine = (machine_busy_seconds() - machine_before) / elapsed
             writer.done.set()
             writer.join()
             for site in sites:  # everything offered is accounted for, nothing pending
@@ -492,8 +501,10 @@ def rated(args) -> dict:
     for name, values in cpu.items():
         print(f"  CPU {name:<26} " + " ".join(f"{100 * v:4.0f}%" for v in values)
               + f"   (total {100 * sum(values):.0f}% of one core)")
+    ours = sum(sum(values) for values in cpu.values())
     print(f"  load average (1 min) during the run: median {statistics.median(loads):.2f} on "
-          f"{os.cpu_count()} cores")
+          f"{os.cpu_count()} cores; the whole machine busy {100 * machine:.0f}% of one core, of which "
+          f"{100 * (machine - ours):.0f}% not this bench's (other work on the machine)")
     per_entry_redis = 1e6 * sum(cpu["redis"]) / rate
     per_entry_ingest = 1e6 * sum(cpu["ingest"]) / rate
     per_entry_gateway = 1e6 * sum(cpu["gateway"]) / rate
@@ -570,9 +581,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="short runs (1 run each, small backlog, 10 s)")
     parser.add_argument("--runs", type=int, default=3, help="saturation runs per configuration (medians)")
     parser.add_argument("--backlog", type=int, default=30_000, help="saturation: entries per site")
-    parser.add_argument("--sites", type=int, default=6, help="rated: sites (one ingest + one gateway each)")
+    parser.add_argument("--sites", type=int, default=4, help="rated: sites (one ingest + one gateway each)")
     parser.add_argument("--drones", type=int, default=20, help="drones per site (2 Hz)")
-    parser.add_argument("--patrols", type=int, default=200, help="patrols per site (1 Hz)")
+    parser.add_argument("--patrols", type=int, default=1000, help="patrols per site (1 Hz)")
     parser.add_argument("--clients", type=int, default=2, help="rated: screens per site")
     parser.add_argument("--seconds", type=float, default=30.0, help="rated: measured seconds")
     parser.add_argument("--plan-sites", type=int, default=100)
