@@ -204,6 +204,11 @@ def telemetry(drone: str, t: float, n: int, bad: bool = False, ts: int | None = 
             "battery_pct": "140" if bad else f"{90 - (n % 50) / 10:.1f}"}
 
 
+def patrol_name(n: int) -> str:
+    """Call signs as the contract wants them: 1 to 5 capitals, '-', 1 to 4 digits."""
+    return f"P{chr(65 + n // 10_000)}-{n % 10_000:04d}"
+
+
 def patrol(patrol_id: str, t: float, n: int, bad: bool = False) -> dict:
     return {"patrol_id": patrol_id, "ts": int(t * 1000),
             "lat": "999" if bad else f"{CENTRE[0] + (n % 97) / 2000 + 0.0005 * (t % 7):.6f}",
@@ -238,7 +243,7 @@ def fill(client: redis.Redis, keys: Keys, mix: Mix, entries: int) -> int:
                 pipe.xadd(keys.in_telemetry, telemetry(f"DR-{n:04d}", t + half, n, bad=sent % BAD_EVERY == 7))
                 sent += 1
         for n in range(mix.patrols):
-            pipe.xadd(keys.in_patrols, patrol(f"P-{n:05d}", t, n, bad=sent % BAD_EVERY == 7))
+            pipe.xadd(keys.in_patrols, patrol(patrol_name(n), t, n, bad=sent % BAD_EVERY == 7))
             sent += 1
         if len(pipe) >= 2000:
             pipe.execute()
@@ -269,6 +274,7 @@ def saturation_run(masters: int, workers: int, mix: Mix, entries_per_site: int) 
             total = sum(sent.values())
             pids = {"redis": shards.master_pids, "ingest": [s.process.pid for s in services]}
             before = {name: [cpu_seconds(p) for p in group] for name, group in pids.items()}
+            machine_before = machine_busy_seconds()
             started = time.perf_counter()
             for service in services:
                 service.signal(signal.SIGCONT)
@@ -281,12 +287,14 @@ def saturation_run(masters: int, workers: int, mix: Mix, entries_per_site: int) 
                 time.sleep(0.01)
             elapsed = time.perf_counter() - started
             cpu = {name: [cpu_seconds(p) - b for p, b in zip(group, before[name])] for name, group in pids.items()}
+            ours = sum(sum(values) for values in cpu.values())
+            others = (machine_busy_seconds() - machine_before - ours) / elapsed
             for site in sites:
                 check_accounted(clients[site], Keys(site), sent[site])
             return {"masters": masters, "workers": workers, "entries": total, "rate": total / elapsed,
                     "redis_cpu": [c / elapsed for c in cpu["redis"]], "ingest_cpu": [c / elapsed for c in cpu["ingest"]],
                     "redis_us": 1e6 * sum(cpu["redis"]) / total, "ingest_us": 1e6 * sum(cpu["ingest"]) / total,
-                    "load": os.getloadavg()[0]}
+                    "load": os.getloadavg()[0], "others": max(0.0, others)}
         finally:
             for service in services:
                 service.signal(signal.SIGCONT)
@@ -299,6 +307,9 @@ def check_accounted(client: redis.Redis, keys: Keys, sent: int) -> None:
     pending = streams.pending_count(client, keys)
     if sum(stats.values()) != sent or pending:
         raise SystemExit(f"LOST OR DUPLICATED on {keys.site}: {stats} for {sent} sent, {pending} pending")
+    rejected = sum(v for k, v in stats.items() if k.startswith("rejected:"))
+    if rejected > 2 * sent / BAD_EVERY:
+        raise SystemExit(f"too many dead letters on {keys.site}: {stats} (a bench entry does not validate?)")
 
 
 def saturation(args) -> list[dict]:
@@ -310,7 +321,7 @@ def saturation(args) -> list[dict]:
         for workers in (1, 2, 4):
             runs = [saturation_run(masters, workers, mix, args.backlog) for _ in range(args.runs)]
             row = {key: statistics.median(r[key] for r in runs)
-                   for key in ("rate", "redis_us", "ingest_us", "load")}
+                   for key in ("rate", "redis_us", "ingest_us", "load", "others")}
             row.update(masters=masters, workers=workers,
                        redis_cpu=[statistics.median(r["redis_cpu"][i] for r in runs) for i in range(masters)],
                        ingest_cpu=statistics.median(statistics.mean(r["ingest_cpu"]) for r in runs))
@@ -321,7 +332,7 @@ def saturation(args) -> list[dict]:
                   f"(runs: {each})  "
                   f"Redis CPU per shard [{shard_cpu} ]  ingest CPU {100 * row['ingest_cpu']:3.0f}% each  "
                   f"per entry: Redis {row['redis_us']:5.1f} us, ingest {row['ingest_us']:5.1f} us  "
-                  f"load avg {row['load']:.1f}", flush=True)
+                  f"load avg {row['load']:.1f}, other work {100 * row['others']:.0f}% of a core", flush=True)
     base = results[0]["rate"]
     print("  scaling (median accepted/s relative to 1 shard, 1 worker):")
     for row in results:
@@ -360,7 +371,7 @@ class Writer(threading.Thread):
                     pipe.xadd(keys.in_telemetry, telemetry(f"DR-{n:04d}", t, n, bad=bad % BAD_EVERY == 0))
                 for n in range(tick % 20, self.mix.patrols, 20):
                     bad += 1
-                    pipe.xadd(keys.in_patrols, patrol(f"P-{n:05d}", t, n, bad=bad % BAD_EVERY == 0))
+                    pipe.xadd(keys.in_patrols, patrol(patrol_name(n), t, n, bad=bad % BAD_EVERY == 0))
                 if tick % (20 // PROBE_HZ) == 0:
                     pipe.xadd(keys.in_telemetry, telemetry(PROBE, t, 0, ts=int(time.time() * 1000)))
                 self.sent[site] += len(pipe.execute())
@@ -522,14 +533,14 @@ def rated(args) -> dict:
     print("  every entry accounted for (accepted + dead-lettered = sent), nothing pending")
     return {"redis_us": per_entry_redis, "ingest_us": per_entry_ingest, "gateway_us": per_entry_gateway,
             "telemetry_bytes": entry_bytes["in_telemetry"], "patrol_bytes": entry_bytes["in_patrols"],
-            "net_in": net_in / rate, "net_out": net_out / rate, "ws_bytes_per_entry": ws_per_client / (mix.per_s + PROBE_HZ)}
+            "live_bytes": live_bytes, "net_in": net_in / rate, "net_out": net_out / rate, "ws_bytes_per_entry": ws_per_client / (mix.per_s + PROBE_HZ)}
 
 
 # ---------------------------------------------------------------- the plan
 
 
 # Defaults measured on this machine (bench/fleet.py rated + saturation; docs/scaling.md quotes the run).
-MEASURED = {"redis_us": 20.0, "ingest_us": 40.0, "gateway_us": 10.0, "telemetry_bytes": 60.0,
+MEASURED = {"live_bytes": 3000.0, "redis_us": 20.0, "ingest_us": 40.0, "gateway_us": 10.0, "telemetry_bytes": 60.0,
             "patrol_bytes": 50.0, "net_in": 250.0, "net_out": 300.0, "ws_bytes_per_entry": 120.0}
 
 
@@ -548,6 +559,7 @@ def plan(measured: dict, args) -> None:
     memory_per_shard = args.shard_memory_gb * 1e9
     shards_memory = memory / memory_per_shard
     ws_rate = per_site * measured["ws_bytes_per_entry"]
+    live_memory = sites * args.live_maxlen * measured["live_bytes"]
     print(f"\n== plan: {sites} sites, {patrols:,} patrols at 1 Hz, {drones:,} drones at 2 Hz, "
           f"{days:g} days' retention (per-entry costs: " + ", ".join(f"{k} {v:.1f}" for k, v in measured.items()) + ")")
     print(f"  entries/s: {entries:,} ({tel_s:,} telemetry + {pat_s:,} patrol), {per_site:,.0f} per site on average")
@@ -560,6 +572,8 @@ def plan(measured: dict, args) -> None:
           f"bench/gateway.py)")
     print(f"  memory for {days:g} days of input streams: {memory / 1e12:.2f} TB "
           f"-> {shards_memory:,.0f} shards of {args.shard_memory_gb:g} GB (x2 with one replica each)")
+    print(f"  + the live streams ({args.live_maxlen:,} deltas kept per site, DISPATCH_LIVE_MAXLEN, "
+          f"{measured['live_bytes']:.0f} B each at this rate): {live_memory / 1e9:,.1f} GB")
     for keep_s in (86_400, 3_600):
         kept = keep_s * (tel_s * measured["telemetry_bytes"] + pat_s * measured["patrol_bytes"])
         print(f"    with {keep_s // 3600} h in Redis and the rest archived: {kept / 1e9:,.1f} GB")
@@ -590,6 +604,7 @@ def main() -> int:
     parser.add_argument("--plan-patrols", type=int, default=100_000)
     parser.add_argument("--plan-drones", type=int, default=2_000)
     parser.add_argument("--plan-screens", type=int, default=10, help="screens per site")
+    parser.add_argument("--live-maxlen", type=int, default=Settings.live_maxlen)
     parser.add_argument("--retention-days", type=float, default=7.0)
     parser.add_argument("--shard-memory-gb", type=float, default=64.0, help="usable memory per shard")
     parser.add_argument("--target-utilisation", type=float, default=0.5, help="of a shard's core, for headroom")
