@@ -80,6 +80,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds spent by everything on the machine (all cores), from /proc/stat."""
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -294,7 +301,7 @@ def saturation_run(masters: int, workers: int, mix: Mix, entries_per_site: int) 
             return {"masters": masters, "workers": workers, "entries": total, "rate": total / elapsed,
                     "redis_cpu": [c / elapsed for c in cpu["redis"]], "ingest_cpu": [c / elapsed for c in cpu["ingest"]],
                     "redis_us": 1e6 * sum(cpu["redis"]) / total, "ingest_us": 1e6 * sum(cpu["ingest"]) / total,
-                    "load": os.getloadavg()[0], "others": max(0.0, others)}
+                    "load": os.getloadavg()[0], "others": max(0.0, others), "ours": ours / elapsed}
         finally:
             for service in services:
                 service.signal(signal.SIGCONT)
@@ -321,7 +328,7 @@ def saturation(args) -> list[dict]:
         for workers in (1, 2, 4):
             runs = [saturation_run(masters, workers, mix, args.backlog) for _ in range(args.runs)]
             row = {key: statistics.median(r[key] for r in runs)
-                   for key in ("rate", "redis_us", "ingest_us", "load", "others")}
+                   for key in ("rate", "redis_us", "ingest_us", "load", "others", "ours")}
             row.update(masters=masters, workers=workers,
                        redis_cpu=[statistics.median(r["redis_cpu"][i] for r in runs) for i in range(masters)],
                        ingest_cpu=statistics.median(statistics.mean(r["ingest_cpu"]) for r in runs))
@@ -332,11 +339,21 @@ def saturation(args) -> list[dict]:
                   f"(runs: {each})  "
                   f"Redis CPU per shard [{shard_cpu} ]  ingest CPU {100 * row['ingest_cpu']:3.0f}% each  "
                   f"per entry: Redis {row['redis_us']:5.1f} us, ingest {row['ingest_us']:5.1f} us  "
-                  f"load avg {row['load']:.1f}, other work {100 * row['others']:.0f}% of a core", flush=True)
+                  f"load avg {row['load']:.1f}; CPU: this bench {100 * row['ours']:.0f}% + other work "
+                  f"{100 * row['others']:.0f}% of {100 * os.cpu_count()}%", flush=True)
     base = results[0]["rate"]
-    print("  scaling (median accepted/s relative to 1 shard, 1 worker):")
+    print("  scaling (median accepted/s relative to 1 shard, 1 worker; and per core this bench got):")
     for row in results:
-        print(f"    {row['masters']} shard(s) x {row['workers']} worker(s): x{row['rate'] / base:.2f}")
+        print(f"    {row['masters']} shard(s) x {row['workers']} worker(s): x{row['rate'] / base:.2f}   "
+              f"{row['rate'] / row['ours']:>8,.0f} entries per CPU-second")
+    redis_us = statistics.median(r["redis_us"] for r in results)
+    ingest_us = statistics.median(r["ingest_us"] for r in results)
+    cores = os.cpu_count()
+    print(f"  per entry (median of all): Redis {redis_us:.1f} us, ingest {ingest_us:.1f} us of CPU. So one shard's core "
+          f"does at most {1e6 / redis_us:,.0f} entries/s and one ingest process {1e6 / ingest_us:,.0f}; this "
+          f"{cores}-core machine alone, idle, tops out near {cores * 1e6 / (redis_us + ingest_us):,.0f} entries/s "
+          f"(all cores busy with Redis + ingest): the ceiling is the machine's cores, ingest (Python) taking "
+          f"{100 * ingest_us / (redis_us + ingest_us):.0f}% of them, not one shard")
     return results
 
 
@@ -477,6 +494,7 @@ def rated(args) -> dict:
             cpu = {name: [(cpu_seconds(p) - b) / elapsed for p, b in zip(group, before[name])]
                    for name, group in pids.items()}
             net_after = node_info(shards)
+            rss = {name: [rss_mb(p) for p in group] for name, group in pids.items()}
             machine = (machine_busy_seconds() - machine_before) / elapsed
             writer.done.set()
             writer.join()
@@ -511,7 +529,8 @@ def rated(args) -> dict:
     print(f"  accepted + dead-lettered: {rate:,.0f} entries/s (writer late on {writer.behind} ticks)")
     for name, values in cpu.items():
         print(f"  CPU {name:<26} " + " ".join(f"{100 * v:4.0f}%" for v in values)
-              + f"   (total {100 * sum(values):.0f}% of one core)")
+              + f"   (total {100 * sum(values):.0f}% of one core; RSS "
+              + " ".join(f"{mb:.0f}" for mb in rss[name]) + " MB)")
     ours = sum(sum(values) for values in cpu.values())
     print(f"  load average (1 min) during the run: median {statistics.median(loads):.2f} on "
           f"{os.cpu_count()} cores; the whole machine busy {100 * machine:.0f}% of one core, of which "
