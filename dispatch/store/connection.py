@@ -35,12 +35,16 @@ import redis.asyncio.cluster
 import redis.cluster
 from redis.backoff import ExponentialBackoff
 from redis.crc import key_slot
-from redis.exceptions import BusyLoadingError, ConnectionError, ResponseError, TimeoutError
+from redis.exceptions import (BusyLoadingError, ClusterDownError, ConnectionError, ResponseError, SlotNotCoveredError,
+                              TimeoutError, TryAgainError)
 from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
-RETRYABLE = (ConnectionError, TimeoutError, BusyLoadingError)
+CONNECTION_ERRORS = (ConnectionError, TimeoutError, BusyLoadingError)
+# What a process treats as "Redis is away, try again later": lost connections, and on a cluster a shard
+# without a master for a moment (a failover: CLUSTERDOWN, TRYAGAIN, a slot nobody serves yet).
+RETRYABLE = (*CONNECTION_ERRORS, ClusterDownError, TryAgainError, SlotNotCoveredError)
 DETECT_FOR_S = 5.0  # how long connect() keeps asking an unreachable server whether it is a cluster node
 _known: dict[str, bool] = {}  # url -> is a cluster node: asked once per process
 
@@ -65,7 +69,7 @@ def is_cluster(url: str, *, wait_s: float = DETECT_FOR_S) -> bool:
                     raise  # NOPERM, wrong password: the caller must hear it, not a wrong guess
                 answer = False
                 break
-            except RETRYABLE as error:
+            except CONNECTION_ERRORS as error:
                 if time.monotonic() + pause > deadline:
                     log.warning("Redis at %s not reachable (%s): assuming a single server, not a cluster",
                                 _host(url), error)
@@ -100,7 +104,7 @@ def connect(url: str, *, blocking_ms: int = 0) -> redis.Redis | redis.cluster.Re
         socket_timeout=5.0 + blocking_ms / 1000,
         health_check_interval=15,
         retry=_retry(),
-        retry_on_error=list(RETRYABLE),
+        retry_on_error=list(CONNECTION_ERRORS),
     )
     if is_cluster(url):
         return redis.cluster.RedisCluster.from_url(url, **options)
