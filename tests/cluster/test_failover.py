@@ -238,7 +238,7 @@ def test_master_killed_under_load_nothing_lost_nothing_pending(replicated_cluste
     print(f"\nfailover: kill -> entry written after the kill in the picture {recovery['picture_s']:.2f} s, "
           f"-> on the screen {recovery['screen_s']:.2f} s, -> XADD accepted again "
           f"{recovery['write_accepted_s']:.2f} s; {len(stored)} entries stored, "
-          f"{len(writer.confirmed)} confirmed, {writer.attempted - len(stored)} unconfirmed and absent, "
+          f"{len(writer.confirmed)} confirmed, {writer.attempted - len(stored)} attempted but absent (refused during the outage, or lost unconfirmed), "
           f"{writer.errors} writer errors, {screen.reconnects} screen reconnects; {stats}")
     denials = []
     for node in cluster.nodes:
