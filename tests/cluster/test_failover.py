@@ -3,7 +3,7 @@ and nothing is lost, counted twice or left pending.
 
 One site on a 3-master cluster with one replica per master (its own module-scoped cluster: the shared
 session cluster of tests/cluster/conftest.py has no replicas). Real processes, signed in as their ACL
-users: ingest, and a gateway with one websocket screen. A writer XADDs telemetry continuously, one entry
+users: ingest, watch, and a gateway with one websocket screen. A writer XADDs telemetry continuously, one entry
 in 10 malformed, and SIGKILL hits the master holding the site's slot.
 
 What "sent" means. Replication is asynchronous: an XADD the master acknowledged may die with it before
@@ -165,13 +165,14 @@ def test_master_killed_under_load_nothing_lost_nothing_pending(replicated_cluste
     victim = cluster.node_for_key(keys.in_telemetry)
     replica = cluster.replicas_of(victim)[0]
     services = [python_module("ingest", "dispatch.services.ingest", settings),
-                python_module("gateway", "dispatch.services.gateway", settings)]
+                python_module("gateway", "dispatch.services.gateway", settings),
+                python_module("watch", "dispatch.services.watch", settings)]
     writer = Writer(cluster, keys.in_telemetry)
     screen = None
     try:
         for service in services:
             service.start()
-        ingest, gateway = services
+        ingest, gateway, watch = services
         wait_until(lambda: "following" in gateway.output() and port_open(settings.gateway_port), timeout=30,
                    what=f"the gateway\n{gateway.output()}")
         screen = ScreenWatcher(f"ws://127.0.0.1:{settings.gateway_port}/live", session_cookie_header(settings))
@@ -203,7 +204,8 @@ def test_master_killed_under_load_nothing_lost_nothing_pending(replicated_cluste
         wait_until(lambda: sum(int(v) for v in admin.hvals(keys.stats)) >= len(stored), timeout=20,
                    what="ingest to account for every stored entry")
         time.sleep(0.3)  # a double count would show now
-        assert ingest.running and gateway.running, "nobody restarted them: they must still be the same processes"
+        for service in services:
+            assert service.running, f"{service.name} exited: nobody restarts it here\n{service.output()[-3000:]}"
     finally:
         writer.done.set()
         if screen is not None:
