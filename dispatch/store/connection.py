@@ -27,6 +27,7 @@ server, as before issue 14, and says so in the log.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
 
@@ -151,14 +152,27 @@ class WaitingCluster:
 
     def __getattr__(self, name):
         attribute = getattr(self.client, name)
-        if name in ("aclose", "close", "initialize") or not asyncio.iscoroutinefunction(attribute):
+        if name in ("aclose", "close", "initialize") or not callable(attribute):
             return attribute
 
-        async def in_turn(*args, **kwargs):
-            async with self._turns:
-                return await attribute(*args, **kwargs)
+        def in_turn(*args, **kwargs):
+            # redis-py's command methods are plain functions returning a coroutine (execute_command's)
+            result = attribute(*args, **kwargs)
+            return self._in_turn(result) if inspect.isawaitable(result) else result
 
         return in_turn
+
+    async def _in_turn(self, awaitable):
+        try:
+            await self._turns.acquire()
+        except BaseException:  # cancelled while waiting: the command never ran
+            if inspect.iscoroutine(awaitable):
+                awaitable.close()
+            raise
+        try:
+            return await awaitable
+        finally:
+            self._turns.release()
 
     def pipeline(self, transaction: bool | None = None) -> "_WaitingPipeline":
         return _WaitingPipeline(self.client.pipeline(transaction=transaction), self._turns)
