@@ -189,7 +189,7 @@ def lookup_client(url: str, connections: int) -> redis.asyncio.Redis:
     a few dozen connections serve a thousand handshakes in a fraction of a second. A connection
     lost mid-storm is retried with exponential backoff, not turned into a 503.
     """
-    if is_cluster(url):  # issue 14 (cluster): a pool per node, `connections` each (a full one refuses at once)
+    if is_cluster(url):  # issue 14 (cluster): a pool per node, `connections` each, lookups waiting their turn
         return connect_async(url, max_connections=connections,
                              retry=Retry(ExponentialBackoff(cap=0.5, base=0.02), retries=3))
     pool = redis.asyncio.BlockingConnectionPool.from_url(

@@ -26,6 +26,8 @@ server, as before issue 14, and says so in the log.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
 import time
 
@@ -114,12 +116,16 @@ def connect(url: str, *, blocking_ms: int = 0) -> redis.Redis | redis.cluster.Re
 def connect_async(url: str, *, socket_timeout: float = 5.0, retry: Retry | None = None,
                   max_connections: int | None = None) -> redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster:
     """An asyncio client for `url`, a cluster's when it names a cluster node (asked as `connect()` does,
-    synchronously: call it while the process sets up, not on a busy event loop)."""
+    synchronously: call it while the process sets up, not on a busy event loop).
+
+    On a cluster, `max_connections` bounds each node's pool, and the client waits for a free turn
+    (WaitingCluster) instead of failing: redis-py's asyncio cluster pool raises MaxConnectionsError at once."""
     options = dict(socket_connect_timeout=2.0, socket_timeout=socket_timeout, health_check_interval=15,
                    retry=retry if retry is not None else _retry())
     if is_cluster(url):
         if max_connections:
-            options["max_connections"] = max_connections  # per node; a full pool refuses at once
+            options["max_connections"] = max_connections
+            return WaitingCluster(redis.asyncio.cluster.RedisCluster.from_url(url, **options), max_connections)
         return redis.asyncio.cluster.RedisCluster.from_url(url, **options)
     if max_connections:
         options["max_connections"] = max_connections
@@ -133,6 +139,63 @@ def _raw_callbacks(client: redis.Redis) -> redis.Redis:
     for command in RAW_COMMANDS:
         client.set_response_callback(command, lambda response, **options: response)
     return client
+
+
+class WaitingCluster:
+    """An asyncio RedisCluster that runs at most `turns` commands or pipelines at once, the others waiting
+    their turn: so no node's pool (`turns` connections) is ever found full. Each pipeline holds at most one
+    connection per node. Everything else is the wrapped client's."""
+
+    def __init__(self, client: redis.asyncio.cluster.RedisCluster, turns: int):
+        self.client = client
+        self._turns = asyncio.Semaphore(turns)
+
+    def __getattr__(self, name):
+        attribute = getattr(self.client, name)
+        if name in ("aclose", "close", "initialize") or not callable(attribute):
+            return attribute
+
+        def in_turn(*args, **kwargs):
+            # redis-py's command methods are plain functions returning a coroutine (execute_command's)
+            result = attribute(*args, **kwargs)
+            return self._in_turn(result) if inspect.isawaitable(result) else result
+
+        return in_turn
+
+    async def _in_turn(self, awaitable):
+        try:
+            await self._turns.acquire()
+        except BaseException:  # cancelled while waiting: the command never ran
+            if inspect.iscoroutine(awaitable):
+                awaitable.close()
+            raise
+        try:
+            return await awaitable
+        finally:
+            self._turns.release()
+
+    def pipeline(self, transaction: bool | None = None) -> "_WaitingPipeline":
+        return _WaitingPipeline(self.client.pipeline(transaction=transaction), self._turns)
+
+
+class _WaitingPipeline:
+    def __init__(self, pipe, turns: asyncio.Semaphore):
+        self._pipe = pipe
+        self._turns = turns
+
+    def __getattr__(self, name):
+        return getattr(self._pipe, name)
+
+    async def execute(self, *args, **kwargs):
+        async with self._turns:
+            return await self._pipe.execute(*args, **kwargs)
+
+    async def __aenter__(self):
+        await self._pipe.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc):
+        return await self._pipe.__aexit__(*exc)
 
 
 def raw_client(client):

@@ -9,7 +9,7 @@ import redis.cluster
 
 from dispatch.domain.acl import RedisUser
 from dispatch.keys import Keys
-from dispatch.store.connection import connect, connect_async, is_cluster, raw_client
+from dispatch.store.connection import WaitingCluster, connect, connect_async, is_cluster, raw_client
 from tests.support.processes import role_url
 
 from .conftest import sites_on_different_masters
@@ -54,20 +54,33 @@ def test_raw_replies_come_from_the_sites_master(redis_server, redis_client):
         assert pipe.execute() == [1, [[entry_id, [b"a", b"1"]]]]
 
 
-def test_the_async_client_is_a_cluster_client_too(redis_server):
+def test_the_async_client_is_a_cluster_client_too_and_waits_for_a_free_connection(redis_server):
+    """One connection per node, 60 reads at once: each waits its turn (redis-py alone refuses at once)."""
     sites = sites_on_different_masters(redis_server, 3)
 
     async def run():
-        client = connect_async(redis_server.url, max_connections=4)
+        client = connect_async(redis_server.url, max_connections=1)
         try:
-            assert isinstance(client, redis.asyncio.cluster.RedisCluster)
+            assert isinstance(client, WaitingCluster) and isinstance(client.client, redis.asyncio.cluster.RedisCluster)
             for site in sites:
                 await client.set(Keys(site).session("x"), site)
             async with client.pipeline(transaction=False) as pipe:
                 for site in sites:
                     pipe.get(Keys(site).session("x"))
-                return await pipe.execute()
+                piped = await pipe.execute()
+            many = await asyncio.gather(*(client.get(Keys(sites[i % 3]).session("x")) for i in range(60)))
+            return piped, many
         finally:
             await client.aclose()
 
-    assert asyncio.run(run()) == [site.encode() for site in sites]
+    piped, many = asyncio.run(run())
+    assert piped == [site.encode() for site in sites]
+    assert many == [sites[i % 3].encode() for i in range(60)]
+
+
+def test_the_users_are_saved_in_every_nodes_acl_file(redis_server, settings):
+    """A node restarted (or a replica promoted) must still let the processes in: ACL SAVE on each node."""
+    role_url(settings, RedisUser.INGEST)  # applies the site's users
+    for node in redis_server.nodes:
+        saved = (node.data_dir / "users.acl").read_text()
+        assert f"user {settings.site}.ingest on" in saved and f"user {settings.site}.web on" in saved
