@@ -5,7 +5,8 @@ Redis 6.2) are pure, in dispatch/domain/acl.py. This module is the thin part aro
 
 - `apply_users(admin_client, site, passwords)`: `ACL SETUSER` for every role (idempotent: each rule
   starts with `reset`), then `ACL SAVE` when the server keeps its users in an ACL file, so they
-  survive a restart (the embedded Redis always has one);
+  survive a restart (the embedded Redis always has one); on a Redis Cluster, on every node, replicas
+  included, since ACL users are per node (issue 14);
 - `redis_url_for(role, base_url, site, passwords)`: the base URL with the role's user and password,
   scheme, host, port, database and options unchanged: what the launcher gives each child;
 - passwords: `demo_passwords(data_dir)` creates them once, at random, in a 0600 file of the data dir;
