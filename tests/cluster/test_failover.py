@@ -209,10 +209,12 @@ def test_master_killed_under_load_nothing_lost_nothing_pending(replicated_cluste
         wait_until(lambda: len(writer.confirmed) >= 100 and screen.newest_ts, timeout=20,
                    what="the load to reach the picture and the screen")
 
-        killed_ms = int(time.time() * 1000)
         writer.kill_at = bulk.kill_at = killed_at = time.monotonic()
-        screen.mark_ms = killed_ms
         cluster.kill(victim)
+        # Marked once the master is dead (kill() waits for it): a report stamped later can only have been
+        # written to the new master, never processed before the kill.
+        killed_ms = int(time.time() * 1000) + 1
+        screen.mark_ms = killed_ms
 
         picture_at = wait_until(lambda: newest_drone_ts(admin, keys) > killed_ms and time.monotonic(),
                                 timeout=30, interval=0.02, what=f"a report written after the kill in the picture\n"
