@@ -41,7 +41,6 @@ import asyncio
 import json
 import math
 import os
-import random
 import signal
 import statistics
 import subprocess
@@ -106,7 +105,8 @@ def cluster_port() -> int:
 
 class Shards:
     """`masters` cluster masters (+ `replicas` each) on loopback: the smallest cluster starter that also
-    does 1 master. The test suite's own is dispatch/store/embedded_cluster.py (issue 14, cluster)."""
+    does 1 master (dispatch/store/embedded_cluster.py, the tests', forms clusters with redis-cli --cluster
+    create, which refuses fewer than 3 masters)."""
 
     def __init__(self, root: Path, masters: int, replicas: int = 0, node_timeout_ms: int = 2000):
         self.root, self.masters, self.replicas, self.node_timeout_ms = root, masters, replicas, node_timeout_ms
@@ -695,5 +695,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    random.seed(7)
     sys.exit(main())
