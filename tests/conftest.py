@@ -11,6 +11,7 @@ import itertools
 import os
 
 import pytest
+import redis
 
 from dispatch.keys import Keys
 from dispatch.settings import Settings
@@ -22,6 +23,13 @@ _site_numbers = itertools.count(1)
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory) -> EmbeddedRedis:
+    # issue 14 (cluster): DISPATCH_TEST_REDIS=cluster runs the tests that need only a URL on a 3-master cluster
+    if os.environ.get("DISPATCH_TEST_REDIS") == "cluster":
+        from dispatch.store.embedded_cluster import EmbeddedCluster
+
+        with EmbeddedCluster(tmp_path_factory.mktemp("cluster")) as cluster:
+            yield cluster
+        return
     server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), persistent=False)
     server.start()
     yield server
@@ -92,12 +100,15 @@ def no_acl_denials(request):
     yield
     if "redis_server" not in request.fixturenames:
         return
-    client = connect(request.getfixturevalue("redis_server").url)
-    try:
-        log = client.execute_command("ACL", "LOG")
-        client.execute_command("ACL", "LOG", "RESET")
-    finally:
-        client.close()
+    server = request.getfixturevalue("redis_server")
+    log = []
+    for url in [server.url_of(node) for node in server.nodes] if hasattr(server, "nodes") else [server.url]:
+        client = redis.Redis.from_url(url)  # issue 14 (cluster): every node keeps its own ACL LOG
+        try:
+            log += client.execute_command("ACL", "LOG")
+            client.execute_command("ACL", "LOG", "RESET")
+        finally:
+            client.close()
     if "acl_denials_expected" in request.fixturenames:
         return
     denials = [_denial(entry) for entry in log]

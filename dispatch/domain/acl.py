@@ -54,6 +54,10 @@ ADMIN_USER = "dispatch-admin"  # one per server, not per site: it manages every 
 # allowed; CLIENT SETINFO and CLIENT MAINT_NOTIFICATIONS, which Redis 6.2 answers "unknown subcommand" and
 # redis-py ignores: denying them would only fill the ACL LOG, which the tests require empty).
 CONNECTION = ("ping", "client|setinfo", "client|maint_notifications")
+# issue 14 (cluster): dispatch/store/connection.py asks CLUSTER SLOTS whether REDIS_URL names a cluster node
+# (a single server answers "cluster support disabled"); redis-py's RedisCluster reads the slot map with it
+# and learns where each command's keys are with COMMAND (and COMMAND GETKEYS for XREAD/XREADGROUP).
+CONNECTION += ("cluster|slots", "command")
 # Lua steps through redis-py's Script: EVALSHA, SCRIPT LOAD after a NOSCRIPT (a restarted Redis),
 # SCRIPT EXISTS in pipelines, EVAL for one-off scripts. Commands inside a script are checked against
 # the same user, keys included: a script cannot do what its caller may not.

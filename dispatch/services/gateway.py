@@ -57,7 +57,7 @@ from ..keys import Keys
 from ..settings import Settings, SettingsError
 from ..store import accounts
 from ..store.batched_reads import BatchedReads
-from ..store.connection import connect
+from ..store.connection import connect, connect_async, is_cluster
 from ..store.state import read_snapshot
 
 log = logging.getLogger("dispatch.services.gateway")
@@ -189,6 +189,9 @@ def lookup_client(url: str, connections: int) -> redis.asyncio.Redis:
     a few dozen connections serve a thousand handshakes in a fraction of a second. A connection
     lost mid-storm is retried with exponential backoff, not turned into a 503.
     """
+    if is_cluster(url):  # issue 14 (cluster): a pool per node, `connections` each, lookups waiting their turn
+        return connect_async(url, max_connections=connections,
+                             retry=Retry(ExponentialBackoff(cap=0.5, base=0.02), retries=3))
     pool = redis.asyncio.BlockingConnectionPool.from_url(
         url, max_connections=connections, timeout=LOOKUP_POOL_WAIT_S,
         socket_connect_timeout=2.0, socket_timeout=5.0, health_check_interval=15,
@@ -225,10 +228,8 @@ class Gateway:
         self._subscribe = subscribe
         # The tailer's XREAD BLOCK holds a connection for a second at a time: it gets a client of its own,
         # and its own reconnection loop (with backoff) handles failures, no hidden retries.
-        self._redis = redis.asyncio.Redis.from_url(
-            settings.redis_url, socket_connect_timeout=2.0, socket_timeout=TAIL_BLOCK_MS / 1000 + 5.0,
-            retry=Retry(NoBackoff(), 0), health_check_interval=15,
-        )
+        self._redis = connect_async(settings.redis_url, socket_timeout=TAIL_BLOCK_MS / 1000 + 5.0,
+                                    retry=Retry(NoBackoff(), 0))
         self._lookups = lookup_client(settings.redis_url, options.redis_connections)
         # A storm's session reads go to Redis a pipeline at a time, not one round trip each.
         self._authorise = authorise or functools.partial(_session_authorise, redis_client=BatchedReads(self._lookups),

@@ -153,7 +153,7 @@ def _change_ending_sessions(client: redis.Redis, keys: Keys, user_id: str, apply
                 pipe.multi()
                 write(pipe)
                 if end_sessions:
-                    pipe.eval(_END_SESSIONS, 1, keys.sessions_of(user_id), keys.sessions)
+                    pipe.execute_command("EVAL", _END_SESSIONS, 1, keys.sessions_of(user_id), keys.sessions)  # cluster too
                 replies = pipe.execute()
                 return int(replies[-1]) if end_sessions else 0
             except redis.WatchError:

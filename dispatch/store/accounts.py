@@ -171,7 +171,8 @@ def issue_patrol_code(client: redis.Redis, keys: Keys, *, patrol_id: str, issued
         pipe.delete(throttle_key(keys, patrol_id))  # the new code is not slowed by guesses at the old one
         for other, raw in stale.items():
             if other != patrol_id:  # compare-and-delete: a code re-issued meanwhile stays
-                pipe.eval(_CONSUME_CODE, 1, keys.patrol_codes, other, raw)
+                # EVAL by name: redis-py's cluster pipeline refuses pipe.eval() (issue 14), not the command
+                pipe.execute_command("EVAL", _CONSUME_CODE, 1, keys.patrol_codes, other, raw)
         audit.record(pipe, keys, entry)
         pipe.execute()
     return code
@@ -465,11 +466,13 @@ def throttle_states(client: redis.Redis, keys: Keys, user_ids: Iterable[str]) ->
     """The accounts among `user_ids` that have failed sign-ins counted (others are left out)."""
     ids = list(user_ids)
     with client.pipeline(transaction=False) as pipe:
-        pipe.time()
+        # The clock of the server holding the site's keys (on a cluster, the site's master: redis-py's cluster
+        # pipeline refuses TIME, which names no key, so a script with the site's key asks it, issue 14).
+        pipe.execute_command("EVAL", "return redis.call('TIME')", 1, keys.accounts)
         for user_id in ids:
             pipe.hmget(throttle_key(keys, user_id), "f", "next")
         replies = pipe.execute()
-    seconds, micros = replies[0]
+    seconds, micros = map(int, replies[0])
     now = seconds * 1000 + micros // 1000
     states = {}
     for user_id, (failures, next_ms) in zip(ids, replies[1:]):

@@ -5,7 +5,8 @@ Redis 6.2) are pure, in dispatch/domain/acl.py. This module is the thin part aro
 
 - `apply_users(admin_client, site, passwords)`: `ACL SETUSER` for every role (idempotent: each rule
   starts with `reset`), then `ACL SAVE` when the server keeps its users in an ACL file, so they
-  survive a restart (the embedded Redis always has one);
+  survive a restart (the embedded Redis always has one); on a Redis Cluster, on every node, replicas
+  included, since ACL users are per node (issue 14);
 - `redis_url_for(role, base_url, site, passwords)`: the base URL with the role's user and password,
   scheme, host, port, database and options unchanged: what the launcher gives each child;
 - passwords: `demo_passwords(data_dir)` creates them once, at random, in a 0600 file of the data dir;
@@ -26,6 +27,7 @@ from typing import Mapping
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import redis
+import redis.cluster
 
 from ..domain.acl import ADMIN_USER, RESIDUAL_RISKS, RedisUser, password_hash, rules
 from ..settings import Settings, SettingsError
@@ -122,7 +124,13 @@ def redacted_url(url: str) -> str:
 
 def apply_users_at(admin_url: str, site: str, passwords: Mapping[RedisUser, str]) -> list[str]:
     """`apply_users` through a short-lived client of `admin_url` (the launcher, the test harness)."""
-    client = redis.Redis.from_url(admin_url, socket_connect_timeout=2.0, socket_timeout=5.0)
+    from .connection import is_cluster
+
+    options = dict(socket_connect_timeout=2.0, socket_timeout=5.0)
+    if is_cluster(admin_url):
+        client = redis.cluster.RedisCluster.from_url(admin_url, **options)
+    else:
+        client = redis.Redis.from_url(admin_url, **options)
     try:
         return apply_users(client, site, passwords)
     finally:
@@ -134,7 +142,15 @@ def apply_users(
 ) -> list[str]:
     """Create or replace the users of `roles` for `site` (the admin user only if asked), then save them
     to the server's ACL file if it has one. `client` must be allowed ACL SETUSER (the default user, or
-    the admin). Returns the user names."""
+    the admin). Returns the user names.
+
+    On a Redis Cluster (a `RedisCluster` client) ACL users are per node: they are set, and saved, on
+    every node, replicas included (a replica promoted by a failover must let the processes in)."""
+    if isinstance(client, redis.cluster.RedisCluster):
+        applied = []
+        for node in client.get_nodes():
+            applied = apply_users(client.get_redis_connection(node), site, passwords, roles=roles)
+        return applied
     applied = []
     for rule in rules(site):
         if rule.role in roles:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 import redis
+import redis.cluster
 
 from .. import clock
 from ..domain.audit import (
@@ -65,7 +66,7 @@ def record(client_or_pipeline: redis.Redis | redis.client.Pipeline, keys: Keys, 
     """Append `entry` to the trail. With a client, returns its stream id; with a pipeline (inside a
     MULTI, so the entry commits with the action) the XADD is queued and None is returned."""
     reply = client_or_pipeline.xadd(keys.audit, to_fields(entry))
-    if isinstance(client_or_pipeline, redis.client.Pipeline):
+    if isinstance(client_or_pipeline, (redis.client.Pipeline, redis.cluster.ClusterPipeline)):  # issue 14 (cluster)
         return None
     return reply.decode() if isinstance(reply, bytes) else reply
 

@@ -1,34 +1,273 @@
-"""Redis connections that survive a restart of the server.
+"""Redis connections that survive a restart of the server, on one node or on a Redis Cluster.
 
 Every process gets its clients here, so reconnection policy lives in one place:
 exponential backoff with a cap, health checks on idle connections, and bytes
 in and out (decoding is validation's job, so a non-UTF-8 entry is rejected
 with a reason instead of crashing the reader).
+
+One Redis or a cluster (issue 14): the same REDIS_URL names either a single
+server or any one node of a Redis Cluster. `connect()` asks the server once,
+when the client is made: `CLUSTER SLOTS` answers the slot map on a cluster
+node and "cluster support disabled" on a single server. A cluster gets a
+`redis.cluster.RedisCluster`, which learns every other node from that map and
+follows MOVED/ASK redirections and failovers; a single server keeps the plain
+`redis.Redis`. Every key of a site carries the `{site}` hash tag
+(dispatch/keys.py), so each Lua script, MULTI/EXEC and multi-stream read of a
+site runs on one shard. The asyncio clients of the gateway are chosen the same
+way (`connect_async`, `lookup_client_for`).
+
+Every role's ACL user may run `CLUSTER SLOTS` (this question, and the cluster
+client's map) and `COMMAND` (the cluster client learns where each command's
+keys are): dispatch/domain/acl.py CONNECTION. If the server cannot be reached
+when the client is made, the answer is unknown: `connect()` retries for a few
+seconds (REDIS_URL often starts with its processes), then assumes a single
+server, as before issue 14, and says so in the log.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import logging
+import time
+
 import redis
+import redis.asyncio
+import redis.asyncio.cluster
+import redis.cluster
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import BusyLoadingError, ConnectionError, TimeoutError
+from redis.crc import key_slot
+from redis.exceptions import (BusyLoadingError, ClusterDownError, ConnectionError, ResponseError, SlotNotCoveredError,
+                              TimeoutError, TryAgainError)
 from redis.retry import Retry
 
-RETRYABLE = (ConnectionError, TimeoutError, BusyLoadingError)
+log = logging.getLogger(__name__)
+
+CONNECTION_ERRORS = (ConnectionError, TimeoutError, BusyLoadingError)
+# What a process treats as "Redis is away, try again later": lost connections, and on a cluster a shard
+# without a master for a moment (a failover: CLUSTERDOWN, TRYAGAIN, a slot nobody serves yet).
+RETRYABLE = (*CONNECTION_ERRORS, ClusterDownError, TryAgainError, SlotNotCoveredError)
+DETECT_FOR_S = 5.0  # how long connect() keeps asking an unreachable server whether it is a cluster node
+_known: dict[str, bool] = {}  # url -> is a cluster node: asked once per process
 
 
-def connect(url: str, *, blocking_ms: int = 0) -> redis.Redis:
-    """A client for `url` (redis://, rediss:// for TLS, password in the URL).
+def is_cluster(url: str, *, wait_s: float = DETECT_FOR_S) -> bool:
+    """Whether `url` names a node of a Redis Cluster (CLUSTER SLOTS answers), remembered per URL.
+
+    False also when the server cannot be reached within `wait_s` (not remembered then)."""
+    if url in _known:
+        return _known[url]
+    probe = redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0)
+    deadline = time.monotonic() + wait_s
+    pause = 0.05
+    try:
+        while True:
+            try:
+                probe.execute_command("CLUSTER SLOTS")
+                answer = True
+                break
+            except ResponseError as error:
+                if "cluster support disabled" not in str(error).lower():
+                    raise  # NOPERM, wrong password: the caller must hear it, not a wrong guess
+                answer = False
+                break
+            except CONNECTION_ERRORS as error:
+                if time.monotonic() + pause > deadline:
+                    log.warning("Redis at %s not reachable (%s): assuming a single server, not a cluster",
+                                _host(url), error)
+                    return False
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
+    finally:
+        probe.close()
+    _known[url] = answer
+    return answer
+
+
+def _host(url: str) -> str:
+    return url.rpartition("@")[2]
+
+
+def _retry() -> Retry:
+    return Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3)
+
+
+def connect(url: str, *, blocking_ms: int = 0) -> redis.Redis | redis.cluster.RedisCluster:
+    """A client for `url` (redis://, rediss:// for TLS, password in the URL): a cluster client if it
+    names a cluster node, else a single server's.
 
     `blocking_ms` is the longest BLOCK this client will issue: its socket
     timeout is set above it, because a BLOCK longer than the socket timeout
     makes redis-py raise TimeoutError (redis-py #2807).
     """
-    return redis.Redis.from_url(
-        url,
+    options = dict(
         decode_responses=False,
         socket_connect_timeout=2.0,
         socket_timeout=5.0 + blocking_ms / 1000,
         health_check_interval=15,
-        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3),
-        retry_on_error=list(RETRYABLE),
+        retry=_retry(),
+        retry_on_error=list(CONNECTION_ERRORS),
     )
+    if is_cluster(url):
+        return redis.cluster.RedisCluster.from_url(url, **options)
+    return redis.Redis.from_url(url, **options)
+
+
+def connect_async(url: str, *, socket_timeout: float = 5.0, retry: Retry | None = None,
+                  max_connections: int | None = None) -> redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster:
+    """An asyncio client for `url`, a cluster's when it names a cluster node (asked as `connect()` does,
+    synchronously: call it while the process sets up, not on a busy event loop).
+
+    On a cluster, `max_connections` bounds each node's pool, and the client waits for a free turn
+    (WaitingCluster) instead of failing: redis-py's asyncio cluster pool raises MaxConnectionsError at once."""
+    options = dict(socket_connect_timeout=2.0, socket_timeout=socket_timeout, health_check_interval=15,
+                   retry=retry if retry is not None else _retry())
+    if is_cluster(url):
+        if max_connections:
+            options["max_connections"] = max_connections
+            return WaitingCluster(redis.asyncio.cluster.RedisCluster.from_url(url, **options), max_connections)
+        return redis.asyncio.cluster.RedisCluster.from_url(url, **options)
+    if max_connections:
+        options["max_connections"] = max_connections
+    return redis.asyncio.Redis.from_url(url, **options)
+
+
+RAW_COMMANDS = ("XRANGE", "XREVRANGE")
+
+
+def _raw_callbacks(client: redis.Redis) -> redis.Redis:
+    for command in RAW_COMMANDS:
+        client.set_response_callback(command, lambda response, **options: response)
+    return client
+
+
+class WaitingCluster:
+    """An asyncio RedisCluster that runs at most `turns` commands or pipelines at once, the others waiting
+    their turn: so no node's pool (`turns` connections) is ever found full. Each pipeline holds at most one
+    connection per node. Everything else is the wrapped client's."""
+
+    def __init__(self, client: redis.asyncio.cluster.RedisCluster, turns: int):
+        self.client = client
+        self._turns = asyncio.Semaphore(turns)
+
+    def __getattr__(self, name):
+        attribute = getattr(self.client, name)
+        if name in ("aclose", "close", "initialize") or not callable(attribute):
+            return attribute
+
+        def in_turn(*args, **kwargs):
+            # redis-py's command methods are plain functions returning a coroutine (execute_command's)
+            result = attribute(*args, **kwargs)
+            return self._in_turn(result) if inspect.isawaitable(result) else result
+
+        return in_turn
+
+    async def _in_turn(self, awaitable):
+        try:
+            await self._turns.acquire()
+        except BaseException:  # cancelled while waiting: the command never ran
+            if inspect.iscoroutine(awaitable):
+                awaitable.close()
+            raise
+        try:
+            return await awaitable
+        finally:
+            self._turns.release()
+
+    def pipeline(self, transaction: bool | None = None) -> "_WaitingPipeline":
+        return _WaitingPipeline(self.client.pipeline(transaction=transaction), self._turns)
+
+
+class _WaitingPipeline:
+    def __init__(self, pipe, turns: asyncio.Semaphore):
+        self._pipe = pipe
+        self._turns = turns
+
+    def __getattr__(self, name):
+        return getattr(self._pipe, name)
+
+    async def execute(self, *args, **kwargs):
+        async with self._turns:
+            return await self._pipe.execute(*args, **kwargs)
+
+    async def __aenter__(self):
+        await self._pipe.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc):
+        return await self._pipe.__aexit__(*exc)
+
+
+def raw_client(client):
+    """A client of the same server(s) whose XRANGE and XREVRANGE replies skip redis-py's parsing (nested
+    lists of bytes, no dict per entry): history's chunked reads, cheaper on a long window. It offers
+    `execute_command` and `pipeline(transaction=False)`.
+
+    A single server's: a `redis.Redis` on the same connection pool (same retry policy). A cluster's: each
+    command goes to its key's master through such a sibling of that node's client; a MOVED or a lost
+    node (a failover) refreshes the cluster client's slot map and the command is tried again."""
+    if isinstance(client, redis.cluster.RedisCluster):
+        return _RawCluster(client)
+    return _raw_callbacks(redis.Redis(connection_pool=client.connection_pool))
+
+
+class _RawCluster:
+    ATTEMPTS = 3
+
+    def __init__(self, client: redis.cluster.RedisCluster):
+        self.client = client
+        self._siblings: dict[int, redis.Redis] = {}
+
+    def node_client(self, key) -> redis.Redis:
+        node_client = self.client.get_redis_connection(self.client.get_node_from_key(key))
+        pool = node_client.connection_pool
+        if id(pool) not in self._siblings:
+            self._siblings[id(pool)] = _raw_callbacks(redis.Redis(connection_pool=pool))
+        return self._siblings[id(pool)]
+
+    def execute_command(self, *args, **options):
+        return self._with_retries(lambda: self.node_client(args[1]).execute_command(*args, **options))
+
+    def pipeline(self, transaction: bool = False) -> "_RawClusterPipeline":
+        return _RawClusterPipeline(self)
+
+    def _with_retries(self, call):
+        for attempt in range(self.ATTEMPTS):
+            try:
+                return call()
+            except (redis.exceptions.MovedError, redis.exceptions.AskError, *RETRYABLE):
+                if attempt == self.ATTEMPTS - 1:
+                    raise
+                time.sleep(0.25 * (attempt + 1))
+                self.client.nodes_manager.initialize()
+                self._siblings.clear()
+
+
+class _RawClusterPipeline:
+    """Commands of one slot (a site's keys) sent in one round trip to its master."""
+
+    def __init__(self, raw: _RawCluster):
+        self.raw = raw
+        self.commands: list[tuple] = []
+
+    def execute_command(self, *args, **options):
+        self.commands.append(args)
+        return self
+
+    def xlen(self, key):
+        return self.execute_command("XLEN", key)
+
+    def execute(self) -> list:
+        if not self.commands:
+            return []
+        slots = {key_slot(key if isinstance(key, bytes) else str(key).encode()) for _, key, *_ in self.commands}
+        if len(slots) > 1:
+            raise redis.cluster.RedisClusterException(f"a raw pipeline spans {len(slots)} slots: one site's keys only")
+
+        def send():
+            pipe = self.raw.node_client(self.commands[0][1]).pipeline(transaction=False)
+            for args in self.commands:
+                pipe.execute_command(*args)
+            return pipe.execute()
+
+        return self.raw._with_retries(send)

@@ -52,6 +52,7 @@ from ..domain.replay.frames import PositionColumns, alert_frame, assignment_fram
 from ..domain.models import SightingEnd
 from ..domain.validate import ClockLimits, Rejection, validate
 from ..keys import INGEST_GROUP, Keys
+from .connection import raw_client
 
 DEFAULT_CHUNK = 10_000
 DEFAULT_LEAD_IN_MS = 300_000
@@ -177,8 +178,8 @@ class _Reader:
     def __init__(self, client: redis.Redis, chunk: int, progress: ProgressCallback | None):
         # A sibling client on the same pool (same retry policy), whose XRANGE replies skip redis-py's
         # conversion to dicts: the conversion to columns happens once, in replay_frames.
-        self.raw = redis.Redis(connection_pool=client.connection_pool)
-        self.raw.set_response_callback("XRANGE", lambda response, **options: response)
+        # (on a cluster, the same on the site's master: connection.raw_client, issue 14)
+        self.raw = raw_client(client)
         self.chunk = chunk
         self.progress = progress
         self.read: dict[str, int] = {}

@@ -31,6 +31,7 @@ from ..domain.models import PatrolStatus
 from ..domain.unit_status import Event, Report
 from ..domain.validate import ClockLimits, Rejection, validate
 from ..keys import INGEST_GROUP, Keys
+from .connection import raw_client
 from .history import _cyclic_gc_paused, _unjudged_from  # replay's own rules for what ingest judged
 
 _STATUSES = {status.value.encode(): status.value for status in PatrolStatus}
@@ -67,9 +68,7 @@ def read_status_record(
     wanted = None if patrol_ids is None else {str(p) for p in patrol_ids}
     start_ms = max(0, int(now_ms) - int(window_ms))
     record = StatusRecord(read_from_ms=start_ms)
-    raw = redis.Redis(connection_pool=client.connection_pool)  # replies left as bytes lists
-    raw.set_response_callback("XRANGE", lambda response, **options: response)
-    raw.set_response_callback("XREVRANGE", lambda response, **options: response)
+    raw = raw_client(client)  # replies left as bytes lists (one server or a cluster's master: issue 14)
     with _cyclic_gc_paused():  # many short-lived reply lists, no cycles: see store/history.py
         _read_events(raw, keys, start_ms, wanted, record, chunk)
         refused = _refused(raw, keys, start_ms, max_entries, chunk)

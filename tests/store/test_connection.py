@@ -1,0 +1,62 @@
+"""Which client connect() makes for a single server (issue 14: the cluster side is in tests/cluster)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis
+import redis.asyncio
+
+from dispatch.store import connection
+from dispatch.store.connection import connect, connect_async, is_cluster, raw_client
+from dispatch.store.embedded import free_port
+
+
+def test_a_single_server_keeps_the_plain_client(redis_server):
+    assert not is_cluster(redis_server.url)
+    client = connect(redis_server.url)
+    try:
+        assert type(client) is redis.Redis
+        assert client.ping()
+    finally:
+        client.close()
+    assert type(connect_async(redis_server.url)) is redis.asyncio.Redis
+
+
+def test_an_unreachable_server_is_taken_for_a_single_one_and_asked_again_next_time(caplog):
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    assert not is_cluster(url, wait_s=0.3)
+    assert "assuming a single server" in caplog.text
+    assert url not in connection._known, "not remembered: the next connect() asks again"
+
+
+def test_a_user_not_allowed_to_ask_is_told_not_guessed_at(redis_server, redis_client, site, acl_denials_expected):
+    redis_client.execute_command("ACL", "SETUSER", f"{site}.mute", "reset", "on", ">pw-of-mute", "+ping")
+    try:
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            is_cluster(f"redis://{site}.mute:pw-of-mute@127.0.0.1:{redis_server.port}/0")
+    finally:
+        redis_client.execute_command("ACL", "DELUSER", f"{site}.mute")
+
+
+def test_raw_replies_of_a_single_server_are_nested_lists(redis_client, keys):
+    entry_id = redis_client.xadd(keys.live, {"a": "1"})
+    raw = raw_client(redis_client)
+    assert raw.execute_command("XRANGE", keys.live, "-", "+") == [[entry_id, [b"a", b"1"]]]
+    pipe = raw.pipeline(transaction=False)
+    pipe.xlen(keys.live)
+    pipe.execute_command("XREVRANGE", keys.live, "+", "-", "COUNT", 1)
+    assert pipe.execute() == [1, [[entry_id, [b"a", b"1"]]]]
+
+
+def test_the_async_client_of_a_single_server_works(redis_server, keys):
+    async def run():
+        client = connect_async(redis_server.url)
+        try:
+            await client.set(keys.session("x"), b"1")
+            return await client.get(keys.session("x"))
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(run()) == b"1"
