@@ -84,6 +84,9 @@ DEFAULT_ORIGINS = parse_origins(default_origins("127.0.0.1", 8050))
 LISTEN_BACKLOG = 4096
 # Handshakes wait this long for a free Redis connection of the lookup pool before a 503.
 LOOKUP_POOL_WAIT_S = 5.0
+# A resume arriving before the tailer has found its starting point waits this long for it (then gets a
+# snapshot): a gateway that just started serves `since=` exactly, as the one that was running does.
+FOLLOW_WAIT_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -239,6 +242,10 @@ class Gateway:
         self._sessions: dict[int, tuple[str, int | None]] = {}  # client id -> (session key, expires_ms)
         self._snapshot_wanted = asyncio.Event()
         self._tail_backoff = Backoff()
+        # Set once the tailer knows where it follows the stream from (the hub has a floor): a resume that
+        # arrives before (a restarted gateway, a balancer sending clients to a gateway that just started)
+        # waits for it, instead of reading a backlog that the tailer's first reset would void.
+        self._following = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         duties = [asyncio.create_task(duty(), name=duty.__name__)
@@ -320,6 +327,11 @@ class Gateway:
             await ws.close(1008, "not authorised")
             return
         since = _query_value(ws.request.path, "since")
+        if since is not None and not self._following.is_set():
+            try:
+                await asyncio.wait_for(self._following.wait(), FOLLOW_WAIT_S)
+            except asyncio.TimeoutError:  # Redis is away: the client waits for a snapshot like a new one
+                pass
         backlog, epoch, how = None, self.hub.epoch, "from memory"
         if since is not None and self.hub.needs_backlog(since):
             backlog = await self._read_backlog(since)
@@ -411,10 +423,27 @@ class Gateway:
         elif self._tail_backoff.failures:
             log.info("Redis is back: %s continues after %s, no gap", self.keys.live, last)
         self.hub.upstream_ok = True
+        self._following.set()
         self._tail_backoff.succeeded()
         self._snapshot_wanted.set()
         while True:
-            reply = await self._redis.xread({self.keys.live: self.hub.last_id}, count=TAIL_COUNT, block=TAIL_BLOCK_MS)
+            last = self.hub.last_id
+            # Is `last` still in the stream once the read is done? A tailer that fell more than
+            # DISPATCH_LIVE_MAXLEN entries behind (a stalled process, a gateway behind the others) would
+            # otherwise take the entries after a trimmed stretch as if they followed `last`: a gap for
+            # every client. Trimming cuts from the front, so `last` present after the read means nothing
+            # after it was cut before it. (From "0-0", an empty stream at start, there is nothing to ask.)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.xread({self.keys.live: last}, count=TAIL_COUNT, block=TAIL_BLOCK_MS)
+                pipe.xrange(self.keys.live, min=last, max=last, count=1)
+                reply, still_there = await pipe.execute()
+            if last != "0-0" and not still_there:
+                start = await self._latest_id()
+                self.hub.reset(start)
+                log.warning("%s was trimmed past %s before this gateway read on (it fell behind): "
+                            "following after %s, every client gets a snapshot", self.keys.live, last, start)
+                self._snapshot_wanted.set()
+                continue
             for _stream, raw in reply or ():
                 self.hub.receive(self._decode(raw))
 
