@@ -9,6 +9,7 @@ written is seen once, in order, and the only snapshot is the first.
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import threading
 import time
@@ -20,7 +21,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from dispatch.keys import Keys
 from tests.services.test_gateway import Client, RunningGateway, _open_clients, drone, publish, sign_in, units_of
 from tests.support.balancer import Balancer
-from tests.support.processes import wait_until
+from tests.support.processes import port_open, wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -215,3 +216,53 @@ def test_a_gateway_that_fell_behind_a_trimmed_stream_sends_a_snapshot_not_a_gap(
     snapshot = next(m for m in messages if m["type"] == "snapshot")
     assert snapshot["id"] == written[-1]
     assert "trimmed past" in a.output()
+
+
+def test_a_resume_reaching_a_gateway_before_its_tailer_has_started_is_served_exactly(settings, redis_client, keys):
+    """In-process: a gateway just (re)started behind the balancer takes connections before its tailer has
+    found where it follows the stream from. A `since=` arriving then waits for it, rather than being
+    attached on a backlog that the tailer's first step voids (a needless snapshot for every screen of a
+    restart storm)."""
+    from websockets.asyncio.client import connect as async_connect
+
+    from dispatch.services.gateway import SUPERVISOR, Gateway, GatewayOptions
+    from dispatch.store.embedded import free_port
+
+    since = publish(redis_client, keys, drones=[drone("DR-0", 0)])
+    for n in (1, 2):
+        publish(redis_client, keys, drones=[drone(f"DR-{n}", n)])
+
+    class SlowToFollow(Gateway):
+        """Its tailer's first look at the stream waits for the test (a slow Redis, a busy machine)."""
+
+        release: asyncio.Event
+
+        async def _latest_id(self) -> str:
+            await self.release.wait()
+            return await super()._latest_id()
+
+    async def scenario():
+        gateway = SlowToFollow(settings, GatewayOptions("127.0.0.1", free_port()), authorise=lambda _: SUPERVISOR)
+        gateway.release = asyncio.Event()
+        stop = asyncio.Event()
+        running = asyncio.create_task(gateway.run(stop))
+        url = f"ws://127.0.0.1:{gateway.options.port}/live?since={since}"
+        try:
+            while not port_open(gateway.options.port):
+                await asyncio.sleep(0.05)
+            async with async_connect(url) as ws:
+                await asyncio.sleep(0.3)  # the resume is now waiting (before the fix: attached on a backlog)
+                publish(redis_client, keys, drones=[drone("DR-3", 3)])
+                gateway.release.set()
+                kinds, seen = [], []
+                while "DR-3" not in seen and "snapshot" not in kinds:
+                    message = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
+                    if message["type"] != "heartbeat":
+                        kinds.append(message["type"])
+                        seen.extend(d["drone_id"] for d in message.get("drones", []))
+                assert "snapshot" not in kinds and seen == ["DR-1", "DR-2", "DR-3"]
+        finally:
+            stop.set()
+            await running
+
+    asyncio.run(scenario())
