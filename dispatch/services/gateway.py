@@ -63,6 +63,7 @@ from ..store.state import read_snapshot
 log = logging.getLogger("dispatch.services.gateway")
 
 PATH = "/live"
+HEALTH_PATH = "/health"  # plain HTTP GET for load balancers: 200 while following the stream, else 503
 MAX_INCOMING_BYTES = 64 * 1024  # clients send nothing but control frames
 # Kernel send buffer per client. Linux would grow it to megabytes for a client
 # that stopped reading; kept small, such a client reaches the hub's queue bound
@@ -277,6 +278,13 @@ class Gateway:
 
     # Connections.
     async def _check_request(self, connection: ServerConnection, request: Request):
+        if urlsplit(request.path).path == HEALTH_PATH:
+            # For a load balancer's health check (HAProxy `option httpchk GET /health`): a gateway that
+            # cannot reach Redis keeps its sockets open but should not be given new clients while
+            # another one can serve them. Says nothing but whether it follows the stream.
+            if self.hub.upstream_ok and self._following.is_set():
+                return connection.respond(200, "ok: following the live stream\n")
+            return connection.respond(503, "Redis unreachable: not following the live stream\n")
         if urlsplit(request.path).path != PATH:
             return connection.respond(404, "Not found: the live feed is at /live\n")
         try:

@@ -13,6 +13,8 @@ import asyncio
 import signal
 import threading
 import time
+import urllib.error
+import urllib.request
 
 import orjson
 import pytest
@@ -21,7 +23,8 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from dispatch.keys import Keys
 from tests.services.test_gateway import Client, RunningGateway, _open_clients, drone, publish, sign_in, units_of
 from tests.support.balancer import Balancer
-from tests.support.processes import port_open, wait_until
+from dispatch.store.embedded import free_port
+from tests.support.processes import port_open, python_module, wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -226,7 +229,6 @@ def test_a_resume_reaching_a_gateway_before_its_tailer_has_started_is_served_exa
     from websockets.asyncio.client import connect as async_connect
 
     from dispatch.services.gateway import SUPERVISOR, Gateway, GatewayOptions
-    from dispatch.store.embedded import free_port
 
     since = publish(redis_client, keys, drones=[drone("DR-0", 0)])
     for n in (1, 2):
@@ -266,3 +268,20 @@ def test_a_resume_reaching_a_gateway_before_its_tailer_has_started_is_served_exa
             await running
 
     asyncio.run(scenario())
+
+
+def test_the_health_check_tells_the_balancer_whether_a_gateway_follows_the_stream(gateways, settings):
+    """HAProxy `option httpchk GET /health`: a gateway that cannot reach Redis keeps its sockets but should
+    get no new clients while another one can serve them."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{gateways[0].port}/health", timeout=5) as response:
+        assert response.status == 200
+    port = free_port()
+    cut_off = python_module("gateway-cut-off", "dispatch.services.gateway", settings, DISPATCH_GATEWAY_PORT=str(port),
+                            REDIS_URL=f"redis://127.0.0.1:{free_port()}/0").start()  # nothing listens there
+    try:
+        wait_until(lambda: port_open(port), timeout=15, what="the cut-off gateway to listen")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5)
+        assert refused.value.code == 503
+    finally:
+        cut_off.stop()
