@@ -52,7 +52,7 @@ from ..domain.audit import INTERNAL_ORIGIN, Action, AuditError, refused_entry, t
 from ..domain.auth import SESSION_COOKIE, PatrolScope, cookie_value, may
 from ..domain.auth import Role as AuthRole
 from ..domain.live import EVERYTHING, Hub, Limits, LiveEntry, Origin, Snapshot, Subscription, decode_entry
-from ..domain.live import default_origins, origin_allowed, parse_origins, parse_stream_id
+from ..domain.live import default_origins, origin_allowed, parse_origins, parse_stream_id, resumable
 from ..keys import Keys
 from ..settings import Settings, SettingsError
 from ..store import accounts
@@ -334,7 +334,10 @@ class Gateway:
         if role is None:  # never happens while process_request runs first; fail closed if it does
             await ws.close(1008, "not authorised")
             return
-        since = _query_value(ws.request.path, "since")
+        since = asked = _query_value(ws.request.path, "since")
+        subscription = self._subscribe(role)
+        if not resumable(subscription):
+            since = None  # what a filtered client was shown died with its connection: a snapshot of its scope
         if since is not None and not self._following.is_set():
             try:
                 await asyncio.wait_for(self._following.wait(), FOLLOW_WAIT_S)
@@ -344,7 +347,7 @@ class Gateway:
         if since is not None and self.hub.needs_backlog(since):
             backlog = await self._read_backlog(since)
             how = f"from Redis ({len(backlog)} entries)" if backlog is not None else how
-        client_id, resumed = self.hub.attach(self._subscribe(role), since=since, backlog=backlog, epoch=epoch,
+        client_id, resumed = self.hub.attach(subscription, since=since, backlog=backlog, epoch=epoch,
                                              now_ms=clock.now_ms())
         wake = asyncio.Event()
         wake.set()  # a resumed client has its first heartbeat queued already
@@ -356,7 +359,9 @@ class Gateway:
             _limit_send_buffer(ws)
             log.info("client %d connected from %s as %s: %s", client_id, _peer(ws), role.name,
                      f"resumed after {since} {how}" if resumed
-                     else "snapshot" if since is None else f"snapshot (cannot resume after {since!r})")
+                     else "snapshot" if asked is None
+                     else f"snapshot (a filtered client does not resume after {asked!r})" if since is None
+                     else f"snapshot (cannot resume after {since!r})")
             if not resumed:
                 self._snapshot_wanted.set()
             async for _ in ws:  # nothing expected; reading keeps pings and the close handshake going

@@ -17,7 +17,10 @@ import itertools
 import orjson
 from hypothesis import example, given, settings, strategies as st
 
-from dispatch.domain.live import Hub, Limits, LiveEntry, Snapshot, coalesce, decode_entry, parse_stream_id, unit_key
+from dispatch.domain.live import (
+    EVERYTHING, Hub, Limits, LiveEntry, Snapshot, Subscription, coalesce, decode_entry, parse_stream_id, resumable,
+    unit_key,
+)
 
 
 def entry(entry_id: str, **collections: list[dict]) -> LiveEntry:
@@ -201,3 +204,29 @@ def test_a_client_moving_between_gateways_gets_exactly_the_stream(script, b_star
     step_clock(gateways[on])
     assert {c: u for c, u in picture.items() if u} == {c: u for c, u in stream.picture.items() if u}
     assert position == stream.last_id
+
+
+def test_only_an_unfiltered_client_resumes_since_a_filtered_ones_memory_dies_with_its_connection():
+    """Why `resumable`: the hub sends a filtered client a `closed` tombstone for a unit it was shown that
+    stops matching, and knows what it was shown only on the connection that showed it. A tablet resumed on
+    another gateway (or a new connection of the same one) would never hear that its assignment was handed
+    to another patrol."""
+    def tablet():
+        return Subscription(filters={"assignments": lambda u: u.get("patrol_id") == "BAC-12"}, others=False)
+
+    given = entry("101-0", assignments=[{"assignment_id": "as-1", "patrol_id": "BAC-12"}])
+    handed = entry("102-0", assignments=[{"assignment_id": "as-1", "patrol_id": "BAC-40"}])
+    first, second = Hub(), Hub()
+    for hub in (first, second):
+        hub.reset("100-0")
+    on_first, _ = first.attach(tablet(), since="100-0")
+    first.receive([given])
+    first.tick(0)
+    assert b"as-1" in first.take(on_first)
+    second.receive([given, handed])
+    on_second, resumed = second.attach(tablet(), since="101-0")  # as the gateway no longer does
+    assert resumed
+    second.tick(1)
+    assert [orjson.loads(m)["type"] for m in iter(lambda: second.take(on_second), None)] == ["heartbeat"], \
+        "no tombstone: as-1 would stay on the tablet"
+    assert not resumable(tablet()) and resumable(EVERYTHING)

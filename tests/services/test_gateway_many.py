@@ -285,3 +285,30 @@ def test_the_health_check_tells_the_balancer_whether_a_gateway_follows_the_strea
         assert refused.value.code == 503
     finally:
         cut_off.stop()
+
+
+def test_a_tablet_reconnecting_on_another_gateway_gets_its_scope_afresh(gateways, redis_client, keys):
+    """What a filtered client was shown lives in the connection it lost: resumed, an assignment handed to
+    another patrol while it was away would stay on the tablet. It gets a snapshot of its scope instead."""
+    from dispatch.domain.auth import Role
+    from tests.services.test_gateway_auth import ids, messages, open_socket, put, session, snapshot_of
+
+    a, b = gateways
+    b.start()
+    mine = {"assignment_id": "asg-000001", "sighting_id": "sight-0001", "patrol_id": "BAC-12", "state": "assigned"}
+    put(redis_client, keys, "patrols", "patrol_id", {"patrol_id": "BAC-12", "ts": 1})
+    put(redis_client, keys, "assignments", "assignment_id", mine)
+    redis_client.hset(keys.patrol_assignment, "BAC-12", "asg-000001")
+    position = publish(redis_client, keys, patrols=[{"patrol_id": "BAC-12", "ts": 1}])
+    tablet = session(redis_client, keys, Role.PATROL, "BAC-12", "BAC-12")
+    with open_socket(a.url, tablet) as ws:
+        assert ids(snapshot_of(ws), "assignments") == ["asg-000001"]
+    handed = {**mine, "patrol_id": "BAC-13"}  # while the tablet is away
+    put(redis_client, keys, "assignments", "assignment_id", handed)
+    redis_client.hdel(keys.patrol_assignment, "BAC-12")
+    redis_client.hset(keys.patrol_assignment, "BAC-13", "asg-000001")
+    publish(redis_client, keys, assignments=[handed])
+    with open_socket(f"{b.url}?since={position}", tablet) as ws:
+        got = messages(ws, 1.5)  # resumed, it would get nothing at all: as-1 no longer concerns it
+    assert [m["type"] for m in got] == ["snapshot"] and ids(got[0], "assignments") == []
+    assert "a filtered client does not resume" in b.output()
