@@ -20,6 +20,7 @@ import orjson
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from dispatch.domain.live import Hub
 from dispatch.keys import Keys
 from tests.services.test_gateway import Client, RunningGateway, _open_clients, drone, publish, sign_in, units_of
 from tests.support.balancer import Balancer
@@ -312,3 +313,56 @@ def test_a_tablet_reconnecting_on_another_gateway_gets_its_scope_afresh(gateways
         got = messages(ws, 1.5)  # resumed, it would get nothing at all: as-1 no longer concerns it
     assert [m["type"] for m in got] == ["snapshot"] and ids(got[0], "assignments") == []
     assert "a filtered client does not resume" in b.output()
+
+
+class HeldHub(Hub):
+    """A hub whose tailer is held back (an overloaded gateway): what it reads waits until `release`."""
+
+    def __init__(self, limits):
+        super().__init__(limits)
+        self.holding, self.held = True, []
+
+    def receive(self, entries) -> None:
+        if self.holding:
+            self.held.extend(entries)
+        else:
+            super().receive(entries)
+
+    def release(self) -> None:
+        self.holding = False
+        super().receive(self.held)
+
+
+def test_a_resume_on_a_gateway_that_has_not_read_up_to_since_yet_is_exact(gateways, settings, redis_client, keys):
+    """A real gateway A and an in-process gateway B whose tailer is held back: the client's position, got
+    from A, is ahead of everything B has read. B must vouch for it from Redis and then send exactly what
+    follows it, once its tailer catches up: no snapshot, no duplicate of what A gave."""
+    from dispatch.services.gateway import SUPERVISOR, Gateway, GatewayOptions
+
+    b = Gateway(settings, GatewayOptions("127.0.0.1", free_port()), authorise=lambda _: SUPERVISOR)
+    b.hub = HeldHub(b.options.limits)
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    thread = threading.Thread(target=loop.run_until_complete, args=(b.run(stop),), daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: port_open(b.options.port) and b.hub.floor is not None, what="B to follow the stream")
+        client = Client(gateways[0].url)
+        assert client.next()["type"] == "snapshot"
+        written = [publish(redis_client, keys, drones=[drone(f"DR-{n}", n)]) for n in range(1, 6)]
+        seen = []
+        wait_until(lambda: seen.extend(units_of(client.collect(0.2))) or client.last_id == written[-1],
+                   what="A to deliver DR-1..DR-5")
+        client.close()
+        assert b.hub.last_id not in written, "B has read none of them"
+        resumed = Client(f"ws://127.0.0.1:{b.options.port}/live", since=client.last_id)
+        written += [publish(redis_client, keys, drones=[drone(f"DR-{n}", n)]) for n in (6, 7)]
+        loop.call_soon_threadsafe(b.hub.release)
+        got = []
+        wait_until(lambda: got.extend(resumed.collect(0.2)) or resumed.last_id == written[-1],
+                   what="B to deliver DR-6 and DR-7")
+        assert [m["type"] for m in got] == ["delta"] * len(got)
+        assert [d["drone_id"] for d in seen + units_of(got)] == [f"DR-{n}" for n in range(1, 8)]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=10)
