@@ -441,16 +441,16 @@ class Gateway:
         self._snapshot_wanted.set()
         while True:
             last = self.hub.last_id
+            reply = await self._redis.xread({self.keys.live: last}, count=TAIL_COUNT, block=TAIL_BLOCK_MS)
             # Is `last` still in the stream once the read is done? A tailer that fell more than
             # DISPATCH_LIVE_MAXLEN entries behind (a stalled process, a gateway behind the others) would
             # otherwise take the entries after a trimmed stretch as if they followed `last`: a gap for
             # every client. Trimming cuts from the front, so `last` present after the read means nothing
             # after it was cut before it. (From "0-0", an empty stream at start, there is nothing to ask.)
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.xread({self.keys.live: last}, count=TAIL_COUNT, block=TAIL_BLOCK_MS)
-                pipe.xrange(self.keys.live, min=last, max=last, count=1)
-                reply, still_there = await pipe.execute()
-            if last != "0-0" and not still_there:
+            # Asked after the read, not pipelined with it: only the order matters, and this way the check
+            # needs nothing of the client (a cluster client's pipeline included). Only when the read brought
+            # entries: a stream trimmed past `last` holds MAXLEN entries after it, so the read is not empty.
+            if reply and last != "0-0" and not await self._redis.xrange(self.keys.live, min=last, max=last, count=1):
                 start = await self._latest_id()
                 self.hub.reset(start)
                 log.warning("%s was trimmed past %s before this gateway read on (it fell behind): "
