@@ -91,13 +91,13 @@ class Follower(threading.Thread):
         while not self.done.is_set():
             try:
                 client = Client(self.url, since=self.last_id)
-            except (OSError, InvalidHandshake, TimeoutError):
-                time.sleep(0.1)  # the balancer found no gateway up: try again
+            except (OSError, InvalidHandshake, TimeoutError, ConnectionClosed):
+                time.sleep(0.1)  # no gateway up, or it died during the handshake: try again
                 continue
-            if self.balancer is not None:
-                self.backends.append(self.balancer.backend_of(client.local_port))
-            self.first_connection.set()
             try:
+                if self.balancer is not None:
+                    self.backends.append(self.balancer.backend_of(client.local_port))
+                self.first_connection.set()
                 while not self.done.is_set():
                     try:
                         message = client.next(timeout=0.3, heartbeats=True)
@@ -180,8 +180,11 @@ def test_clients_of_a_gateway_killed_under_them_resume_exactly_on_the_other(gate
     a.service.kill()  # SIGKILL: no close frame, its sockets reset by the kernel
     writer.join(timeout=30)
     try:
-        wait_until(lambda: all(f.last_id == writer.written[-1] for f in followers), timeout=15,
+        wait_until(lambda: all(f.last_id == writer.written[-1] for f in followers), timeout=30,
                    what="every follower to reach the last entry")
+    except AssertionError as error:
+        states = [f"alive {f.is_alive()}, at {f.last_id}, {len(f.seen)} seen, via {f.backends}" for f in followers]
+        raise AssertionError(f"{error}; last written {writer.written[-1]}; followers: {states}") from None
     finally:
         for follower in followers:
             follower.done.set()
