@@ -15,7 +15,8 @@ the sockets, with one task per duty so that none waits on another:
   only ever blocks its own writer, never the broadcast.
 
 Run as many gateways as you like behind a load balancer: each follows the
-stream on its own and clients resume on any of them with `?since=`.
+stream on its own and clients resume on any of them with `?since=`
+(docs/live-protocol.md section 9; `GET /health` is the balancer's check).
 """
 
 from __future__ import annotations
