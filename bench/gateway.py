@@ -1,6 +1,6 @@
 """Push gateway fan-out: delivery latency and gateway CPU for N websocket clients.
 
-    .venv/bin/python bench/gateway.py [--clients 1,50,200] [--seconds 8] [--runs 3]
+    .venv/bin/python bench/gateway.py [--clients 1,50,200] [--seconds 8] [--runs 3] [--gateways 1]
 
 Each run starts a private redis-server and one `python -m dispatch gateway`
 process, connects N asyncio websocket clients (all in this process), then
@@ -15,6 +15,10 @@ Gateway CPU is read from /proc (user + system time over the run). Every run
 checks that every client received every unit. Medians over runs are quoted;
 clients run in this single process, so at high N part of the latency is the
 clients' own parsing.
+
+`--gateways G` starts G gateway processes on the same stream and spreads the
+clients over them (client i on gateway i mod G, as a round-robin balancer
+would); CPU is then the sum over the gateways, and per gateway.
 """
 
 from __future__ import annotations
@@ -81,18 +85,19 @@ async def client(url: str, latencies: list[float], counts: list[int], index: int
                 counts[index] += 1
 
 
-async def one_run(url: str, writer: redis.Redis, keys: Keys, clients: int, seconds: float, gateway_pid: int):
+async def one_run(urls: list[str], writer: redis.Redis, keys: Keys, clients: int, seconds: float,
+                  gateway_pids: list[int]):
     latencies: list[float] = []
     counts = [0] * clients
     done = asyncio.Event()
     readies = [asyncio.Event() for _ in range(clients)]
     arrivals: list[list] = [[] for _ in range(clients)]
     published: list[tuple[tuple[int, int], float]] = []
-    tasks = [asyncio.create_task(client(url, latencies, counts, i, readies[i], done, arrivals[i]))
+    tasks = [asyncio.create_task(client(urls[i % len(urls)], latencies, counts, i, readies[i], done, arrivals[i]))
              for i in range(clients)]
     await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 30)
     await asyncio.sleep(0.5)
-    cpu_before, wall_before = cpu_seconds(gateway_pid), time.monotonic()
+    cpu_before, wall_before = sum(map(cpu_seconds, gateway_pids)), time.monotonic()
     sent = 0
     number = 0
     deadline = time.monotonic() + seconds
@@ -110,7 +115,7 @@ async def one_run(url: str, writer: redis.Redis, keys: Keys, clients: int, secon
         number += 1
         await asyncio.sleep(1 / ENTRIES_PER_S)
     await asyncio.sleep(1.0)
-    cpu = (cpu_seconds(gateway_pid) - cpu_before) / (time.monotonic() - wall_before)
+    cpu = (sum(map(cpu_seconds, gateway_pids)) - cpu_before) / (time.monotonic() - wall_before)
     done.set()
     await asyncio.gather(*tasks)
     # An entry's delay: from its XADD to the first delta that covers it (tick wait included).
@@ -129,6 +134,7 @@ def main() -> int:
     parser.add_argument("--clients", default="1,50,200")
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--gateways", type=int, default=1, help="gateway processes sharing the clients")
     args = parser.parse_args()
     sizes = [int(n) for n in args.clients.split(",")]
     results: dict[int, list[tuple[float, float, float, float]]] = {n: [] for n in sizes}
@@ -140,18 +146,21 @@ def main() -> int:
                     site = f"bench{run}-{n}"
                     settings = Settings.from_env({"REDIS_URL": server.url, "DISPATCH_SITE": site})
                     HEADERS.update(session_cookie_header(settings))  # the gateway lets only signed-in users in
-                    port = free_port()
-                    gateway = python_module("gateway", "dispatch.services.gateway", settings,
-                                            DISPATCH_GATEWAY_PORT=str(port)).start()
+                    ports = [free_port() for _ in range(args.gateways)]
+                    gateways = [python_module(f"gateway-{g}", "dispatch.services.gateway", settings,
+                                              DISPATCH_GATEWAY_PORT=str(port)).start() for g, port in enumerate(ports)]
                     try:
-                        wait_until(lambda: "following" in gateway.output() and port_open(port), timeout=15,
-                                   what="the gateway")
+                        for gateway, port in zip(gateways, ports):
+                            wait_until(lambda: "following" in gateway.output() and port_open(port), timeout=15,
+                                       what="the gateway")
                         writer = redis.Redis.from_url(server.url)
                         latencies, delays, cpu, sent, counts = asyncio.run(one_run(
-                            f"ws://127.0.0.1:{port}/live", writer, Keys(site), n, args.seconds, gateway.process.pid))
+                            [f"ws://127.0.0.1:{port}/live" for port in ports], writer, Keys(site), n, args.seconds,
+                            [gateway.process.pid for gateway in gateways]))
                         writer.close()
                     finally:
-                        gateway.stop()
+                        for gateway in gateways:
+                            gateway.stop()
                     latencies.sort()
                     delays.sort()
                     age = statistics.median(latencies)
@@ -163,14 +172,15 @@ def main() -> int:
                           f"{sent} entries -> {per_client:.0f} unit updates per client", flush=True)
         finally:
             server.stop()
-    print(f"\nmedians over {args.runs} runs ({ENTRIES_PER_S} entries/s x {UNITS_PER_ENTRY} drones; "
+    print(f"\nmedians over {args.runs} runs, {args.gateways} gateway(s) ({ENTRIES_PER_S} entries/s x {UNITS_PER_ENTRY} drones; "
           f"delay = XADD -> parsed by the client, 150 ms tick included):")
     for n in sizes:
         rows = results[n]
         print(f"  {n:4d} clients: entry delay p50 {statistics.median(r[0] for r in rows):6.1f} ms, "
               f"p99 {statistics.median(r[1] for r in rows):6.1f} ms; newest-version age "
               f"{statistics.median(r[3] for r in rows):5.1f} ms; "
-              f"gateway CPU {statistics.median(r[2] for r in rows):5.1f} % of one core")
+              f"gateway CPU {statistics.median(r[2] for r in rows):5.1f} % of one core"
+              + (f" ({statistics.median(r[2] for r in rows) / args.gateways:5.1f} % each)" if args.gateways > 1 else ""))
     return 0
 
 

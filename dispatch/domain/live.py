@@ -178,6 +178,17 @@ class Subscription:
 EVERYTHING = Subscription()
 
 
+def resumable(subscription: Subscription) -> bool:
+    """May a reconnecting client with this subscription resume with `since=`? Only an unfiltered one.
+
+    For a filtered client (a tablet) the hub remembers which units it was shown, to send a `closed`
+    tombstone when one stops matching; that memory belongs to the connection it lost, on whichever gateway
+    held it. Resumed without it, a unit that left its scope while it was away (an assignment handed to
+    another patrol) would stay on its screen: it gets a fresh snapshot of its scope instead (a few units).
+    """
+    return subscription.everything
+
+
 Origin = tuple[str, str, int]  # (scheme, host, port), as a browser's Origin header names a page
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -15,7 +15,8 @@ the sockets, with one task per duty so that none waits on another:
   only ever blocks its own writer, never the broadcast.
 
 Run as many gateways as you like behind a load balancer: each follows the
-stream on its own and clients resume on any of them with `?since=`.
+stream on its own and clients resume on any of them with `?since=`
+(docs/live-protocol.md section 9; `GET /health` is the balancer's check).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from ..domain.audit import INTERNAL_ORIGIN, Action, AuditError, refused_entry, t
 from ..domain.auth import SESSION_COOKIE, PatrolScope, cookie_value, may
 from ..domain.auth import Role as AuthRole
 from ..domain.live import EVERYTHING, Hub, Limits, LiveEntry, Origin, Snapshot, Subscription, decode_entry
-from ..domain.live import default_origins, origin_allowed, parse_origins, parse_stream_id
+from ..domain.live import default_origins, origin_allowed, parse_origins, parse_stream_id, resumable
 from ..keys import Keys
 from ..settings import Settings, SettingsError
 from ..store import accounts
@@ -63,6 +64,7 @@ from ..store.state import read_snapshot
 log = logging.getLogger("dispatch.services.gateway")
 
 PATH = "/live"
+HEALTH_PATH = "/health"  # plain HTTP GET for load balancers: 200 while following the stream, else 503
 MAX_INCOMING_BYTES = 64 * 1024  # clients send nothing but control frames
 # Kernel send buffer per client. Linux would grow it to megabytes for a client
 # that stopped reading; kept small, such a client reaches the hub's queue bound
@@ -84,6 +86,9 @@ DEFAULT_ORIGINS = parse_origins(default_origins("127.0.0.1", 8050))
 LISTEN_BACKLOG = 4096
 # Handshakes wait this long for a free Redis connection of the lookup pool before a 503.
 LOOKUP_POOL_WAIT_S = 5.0
+# A resume arriving before the tailer has found its starting point waits this long for it (then gets a
+# snapshot): a gateway that just started serves `since=` exactly, as the one that was running does.
+FOLLOW_WAIT_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -240,6 +245,10 @@ class Gateway:
         self._sessions: dict[int, tuple[str, int | None]] = {}  # client id -> (session key, expires_ms)
         self._snapshot_wanted = asyncio.Event()
         self._tail_backoff = Backoff()
+        # Set once the tailer knows where it follows the stream from (the hub has a floor): a resume that
+        # arrives before (a restarted gateway, a balancer sending clients to a gateway that just started)
+        # waits for it, instead of reading a backlog that the tailer's first reset would void.
+        self._following = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         duties = [asyncio.create_task(duty(), name=duty.__name__)
@@ -271,6 +280,13 @@ class Gateway:
 
     # Connections.
     async def _check_request(self, connection: ServerConnection, request: Request):
+        if urlsplit(request.path).path == HEALTH_PATH:
+            # For a load balancer's health check (HAProxy `option httpchk GET /health`): a gateway that
+            # cannot reach Redis keeps its sockets open but should not be given new clients while
+            # another one can serve them. Says nothing but whether it follows the stream.
+            if self.hub.upstream_ok and self._following.is_set():
+                return connection.respond(200, "ok: following the live stream\n")
+            return connection.respond(503, "Redis unreachable: not following the live stream\n")
         if urlsplit(request.path).path != PATH:
             return connection.respond(404, "Not found: the live feed is at /live\n")
         try:
@@ -320,12 +336,20 @@ class Gateway:
         if role is None:  # never happens while process_request runs first; fail closed if it does
             await ws.close(1008, "not authorised")
             return
-        since = _query_value(ws.request.path, "since")
+        since = asked = _query_value(ws.request.path, "since")
+        subscription = self._subscribe(role)
+        if not resumable(subscription):
+            since = None  # what a filtered client was shown died with its connection: a snapshot of its scope
+        if since is not None and not self._following.is_set():
+            try:
+                await asyncio.wait_for(self._following.wait(), FOLLOW_WAIT_S)
+            except asyncio.TimeoutError:  # Redis is away: the client waits for a snapshot like a new one
+                pass
         backlog, epoch, how = None, self.hub.epoch, "from memory"
         if since is not None and self.hub.needs_backlog(since):
             backlog = await self._read_backlog(since)
             how = f"from Redis ({len(backlog)} entries)" if backlog is not None else how
-        client_id, resumed = self.hub.attach(self._subscribe(role), since=since, backlog=backlog, epoch=epoch,
+        client_id, resumed = self.hub.attach(subscription, since=since, backlog=backlog, epoch=epoch,
                                              now_ms=clock.now_ms())
         wake = asyncio.Event()
         wake.set()  # a resumed client has its first heartbeat queued already
@@ -337,7 +361,9 @@ class Gateway:
             _limit_send_buffer(ws)
             log.info("client %d connected from %s as %s: %s", client_id, _peer(ws), role.name,
                      f"resumed after {since} {how}" if resumed
-                     else "snapshot" if since is None else f"snapshot (cannot resume after {since!r})")
+                     else "snapshot" if asked is None
+                     else f"snapshot (a filtered client does not resume after {asked!r})" if since is None
+                     else f"snapshot (cannot resume after {since!r})")
             if not resumed:
                 self._snapshot_wanted.set()
             async for _ in ws:  # nothing expected; reading keeps pings and the close handshake going
@@ -412,10 +438,27 @@ class Gateway:
         elif self._tail_backoff.failures:
             log.info("Redis is back: %s continues after %s, no gap", self.keys.live, last)
         self.hub.upstream_ok = True
+        self._following.set()
         self._tail_backoff.succeeded()
         self._snapshot_wanted.set()
         while True:
-            reply = await self._redis.xread({self.keys.live: self.hub.last_id}, count=TAIL_COUNT, block=TAIL_BLOCK_MS)
+            last = self.hub.last_id
+            reply = await self._redis.xread({self.keys.live: last}, count=TAIL_COUNT, block=TAIL_BLOCK_MS)
+            # Is `last` still in the stream once the read is done? A tailer that fell more than
+            # DISPATCH_LIVE_MAXLEN entries behind (a stalled process, a gateway behind the others) would
+            # otherwise take the entries after a trimmed stretch as if they followed `last`: a gap for
+            # every client. Trimming cuts from the front, so `last` present after the read means nothing
+            # after it was cut before it. (From "0-0", an empty stream at start, there is nothing to ask.)
+            # Asked after the read, not pipelined with it: only the order matters, and this way the check
+            # needs nothing of the client (a cluster client's pipeline included). Only when the read brought
+            # entries: a stream trimmed past `last` holds MAXLEN entries after it, so the read is not empty.
+            if reply and last != "0-0" and not await self._redis.xrange(self.keys.live, min=last, max=last, count=1):
+                start = await self._latest_id()
+                self.hub.reset(start)
+                log.warning("%s was trimmed past %s before this gateway read on (it fell behind): "
+                            "following after %s, every client gets a snapshot", self.keys.live, last, start)
+                self._snapshot_wanted.set()
+                continue
             for _stream, raw in reply or ():
                 self.hub.receive(self._decode(raw))
 
