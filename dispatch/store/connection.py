@@ -55,14 +55,15 @@ CONNECTION_ERRORS = (ConnectionError, TimeoutError, BusyLoadingError)
 RETRYABLE = (*CONNECTION_ERRORS, ClusterDownError, TryAgainError, SlotNotCoveredError)
 DETECT_FOR_S = 5.0  # how long connect() keeps asking an unreachable server whether it is a cluster node
 _known: dict[str, bool] = {}  # url -> is a cluster node: asked once per process
+_gave_up: set[str] = set()  # urls that could not be reached within DETECT_FOR_S once already
 
 
 def is_cluster(url: str, *, wait_s: float = DETECT_FOR_S) -> bool:
     """Whether `url` names a node of a Redis Cluster (CLUSTER SLOTS answers), remembered per URL.
 
     An unreachable server is asked again with backoff for `wait_s`, then taken for a single server
-    (logged, not remembered)."""
-    deadline = time.monotonic() + wait_s
+    (logged, not remembered; asked only once, without waiting, by later calls in this process)."""
+    deadline = time.monotonic() + (0.0 if url in _gave_up else wait_s)
     pause = 0.05
     while True:
         answer = _ask(url)
@@ -70,6 +71,7 @@ def is_cluster(url: str, *, wait_s: float = DETECT_FOR_S) -> bool:
             return answer
         if time.monotonic() + pause > deadline:
             log.warning("Redis at %s not reachable: assuming a single server, not a cluster", _host(url))
+            _gave_up.add(url)
             return False
         time.sleep(pause)
         pause = min(pause * 2, 1.0)
