@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import threading
 import time
 
 import redis
@@ -43,8 +44,8 @@ import redis.cluster
 from redis.backoff import ExponentialBackoff
 from redis.commands.core import Script
 from redis.crc import key_slot
-from redis.exceptions import (BusyLoadingError, ClusterDownError, ConnectionError, ResponseError, SlotNotCoveredError,
-                              TimeoutError, TryAgainError)
+from redis.exceptions import (BusyLoadingError, ClusterDownError, ConnectionError, RedisClusterException, ResponseError,
+                              SlotNotCoveredError, TimeoutError, TryAgainError)
 from redis.retry import Retry
 
 log = logging.getLogger(__name__)
@@ -144,16 +145,27 @@ class Undecided:
         self._plain = make(False)
         self._decided = None
         self._next_ask = 0.0
+        self._lock = threading.Lock()  # the web app's threads share one client
 
     def current(self):
         if self._decided is None and time.monotonic() >= self._next_ask:
-            self._next_ask = time.monotonic() + self.ASK_EVERY_S
-            answer = _ask(self._url)
-            if answer is not None:
-                self._decided = self._make(True) if answer else self._plain
-                if answer:
-                    self._plain.close()
+            with self._lock:
+                if self._decided is None and time.monotonic() >= self._next_ask:
+                    self._next_ask = time.monotonic() + self.ASK_EVERY_S
+                    self._decide()
         return self._decided if self._decided is not None else self._plain
+
+    def _decide(self) -> None:
+        answer = _ask(self._url)
+        if answer is False:
+            self._decided = self._plain
+        elif answer:
+            try:
+                self._decided = self._make(True)  # reads the slot map: the cluster may not be ready yet
+            except (RedisClusterException, *RETRYABLE) as error:
+                log.info("cluster at %s not ready yet (%s)", _host(self._url), error)
+                return
+            self._plain.close()
 
     def __getattr__(self, name):
         return getattr(self.current(), name)
