@@ -14,14 +14,19 @@ follows MOVED/ASK redirections and failovers; a single server keeps the plain
 `redis.Redis`. Every key of a site carries the `{site}` hash tag
 (dispatch/keys.py), so each Lua script, MULTI/EXEC and multi-stream read of a
 site runs on one shard. The asyncio clients of the gateway are chosen the same
-way (`connect_async`, `lookup_client_for`).
+way (`connect_async`; the gateway's `lookup_client`).
 
 Every role's ACL user may run `CLUSTER SLOTS` (this question, and the cluster
 client's map) and `COMMAND` (the cluster client learns where each command's
-keys are): dispatch/domain/acl.py CONNECTION. If the server cannot be reached
-when the client is made, the answer is unknown: `connect()` retries for a few
-seconds (REDIS_URL often starts with its processes), then assumes a single
-server, as before issue 14, and says so in the log.
+keys are): dispatch/domain/acl.py CONNECTION.
+
+A server that cannot be reached when the client is made (a process started
+before its Redis, or during an outage): `connect()` does not wait, it returns
+an `Undecided` client, a single server's meanwhile (its commands fail, and the
+process backs off as it always did), which asks again at most twice a second
+and becomes the right client as soon as the server answers. `connect_async()`
+(the gateway, once at start) asks for up to DETECT_FOR_S seconds, then takes
+the server for a single one and says so in the log.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import threading
 import time
 
 import redis
@@ -36,9 +42,10 @@ import redis.asyncio
 import redis.asyncio.cluster
 import redis.cluster
 from redis.backoff import ExponentialBackoff
+from redis.commands.core import Script
 from redis.crc import key_slot
-from redis.exceptions import (BusyLoadingError, ClusterDownError, ConnectionError, ResponseError, SlotNotCoveredError,
-                              TimeoutError, TryAgainError)
+from redis.exceptions import (BusyLoadingError, ClusterDownError, ConnectionError, RedisClusterException, ResponseError,
+                              SlotNotCoveredError, TimeoutError, TryAgainError)
 from redis.retry import Retry
 
 log = logging.getLogger(__name__)
@@ -49,35 +56,42 @@ CONNECTION_ERRORS = (ConnectionError, TimeoutError, BusyLoadingError)
 RETRYABLE = (*CONNECTION_ERRORS, ClusterDownError, TryAgainError, SlotNotCoveredError)
 DETECT_FOR_S = 5.0  # how long connect() keeps asking an unreachable server whether it is a cluster node
 _known: dict[str, bool] = {}  # url -> is a cluster node: asked once per process
+_gave_up: set[str] = set()  # urls that could not be reached within DETECT_FOR_S once already
 
 
 def is_cluster(url: str, *, wait_s: float = DETECT_FOR_S) -> bool:
     """Whether `url` names a node of a Redis Cluster (CLUSTER SLOTS answers), remembered per URL.
 
-    False also when the server cannot be reached within `wait_s` (not remembered then)."""
+    An unreachable server is asked again with backoff for `wait_s`, then taken for a single server
+    (logged, not remembered; asked only once, without waiting, by later calls in this process)."""
+    deadline = time.monotonic() + (0.0 if url in _gave_up else wait_s)
+    pause = 0.05
+    while True:
+        answer = _ask(url)
+        if answer is not None:
+            return answer
+        if time.monotonic() + pause > deadline:
+            log.warning("Redis at %s not reachable: assuming a single server, not a cluster", _host(url))
+            _gave_up.add(url)
+            return False
+        time.sleep(pause)
+        pause = min(pause * 2, 1.0)
+
+
+def _ask(url: str) -> bool | None:
+    """One CLUSTER SLOTS: True (a cluster node), False (a single server), None (not reachable now)."""
     if url in _known:
         return _known[url]
     probe = redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0)
-    deadline = time.monotonic() + wait_s
-    pause = 0.05
     try:
-        while True:
-            try:
-                probe.execute_command("CLUSTER SLOTS")
-                answer = True
-                break
-            except ResponseError as error:
-                if "cluster support disabled" not in str(error).lower():
-                    raise  # NOPERM, wrong password: the caller must hear it, not a wrong guess
-                answer = False
-                break
-            except CONNECTION_ERRORS as error:
-                if time.monotonic() + pause > deadline:
-                    log.warning("Redis at %s not reachable (%s): assuming a single server, not a cluster",
-                                _host(url), error)
-                    return False
-                time.sleep(pause)
-                pause = min(pause * 2, 1.0)
+        probe.execute_command("CLUSTER SLOTS")
+        answer = True
+    except ResponseError as error:
+        if "cluster support disabled" not in str(error).lower():
+            raise  # NOPERM, wrong password: the caller must hear it, not a wrong guess
+        answer = False
+    except CONNECTION_ERRORS:
+        return None
     finally:
         probe.close()
     _known[url] = answer
@@ -94,7 +108,8 @@ def _retry() -> Retry:
 
 def connect(url: str, *, blocking_ms: int = 0) -> redis.Redis | redis.cluster.RedisCluster:
     """A client for `url` (redis://, rediss:// for TLS, password in the URL): a cluster client if it
-    names a cluster node, else a single server's.
+    names a cluster node, else a single server's; never waits: a server that cannot be reached now
+    gets an `Undecided` client, which finds out later.
 
     `blocking_ms` is the longest BLOCK this client will issue: its socket
     timeout is set above it, because a BLOCK longer than the socket timeout
@@ -108,9 +123,55 @@ def connect(url: str, *, blocking_ms: int = 0) -> redis.Redis | redis.cluster.Re
         retry=_retry(),
         retry_on_error=list(CONNECTION_ERRORS),
     )
-    if is_cluster(url):
-        return redis.cluster.RedisCluster.from_url(url, **options)
-    return redis.Redis.from_url(url, **options)
+
+    def make(cluster: bool):
+        return (redis.cluster.RedisCluster if cluster else redis.Redis).from_url(url, **options)
+
+    answer = _ask(url)
+    return Undecided(url, make) if answer is None else make(answer)
+
+
+class Undecided:
+    """The client of a server that could not be reached when it was made (a process started before its
+    Redis, or during an outage): a single server's client meanwhile (whose commands fail as they did before
+    issue 14, and the process backs off as usual), asking again at most every ASK_EVERY_S, then the right
+    client for good. Lua scripts registered meanwhile run through whichever client it has become."""
+
+    ASK_EVERY_S = 0.5
+
+    def __init__(self, url: str, make):
+        self._url = url
+        self._make = make
+        self._plain = make(False)
+        self._decided = None
+        self._next_ask = 0.0
+        self._lock = threading.Lock()  # the web app's threads share one client
+
+    def current(self):
+        if self._decided is None and time.monotonic() >= self._next_ask:
+            with self._lock:
+                if self._decided is None and time.monotonic() >= self._next_ask:
+                    self._next_ask = time.monotonic() + self.ASK_EVERY_S
+                    self._decide()
+        return self._decided if self._decided is not None else self._plain
+
+    def _decide(self) -> None:
+        answer = _ask(self._url)
+        if answer is False:
+            self._decided = self._plain
+        elif answer:
+            try:
+                self._decided = self._make(True)  # reads the slot map: the cluster may not be ready yet
+            except (RedisClusterException, *RETRYABLE) as error:
+                log.info("cluster at %s not ready yet (%s)", _host(self._url), error)
+                return
+            self._plain.close()
+
+    def __getattr__(self, name):
+        return getattr(self.current(), name)
+
+    def register_script(self, script) -> Script:
+        return Script(self, script)
 
 
 def connect_async(url: str, *, socket_timeout: float = 5.0, retry: Retry | None = None,
@@ -206,6 +267,8 @@ def raw_client(client):
     A single server's: a `redis.Redis` on the same connection pool (same retry policy). A cluster's: each
     command goes to its key's master through such a sibling of that node's client; a MOVED or a lost
     node (a failover) refreshes the cluster client's slot map and the command is tried again."""
+    if isinstance(client, Undecided):
+        client = client.current()
     if isinstance(client, redis.cluster.RedisCluster):
         return _RawCluster(client)
     return _raw_callbacks(redis.Redis(connection_pool=client.connection_pool))

@@ -84,3 +84,20 @@ def test_the_users_are_saved_in_every_nodes_acl_file(redis_server, settings):
     for node in redis_server.nodes:
         saved = (node.data_dir / "users.acl").read_text()
         assert f"user {settings.site}.ingest on" in saved and f"user {settings.site}.web on" in saved
+
+
+def test_a_cluster_started_after_its_client_is_found_once_up(tmp_path):
+    from dispatch.store import connection
+    from dispatch.store.embedded_cluster import EmbeddedCluster, free_cluster_ports
+
+    ports = free_cluster_ports(3)
+    client = connect(f"redis://127.0.0.1:{ports[0]}/0")
+    assert isinstance(client, connection.Undecided)
+    with EmbeddedCluster(tmp_path, masters=3, ports=ports):
+        client._next_ask = 0.0
+        sites = [f"s{i}" for i in range(12)]  # over every master
+        for site in sites:
+            client.set(Keys(site).session("x"), site)
+        assert isinstance(client.current(), redis.cluster.RedisCluster)
+        assert [client.get(Keys(site).session("x")) for site in sites] == [site.encode() for site in sites]
+    client.close()

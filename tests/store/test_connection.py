@@ -60,3 +60,22 @@ def test_the_async_client_of_a_single_server_works(redis_server, keys):
             await client.aclose()
 
     assert asyncio.run(run()) == b"1"
+
+
+def test_a_server_down_at_connect_time_is_asked_again_once_up(tmp_path):
+    """connect() never waits (a process started before its Redis keeps producing, and backs off as usual);
+    its client finds out which client it needs once the server answers."""
+    from dispatch.store.embedded import EmbeddedRedis
+
+    port = free_port()
+    client = connect(f"redis://127.0.0.1:{port}/0")
+    assert isinstance(client, connection.Undecided)
+    script = client.register_script("return redis.call('INCR', KEYS[1])")
+    with pytest.raises(redis.exceptions.ConnectionError):
+        client.ping()
+    with EmbeddedRedis(tmp_path, port=port, persistent=False):
+        client._next_ask = 0.0  # no need to wait for the next question
+        assert client.ping()
+        assert type(client.current()) is redis.Redis
+        assert script(keys=["{t}:n"]) == 1 and script(keys=["{t}:n"]) == 2
+    client.close()

@@ -65,3 +65,16 @@ def test_a_killed_replica_is_a_dead_process(tmp_path):
         assert not node.running
         assert small.url == small.url_of(small.nodes[0])
     assert not any(node.running for node in small.nodes)
+
+
+def test_acl_users_go_to_every_node_replicas_included_and_into_each_acl_file(cluster):
+    from dispatch.store import acl
+
+    passwords = acl.generate_passwords()
+    applied = acl.apply_users_at(cluster.url, "acl-site", passwords)
+    assert "acl-site.ingest" in applied
+    assert len(cluster.nodes) == 6
+    for node in cluster.nodes:
+        with cluster.client(node) as client:
+            assert b"acl-site.ingest" in client.execute_command("ACL", "USERS")
+        assert "user acl-site.web on" in (node.data_dir / "users.acl").read_text()
