@@ -52,7 +52,7 @@ from ..domain.replay.frames import PositionColumns, alert_frame, assignment_fram
 from ..domain.models import SightingEnd
 from ..domain.validate import ClockLimits, Rejection, validate
 from ..keys import INGEST_GROUP, Keys
-from .connection import raw_client
+from .raw_replies import raw_client
 
 DEFAULT_CHUNK = 10_000
 DEFAULT_LEAD_IN_MS = 300_000
@@ -178,7 +178,7 @@ class _Reader:
     def __init__(self, client: redis.Redis, chunk: int, progress: ProgressCallback | None):
         # A sibling client on the same pool (same retry policy), whose XRANGE replies skip redis-py's
         # conversion to dicts: the conversion to columns happens once, in replay_frames.
-        # (on a cluster, the same on the site's master: connection.raw_client, issue 14)
+        # (on a cluster, the same on the site's master: raw_replies.raw_client, issue 14)
         self.raw = raw_client(client)
         self.chunk = chunk
         self.progress = progress

@@ -31,7 +31,7 @@ from ..domain.models import PatrolStatus
 from ..domain.unit_status import Event, Report
 from ..domain.validate import ClockLimits, Rejection, validate
 from ..keys import INGEST_GROUP, Keys
-from .connection import raw_client
+from .raw_replies import raw_client
 from .history import _cyclic_gc_paused, _unjudged_from  # replay's own rules for what ingest judged
 
 _STATUSES = {status.value.encode(): status.value for status in PatrolStatus}

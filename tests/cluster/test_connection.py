@@ -9,7 +9,8 @@ import redis.cluster
 
 from dispatch.domain.acl import RedisUser
 from dispatch.keys import Keys
-from dispatch.store.connection import WaitingCluster, connect, connect_async, is_cluster, raw_client
+from dispatch.store.connection import WaitingCluster, connect, connect_async, is_cluster
+from dispatch.store.raw_replies import raw_client
 from tests.support.processes import role_url
 
 from .conftest import sites_on_different_masters

@@ -9,7 +9,8 @@ import redis
 import redis.asyncio
 
 from dispatch.store import connection
-from dispatch.store.connection import connect, connect_async, is_cluster, raw_client
+from dispatch.store.connection import connect, connect_async, is_cluster
+from dispatch.store.raw_replies import raw_client
 from dispatch.store.embedded import free_port
 
 
