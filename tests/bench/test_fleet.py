@@ -42,9 +42,8 @@ def test_the_benchs_entries_pass_the_contract_and_its_malformed_ones_do_not():
 def test_sites_spread_evenly_over_the_shards(tmp_path):
     bench = fleet_bench()
     for masters in (1, 2, 3):
-        shards = bench.Shards(tmp_path, masters)  # not started: the slot ranges alone
-        sites = bench.pick_sites(7, shards)
-        assert [shards.shard_of(site) for site in sites] == [k % masters for k in range(7)]
+        sites = bench.pick_sites(7, masters)  # by the slot ranges of a new cluster alone
+        assert [bench.shard_of(site, masters) for site in sites] == [k % masters for k in range(7)]
         assert len(set(sites)) == 7
 
 

@@ -7,7 +7,7 @@ import pytest
 from redis.crc import key_slot
 
 from dispatch.store.connection import connect, is_cluster
-from dispatch.store.embedded_cluster import HIGHEST_PORT, EmbeddedCluster
+from dispatch.store.embedded_cluster import HIGHEST_PORT, EmbeddedCluster, slot_ranges
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +56,25 @@ def test_a_plain_client_of_one_node_is_redirected(cluster):
     other = next(f"{{s{i}}}:x" for i in range(100) if cluster.node_for_key(f"{{s{i}}}:x") is not master)
     with cluster.client(master) as client, pytest.raises(redis.exceptions.MovedError):
         client.get(other)
+
+
+def test_each_master_has_its_own_replica(cluster):
+    replicas = [replica.port for master in cluster.master_nodes for replica in cluster.replicas_of(master)]
+    assert len(set(replicas)) == 3 and not set(replicas) & {master.port for master in cluster.master_nodes}
+
+
+def test_one_master_serves_every_slot_and_is_still_a_cluster(tmp_path):
+    """bench/fleet.py's 1-shard baseline: the product must still take it for a cluster."""
+    with EmbeddedCluster(tmp_path, masters=1) as single:
+        assert [(first, last) for first, last, _, _ in single.slot_map()] == [(0, 16383)] == slot_ranges(1)
+        assert is_cluster(single.url)
+
+
+def test_slot_ranges_cover_every_slot_once():
+    for masters in (1, 2, 3, 5):
+        ranges = slot_ranges(masters)
+        assert ranges[0][0] == 0 and ranges[-1][1] == 16383
+        assert all(a[1] + 1 == b[0] for a, b in zip(ranges, ranges[1:]))
 
 
 def test_a_killed_replica_is_a_dead_process(tmp_path):
