@@ -8,7 +8,6 @@ batch of 200 entries through the Lua step, a replay window of 20,000 entries; an
 to form. Medians.
 """
 
-import statistics
 import sys
 import tempfile
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import median_ms
 from dispatch.keys import Keys
 from dispatch.store import connection
 from dispatch.store.connection import connect
@@ -24,15 +24,6 @@ from dispatch.store.embedded_cluster import EmbeddedCluster
 from dispatch.store import history
 from dispatch.store.scripts import IngestScript
 from dispatch.domain.batch import RawEntry, plan_batch
-
-
-def median_ms(fn, n):
-    samples = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t) * 1000)
-    return statistics.median(samples)
 
 
 def measure(url, label):

@@ -9,6 +9,7 @@ import math
 import statistics
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from types import ModuleType
 
@@ -22,6 +23,16 @@ def p95(values: list[float]) -> float:
     """The nearest-rank 95th percentile: a value that was measured, never an interpolation."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def median_ms(fn, runs: int) -> float:
+    """The median wall time of `runs` calls of `fn`, in ms."""
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
 
 
 def summary(name: str, values: list[float], width: int = 44) -> tuple[float, float]:

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -15,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import orjson
 
+from bench.common import median_ms
 from dispatch.domain.alerts import evaluate
 from dispatch.keys import Keys
 from dispatch.settings import Settings
@@ -61,15 +61,6 @@ def many_zones(count):
         zones.append(make_zone(zone_id=f"Z-B{i}", name=f"Zone {i}", decree_ref="BENCH", polygon=ring,
                                valid_from_ms=NOW - 1, valid_until_ms=NOW + 86_400_000))
     return zones
-
-
-def median_ms(fn, runs):
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 SIZES = {"demo (3 drones, 24 patrols, 20 sightings, 4 zones)": (3, 24, 20, 10, 4),

@@ -93,25 +93,7 @@ class EmbeddedRedis:
         return ["--aclfile", str(self.acl_file.resolve())]
 
     def _wait_ready(self, timeout_s: float) -> None:
-        client = redis.Redis(port=self.port, password=self.password, socket_connect_timeout=0.2)
-        deadline = time.monotonic() + timeout_s
-        try:
-            while True:
-                if self.process.poll() is not None:
-                    error = self.process.stderr.read().decode(errors="replace")
-                    log = self.data_dir / "redis.log"
-                    detail = log.read_text()[-800:] if log.exists() else error
-                    raise RuntimeError(f"redis-server on port {self.port} exited: {detail}")
-                try:
-                    if client.ping():
-                        return
-                except (redis.ConnectionError, redis.BusyLoadingError):
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"redis-server on port {self.port} not ready after {timeout_s} s")
-                time.sleep(0.02)
-        finally:
-            client.close()
+        wait_until_answering(self.process, self.port, self.password, self.data_dir, timeout_s)
 
     def stop(self, *, kill: bool = False) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -135,3 +117,27 @@ class EmbeddedRedis:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def wait_until_answering(process: subprocess.Popen, port: int, password: str | None, data_dir: Path,
+                         timeout_s: float) -> None:
+    """Until the redis-server `process` on `port` answers PING; its log's tail in the error if it exits."""
+    client = redis.Redis(port=port, password=password, socket_connect_timeout=0.2)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            if process.poll() is not None:
+                error = process.stderr.read().decode(errors="replace") if process.stderr else ""
+                log = Path(data_dir) / "redis.log"
+                detail = log.read_text()[-800:] if log.exists() else error
+                raise RuntimeError(f"redis-server on port {port} exited: {detail}")
+            try:
+                if client.ping():
+                    return
+            except (redis.ConnectionError, redis.BusyLoadingError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server on port {port} not ready after {timeout_s} s")
+            time.sleep(0.02)
+    finally:
+        client.close()

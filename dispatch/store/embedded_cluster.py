@@ -27,7 +27,7 @@ from urllib.parse import quote
 import redis
 from redis.crc import key_slot
 
-from .embedded import redis_server_binary
+from .embedded import redis_server_binary, wait_until_answering
 
 BUS_OFFSET = 10000
 HIGHEST_PORT = 65535 - BUS_OFFSET  # 55535: the bus port must exist too
@@ -205,21 +205,7 @@ class EmbeddedCluster:
         return path
 
     def _wait_ping(self, node: ClusterNode, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        with self.client(node) as client:
-            while True:
-                if node.process.poll() is not None:
-                    log = node.data_dir / "redis.log"
-                    detail = log.read_text()[-800:] if log.exists() else node.process.stderr.read().decode()
-                    raise RuntimeError(f"cluster node {node.port} exited: {detail}")
-                try:
-                    if client.ping():
-                        return
-                except (redis.ConnectionError, redis.BusyLoadingError):
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"cluster node {node.port} not ready after {timeout_s} s")
-                time.sleep(0.02)
+        wait_until_answering(node.process, node.port, self.password, node.data_dir, timeout_s)
 
     def _create(self) -> None:
         """The first `masters` nodes take the slot ranges, all meet, and the others replicate master
