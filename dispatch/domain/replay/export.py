@@ -91,12 +91,15 @@ def positions_frame(history: History) -> pd.DataFrame:
     return _ordered(frame)
 
 
-def _position_parts(history: History, lo_ms: int, hi_ms: int) -> list[pd.DataFrame]:
-    """The drones' and the patrols' positions with lo_ms <= ts < hi_ms, as CSV_COLUMNS (no time_utc), unsorted."""
+def _position_parts(history: History, lo_ms: int, hi_ms: int, *, first_only: bool = False) -> list[pd.DataFrame]:
+    """The drones' and the patrols' positions with lo_ms <= ts < hi_ms, as CSV_COLUMNS (no time_utc), unsorted
+    (with `first_only`, at most one of each: enough to know the columns' dtypes)."""
     drones = history.telemetry
     drones = drones[(drones["ts"] >= lo_ms) & (drones["ts"] < hi_ms)]
     patrols = history.patrol_reports
     patrols = patrols[(patrols["ts"] >= lo_ms) & (patrols["ts"] < hi_ms)]
+    if first_only:
+        drones, patrols = drones.iloc[:1], patrols.iloc[:1]
     shown = history.patrol_status_codes(patrols["patrol_id"].cat.codes.to_numpy(), patrols["ts"].to_numpy())
     return [
         pd.DataFrame({"kind": "drone", "unit_id": drones["drone_id"].astype(object).to_numpy(),
@@ -141,10 +144,10 @@ def iter_csv(history: History, *, chunk_rows: int = CSV_CHUNK_ROWS) -> Iterator[
     """
     from_ms, to_ms = history.bounds
     yield (",".join(CSV_COLUMNS) + "\n").encode()
-    heads = [p for p in _position_parts(history, from_ms, to_ms + 1) if len(p)]
+    heads = [p for p in _position_parts(history, from_ms, to_ms + 1, first_only=True) if len(p)]
     if not heads:
         return
-    dtypes = pd.concat([p.head(1) for p in heads], ignore_index=True).dtypes
+    dtypes = pd.concat(heads, ignore_index=True).dtypes
     edges = _slice_edges(history, chunk_rows)
     for lo, hi in zip(edges[:-1], edges[1:]):
         parts = [p for p in _position_parts(history, lo, hi) if len(p)]
