@@ -273,3 +273,29 @@ def test_a_long_load_shows_its_progress_and_can_be_cancelled(browser, web, setti
     wait_until(lambda: page.js("return fetch(dispatchReplay.api('status', {})).then(r => r.json())")["state"]
                == "cancelled", timeout=15, what=f"the server to stop loading (was {status['state']})")
     assert page.js("return dispatchReplay.state.ready") is False
+
+
+def test_the_csv_export_is_saved_by_the_browser_as_it_streams(browser, web, recorded, redis_client, keys,
+                                                              tmp_path):
+    """Issue 15 (exports): the CSV button's form GET reaches /api/replay/export, Chromium saves the
+    attachment under its name, and the file holds as many positions as the audit entry says."""
+    browser.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    try:
+        page = ReplayPage(browser, web).open()
+        page.load("hour")
+        wait_until(lambda: page.js(f"return !document.getElementById('{P.EXPORT_CSV}').disabled"), timeout=15,
+                   what="exports enabled once loaded")
+        page.js(f"document.getElementById('{P.EXPORT_CSV}').click()")
+
+        def saved():
+            files = [f for f in tmp_path.iterdir() if f.name.endswith("-positions.csv")]
+            return files[0] if files else None
+
+        file = wait_until(saved, timeout=15, what="the CSV saved by the browser")
+        (entry,) = [e for e in read_audit(redis_client, keys) if e.action is Action.EXPORT]
+        lines = file.read_text().splitlines()
+        assert lines[0].startswith("kind,unit_id,ts,time_utc,lat,lon") and len(lines) - 1 == entry.details["rows"] > 0
+        assert entry.details["file"] == file.name and entry.details["streamed"] is True
+        assert page.js("return location.pathname") == "/replay"
+    finally:  # the session's Chromium is shared with the next tests
+        browser.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "default"})
