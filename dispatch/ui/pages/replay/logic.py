@@ -9,7 +9,9 @@
 - what the browser draws: `window_summary` (events, zones, counts) once, then
   `frame_at(t)` for every instant it shows;
 - the figures (`metric_frames`, `build_figures`) and the files that leave the
-  system (`figure_download`, `export_download`), each of which records an
+  system (`figure_download`; `export_stream`, the page's exports since issue 15,
+  streamed by /api/replay/export; `export_download`, the whole-file builder it
+  replaced, kept as bench/export.py's reference), each of which records an
   `export` entry in the audit trail first; opening a window records
   `replay_opened` (`record_opened`).
 
