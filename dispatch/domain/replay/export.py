@@ -162,11 +162,11 @@ def _slice_edges(history: History, chunk_rows: int) -> list[int]:
     quantiles of a strided sample of the positions' times (~20,000 of them, a few ms), not equal spans."""
     from_ms, to_ms = history.bounds
     stamps = [frame["ts"].to_numpy() for frame in (history.telemetry, history.patrol_reports)]
-    stamps = [ts[(ts >= from_ms) & (ts <= to_ms)] for ts in stamps]
-    total = sum(len(ts) for ts in stamps)
+    total = position_count(history)
     slices = max(1, -(-total // max(1, chunk_rows)))
-    step = max(1, total // 20_000)
-    sample = np.sort(np.concatenate([ts[::step] for ts in stamps]))
+    step = max(1, sum(len(ts) for ts in stamps) // 20_000)
+    sample = np.concatenate([ts[::step] for ts in stamps])  # sampled first, then kept to the window: no copy
+    sample = np.sort(sample[(sample >= from_ms) & (sample <= to_ms)])
     inner = sample[(np.arange(1, slices) * len(sample)) // slices] if len(sample) and slices > 1 else []
     return sorted({from_ms, to_ms + 1, *(int(t) for t in inner)})
 
