@@ -21,11 +21,10 @@ from . import figures
 from . import ids
 from . import layout as P
 from .logic import (
-    DEFAULT_MAX_WINDOW_HOURS, Actor, WindowRefused, build_figures, export_filename, export_stream, figure_download,
-    frame_at,
-    load_history, metric_frames, parse_instant, record_opened, resolve_window, track_of, window_summary,
+    DEFAULT_MAX_WINDOW_HOURS, EXPORT_FORMATS, Actor, WindowRefused, build_figures, export_filename, export_stream,
+    figure_download, frame_at, load_history, metric_frames, parse_instant, record_opened, resolve_window, track_of,
+    window_summary,
 )
-from .logic import EXPORT_FORMATS
 from ....domain.pages import REPLAY
 
 CACHE_EXTENSION = "dispatch.replay"
