@@ -230,8 +230,14 @@ def test_figures_render_and_an_export_is_audited(browser, web, recorded, redis_c
     page.js(f"document.getElementById('{P.EXPORT_KML}').click()")
     wait_until(lambda: ".kml" in page.js(f"return document.getElementById('{P.EXPORT_MESSAGE}').textContent"),
                timeout=15, what="the KML export to be prepared")
-    exports = [e for e in read_audit(redis_client, keys) if e.action is Action.EXPORT]
-    assert [(e.actor, e.details["format"]) for e in exports] == [("SUP-1", "geojson"), ("SUP-1", "kml")]
+    # Issue 15 (exports): the file is a form's GET to /api/replay/export, streamed and recorded there, in
+    # parallel with the page's line: wait for the entries rather than read them at once.
+    def exported():
+        found = [(e.actor, e.details["format"]) for e in read_audit(redis_client, keys) if e.action is Action.EXPORT]
+        return found if len(found) >= 2 else None
+
+    assert wait_until(exported, timeout=15, what="both exports recorded") == [("SUP-1", "geojson"), ("SUP-1", "kml")]
+    assert page.js("return location.pathname") == "/replay", "a download: the page stays where it is"
     assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
 
 
@@ -267,3 +273,29 @@ def test_a_long_load_shows_its_progress_and_can_be_cancelled(browser, web, setti
     wait_until(lambda: page.js("return fetch(dispatchReplay.api('status', {})).then(r => r.json())")["state"]
                == "cancelled", timeout=15, what=f"the server to stop loading (was {status['state']})")
     assert page.js("return dispatchReplay.state.ready") is False
+
+
+def test_the_csv_export_is_saved_by_the_browser_as_it_streams(browser, web, recorded, redis_client, keys,
+                                                              tmp_path):
+    """Issue 15 (exports): the CSV button's form GET reaches /api/replay/export, Chromium saves the
+    attachment under its name, and the file holds as many positions as the audit entry says."""
+    browser.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    try:
+        page = ReplayPage(browser, web).open()
+        page.load("hour")
+        wait_until(lambda: page.js(f"return !document.getElementById('{P.EXPORT_CSV}').disabled"), timeout=15,
+                   what="exports enabled once loaded")
+        page.js(f"document.getElementById('{P.EXPORT_CSV}').click()")
+
+        def saved():
+            files = [f for f in tmp_path.iterdir() if f.name.endswith("-positions.csv")]
+            return files[0] if files else None
+
+        file = wait_until(saved, timeout=15, what="the CSV saved by the browser")
+        (entry,) = [e for e in read_audit(redis_client, keys) if e.action is Action.EXPORT]
+        lines = file.read_text().splitlines()
+        assert lines[0].startswith("kind,unit_id,ts,time_utc,lat,lon") and len(lines) - 1 == entry.details["rows"] > 0
+        assert entry.details["file"] == file.name and entry.details["streamed"] is True
+        assert page.js("return location.pathname") == "/replay"
+    finally:  # the session's Chromium is shared with the next tests
+        browser.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "default"})

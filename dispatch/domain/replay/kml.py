@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
+from typing import Iterator
 
-from .export import export_geojson
+from .export import export_geojson, iter_features
 from .history import History
 
 KML_NS = "http://www.opengis.net/kml/2.2"
@@ -49,6 +50,57 @@ def export_kml(history: History, *, name: str = "Replay") -> bytes:
             if feature["properties"]["kind"] == kind:
                 (_sighting if kind == "sighting" else _track)(folder, feature)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def iter_kml(history: History, *, name: str = "Replay") -> Iterator[bytes]:
+    """export_kml's exact bytes, one placemark at a time (one track's coordinates in memory, not every track's).
+
+    The document's skeleton (declaration, styles, folder names) is serialised by ElementTree with a comment
+    marking where each folder's placemarks go; each placemark is serialised alone, minus the namespace
+    declarations ElementTree puts on a lone element (the whole document declares them once, on <kml>).
+    """
+    root = ET.Element(_k("kml"))
+    document = ET.SubElement(root, _k("Document"))
+    _text(document, "name", name)
+    for kind, colour in STYLES.items():
+        style = ET.SubElement(document, _k("Style"), id=kind)
+        _text(ET.SubElement(style, _k("IconStyle")), "color", colour)
+        _text(ET.SubElement(style, _k("LineStyle")), "color", colour)
+    for _kind, title in FOLDERS:
+        folder = ET.SubElement(document, _k("Folder"))
+        _text(folder, "name", title)
+        folder.append(ET.Comment(_MARK))
+    skeleton = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    if _has_tracks(history):  # ElementTree declares gx only where a gx:Track is used
+        bare = f'<kml xmlns="{KML_NS}">'.encode()
+        skeleton = skeleton.replace(bare, f'<kml xmlns="{KML_NS}" xmlns:gx="{GX_NS}">'.encode(), 1)
+    pieces = skeleton.split(f"<!--{_MARK}-->".encode())
+    yield pieces[0]
+    features = iter_features(history)  # drones, then patrols, then sightings: the folders' order
+    pending = next(features, None)
+    for (kind, _), after in zip(FOLDERS, pieces[1:]):
+        while pending is not None and pending["properties"]["kind"] == kind:
+            yield _alone(pending)
+            pending = next(features, None)
+        yield after
+
+
+_MARK = "placemarks"
+
+
+def _has_tracks(history: History) -> bool:
+    from_ms, to_ms = history.bounds
+    return any(bool(((frame["ts"] >= from_ms) & (frame["ts"] <= to_ms)).any())
+               for frame in (history.telemetry, history.patrol_reports))
+
+
+def _alone(feature: dict) -> bytes:
+    folder = ET.Element(_k("Folder"))
+    (_sighting if feature["properties"]["kind"] == "sighting" else _track)(folder, feature)
+    text = ET.tostring(folder[0], encoding="utf-8")
+    head, rest = text.split(b">", 1)
+    head = head.replace(f' xmlns="{KML_NS}"'.encode(), b"").replace(f' xmlns:gx="{GX_NS}"'.encode(), b"")
+    return head + b">" + rest
 
 
 def _track(folder: ET.Element, feature: dict) -> None:

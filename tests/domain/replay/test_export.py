@@ -74,3 +74,41 @@ def test_csv_lists_every_position_of_the_window_by_time():
 def test_positions_frame_of_an_empty_window():
     frame = positions_frame(History.from_messages([], bounds=(T0, T0 + 1)))
     assert list(frame.columns) == CSV_COLUMNS and len(frame) == 0
+
+
+# ----------------------------------------------------------------------------- streamed (issue 15: exports)
+
+
+def drones_only() -> History:
+    """Drones only: every slice without the patrols' columns beside them."""
+    messages = [drone("DR-1", T0 + s * 700, lat=48.0 + s * 1.3e-4) for s in range(60)]
+    return History.from_messages(messages, [], bounds=(T0, T0 + 100_000))
+
+
+def empty() -> History:
+    return History.from_messages([], [], bounds=(T0, T0 + 100_000))
+
+
+def test_the_streamed_csv_is_the_built_csv_byte_for_byte_whatever_the_chunk():
+    from dispatch.domain.replay.export import iter_csv, position_count
+    for history in (window(), drones_only(), empty()):
+        built = export_csv(history).encode()
+        for chunk_rows in (1, 7, 50, 10_000):
+            pieces = list(iter_csv(history, chunk_rows=chunk_rows))
+            assert b"".join(pieces) == built, chunk_rows
+        assert position_count(history) == built.count(b"\n") - 1
+    assert len(list(iter_csv(window(), chunk_rows=7))) > 10, "written in pieces, not at once"
+
+
+def test_the_streamed_geojson_is_orjsons_bytes_and_counts_its_features():
+    from dispatch.domain.replay.export import feature_count, iter_geojson
+    for history in (window(), drones_only(), empty()):
+        collection = export_geojson(history)
+        assert b"".join(iter_geojson(history)) == orjson.dumps(collection)
+        assert feature_count(history) == len(collection["features"])
+
+
+def test_the_streamed_kml_is_the_built_kml_byte_for_byte():
+    from dispatch.domain.replay.kml import export_kml, iter_kml
+    for history in (window(), drones_only(), empty()):
+        assert b"".join(iter_kml(history, name="replay-x")) == export_kml(history, name="replay-x")

@@ -4,7 +4,9 @@ What goes where: layout.py what the page shows, ids.py its component ids, handle
 callbacks and routes, logic.py the plain functions behind them, figures.py the charts. And why:
 - Dash callbacks carry the actions a person takes: open a window (recorded
   as `replay_opened`), cancel its load, jump to a typed time, the figures of
-  a loaded window, and the downloads (each recorded as `export`).
+  a loaded window, and the figures' CSV downloads (each recorded as `export`).
+- The window's exports (GeoJSON, CSV, KML) stream from `/api/replay/export`, a GET the page's export form
+  submits: written as read, recorded as `export` before the first byte (issue 15).
 - Three small GET routes carry what the browser asks for many times a
   second, where a Dash round trip (renderer queue, JSON of every input)
   would only add latency: the load's progress (`/api/replay/status`, polled
@@ -31,7 +33,7 @@ from ....domain.auth import page_permission
 from ....domain.pages import REPLAY
 from . import ids
 from .handlers import (
-    add_routes, answer_cancel, answer_export, answer_figure_csv, answer_figures, answer_jump, answer_open,
+    add_routes, answer_cancel, answer_export, answer_export_window, answer_figure_csv, answer_figures, answer_jump, answer_open,
     callback_guard,
 )
 from . import layout
@@ -64,11 +66,11 @@ def register(app: dash.Dash) -> None:
     app.callback(Output(ids.FIGURE_DOWNLOAD, "data"), Output(ids.FIGURES_NOTE, "children", allow_duplicate=True),
                  [Input(csv, "n_clicks") for _, csv, _ in ids.FIGURES.values()], State(ids.READY, "data"),
                  prevent_initial_call=True)(export_guard(answer_figure_csv))
-    app.callback(Output(ids.EXPORT_DOWNLOAD, "data"), Output(ids.EXPORT_MESSAGE, "children"),
+    # Issue 15 (exports): the file itself comes from /api/replay/export (the form's GET); these only fill the
+    # form's window and say on the page what is being downloaded.
+    app.callback(Output(ids.EXPORT_FROM, "value"), Output(ids.EXPORT_TO, "value"), Input(ids.READY, "data"),
+                 prevent_initial_call=True)(guard(answer_export_window))
+    app.callback(Output(ids.EXPORT_MESSAGE, "children"),
                  Input(ids.EXPORT_GEOJSON, "n_clicks"), Input(ids.EXPORT_CSV, "n_clicks"),
                  Input(ids.EXPORT_KML, "n_clicks"), State(ids.READY, "data"),
-                 running=[(Output(ids.EXPORT_GEOJSON, "disabled"), True, False),
-                          (Output(ids.EXPORT_CSV, "disabled"), True, False),
-                          (Output(ids.EXPORT_KML, "disabled"), True, False),
-                          (Output(ids.EXPORT_BUSY, "className"), "busy is-on", "busy")],
                  prevent_initial_call=True)(export_guard(answer_export))

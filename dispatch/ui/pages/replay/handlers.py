@@ -21,9 +21,11 @@ from . import figures
 from . import ids
 from . import layout as P
 from .logic import (
-    DEFAULT_MAX_WINDOW_HOURS, Actor, WindowRefused, build_figures, export_download, figure_download, frame_at,
-    load_history, metric_frames, parse_instant, record_opened, resolve_window, track_of, window_summary,
+    DEFAULT_MAX_WINDOW_HOURS, EXPORT_FORMATS, Actor, WindowRefused, build_figures, export_filename, export_stream,
+    figure_download, frame_at, load_history, metric_frames, parse_instant, record_opened, resolve_window, track_of,
+    window_summary,
 )
+from ....domain.pages import REPLAY
 
 CACHE_EXTENSION = "dispatch.replay"
 MAX_WATCHER_CHARS = 64
@@ -155,11 +157,22 @@ def answer_figure_csv(*args) -> tuple:
         now_ms=clock.now_ms()), no_update))
 
 
-def answer_export(_geojson, _csv, _kml, ready) -> tuple:
+def answer_export_window(ready) -> tuple:
+    """The export form's hidden fields: the loaded window, or nothing while none is."""
+    window = _window(ready)
+    return (str(window.from_ms), str(window.to_ms)) if window else ("", "")
+
+
+def answer_export(_geojson, _csv, _kml, ready) -> str:
+    """The page's line while the form's GET streams the file (the route records the export, not this)."""
     fmt = {ids.EXPORT_GEOJSON: "geojson", ids.EXPORT_CSV: "csv", ids.EXPORT_KML: "kml"}.get(ctx.triggered_id)
-    return _audited_download(ready, fmt, lambda client, ui, history, actor: export_download(
-        client, ui.keys, history, fmt, actor, site=ui.settings.site, tz=ui.settings.timezone,
-        now_ms=clock.now_ms()))
+    window = _window(ready)
+    history = cache().history(window) if window and fmt else None
+    if history is None:
+        return "Load a window first"
+    settings = context().settings
+    name = export_filename(settings.site, history.bounds, settings.timezone, fmt)
+    return f"{name}: downloading, your browser saves it as it arrives (recorded in the audit trail)"
 
 
 def _audited_download(ready, chosen, make) -> tuple:
@@ -243,6 +256,58 @@ def add_routes(server: flask.Flask) -> None:
             return webauth.json_response({"error": str(error) if isinstance(error, WindowRefused) else "t must be an instant in ms"},
                          400)
 
+    def export():
+        return _export_response()
+
     for path, view in ((P.API["status"], status), (P.API["window"], summary), (P.API["frame"], frame),
                        (P.API["track"], track)):
         server.add_url_rule(path, endpoint=f"replay_{view.__name__}", view_func=guard(view), methods=["GET"])
+    server.add_url_rule(P.API["export"], endpoint="replay_export", view_func=view_guard("export")(export),
+                        methods=["GET"])
+
+
+# ----------------------------------------------------------------------------- streamed exports (issue 15)
+
+
+def _export_response() -> flask.Response:
+    """GET /api/replay/export?fmt=csv|geojson|kml&from=<ms>&to=<ms>: the loaded window's file, streamed.
+
+    A GET like the other /api/replay routes (a form cannot send the CSRF header, and the browser only
+    saves a response it navigated to as it arrives): the session cookie is SameSite=Strict, so no other
+    site's page can make a browser ask for it signed in; the guard wants the "export" permission. Read
+    from this worker's copy of the cached window (the host's cache file when another worker loaded it):
+    a window not loaded, or whose start has left retention, is refused with a page a person can read.
+    The `export` entry is written before the response starts: no entry, no file.
+    """
+    fmt = flask.request.args.get("fmt", "")
+    if fmt not in EXPORT_FORMATS:
+        return _export_refused(f"Unknown export format: expected {' or '.join(EXPORT_FORMATS)}", 400)
+    window = _query_window()
+    history = cache().history(window) if window else None
+    if history is None:
+        return _export_refused("This window is not loaded (or no longer): go back to the replay page and press "
+                               "Load, then export again", 404)
+    ui = context()
+    now = clock.now_ms()
+    if history.bounds[0] < now - ui.settings.retention_ms:
+        return _export_refused("This window starts before the retention period: its recordings are no longer "
+                               "kept and cannot be exported. Choose a more recent window", 410)
+    actor = acting()
+    try:
+        streamed = ui.redis(lambda client: export_stream(client, ui.keys, history, fmt, actor,
+                                                         site=ui.settings.site, tz=ui.settings.timezone, now_ms=now))
+    except PictureUnavailable as error:
+        return _export_refused(f"Not exported (the audit trail must record it): {error}", 503)
+    response = flask.Response(streamed.body, mimetype=streamed.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{streamed.filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"  # nginx passes each piece on instead of holding the file
+    return response
+
+
+def _export_refused(message: str, status: int) -> flask.Response:
+    """A refusal a person can read: the form navigated here, so a page with a way back; JSON for scripts."""
+    if "text/html" not in flask.request.headers.get("Accept", ""):
+        return webauth.json_response({"error": message}, status)
+    body = webauth.html_page("export_refused", message=message, back=REPLAY)
+    return flask.Response(body, status=status, mimetype="text/html")

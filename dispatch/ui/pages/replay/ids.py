@@ -45,9 +45,11 @@ FIGURE_DOWNLOAD = "rp-figure-download"
 EXPORT_GEOJSON = "rp-export-geojson"
 EXPORT_CSV = "rp-export-csv"
 EXPORT_KML = "rp-export-kml"  # tracks and sightings for Google Earth (issue 13)
-EXPORT_BUSY = "rp-export-busy"
 EXPORT_MESSAGE = "rp-export-message"
-EXPORT_DOWNLOAD = "rp-export-download"
+# Issue 15 (exports): the buttons submit a GET form to /api/replay/export, which streams the file.
+EXPORT_FORM = "rp-export-form"
+EXPORT_FROM = "rp-export-from"
+EXPORT_TO = "rp-export-to"
 
 # name -> (graph id, CSV button id, title of its card)
 FIGURES = {

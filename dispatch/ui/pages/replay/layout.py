@@ -40,7 +40,7 @@ POLL_MS = 250  # progress of a load: four looks a second keep the bar moving
 KEY_HELP = (("Space", "play / pause"), ("← →", "previous / next event"), ("[ ]", "slower / faster"))
 # Under /api/: the sign-in guard answers these with JSON (401/403), never a redirect to a page.
 API = {"status": "/api/replay/status", "window": "/api/replay/window", "frame": "/api/replay/frame",
-       "track": "/api/replay/track"}
+       "track": "/api/replay/track", "export": "/api/replay/export"}
 
 
 def page_config(settings: Settings) -> dict:
@@ -191,20 +191,22 @@ def _figures() -> html.Section:
 
 
 def _exports() -> html.Section:
+    """A plain GET form: each button submits its format with the loaded window (hidden fields, set once the
+    window is ready) to /api/replay/export, whose answer is an attachment the browser saves as it arrives
+    (issue 15: no file held whole in the page, nor in the server). The page stays where it is."""
+    button = dict(className="btn", n_clicks=0, disabled=True, type="submit", name="fmt")
     return html.Section(className="rp-section rp-exports", children=[
         html.Div(className="rp-section-head", children=[html.H2("Export this window")]),
         html.P("Tracks of drones and patrols and the sightings, without notes or operator codes. "
                "Every export is recorded in the audit trail.", className="muted"),
-        html.Div(className="rp-export-row", children=[
-            html.Button("GeoJSON (tracks and sightings)", id=ids.EXPORT_GEOJSON, className="btn", n_clicks=0,
-                        disabled=True),
-            html.Button("CSV (every position)", id=ids.EXPORT_CSV, className="btn", n_clicks=0, disabled=True),
-            html.Button("KML (Google Earth)", id=ids.EXPORT_KML, className="btn", n_clicks=0, disabled=True),
-            html.Span(className="busy", id=ids.EXPORT_BUSY, children=[html.Span(className="busy-spinner"),
-                                                                  "Preparing the file… a full shift takes ~15 s"]),
+        html.Form(id=ids.EXPORT_FORM, action=API["export"], method="GET", className="rp-export-row", children=[
+            dcc.Input(id=ids.EXPORT_FROM, name="from", type="hidden", value=""),
+            dcc.Input(id=ids.EXPORT_TO, name="to", type="hidden", value=""),
+            html.Button("GeoJSON (tracks and sightings)", id=ids.EXPORT_GEOJSON, value="geojson", **button),
+            html.Button("CSV (every position)", id=ids.EXPORT_CSV, value="csv", **button),
+            html.Button("KML (Google Earth)", id=ids.EXPORT_KML, value="kml", **button),
             html.Span("", id=ids.EXPORT_MESSAGE, className="rp-export-message", role="status"),
         ]),
-        dcc.Download(id=ids.EXPORT_DOWNLOAD),
     ])
 
 

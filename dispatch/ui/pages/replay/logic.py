@@ -9,7 +9,9 @@
 - what the browser draws: `window_summary` (events, zones, counts) once, then
   `frame_at(t)` for every instant it shows;
 - the figures (`metric_frames`, `build_figures`) and the files that leave the
-  system (`figure_download`, `export_download`), each of which records an
+  system (`figure_download`; `export_stream`, the page's exports since issue 15,
+  streamed by /api/replay/export; `export_download`, the whole-file builder it
+  replaced, kept as bench/export.py's reference), each of which records an
   `export` entry in the audit trail first; opening a window records
   `replay_opened` (`record_opened`).
 
@@ -24,6 +26,7 @@ import gzip
 import math
 import re
 from dataclasses import dataclass
+from typing import Iterator
 from datetime import datetime, time as clock_time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -33,8 +36,8 @@ import redis
 
 from ....domain.audit import Action, AuditRole, make_entry
 from ....domain.replay.history import History, frame_payload
-from ....domain.replay.export import export_csv, export_geojson
-from ....domain.replay.kml import export_kml
+from ....domain.replay.export import export_csv, export_geojson, feature_count, iter_csv, iter_geojson, position_count
+from ....domain.replay.kml import export_kml, iter_kml
 from ....domain.replay.metrics import (
     figure_csv, heatmap, outcomes, response_summary, response_times, sightings_per_category, utilisation,
 )
@@ -331,6 +334,50 @@ def export_download(client: redis.Redis, keys: Keys, history: History, fmt: str,
     size = f"{len(body) / 1e6:.1f} MB"
     return download, (f"{download['filename']}: {what}, {size} (gzip-compressed to download)" if compressed
                       else f"{download['filename']}: {what}, {size}")
+
+
+@dataclass(frozen=True)
+class StreamedExport:
+    """A streamed export, its audit entry already written: what the route sends (issue 15, exports)."""
+
+    filename: str
+    mimetype: str
+    rows: int
+    body: Iterator[bytes]
+
+
+def export_stream(client: redis.Redis, keys: Keys, history: History, fmt: str, actor: Actor, *, site: str,
+                  tz: str, now_ms: int) -> StreamedExport:
+    """The window as export_download's file, uncompressed, written piece by piece as it is read from the History.
+
+    The `export` entry is recorded first, with export_download's details (format, rows, window, file name),
+    except `bytes`, unknown before the last piece: `streamed: true` says so. No entry, no file: a failed
+    record raises before any piece is made. Nothing is gzip-compressed: the browser writes the stream to
+    disk as it comes, so there is no whole file to hold (the proxy may still compress it on the wire).
+    """
+    stem = _file_stem(site, history.bounds, tz)
+    if fmt == "geojson":
+        filename, kind, rows, body = f"{stem}.geojson", "application/geo+json", feature_count(history), \
+            iter_geojson(history)
+    elif fmt == "csv":
+        filename, kind, rows, body = f"{stem}-positions.csv", "text/csv", position_count(history), iter_csv(history)
+    elif fmt == "kml":
+        filename, kind, rows = f"{stem}.kml", "application/vnd.google-earth.kml+xml", feature_count(history)
+        body = iter_kml(history, name=stem)
+    else:
+        raise WindowRefused(f"Unknown export format {str(fmt)[:20]!r}: expected {' or '.join(EXPORT_FORMATS)}")
+    from_ms, to_ms = history.bounds
+    record(client, keys, make_entry(
+        ts=now_ms, actor=actor.user_id, role=actor.role, action=Action.EXPORT, target=keys.site, origin=actor.origin,
+        details={"format": fmt, "rows": rows, "from_ms": from_ms, "to_ms": to_ms, "file": filename[:120],
+                 "streamed": True}))
+    return StreamedExport(filename, kind, rows, body)
+
+
+def export_filename(site: str, bounds: tuple[int, int], tz: str, fmt: str) -> str:
+    """The name export_stream gives a format's file, for the page's line before the download starts."""
+    stem = _file_stem(site, bounds, tz)
+    return {"geojson": f"{stem}.geojson", "csv": f"{stem}-positions.csv", "kml": f"{stem}.kml"}[fmt]
 
 
 def _audited_file(client: redis.Redis, keys: Keys, history: History, actor: Actor, now_ms: int, body: bytes,
