@@ -171,9 +171,8 @@ class GatewayOptions:
     host: str
     port: int
     tick_ms: int = 150
-    max_messages_per_s: int = 20  # deltas per client and second at most (issue 15: adaptive coalescing)
     allowed_origins: tuple[Origin, ...] = DEFAULT_ORIGINS
-    limits: Limits = Limits(min_interval_ms=min_interval_ms(20))
+    limits: Limits = Limits(min_interval_ms=min_interval_ms(20))  # issue 15: at most 20 deltas a second per client
     redis_connections: int = 32
 
     @classmethod
@@ -189,7 +188,6 @@ class GatewayOptions:
             port=settings.gateway_port,
             tick_ms=settings.gateway_tick_ms,
             allowed_origins=origins,
-            max_messages_per_s=settings.gateway_max_messages_per_s,
             limits=Limits(queue_messages=settings.gateway_queue_messages, queue_bytes=settings.gateway_queue_bytes,
                           min_interval_ms=min_interval_ms(settings.gateway_max_messages_per_s)),
             redis_connections=settings.gateway_redis_connections,
