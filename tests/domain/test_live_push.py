@@ -10,7 +10,7 @@ from __future__ import annotations
 import orjson
 from hypothesis import given, settings, strategies as st
 
-from dispatch.domain.live import Hub, Limits, LiveEntry, Subscription, coalesce, decode_entry, unit_key
+from dispatch.domain.live import Hub, Limits, LiveEntry, Snapshot, Subscription, coalesce, decode_entry, unit_key
 
 
 def entry(number: int, **collections: list[dict]) -> LiveEntry:
@@ -81,7 +81,6 @@ def test_a_filtered_client_that_saw_nothing_is_still_flushed_at_most_once_per_in
     hub = started_hub(50)
     only_dr1 = Subscription(filters={"drones": lambda unit: unit["drone_id"] == "DR-1"}, others=False)
     client, _ = hub.attach(only_dr1)
-    from dispatch.domain.live import Snapshot
     hub.deliver_snapshot(Snapshot("0-0", {"drones": []}), hub.epoch)
     hub.take(client)
     hub.receive([entry(1, drones=[drone("DR-9", 1)])])
