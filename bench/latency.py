@@ -9,7 +9,10 @@ patrols at 1 Hz (about 1,400 XADDs a second with the defaults). A probe drone
 is then XADDed five times a second; the page's own hook,
 `dispatchScreen.rendered`, says when each version was drawn (Date.now() in the
 page, time.time() here: the same machine clock). A probe's latency is from its
-XADD to the first drawing of that version or a newer one.
+XADD to the first drawing of that version or a newer one. The live run also says
+where that time goes (issue 15): XADD -> the live entry ingest wrote (its id's
+time), live entry -> the message parsed in the page (gateway, socket), message ->
+drawn (the page: it draws on the next animation frame).
 
 Two runs in one go: with the live socket (snapshot then gateway deltas), then
 with the gateway stopped, so that the page falls back to polling /api/snapshot
@@ -26,6 +29,7 @@ import math
 import random
 import sys
 import shutil
+import statistics
 import tempfile
 import threading
 import time
@@ -34,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import orjson  # noqa: E402
 import redis  # noqa: E402
 
 from bench.common import summary, web_stack_settings  # noqa: E402
@@ -55,6 +60,18 @@ const rendered = dispatchScreen.rendered;
 const set = rendered.set.bind(rendered);
 rendered.set = (key, value) => { if (key === arguments[0]) log.push(value); return set(key, value); };
 window.__longTasks = [];
+// Where the time goes: when each probe version arrived in the page (parsed off the socket), by its ts.
+const probeId = arguments[0].split(":")[1];
+const arrivals = window.__probeArrivals = [];
+const parse = JSON.parse;
+JSON.parse = function (text, reviver) {
+  const value = parse(text, reviver);
+  if (typeof text === "string" && text.indexOf(probeId) >= 0 && value && Array.isArray(value.drones)) {
+    const now = Date.now();
+    value.drones.forEach(d => { if (d && d.drone_id === probeId) arrivals.push({ts: d.ts, at: now}); });
+  }
+  return value;
+};
 new PerformanceObserver(list => list.getEntries().forEach(e => __longTasks.push(e.duration)))
   .observe({type: 'longtask', buffered: false});
 """
@@ -113,7 +130,7 @@ class Load(threading.Thread):
 
 def probe_run(page: Screen, client: redis.Redis, keys: Keys, count: int) -> list[float]:
     """XADD `count` probe positions at PROBE_HZ; returns each one's XADD -> drawn latency in ms."""
-    page.js("window.__probeLog.length = 0; window.__longTasks.length = 0;")
+    page.js("window.__probeLog.length = 0; window.__longTasks.length = 0; window.__probeArrivals.length = 0;")
     sent: list[tuple[float, int]] = []  # (XADD time in ms, ts of the version)
     next_at = time.monotonic()
     for n in range(count):
@@ -132,7 +149,39 @@ def probe_run(page: Screen, client: redis.Redis, keys: Keys, count: int) -> list
     for written, ts in sent:
         first = next(entry for entry in drawn if entry["ts"] >= ts)
         latencies.append(first["at"] - written)
+    SPLITS.clear()
+    SPLITS.extend(split(client, keys, sent, page.js("return window.__probeArrivals"), drawn))
     return latencies
+
+
+SPLITS: list[tuple[float, float, float]] = []
+
+
+def split(client: redis.Redis, keys: Keys, sent, arrived, drawn) -> list[tuple[float, float, float]]:
+    """Per probe: (XADD -> live entry, live entry -> parsed in the page, parsed -> drawn), in ms."""
+    live: dict[int, int] = {}  # probe ts -> ms of the first live entry carrying it
+    start = f"{int(sent[0][0]) - 1_000}-0"
+    while True:
+        batch = client.xrange(keys.live, min=start, max="+", count=5_000)
+        for entry_id, fields in batch:
+            raw = fields.get(b"drones", b"")
+            if PROBE.encode() in raw:
+                for unit in orjson.loads(raw):
+                    if unit.get("drone_id") == PROBE:
+                        live.setdefault(unit["ts"], int(entry_id.split(b"-")[0]))
+        if len(batch) < 5_000:
+            break
+        ms, seq = batch[-1][0].decode().split("-")
+        start = f"{ms}-{int(seq) + 1}"
+    parts = []
+    for written, ts in sent:
+        entry_ms = live.get(ts)
+        came = next((a["at"] for a in arrived if a["ts"] >= ts), None)
+        shown = next((d["at"] for d in drawn if d["ts"] >= ts), None)
+        if entry_ms is None or came is None or shown is None:
+            continue
+        parts.append((entry_ms - written, came - entry_ms, shown - came))
+    return parts
 
 
 def nearest_run(page: Screen, client: redis.Redis, keys: Keys, count: int) -> list[int]:
@@ -190,6 +239,7 @@ def main() -> int:
                   flush=True)
             started_sent, started = load.sent, time.monotonic()
             live = probe_run(page, client, keys, args.probes)
+            parts = list(SPLITS)
             rate = (load.sent - started_sent) / (time.monotonic() - started)
             long_tasks = page.js("return window.__longTasks")
             nearest = nearest_run(page, client, keys, 20)
@@ -211,6 +261,12 @@ def main() -> int:
     print(f"\nmeasured background load: {rate:.0f} XADD/s; page long tasks (> 50 ms) during the live run: "
           f"{len(long_tasks)} (longest {max(long_tasks, default=0):.0f} ms)")
     live_median, live_p95 = summary("live socket (gateway deltas): XADD -> drawn", live)
+    if parts:
+        print(f"  where it goes ({len(parts)} probes, median / p95 ms):")
+        for index, name in enumerate(("XADD -> live entry (ingest)", "live entry -> parsed in the page (gateway)",
+                                      "parsed -> drawn (browser)")):
+            values = sorted(part[index] for part in parts)
+            print(f"    {name:45s} {statistics.median(values):6.1f} / {values[int(len(values) * 0.95)]:6.1f}")
     poll_median, poll_p95 = summary("polling fallback (/api/snapshot every 2 s)", polled)
     summary("select a sighting -> nearest patrols listed", nearest)
     print(f"  polling costs {poll_median / live_median:.1f}x the live median, {poll_p95 / live_p95:.1f}x at p95")

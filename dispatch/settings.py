@@ -150,8 +150,12 @@ class Settings:
     gateway_port: Port = 8765
     # DISPATCH_GATEWAY_HOST: bind address of the gateway; empty = same as the web app.
     gateway_host: str = ""
-    # DISPATCH_GATEWAY_TICK_MS: deltas are coalesced and pushed once per tick (0.1 s feels instantaneous).
+    # DISPATCH_GATEWAY_TICK_MS: the gateway's round of heartbeats (and a fallback flush); since issue 15 deltas
+    # leave as soon as they are read (below), not on this tick.
     gateway_tick_ms: Annotated[Whole, Field(ge=10, le=5_000)] = 150
+    # issue 15 (push): DISPATCH_GATEWAY_MAX_MESSAGES_PER_S: a delta leaves as soon as its entry is read, unless
+    # that client had one less than 1/this ago; then the entries coalesce into its next allowed delta.
+    gateway_max_messages_per_s: Annotated[Whole, Field(ge=1, le=1_000)] = 20
     # DISPATCH_ALLOWED_ORIGINS: pages allowed to open the live socket, comma-separated `scheme://host[:port]`,
     # compared exactly (scheme, host and port). Empty: the web app's own address, from
     # DISPATCH_WEB_HOST / DISPATCH_WEB_PORT (a loopback or wildcard bind: 127.0.0.1, localhost and [::1]).

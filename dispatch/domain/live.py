@@ -266,6 +266,11 @@ class Limits:
     history_window_ms: int = 60_000
     backlog_entries: int = 5_000  # a resume needing more from Redis gets a snapshot instead
     heartbeat_ms: int = 1_000
+    # Adaptive coalescing: a client is flushed as soon as the hub is asked (the tailer asks after every
+    # read), unless it was flushed less than this long ago; then what arrived meanwhile waits for its next
+    # allowed flush and goes as one coalesced delta. 0: every call flushes (a fixed-tick hub, as tests drive
+    # it). The gateway sets 1000 / DISPATCH_GATEWAY_MAX_MESSAGES_PER_S: at most that many deltas a second.
+    min_interval_ms: int = 0
 
 
 @dataclass
@@ -278,6 +283,7 @@ class _Client:
     pending: int = 0  # deltas and heartbeats queued (a snapshot is not counted)
     pending_bytes: int = 0
     visible: dict[str, set[str]] | None = None  # filtered clients: ids each collection shows
+    next_flush_ms: int | None = None  # not flushed again before this (Limits.min_interval_ms); None: at once
 
     @property
     def snapshot_queued(self) -> bool:
@@ -289,6 +295,7 @@ class TickResult:
     ready: list[int] = field(default_factory=list)  # clients with something queued
     resynced: list[int] = field(default_factory=list)  # fell behind: queue dropped, snapshot coming
     too_slow: list[int] = field(default_factory=list)  # fell behind again before taking a snapshot: detached
+    next_ms: int | None = None  # a client has entries waiting for its next allowed flush: call tick() then
 
 
 class Hub:
@@ -396,12 +403,30 @@ class Hub:
         return waiting
 
     def tick(self, now_ms: int) -> TickResult:
-        """Flush what arrived since the last tick to every client; heartbeats when due."""
+        """Flush what arrived since each client's last flush; heartbeats when due.
+
+        Called on every batch the tailer reads (and by a timer): an idle client gets an entry at once;
+        one flushed less than `min_interval_ms` ago is left for its next allowed flush (`next_ms`), when
+        everything that arrived meanwhile goes as one coalesced delta. Clients flushed together stay in
+        step, so one coalesced, serialised delta keeps serving all of them.
+        """
         result = TickResult()
         shared: dict[StreamId, tuple[str, Changes, bytes | None]] = {}
+        newest = self._keys[-1] if self._keys else None
         for client_id, client in self._clients.items():
-            if client.position is not None:
-                self._flush(client_id, client, shared, result)
+            if client.position is None:
+                continue
+            if client.next_flush_ms is not None and now_ms < client.next_flush_ms:
+                if client.backlog or (newest is not None and client.position < newest):
+                    result.next_ms = client.next_flush_ms if result.next_ms is None \
+                        else min(result.next_ms, client.next_flush_ms)
+                continue
+            moved_from = client.position
+            self._flush(client_id, client, shared, result)
+            if self.limits.min_interval_ms and client.position is not None and client.position != moved_from:
+                # Whether or not a message went (a filtered client may see none of it), the work was done:
+                # a client costs the hub at most one flush per interval, whatever the stream's rate.
+                client.next_flush_ms = now_ms + self.limits.min_interval_ms
         if now_ms >= self._next_heartbeat_ms:
             self._next_heartbeat_ms = now_ms + self.limits.heartbeat_ms
             for client_id, client in self._clients.items():

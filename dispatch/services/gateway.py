@@ -1,14 +1,18 @@
 """The push gateway: `python -m dispatch gateway` (a Procfile process).
 
 Browsers open `ws://<host>:<gateway_port>/live[?since=<live id>]` and receive
-the picture as a snapshot, then coalesced deltas every tick, and a heartbeat
-every second (docs/live-protocol.md). Every decision is taken by the pure hub
+the picture as a snapshot, then deltas, and a heartbeat every second
+(docs/live-protocol.md). A delta leaves as soon as the tailer has read its entry,
+unless that client was sent one less than 1 / DISPATCH_GATEWAY_MAX_MESSAGES_PER_S
+ago: then what arrives meanwhile is coalesced into its next allowed delta (issue 15:
+a fixed 150 ms tick made every update wait 75 ms on average). Every decision is taken by the pure hub
 (dispatch/domain/live.py); this module only moves bytes between it, Redis and
 the sockets, with one task per duty so that none waits on another:
 
 - one tailer follows `{site}:live` with XREAD BLOCK (its own connection, a
-  socket timeout longer than BLOCK) and feeds the hub;
-- one ticker flushes the hub every tick and queues heartbeats;
+  socket timeout longer than BLOCK), feeds the hub and flushes it at once;
+- a timer flushes the clients whose next allowed delta is due, and one ticker
+  queues heartbeats (and flushes too, a fallback) every tick;
 - one snapshotter reads the picture when some client needs it (one read
   serves every client waiting at that moment);
 - one writer per client drains that client's bounded queue, so a slow client
@@ -157,13 +161,18 @@ def subscription_for(role: SocketOwner) -> Subscription:
     return EVERYTHING
 
 
+def min_interval_ms(max_messages_per_s: int) -> int:
+    """The least time between two deltas to one client for at most `max_messages_per_s` a second."""
+    return -(-1000 // max(1, max_messages_per_s))
+
+
 @dataclass(frozen=True)
 class GatewayOptions:
     host: str
     port: int
     tick_ms: int = 150
     allowed_origins: tuple[Origin, ...] = DEFAULT_ORIGINS
-    limits: Limits = Limits()
+    limits: Limits = Limits(min_interval_ms=min_interval_ms(20))  # issue 15: at most 20 deltas a second per client
     redis_connections: int = 32
 
     @classmethod
@@ -179,7 +188,8 @@ class GatewayOptions:
             port=settings.gateway_port,
             tick_ms=settings.gateway_tick_ms,
             allowed_origins=origins,
-            limits=Limits(queue_messages=settings.gateway_queue_messages, queue_bytes=settings.gateway_queue_bytes),
+            limits=Limits(queue_messages=settings.gateway_queue_messages, queue_bytes=settings.gateway_queue_bytes,
+                          min_interval_ms=min_interval_ms(settings.gateway_max_messages_per_s)),
             redis_connections=settings.gateway_redis_connections,
         )
 
@@ -244,6 +254,7 @@ class Gateway:
         self._clients: dict[int, tuple[ServerConnection, asyncio.Event]] = {}
         self._sessions: dict[int, tuple[str, int | None]] = {}  # client id -> (session key, expires_ms)
         self._snapshot_wanted = asyncio.Event()
+        self._flush_timer: asyncio.TimerHandle | None = None  # the next deferred flush (Limits.min_interval_ms)
         self._tail_backoff = Backoff()
         # Set once the tailer knows where it follows the stream from (the hub has a floor): a resume that
         # arrives before (a restarted gateway, a balancer sending clients to a gateway that just started)
@@ -356,6 +367,8 @@ class Gateway:
         self._clients[client_id] = (ws, wake)
         if role.session_key is not None:
             self._sessions[client_id] = (role.session_key, role.expires_ms)
+        if resumed:
+            self._tick()  # its backlog (entries after `since`) at once, not at the next tick
         writer = asyncio.create_task(self._write(client_id, ws, wake))
         try:
             _limit_send_buffer(ws)
@@ -461,6 +474,8 @@ class Gateway:
                 continue
             for _stream, raw in reply or ():
                 self.hub.receive(self._decode(raw))
+            if reply:
+                self._tick()  # out at once to every client not sent a delta within its minimum interval
 
     async def _latest_id(self) -> str:
         last = await self._redis.xrevrange(self.keys.live, count=1)
@@ -478,7 +493,10 @@ class Gateway:
             self._tick()
 
     def _tick(self) -> None:
-        result = self.hub.tick(clock.now_ms())
+        now = clock.now_ms()
+        result = self.hub.tick(now)
+        if result.next_ms is not None:
+            self._flush_at(result.next_ms - now)
         for client_id in result.resynced:
             log.info("client %d fell behind: queued messages dropped, a snapshot follows", client_id)
         for client_id in result.too_slow:
@@ -486,6 +504,21 @@ class Gateway:
         self._wake(result.ready)
         if self.hub.wants_snapshot():
             self._snapshot_wanted.set()
+
+    def _flush_at(self, delay_ms: int) -> None:
+        """One timer for the earliest deferred flush; an earlier one replaces a later one."""
+        loop = asyncio.get_running_loop()
+        when = loop.time() + max(0, delay_ms) / 1000
+        if self._flush_timer is not None:
+            if not self._flush_timer.cancelled() and self._flush_timer.when() <= when and \
+                    self._flush_timer.when() >= loop.time():
+                return
+            self._flush_timer.cancel()
+        self._flush_timer = loop.call_at(when, self._timer_flush)
+
+    def _timer_flush(self) -> None:
+        self._flush_timer = None
+        self._tick()
 
     def _drop_too_slow(self, client_id: int) -> None:
         connection = self._clients.get(client_id)
@@ -539,6 +572,8 @@ class Gateway:
             backoff.succeeded()
             given = self.hub.deliver_snapshot(Snapshot.from_store(picture), epoch)
             self._wake(given)
+            if given:
+                self._tick()  # entries read since the snapshot's id: at once, not at the next tick
             if not given and self.hub.wants_snapshot():
                 await asyncio.sleep(0.05)  # the stream was reset meanwhile: read again
                 self._snapshot_wanted.set()
