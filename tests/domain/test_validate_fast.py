@@ -30,7 +30,7 @@ _number_text = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.integers(-10**20, 10**20).map(str),
     st.sampled_from(["-0", "-0.0", "0", "00.5", "360", "359.999999999999999", "100.0000000000000001",
-                     "-90.000000000000001", "90", "1e2", " 1", "1 ", "+1", "1_0", "nan", "٣", "1.", ".5"]),
+                     "-90.000000000000001", "90", "1e2", " 1", "1 ", "+1", "1_0", "nan", "٣", "1.", ".5", "1\x002", "\x00"]),
 )
 _ts_text = st.one_of(
     st.integers(RECEIVED - 7 * 3_600_000, RECEIVED + 60_000).map(str),
