@@ -104,6 +104,14 @@ def fast_telemetry(fields: Mapping[bytes | str, bytes | str], received_ms: int,
     """The verdict on a telemetry entry in its common shape (see above), or None: judge it with `validate`.
 
     A Rejection only ever comes from the clock check, which is the reference's own (`_check_clock`)."""
+    values = telemetry_values(fields)
+    return None if values is None else _check_clock(telemetry_model(values), received_ms, limits)
+
+
+def telemetry_values(fields: Mapping[bytes | str, bytes | str]) -> dict | None:
+    """The field values of a telemetry entry in its common shape, clock not checked (`within_clock`), or None.
+
+    batch.plan_batch builds a model only for the entry that wins its drone's coalescing (`telemetry_model`)."""
     if type(fields) is not dict or len(fields) != 8:
         return None
     try:
@@ -121,16 +129,25 @@ def fast_telemetry(fields: Mapping[bytes | str, bytes | str], received_ms: int,
     if not (-90 <= lat <= 90 and -180 <= lon <= 180 and -100 <= alt <= 1_000 and 0 <= heading < 360
             and 0 <= speed <= 100 and 0 <= battery <= 100):
         return None
-    # What model_construct does, without its per-field loop: the values are final, checked above.
+    return {"drone_id": drone_id.decode(), "ts": int(ts), "lat": lat, "lon": lon, "alt_m": alt,
+            "heading_deg": heading, "speed_mps": speed, "battery_pct": battery}
+
+
+def telemetry_model(values: dict) -> Telemetry:
+    """The model of `telemetry_values`' result: what model_construct does, without its per-field loop (the
+    values are final, checked already)."""
     message = _new_object(Telemetry)
-    _set_attribute(message, "__dict__", {
-        "drone_id": drone_id.decode(), "ts": int(ts), "lat": lat, "lon": lon, "alt_m": alt,
-        "heading_deg": heading, "speed_mps": speed, "battery_pct": battery,
-    })
+    _set_attribute(message, "__dict__", values)
     _set_attribute(message, "__pydantic_fields_set__", set(_TELEMETRY_FIELDS))
     _set_attribute(message, "__pydantic_extra__", None)
     _set_attribute(message, "__pydantic_private__", None)
-    return _check_clock(message, received_ms, limits)
+    return message
+
+
+def within_clock(ts: int, received_ms: int, limits: ClockLimits) -> bool:
+    """Whether `_check_clock` lets a message with this ts through."""
+    skew = ts - received_ms
+    return skew <= limits.max_future_ms and -skew <= limits.max_past_ms
 
 
 def _decode(fields: Mapping[bytes | str, bytes | str]) -> dict[str, str] | Rejection:

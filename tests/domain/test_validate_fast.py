@@ -114,9 +114,11 @@ def test_plan_batch_is_the_same_with_and_without_the_fast_path(rows) -> None:
             fields = {**fields, b"drone_id": drone.encode(), b"ts": str(RECEIVED - 1000 * age).encode()}
         entries.append(RawEntry("telemetry", f"{RECEIVED}-{i}", fields))
     fast = plan_batch(entries, LIMITS)
-    with mock.patch.object(batch, "fast_telemetry", lambda *args: None), \
+    with mock.patch.object(batch, "telemetry_values", lambda *args: None), \
+            mock.patch.object(batch, "fast_telemetry", lambda *args: None), \
             mock.patch.object(validate_module, "fast_telemetry", lambda *args: None):
         reference = plan_batch(entries, LIMITS)
     assert fast.accepted == reference.accepted
     assert [(r.entry_id, r.reason) for r in fast.rejected] == [(r.entry_id, r.reason) for r in reference.rejected]
     assert fast.drones == reference.drones
+    assert fast.rejected == reference.rejected
