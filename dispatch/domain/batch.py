@@ -24,8 +24,8 @@ from .numbers import local_day
 from .models import PatrolReport, PatrolStatus, Sighting, SightingEnd, Telemetry
 from .picture import Picture, apply
 from .sightings import Disposition, Ending, check_operator
-from .validate import (MAX_FIELDS, MAX_NAME_BYTES, MAX_VALUE_BYTES, ClockLimits, Rejection, fast_telemetry,
-                       telemetry_model, telemetry_values, validate, within_clock)
+from .validate import (MAX_FIELDS, MAX_NAME_BYTES, MAX_VALUE_BYTES, ClockLimits, Rejection, telemetry_model,
+                       telemetry_values, validate, within_clock)
 
 
 GEO_MAX_LATITUDE = 85.05112878
@@ -232,10 +232,6 @@ def split_at_ends(entries: list[RawEntry]) -> list[list[RawEntry]]:
 def _judge(entry: RawEntry, limits: ClockLimits):
     if entry.fields is None:
         return Rejection("entry was trimmed from the stream before ingest could read it")
-    if entry.kind == "telemetry":  # the common shape needs none of the checks below (validate.py)
-        fast = fast_telemetry(entry.fields, entry.received_ms, limits)
-        if fast is not None:
-            return fast
     # The cheap bounds first: a 20,000-field entry is refused without looking at any field.
     if len(entry.fields) > MAX_FIELDS:
         return Rejection(f"oversized entry: {len(entry.fields)} fields, at most {MAX_FIELDS}")

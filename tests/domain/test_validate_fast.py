@@ -115,7 +115,6 @@ def test_plan_batch_is_the_same_with_and_without_the_fast_path(rows) -> None:
         entries.append(RawEntry("telemetry", f"{RECEIVED}-{i}", fields))
     fast = plan_batch(entries, LIMITS)
     with mock.patch.object(batch, "telemetry_values", lambda *args: None), \
-            mock.patch.object(batch, "fast_telemetry", lambda *args: None), \
             mock.patch.object(validate_module, "fast_telemetry", lambda *args: None):
         reference = plan_batch(entries, LIMITS)
     assert fast.accepted == reference.accepted
