@@ -88,9 +88,10 @@ def validate_reference(
 # about 6 µs of the 16 µs an entry cost). "Common shape" is deliberately narrow: a dict of exactly the eight
 # fields as bytes, each value in a plain form (ASCII digits, bounded lengths) on which Python's int()/float()
 # and pydantic's parsing agree, every bound of models.Telemetry met. Anything else, however harmless, returns
-# None and takes the reference path (`validate`'s pydantic model), which alone writes reasons. So an entry
+# None and takes the reference path (`validate_reference`: the pydantic models), which alone writes reasons. So an entry
 # the fast path accepts is exactly the model pydantic would build (tests/domain/test_validate_fast.py checks
 # the two agree on arbitrary field maps), and every rejection keeps its reason.
+#
 # The eight values joined by NUL (which none of them may contain), checked by one regex.
 _FAST_TELEMETRY = re.compile(
     rb"DR-[0-9A-Z]{1,8}\0[1-9][0-9]{0,17}(?:\0-?[0-9]{1,6}(?:\.[0-9]{1,15})?){6}"
