@@ -74,12 +74,16 @@ end
 
 -- Variadic commands in chunks of whole rows. Returns the sum of integer replies.
 local function chunked(command, key, extra, values, stride)
+  -- The chunk is unpacked in place: copying it into a fresh argument table cost a table write per value.
   local total, size = 0, 999 * stride
   for first = 1, #values, size do
-    local args = {key}
-    if extra then args[2] = extra end
-    for i = first, math.min(first + size - 1, #values) do args[#args + 1] = values[i] end
-    local reply = redis.call(command, unpack(args))
+    local last = math.min(first + size - 1, #values)
+    local reply
+    if extra then
+      reply = redis.call(command, key, extra, unpack(values, first, last))
+    else
+      reply = redis.call(command, key, unpack(values, first, last))
+    end
     if type(reply) == 'number' then total = total + reply end
   end
   return total

@@ -1,0 +1,91 @@
+"""Where one ingest worker's time goes, per entry: CPU of each phase, the server's CPU, and a cProfile.
+
+    .venv/bin/python bench/ingest_phases.py [--entries 100000] [--profile]
+
+Fills a private redis-server with bench/ingest.py's backlog (200 drones, 1 % malformed), then drains it in
+this process through the worker's own steps (read, plan, atomic script), timing each with process time, so
+the figures hold on a loaded machine where bench/ingest.py's wall-clock rates swing by half. The server's
+CPU comes from INFO cpu. `--profile` runs the worker loop (IngestWorker._step) under cProfile instead and
+prints the functions by own time: the profile quoted in notes/issue15-ingest.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ingest import fill  # noqa: E402  (bench/ingest.py, this script's directory)
+
+from dispatch.domain.batch import plan_batch, split_at_ends  # noqa: E402
+from dispatch.keys import Keys  # noqa: E402
+from dispatch.services.ingest import IngestWorker  # noqa: E402
+from dispatch.settings import Settings  # noqa: E402
+from dispatch.store import streams  # noqa: E402
+from dispatch.store.connection import connect  # noqa: E402
+from dispatch.store.embedded import EmbeddedRedis  # noqa: E402
+from dispatch.store.state import read_stats  # noqa: E402
+
+
+def phases(server: EmbeddedRedis, count: int) -> None:
+    keys = Keys("phases")
+    client = connect(server.url)
+    fill(client, keys, count)
+    worker = IngestWorker(Settings.from_env({"REDIS_URL": server.url, "DISPATCH_SITE": "phases"}), consumer="c")
+    streams.ensure_groups(client, keys)
+    spent = {"read": 0.0, "plan": 0.0, "script": 0.0}
+    before, started, done = client.info("cpu"), time.perf_counter(), 0
+    while done < count:
+        a = time.process_time()
+        entries = streams.read_group(client, keys, "c", count=worker.settings.ingest_batch, block_ms=None)
+        b = time.process_time()
+        plans = [plan_batch(batch, worker.limits) for batch in split_at_ends(entries)]
+        c = time.process_time()
+        for plan in plans:
+            worker.apply_plan(plan)
+        spent["read"] += b - a
+        spent["plan"] += c - b
+        spent["script"] += time.process_time() - c
+        done += len(entries)
+    wall = time.perf_counter() - started
+    after = client.info("cpu")
+    server_cpu = sum(after[k] - before[k] for k in ("used_cpu_user", "used_cpu_sys"))
+    print(f"{count:,} entries, {count / wall:,.0f} entries/s wall (one process, no profiler)")
+    print(f"worker CPU {sum(spent.values()) / count * 1e6:.2f} µs/entry: "
+          + ", ".join(f"{name} {seconds / count * 1e6:.2f}" for name, seconds in spent.items())
+          + " (script: building and sending the arguments)")
+    print(f"redis-server CPU {server_cpu / count * 1e6:.2f} µs/entry (XREADGROUP and the script)")
+
+
+def profile(server: EmbeddedRedis, count: int) -> None:
+    keys = Keys("profile")
+    client = connect(server.url)
+    fill(client, keys, count)
+    worker = IngestWorker(Settings.from_env({"REDIS_URL": server.url, "DISPATCH_SITE": "profile"}), consumer="c")
+    streams.ensure_groups(worker.client, worker.keys)
+    worker._step()  # script load, first claim sweep
+    profiler = cProfile.Profile()
+    profiler.enable()
+    while sum(read_stats(client, keys).values()) < count:
+        worker._step()
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Ingest: CPU per phase, or a cProfile of the worker loop.")
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    with EmbeddedRedis(Path(tempfile.mkdtemp(prefix="bench-redis-")), persistent=False) as server:
+        (profile if args.profile else phases)(server, args.entries)
+
+
+if __name__ == "__main__":
+    main()
