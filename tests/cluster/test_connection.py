@@ -10,8 +10,8 @@ import redis.cluster
 from dispatch.domain.acl import RedisUser
 from dispatch.keys import Keys
 from dispatch.store.connection import WaitingCluster, connect, connect_async, is_cluster
-from dispatch.store.raw_replies import raw_client
 from tests.support.processes import role_url
+from tests.support.raw_replies import assert_raw_replies
 
 from .conftest import sites_on_different_masters
 
@@ -45,14 +45,7 @@ def test_every_role_signs_in_on_every_node_and_is_detected(redis_server, setting
 
 def test_raw_replies_come_from_the_sites_master(redis_server, redis_client):
     for site in sites_on_different_masters(redis_server, 3):
-        keys = Keys(site)
-        entry_id = redis_client.xadd(keys.live, {"a": "1"})
-        raw = raw_client(redis_client)
-        assert raw.execute_command("XRANGE", keys.live, "-", "+") == [[entry_id, [b"a", b"1"]]]
-        pipe = raw.pipeline(transaction=False)
-        pipe.xlen(keys.live)
-        pipe.execute_command("XREVRANGE", keys.live, "+", "-", "COUNT", 1)
-        assert pipe.execute() == [1, [[entry_id, [b"a", b"1"]]]]
+        assert_raw_replies(redis_client, Keys(site).live)
 
 
 def test_the_async_client_is_a_cluster_client_too_and_waits_for_a_free_connection(redis_server):

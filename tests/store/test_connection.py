@@ -10,8 +10,8 @@ import redis.asyncio
 
 from dispatch.store import connection
 from dispatch.store.connection import connect, connect_async, is_cluster
-from dispatch.store.raw_replies import raw_client
 from dispatch.store.embedded import free_port
+from tests.support.raw_replies import assert_raw_replies
 
 
 def test_a_single_server_keeps_the_plain_client(redis_server):
@@ -42,13 +42,7 @@ def test_a_user_not_allowed_to_ask_is_told_not_guessed_at(redis_server, redis_cl
 
 
 def test_raw_replies_of_a_single_server_are_nested_lists(redis_client, keys):
-    entry_id = redis_client.xadd(keys.live, {"a": "1"})
-    raw = raw_client(redis_client)
-    assert raw.execute_command("XRANGE", keys.live, "-", "+") == [[entry_id, [b"a", b"1"]]]
-    pipe = raw.pipeline(transaction=False)
-    pipe.xlen(keys.live)
-    pipe.execute_command("XREVRANGE", keys.live, "+", "-", "COUNT", 1)
-    assert pipe.execute() == [1, [[entry_id, [b"a", b"1"]]]]
+    assert_raw_replies(redis_client, keys.live)
 
 
 def test_the_async_client_of_a_single_server_works(redis_server, keys):
