@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import orjson  # noqa: E402
 
 from bench.common import web_stack_settings  # noqa: E402
+from bench.replay import add_shift_arguments  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -105,11 +106,7 @@ def child(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Full-shift export: before (Dash answer) and after (stream).")
-    parser.add_argument("--hours", type=float, default=8)
-    parser.add_argument("--drones", type=int, default=50)
-    parser.add_argument("--patrols", type=int, default=500)
-    parser.add_argument("--patrol-interval-s", type=float, default=50)
-    parser.add_argument("--sightings-per-hour", type=float, default=60)
+    add_shift_arguments(parser)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--format", choices=("csv", "geojson", "kml"), default="csv")

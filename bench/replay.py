@@ -212,6 +212,15 @@ def write(client, key: str, ids: list[str], rows: list[list], batch: int = 5_000
     pipe.execute()
 
 
+def add_shift_arguments(parser) -> None:
+    """The shift `fill` writes: bench/replay.py, bench/replay_workers.py and bench/export.py take the same."""
+    parser.add_argument("--hours", type=float, default=8)
+    parser.add_argument("--drones", type=int, default=50)
+    parser.add_argument("--patrols", type=int, default=500)
+    parser.add_argument("--patrol-interval-s", type=float, default=50)
+    parser.add_argument("--sightings-per-hour", type=float, default=60)
+
+
 def fill(client, keys: Keys, args) -> dict:
     rng = np.random.default_rng(args.seed)
     started = time.perf_counter()
@@ -289,11 +298,7 @@ def timed(call):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="After-action replay of a big shift.")
-    parser.add_argument("--hours", type=float, default=8)
-    parser.add_argument("--drones", type=int, default=50)
-    parser.add_argument("--patrols", type=int, default=500)
-    parser.add_argument("--patrol-interval-s", type=float, default=50)
-    parser.add_argument("--sightings-per-hour", type=float, default=60)
+    add_shift_arguments(parser)
     parser.add_argument("--loads", type=int, default=3)
     parser.add_argument("--seeks", type=int, default=200)
     parser.add_argument("--naive-seeks", type=int, default=5)

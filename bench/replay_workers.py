@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import orjson  # noqa: E402
 
-from bench.replay import SHIFT_START, fill  # noqa: E402
+from bench.replay import SHIFT_START, add_shift_arguments, fill  # noqa: E402
 from dispatch.keys import Keys  # noqa: E402
 from dispatch.store.connection import connect  # noqa: E402
 from dispatch.store.embedded import EmbeddedRedis  # noqa: E402
@@ -93,11 +93,7 @@ def reader(directory: str, window: Window, instants: list[int], report) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Replay shared by several web workers.")
-    parser.add_argument("--hours", type=float, default=8)
-    parser.add_argument("--drones", type=int, default=50)
-    parser.add_argument("--patrols", type=int, default=500)
-    parser.add_argument("--patrol-interval-s", type=float, default=50)
-    parser.add_argument("--sightings-per-hour", type=float, default=60)
+    add_shift_arguments(parser)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
