@@ -80,6 +80,9 @@ def test_the_replay_page_shows_zone_names_as_text(browser, web, ingest, keys, re
     redis_client.xadd(keys.in_telemetry, {"drone_id": "DR-7", "ts": now - 60_000, "lat": 48.11, "lon": -1.68,
                                           "alt_m": 90, "heading_deg": 0, "speed_mps": 9, "battery_pct": 80})
     wait_until(lambda: sum(read_stats(redis_client, keys).values()) == 1, timeout=20, what="ingest")
+    # The window ends at "now" cut to the second (replay logic.resolve_window): load it once that second is past
+    # the zone's saving, or a zone saved in the same second falls just after the window's end.
+    wait_until(lambda: int(time.time()) * 1000 > now, timeout=3, what="the next whole second")
     page = ReplayPage(browser, web).open()
     page.load("hour")
     page.slide_to(page.js("return dispatchReplay.state.window.to_ms"))  # the zone is stored since just now
