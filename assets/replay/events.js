@@ -1,86 +1,99 @@
 /*
  * Replay page: the event list beside the map, kept in step with the instant.
  *
- * One row per event of the window, built once per window. As the instant moves, the events up to it
- * are marked as past, the latest one as current and scrolled into view; only the rows between the
- * old and the new current one are touched (event_index.js), so a shift's thousands of events cost
- * nothing per frame. Clicking a row asks for its instant (onPick).
+ * Virtualised (issue 15): a shift has thousands of events, and building a row for each cost a
+ * main-thread task of several hundred ms. Only the rows in view, plus a margin (event_window.js),
+ * are in the DOM, absolutely placed in a box as tall as the whole list, so the scroll bar, scrolling
+ * to the end and the browser's own scrolling behave as if every row were there. A row is built from
+ * the window's columns when it comes into view, with its past/current state, so nothing per row is
+ * kept for the rows out of view: moving the instant touches only the rows on screen.
+ *
+ * Clicking a row, or Enter on a focused one, asks for its instant (onPick). The list takes the focus
+ * (one row at a time, a roving tabindex): ↑ ↓ Page Up/Down Home End move it, the row kept in the DOM
+ * while focused. Screen readers get a list whose items say their place in the whole
+ * (aria-setsize/aria-posinset) and which one is current (aria-current).
  */
 import { el } from "../common/dom.js";
-import { indexAt, nextAfter, prevBefore, pastChange } from "./event_index.js";
+import { indexAt, nextAfter, prevBefore } from "./event_index.js";
+import { rowAfterKey, scrollToShow, visibleRows } from "./event_window.js";
 import { KIND_WORDS, describe, eventCount } from "./event_words.js";
 import { byId, clock } from "./page.js";
 
+const FALLBACK_ROW_PX = 31;
+
 let box = null;
 let count = null;
-let rows = [];
+let sizer = null; // as tall as every row together; the built rows are placed in it
+let columns = null;
+let n = 0;
 let stamps = new Float64Array(0);
 let current = -1;
+let focused = -1; // the row that has (or last had) the keyboard focus, -1 for none
+let rowHeight = FALLBACK_ROW_PX;
+let built = new Map(); // index -> row element, for the rows in the DOM
+let pick = null;
+let scheduled = false;
 
 /** Binds the list; onPick(t) is called with the instant of a clicked row. */
 export function initEvents(onPick) {
   box = byId("events");
   count = byId("events_count");
+  pick = onPick;
   box.addEventListener("click", function (event) {
     const row = event.target.closest("[data-index]");
-    if (row) onPick(stamps[Number(row.dataset.index)]);
+    if (!row) return;
+    focused = Number(row.dataset.index);
+    built.forEach(function (each, i) { markRow(each, i); });
+    onPick(stamps[focused]);
   });
+  box.addEventListener("keydown", onKey);
+  box.addEventListener("scroll", scheduleRender, { passive: true });
+  if (typeof ResizeObserver === "function") new ResizeObserver(scheduleRender).observe(box);
 }
 
 export function clearEvents() {
-  rows = [];
+  columns = null;
+  n = 0;
   stamps = new Float64Array(0);
   current = -1;
+  focused = -1;
+  built = new Map();
+  sizer = null;
   box.replaceChildren(el("div", "rp-empty", "Loading…"));
   count.textContent = "";
 }
 
 /** The window's events, as the server sends them: columns (ts, kind, event, id, sighting_id, patrol_id, detail, actor). */
-export function setEvents(columns) {
-  const n = columns.ts.length;
+export function setEvents(eventColumns) {
+  columns = eventColumns;
+  n = columns.ts.length;
   stamps = Float64Array.from(columns.ts);
-  rows = new Array(n);
   current = -1;
-  const fragment = document.createDocumentFragment();
-  for (let i = 0; i < n; i++) {
-    const kind = columns.kind[i];
-    const event = columns.event[i];
-    const fields = { id: columns.id[i], sighting_id: columns.sighting_id[i], patrol_id: columns.patrol_id[i],
-      detail: columns.detail[i] };
-    const row = el("div", "rp-ev is-" + kind + " ev-" + event);
-    row.dataset.index = String(i);
-    row.dataset.ts = String(columns.ts[i]);
-    row.dataset.kind = kind;
-    row.dataset.event = event;
-    row.dataset.id = fields.id || "";
-    row.setAttribute("role", "listitem");
-    row.append(el("span", "rp-ev-time", clock(columns.ts[i])),
-      el("span", "rp-ev-kind", KIND_WORDS[kind] || kind),
-      el("span", "rp-ev-what", describe(kind, event, fields)),
-      el("span", "rp-ev-actor", columns.actor[i] || ""));
-    rows[i] = row;
-    fragment.appendChild(row);
-  }
-  box.replaceChildren(n ? fragment : el("div", "rp-empty", "Nothing happened in this window."));
+  focused = -1;
+  built = new Map();
   count.textContent = eventCount(n);
+  if (!n) {
+    sizer = null;
+    box.replaceChildren(el("div", "rp-empty", "Nothing happened in this window."));
+    return;
+  }
+  sizer = el("div", "rp-ev-sizer");
+  box.replaceChildren(sizer);
+  box.scrollTop = 0;
+  rowHeight = measureRow();
+  sizer.style.height = n * rowHeight + "px";
+  render();
 }
 
-/** Marks the events up to t as past and the last of them as current. */
+/** Marks the events up to t as past and the last of them as current, scrolled into view. */
 export function highlightEvents(t) {
   const next = indexAt(stamps, t);
-  const change = pastChange(current, next);
-  if (change === null) return;
-  let i;
-  if (change.past) for (i = change.past[0]; i <= change.past[1]; i++) rows[i].classList.add("is-past");
-  else for (i = change.notPast[0]; i <= change.notPast[1]; i++) rows[i].classList.remove("is-past");
-  if (current >= 0 && rows[current]) rows[current].classList.remove("is-current");
+  if (next === current) return;
   current = next;
-  if (current >= 0) {
-    rows[current].classList.add("is-current");
-    rows[current].scrollIntoView({ block: "nearest" });
-  } else if (rows.length) {
-    box.scrollTop = 0;
-  }
+  built.forEach(function (row, i) { markRow(row, i); });
+  if (current >= 0) showRow(current);
+  else if (n) box.scrollTop = 0;
+  render();
 }
 
 /** The instant of the next (direction > 0) or previous event from t, null if none. */
@@ -91,4 +104,119 @@ export function eventFrom(t, direction) {
 /** The index of the current event (-1 for none). */
 export function currentEvent() {
   return current;
+}
+
+/** What the list holds, for tests and benchmarks: its events, the rows built, the row height. */
+export function eventListState() {
+  return { events: n, built: built.size, rowHeight: rowHeight, focused: focused };
+}
+
+/** One row's height, from a row built and measured once per window (the CSS fixes it; fonts may not). */
+function measureRow() {
+  const probe = buildRow(0);
+  sizer.appendChild(probe);
+  const height = probe.getBoundingClientRect().height;
+  probe.remove();
+  return height > 0 ? height : FALLBACK_ROW_PX;
+}
+
+function scheduleRender() {
+  if (scheduled) return;
+  scheduled = true;
+  requestAnimationFrame(function () {
+    scheduled = false;
+    render();
+  });
+}
+
+/** Builds the rows now in view (and the focused one), drops the others; the DOM keeps index order. */
+function render() {
+  if (!sizer || !n) return;
+  const range = visibleRows(box.scrollTop, box.clientHeight, rowHeight, n);
+  const keepFocused = focused >= 0 && box.contains(document.activeElement);
+  const next = new Map();
+  const inOrder = [];
+  let changed = false;
+  function keep(i) {
+    let row = built.get(i);
+    if (!row) {
+      row = buildRow(i);
+      changed = true;
+    }
+    next.set(i, row);
+    inOrder.push(row);
+  }
+  if (keepFocused && focused < range.first) keep(focused);
+  for (let i = range.first; i <= range.last; i++) keep(i);
+  if (keepFocused && focused > range.last) keep(focused);
+  if (next.size !== built.size) changed = true;
+  built = next;
+  if (changed) sizer.replaceChildren.apply(sizer, inOrder);
+}
+
+function buildRow(i) {
+  const kind = columns.kind[i];
+  const event = columns.event[i];
+  const fields = { id: columns.id[i], sighting_id: columns.sighting_id[i], patrol_id: columns.patrol_id[i],
+    detail: columns.detail[i] };
+  const row = el("div", "rp-ev is-" + kind + " ev-" + event);
+  row.dataset.index = String(i);
+  row.dataset.ts = String(columns.ts[i]);
+  row.dataset.kind = kind;
+  row.dataset.event = event;
+  row.dataset.id = fields.id || "";
+  row.setAttribute("role", "listitem");
+  row.setAttribute("aria-setsize", String(n));
+  row.setAttribute("aria-posinset", String(i + 1));
+  row.style.transform = "translateY(" + i * rowHeight + "px)";
+  row.append(el("span", "rp-ev-time", clock(columns.ts[i])),
+    el("span", "rp-ev-kind", KIND_WORDS[kind] || kind),
+    el("span", "rp-ev-what", describe(kind, event, fields)),
+    el("span", "rp-ev-actor", columns.actor[i] || ""));
+  markRow(row, i);
+  return row;
+}
+
+function markRow(row, i) {
+  row.classList.toggle("is-past", i <= current);
+  row.classList.toggle("is-current", i === current);
+  if (i === current) row.setAttribute("aria-current", "true");
+  else row.removeAttribute("aria-current");
+  // The roving tabindex: the focused row, else the current one, else the first, is the list's tab stop.
+  const stop = focused >= 0 ? focused : Math.max(0, current);
+  row.tabIndex = i === stop ? 0 : -1;
+}
+
+/** Scrolls the least that shows row i whole. */
+function showRow(i) {
+  const top = scrollToShow(i, box.scrollTop, box.clientHeight, rowHeight);
+  if (top !== null) box.scrollTop = top;
+}
+
+function onKey(event) {
+  if (!n || event.ctrlKey || event.metaKey || event.altKey) return;
+  const row = event.target.closest ? event.target.closest("[data-index]") : null;
+  const from = row ? Number(row.dataset.index) : focused;
+  if (event.key === "Enter") {
+    if (from >= 0) {
+      focused = from;
+      pick(stamps[from]);
+      event.preventDefault();
+    }
+    return;
+  }
+  const page = Math.max(1, Math.floor(box.clientHeight / rowHeight) - 1);
+  const to = rowAfterKey(event.key, from, n, page);
+  if (to === null) return;
+  event.preventDefault();
+  focusRow(to);
+}
+
+function focusRow(i) {
+  focused = i;
+  showRow(i);
+  render();
+  built.forEach(function (row, index) { markRow(row, index); });
+  const row = built.get(i);
+  if (row) row.focus({ preventScroll: true });
 }

@@ -6,8 +6,9 @@
  *   loading.js    loading a window (its progress polled), then its events, zones and first instant
  *   transport.js  the instant, play/pause, speed, previous/next event, slider, keyboard; frames.js asks
  *                 for the frames, one request in flight
- *   events.js     the event list beside the map, kept in step with the instant (event_index.js,
- *                 event_words.js)
+ *   events.js     the event list beside the map, kept in step with the instant, virtualised
+ *                 (event_index.js, event_window.js, event_words.js)
+ *   figures.js    the shift figures, asked for one at a time as they come into view (figure_order.js)
  *   map.js        the frame drawn into raw Leaflet layers: drones and trails, patrols, sightings
  *                 (map_rules.js); overlays.js: assignment lines, alert rings, zones, a unit's track
  *   progress.js, playback.js: the pure rules and words (tests/js/replay/)
@@ -16,7 +17,8 @@
  * dash_clientside.dispatchReplay.start(config). Text from the network only ever reaches the page
  * through textContent (common/dom.js el), never innerHTML.
  */
-import { currentEvent, initEvents } from "./events.js";
+import { currentEvent, eventListState, initEvents } from "./events.js";
+import { figureState, initFigures, onFigureDone, onReadyFigures } from "./figures.js";
 import { cancelLoad, onOpened } from "./loading.js";
 import { initMap, leafletMap, mapCount, mapPosition } from "./map.js";
 import { trackedUnit } from "./overlays.js";
@@ -33,6 +35,7 @@ function start(config) {
     setInstant(t, "event");
   });
   initMap(config);
+  initFigures(config);
   setSpeed(0);
   return { started_ms: Date.now() };
 }
@@ -42,6 +45,14 @@ window.dash_clientside = Object.assign(window.dash_clientside || {}, {
     start: start,
     onOpened: function (answer) {
       onOpened(answer);
+      return window.dash_clientside.no_update;
+    },
+    onReadyFigures: function (ready) {
+      if (replay.started) onReadyFigures(ready);
+      return window.dash_clientside.no_update;
+    },
+    onFigureDone: function (done) {
+      onFigureDone(done);
       return window.dash_clientside.no_update;
     },
     onJump: function (answer) {
@@ -69,7 +80,8 @@ window.dispatchReplay = {
     get tracked() { return trackedUnit(); },
     get map() { return leafletMap(); }
   },
-  events: { get current() { return currentEvent(); } },
+  events: { get current() { return currentEvent(); }, get list() { return eventListState(); } },
+  figures: { get state() { return figureState(); } },
   api: api,
   setInstant: setInstant,
   play: play,

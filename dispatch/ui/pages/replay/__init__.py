@@ -33,7 +33,7 @@ from ....domain.auth import page_permission
 from ....domain.pages import REPLAY
 from . import ids
 from .handlers import (
-    add_routes, answer_cancel, answer_export, answer_export_window, answer_figure_csv, answer_figures, answer_jump, answer_open,
+    add_routes, answer_cancel, answer_export, answer_export_window, answer_figure, answer_figure_csv, answer_figures, answer_jump, answer_open,
     callback_guard,
 )
 from . import layout
@@ -62,6 +62,17 @@ def register(app: dash.Dash) -> None:
                  + [Output(ids.FIGURES_NOTE, "children"), Output(ids.EXPORT_GEOJSON, "disabled"),
                     Output(ids.EXPORT_CSV, "disabled"), Output(ids.EXPORT_KML, "disabled")],
                  Input(ids.READY, "data"), prevent_initial_call=True)(guard(answer_figures))
+    # Issue 15 (figures): the page asks for each chart as it comes into view, one at a time (figures.js).
+    app.clientside_callback(ClientsideFunction("dispatchReplay", "onReadyFigures"),
+                            Output(ids.CLIENT_SINK, "data", allow_duplicate=True), Input(ids.READY, "data"),
+                            prevent_initial_call=True)
+    app.clientside_callback(ClientsideFunction("dispatchReplay", "onFigureDone"),
+                            Output(ids.CLIENT_SINK, "data", allow_duplicate=True), Input(ids.FIGURE_DONE, "data"),
+                            prevent_initial_call=True)
+    for name, (graph, _, _) in ids.FIGURES.items():
+        app.callback(Output(graph, "figure", allow_duplicate=True),
+                     Output(ids.FIGURE_DONE, "data", allow_duplicate=True),
+                     Input(ids.FIGURE_WANTED[name], "data"), prevent_initial_call=True)(guard(answer_figure(name)))
     export_guard = callback_guard("export")
     app.callback(Output(ids.FIGURE_DOWNLOAD, "data"), Output(ids.FIGURES_NOTE, "children", allow_duplicate=True),
                  [Input(csv, "n_clicks") for _, csv, _ in ids.FIGURES.values()], State(ids.READY, "data"),

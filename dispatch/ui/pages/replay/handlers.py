@@ -21,8 +21,8 @@ from . import figures
 from . import ids
 from . import layout as P
 from .logic import (
-    DEFAULT_MAX_WINDOW_HOURS, EXPORT_FORMATS, Actor, WindowRefused, build_figures, export_filename, export_stream,
-    figure_download, frame_at, load_history, metric_frames, parse_instant, record_opened, resolve_window, track_of,
+    DEFAULT_MAX_WINDOW_HOURS, EXPORT_FORMATS, Actor, WindowRefused, build_figure, export_filename, export_stream,
+    figure_download, frame_at, load_history, parse_instant, record_opened, resolve_window, track_of,
     window_summary,
 )
 from ....domain.pages import REPLAY
@@ -136,6 +136,8 @@ def answer_jump(n_submit, text, ready) -> dict:
 
 
 def answer_figures(ready) -> list:
+    """The figures' section once a window is ready (or none): its note and the exports. The charts themselves
+    come one at a time, as the page asks for each (answer_figure, issue 15)."""
     if ready is None:  # the page is loading another window: its figures would be the old one's
         blank = figures.empty_figure("Load a window to see its figures")
         return [blank] * len(ids.FIGURES) + ["", True, True, True]
@@ -143,10 +145,24 @@ def answer_figures(ready) -> list:
     history = cache().history(window) if window else None
     if history is None:
         return [no_update] * len(ids.FIGURES) + ["The window is no longer loaded: press Load again", True, True, True]
-    started = time.perf_counter()
-    built = build_figures(metric_frames(history), history.bounds, context().settings.timezone)
-    note = f"computed in {time.perf_counter() - started:.1f} s"
-    return [built[name] for name in ids.FIGURES] + [note, False, False, False]
+    return [no_update] * len(ids.FIGURES) + ["drawn as you come to them", False, False, False]
+
+
+def answer_figure(name: str) -> Callable:
+    """The callback of one figure: its chart for the window the page wrote into its store, and a word for the
+    page (FIGURE_DONE) that it may ask for the next one. Built from only the numbers this chart needs."""
+    def answer(wanted) -> tuple:
+        window = _window(wanted)
+        history = cache().history(window) if window else None
+        if history is None:
+            return no_update, {"name": name, "ok": False, "nonce": (wanted or {}).get("nonce")}
+        started = time.perf_counter()
+        built = build_figure(name, history, context().settings.timezone)
+        return built, {"name": name, "ok": True, "from_ms": window.from_ms, "to_ms": window.to_ms,
+                       "nonce": wanted.get("nonce"), "ms": round((time.perf_counter() - started) * 1000, 1)}
+
+    answer.__name__ = f"answer_figure_{name}"
+    return answer
 
 
 def answer_figure_csv(*args) -> tuple:

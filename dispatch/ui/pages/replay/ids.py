@@ -60,3 +60,8 @@ FIGURES = {
     "utilisation": ("rp-fig-utilisation", "rp-csv-utilisation", "Patrol utilisation"),
     "outcomes": ("rp-fig-outcomes", "rp-csv-outcomes", "Sightings by outcome"),
 }
+
+# Issue 15 (figures): each figure is built when the page asks for it (as its card comes into view, one at a
+# time): the page writes the window into the figure's own store, the server answers its chart and FIGURE_DONE.
+FIGURE_WANTED = {name: f"rp-want-{graph.removeprefix('rp-fig-')}" for name, (graph, _, _) in FIGURES.items()}
+FIGURE_DONE = "rp-figure-done"

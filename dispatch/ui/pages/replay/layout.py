@@ -55,6 +55,9 @@ def page_config(settings: Settings) -> dict:
         "map_class": ids.MAP_CLASS,
         "ids": {name.lower(): value for name, value in vars(ids).items()
                 if name.isupper() and isinstance(value, str) and value.startswith("rp-")},
+        # Issue 15: the figures the page asks for one at a time, as they come into view (assets/replay/figures.js).
+        "figures": [{"name": name, "graph": graph, "wanted": ids.FIGURE_WANTED[name]}
+                    for name, (graph, _, _) in ids.FIGURES.items()],
     }
 
 
@@ -187,6 +190,8 @@ def _figures() -> html.Section:
                                                        html.Span("", id=ids.FIGURES_NOTE, className="muted")]),
         html.Div(cards, className="rp-figure-grid"),
         dcc.Download(id=ids.FIGURE_DOWNLOAD),
+        *[dcc.Store(id=wanted) for wanted in ids.FIGURE_WANTED.values()],
+        dcc.Store(id=ids.FIGURE_DONE),
     ])
 
 

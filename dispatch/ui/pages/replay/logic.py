@@ -275,6 +275,30 @@ def build_figures(frames: dict[str, pd.DataFrame], bounds: tuple[int, int], tz: 
     }
 
 
+def build_figure(name: str, history: History, tz: str):
+    """One figure, from only the numbers it needs (issue 15): the page asks for each as it comes into view,
+    one at a time, so that neither the server nor the browser builds or draws all six in one go."""
+    if name not in FIGURE_BUILDERS:
+        raise WindowRefused(f"No figure named {name[:40]!r}")
+    return FIGURE_BUILDERS[name](history, tz)
+
+
+def _response_distribution(history: History, tz: str):
+    times = response_times(history)
+    return figures.response_distribution_figure(times, response_summary(times))
+
+
+FIGURE_BUILDERS = {
+    "response_times": lambda history, tz: figures.response_times_figure(response_times(history), tz),
+    "response_distribution": _response_distribution,
+    "sightings_per_category": lambda history, tz: figures.sightings_per_category_figure(
+        sightings_per_category(history, bucket_seconds(history.bounds)), tz, bucket_seconds(history.bounds)),
+    "heatmap": lambda history, tz: figures.heatmap_figure(heatmap(history, HEAT_CELL_M), HEAT_CELL_M),
+    "utilisation": lambda history, tz: figures.utilisation_figure(utilisation(history)),
+    "outcomes": lambda history, tz: figures.outcomes_figure(outcomes(history)),
+}
+
+
 # ----------------------------------------------------------------------------- audit and files
 
 
