@@ -136,22 +136,22 @@ function render() {
   const keepFocused = focused >= 0 && box.contains(document.activeElement);
   const next = new Map();
   const inOrder = [];
-  let changed = false;
   function keep(i) {
-    let row = built.get(i);
-    if (!row) {
-      row = buildRow(i);
-      changed = true;
-    }
+    const row = built.get(i) || buildRow(i);
     next.set(i, row);
     inOrder.push(row);
   }
   if (keepFocused && focused < range.first) keep(focused);
   for (let i = range.first; i <= range.last; i++) keep(i);
   if (keepFocused && focused > range.last) keep(focused);
-  if (next.size !== built.size) changed = true;
+  // Rows kept are never moved (a moved element loses the focus): the others go, the new ones are slotted in.
+  built.forEach(function (row, i) { if (!next.has(i)) row.remove(); });
   built = next;
-  if (changed) sizer.replaceChildren.apply(sizer, inOrder);
+  let cursor = sizer.firstChild;
+  for (const row of inOrder) {
+    if (row === cursor) cursor = cursor.nextSibling;
+    else sizer.insertBefore(row, cursor);
+  }
 }
 
 function buildRow(i) {

@@ -215,7 +215,9 @@ def test_figures_render_and_an_export_is_audited(browser, web, recorded, redis_c
 
     wait_until(lambda: traces(P.FIGURES["response_times"][0]) == ["patrol sent", "acknowledged", "on scene"],
                timeout=15, what="the response-time chart")
-    assert traces(P.FIGURES["utilisation"][0])[0] == "available"
+    # Issue 15: the charts come one at a time (in view first, the others when the page is idle).
+    wait_until(lambda: (traces(P.FIGURES["utilisation"][0]) or [None])[0] == "available", timeout=15,
+               what="the utilisation chart")
     buttons = page.js("""return Array.from(document.querySelectorAll('#rp-fig-response .modebar-btn'))
                              .map(b => b.getAttribute('data-title'));""")
     assert "Download plot as a PNG" in buttons, "PNG from the chart's own toolbar"
