@@ -30,6 +30,7 @@ let stamps = new Float64Array(0);
 let current = -1;
 let focused = -1; // the row that has (or last had) the keyboard focus, -1 for none
 let rowHeight = FALLBACK_ROW_PX;
+let measured = false; // false while the list was hidden when its rows were measured: measured again when shown
 let built = new Map(); // index -> row element, for the rows in the DOM
 let pick = null;
 let scheduled = false;
@@ -80,8 +81,7 @@ export function setEvents(eventColumns) {
   sizer = el("div", "rp-ev-sizer");
   box.replaceChildren(sizer);
   box.scrollTop = 0;
-  rowHeight = measureRow();
-  sizer.style.height = n * rowHeight + "px";
+  measureRows();
   render();
 }
 
@@ -112,12 +112,14 @@ export function eventListState() {
 }
 
 /** One row's height, from a row built and measured once per window (the CSS fixes it; fonts may not). */
-function measureRow() {
+function measureRows() {
   const probe = buildRow(0);
   sizer.appendChild(probe);
   const height = probe.getBoundingClientRect().height;
   probe.remove();
-  return height > 0 ? height : FALLBACK_ROW_PX;
+  measured = height > 0;
+  rowHeight = measured ? height : FALLBACK_ROW_PX;
+  sizer.style.height = n * rowHeight + "px";
 }
 
 function scheduleRender() {
@@ -132,6 +134,11 @@ function scheduleRender() {
 /** Builds the rows now in view (and the focused one), drops the others; the DOM keeps index order. */
 function render() {
   if (!sizer || !n) return;
+  if (!measured && box.clientHeight > 0) { // hidden when the window came: every row placed again
+    built.forEach(function (row) { row.remove(); });
+    built = new Map();
+    measureRows();
+  }
   const range = visibleRows(box.scrollTop, box.clientHeight, rowHeight, n);
   const keepFocused = focused >= 0 && box.contains(document.activeElement);
   const next = new Map();

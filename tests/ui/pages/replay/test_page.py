@@ -246,6 +246,18 @@ def test_figures_of_the_shift(loaded):
         "dispatched (a patrol cleared it)"] == "1"
 
 
+def test_each_figure_alone_is_the_one_built_with_all_the_others(loaded):
+    """Issue 15: the page asks for one figure at a time; each is built from only its own numbers, and is the
+    same chart as when all six were built together."""
+    _, history = loaded
+    together = C.build_figures(C.metric_frames(history), history.bounds, TZ)
+    for name in P.FIGURES:
+        assert C.build_figure(name, history, TZ).to_plotly_json() == together[name].to_plotly_json(), name
+    with pytest.raises(C.WindowRefused):
+        C.build_figure("passwords", history, TZ)
+    assert set(P.FIGURE_WANTED) == set(P.FIGURES) and len(set(P.FIGURE_WANTED.values())) == len(P.FIGURES)
+
+
 def test_an_empty_window_is_refused_readably(shift, settings, keys, redis_client):
     cache = ReplayCache(lambda window, progress: C.load_history(redis_client, keys, window, progress,
                                                                 settings=settings))
