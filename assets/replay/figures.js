@@ -43,11 +43,15 @@ export function initFigures(config) {
   });
 }
 
-/** The "ready" store changed: a window's figures to ask for, or none while another one loads. */
-export function onReadyFigures(ready) {
+/** The "ready" store changed: a window's figures to ask for, or none while another one loads (its charts
+ * blanked here: the previous window's must not stand for the next one). */
+export function onReadyFigures(ready, blank) {
   drawn = new Set();
   asked = null;
   wanted = ready && ready.from_ms != null ? { from_ms: ready.from_ms, to_ms: ready.to_ms } : null;
+  if (!wanted && blank) {
+    cards.forEach(function (card) { window.dash_clientside.set_props(card.graph, { figure: blank }); });
+  }
   askNext();
 }
 

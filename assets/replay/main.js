@@ -48,7 +48,7 @@ window.dash_clientside = Object.assign(window.dash_clientside || {}, {
       return window.dash_clientside.no_update;
     },
     onReadyFigures: function (ready) {
-      if (replay.started) onReadyFigures(ready);
+      if (replay.started) onReadyFigures(ready, replay.config.figure_blank);
       return window.dash_clientside.no_update;
     },
     onFigureDone: function (done) {

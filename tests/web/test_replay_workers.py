@@ -67,9 +67,9 @@ class Supervisor:
         return answer["response"]
 
     def figures(self, window: dict) -> dict:
-        """What the renderer sends once the page has a window ready: every figure of it."""
-        outputs = ([{"id": graph, "property": "figure"} for graph, _, _ in P.FIGURES.values()]
-                   + [{"id": P.FIGURES_NOTE, "property": "children"}]
+        """What the renderer sends once the page has a window ready: the figures' note and the exports (issue 15:
+        each chart is asked for on its own, as it comes into view)."""
+        outputs = ([{"id": P.FIGURES_NOTE, "property": "children"}]
                    + [{"id": button, "property": "disabled"}
                       for button in (P.EXPORT_GEOJSON, P.EXPORT_CSV, P.EXPORT_KML)])
         body = {"output": ".." + "...".join(f"{o['id']}.{o['property']}" for o in outputs) + "..",

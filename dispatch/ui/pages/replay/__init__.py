@@ -58,8 +58,7 @@ def register(app: dash.Dash) -> None:
                  State(ids.WATCHER, "data"), prevent_initial_call=True)(guard(answer_cancel))
     app.callback(Output(ids.JUMP_RESULT, "data"), Input(ids.JUMP, "n_submit"), State(ids.JUMP, "value"),
                  State(ids.READY, "data"), prevent_initial_call=True)(guard(answer_jump))
-    app.callback([Output(graph, "figure") for graph, _, _ in ids.FIGURES.values()]
-                 + [Output(ids.FIGURES_NOTE, "children"), Output(ids.EXPORT_GEOJSON, "disabled"),
+    app.callback([Output(ids.FIGURES_NOTE, "children"), Output(ids.EXPORT_GEOJSON, "disabled"),
                     Output(ids.EXPORT_CSV, "disabled"), Output(ids.EXPORT_KML, "disabled")],
                  Input(ids.READY, "data"), prevent_initial_call=True)(guard(answer_figures))
     # Issue 15 (figures): the page asks for each chart as it comes into view, one at a time (figures.js).
@@ -70,8 +69,7 @@ def register(app: dash.Dash) -> None:
                             Output(ids.CLIENT_SINK, "data", allow_duplicate=True), Input(ids.FIGURE_DONE, "data"),
                             prevent_initial_call=True)
     for name, (graph, _, _) in ids.FIGURES.items():
-        app.callback(Output(graph, "figure", allow_duplicate=True),
-                     Output(ids.FIGURE_DONE, "data", allow_duplicate=True),
+        app.callback(Output(graph, "figure"), Output(ids.FIGURE_DONE, "data", allow_duplicate=True),
                      Input(ids.FIGURE_WANTED[name], "data"), prevent_initial_call=True)(guard(answer_figure(name)))
     export_guard = callback_guard("export")
     app.callback(Output(ids.FIGURE_DOWNLOAD, "data"), Output(ids.FIGURES_NOTE, "children", allow_duplicate=True),

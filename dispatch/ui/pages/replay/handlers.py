@@ -17,7 +17,6 @@ from ....domain.replay.zone_history import versions_in_window
 from ....store.zones import load_zones, zone_log
 from ....errors import PictureUnavailable
 from ....web.context import context
-from . import figures
 from . import ids
 from . import layout as P
 from .logic import (
@@ -137,15 +136,15 @@ def answer_jump(n_submit, text, ready) -> dict:
 
 def answer_figures(ready) -> list:
     """The figures' section once a window is ready (or none): its note and the exports. The charts themselves
-    come one at a time, as the page asks for each (answer_figure, issue 15)."""
-    if ready is None:  # the page is loading another window: its figures would be the old one's
-        blank = figures.empty_figure("Load a window to see its figures")
-        return [blank] * len(ids.FIGURES) + ["", True, True, True]
+    come one at a time, as the page asks for each (answer_figure, issue 15), and the page blanks them while
+    another window loads (figures.js): no chart is an output here, so that no chart waits on this answer."""
+    if ready is None:  # the page is loading another window
+        return ["", True, True, True]
     window = _window(ready)
     history = cache().history(window) if window else None
     if history is None:
-        return [no_update] * len(ids.FIGURES) + ["The window is no longer loaded: press Load again", True, True, True]
-    return [no_update] * len(ids.FIGURES) + ["drawn as you come to them", False, False, False]
+        return ["The window is no longer loaded: press Load again", True, True, True]
+    return ["drawn as you come to them", False, False, False]
 
 
 def answer_figure(name: str) -> Callable:

@@ -31,7 +31,7 @@ from ... import nav
 from ... import layers as L
 from ....domain.pages import REPLAY
 from ...maps import OSM_ATTRIBUTION, RENNES, ZOOM, legend_blocks
-from . import ids
+from . import figures, ids
 
 # ---- what the page offers ------------------------------------------------------------------------
 CHOICES = (("shift", "This shift (last 8 h)"), ("hour", "Last hour"), ("custom", "Custom"))
@@ -58,6 +58,7 @@ def page_config(settings: Settings) -> dict:
         # Issue 15: the figures the page asks for one at a time, as they come into view (assets/replay/figures.js).
         "figures": [{"name": name, "graph": graph, "wanted": ids.FIGURE_WANTED[name]}
                     for name, (graph, _, _) in ids.FIGURES.items()],
+        "figure_blank": figures.empty_figure("Load a window to see its figures").to_plotly_json(),
     }
 
 
