@@ -12,7 +12,9 @@ are drawn. A PerformanceObserver ('longtask', > 50 ms) in the page records every
   there: the event list);
 - "after": first frame drawn -> every figure drawn, +0.5 s (the figures, and the rest of the list);
 - the events in the list and the rows in the DOM; Load -> first frame; first frame -> figures drawn.
-- then the event list scrolled to its end in 20 steps: the longest task while scrolling.
+- then the event list scrolled to its end in 20 steps: the longest task while scrolling;
+- then (issue 15's page only) each figure asked for again, alone, the page otherwise idle: the longest
+  task while that one chart is drawn.
 With `--profile`, the first run's CPU profile (CDP) from Load to the figures drawn: functions by self time.
 
 With `--before REV` the same runs are made first against the app as it was at REV (`git archive` into a
@@ -59,6 +61,11 @@ if (!window.__asksWatched) {
     if (String(id).startsWith('rp-want-')) window.__asks.push({id: String(id), at: performance.now()});
     return setProps.apply(this, arguments);
   };
+  const replay = window.dash_clientside.dispatchReplay;
+  if (replay && replay.onFigureDone) {  // the server's answers about figures, seen here too
+    const done = replay.onFigureDone;
+    replay.onFigureDone = function (answer) { window.__done = answer; return done.apply(this, arguments); };
+  }
 }
 """
 # Every chart holds its window's figure: traces, or a "nothing to draw" note, not the blank of a load.
@@ -93,6 +100,24 @@ def top_functions(profile: dict, count: int = 15) -> list[tuple[str, float]]:
     return sorted(spent.items(), key=lambda item: -item[1])[:count]
 
 
+def redraw_each_figure(driver) -> dict[str, int]:
+    """Each figure asked for again, alone, the page otherwise idle: the longest task while it is drawn."""
+    js = driver.execute_script
+    found = {}
+    for name, wanted in P.FIGURE_WANTED.items():
+        nonce = 10**6 + len(found)
+        asked = js("""const w = dispatchReplay.figures.state.window; const t = performance.now();
+                      window.dash_clientside.set_props(arguments[0], {data: {from_ms: w.from_ms, to_ms: w.to_ms,
+                                                                             nonce: arguments[1]}});
+                      return t;""", wanted, nonce)
+        wait_until(lambda: js("return (window.__done || {}).nonce") == nonce, timeout=60, interval=0.05,
+                   what=f"{name} redrawn")
+        time.sleep(0.4)
+        found[name] = round(max([t["duration"] for t in js("return window.__tasks") if t["start"] >= asked],
+                                default=0.0))
+    return found
+
+
 def one_run(driver, web_url: str, profile: bool = False) -> dict:
     driver.get(web_url + "/replay")
     wait_until(lambda: driver.execute_script("return !!(window.dispatchReplay && dispatchReplay.started)"),
@@ -107,7 +132,7 @@ def one_run(driver, web_url: str, profile: bool = False) -> dict:
     started = js(f"const t = performance.now(); document.getElementById('{P.LOAD}').click(); return t;")
     wait_until(lambda: js("return dispatchReplay.state.ready && dispatchReplay.frames.drawn > 0"), timeout=180,
                interval=0.02, what="the window loaded and its first frame drawn")
-    first_frame = js("return performance.now()")
+    first_frame = js("return dispatchReplay.frames.last.drawn_at")  # the page's own clock, when it was drawn
     js(f"document.getElementById('{GRAPHS[0]}').scrollIntoView()")  # the figures opened
     wait_until(lambda: js(FIGURES_DRAWN, GRAPHS), timeout=180, interval=0.05, what="every figure drawn")
     figures_drawn = js("return performance.now()")
@@ -125,8 +150,10 @@ def one_run(driver, web_url: str, profile: bool = False) -> dict:
         js(f"const box = document.getElementById('{P.EVENTS}'); box.scrollTop = box.scrollHeight * {step} / 20;")
         js("return new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
     time.sleep(0.3)
+    scrolled_to = js("return performance.now()")
+    redrawn = redraw_each_figure(driver) if js("return !!(dispatchReplay.figures)") else {}
     tasks = js("return window.__tasks")
-    asks = js("return window.__asks")
+    asks = [ask for ask in js("return window.__asks") if ask["at"] < scrolled_from]
     per_figure = {}
     for ask, following in zip(asks, asks[1:] + [{"at": scrolled_from}]):
         name = ask["id"].removeprefix("rp-want-")
@@ -137,13 +164,13 @@ def one_run(driver, web_url: str, profile: bool = False) -> dict:
         return max([t["duration"] for t in tasks if start <= t["start"] < end], default=0.0)
 
     return {"to_first_frame": longest(started, first_frame), "after": longest(first_frame, scrolled_from),
-            "scrolling": longest(scrolled_from), "load_ms": first_frame - started,
+            "scrolling": longest(scrolled_from, scrolled_to), "load_ms": first_frame - started,
             "figures_ms": figures_drawn - first_frame, "events": events, "rows": rows,
             "tasks": sorted(round(t["duration"]) for t in tasks if t["start"] >= started)[-6:],
-            "per_figure": per_figure}
+            "per_figure": per_figure, "redrawn": redrawn}
 
 
-def measure(label: str, app_dir: Path, settings, runs: int, profile: bool = False) -> list[dict]:
+def measure(label: str, app_dir: Path, settings, runs: int, cpu_profile: bool = False) -> list[dict]:
     web_url = f"http://127.0.0.1:{free_port()}"
     web = python_module("web", "gunicorn", settings, "app:server", "-b", web_url.removeprefix("http://"),
                         "--workers", "1", "--threads", "4", "--no-control-socket")
@@ -157,13 +184,14 @@ def measure(label: str, app_dir: Path, settings, runs: int, profile: bool = Fals
         driver.get(web_url + "/healthz")  # cookies are set for the site's origin
         sign_in_browser(driver, settings, user_id="SUP-1", role="supervisor")
         for run in range(runs):
-            result = one_run(driver, web_url, profile and run == 0)
+            result = one_run(driver, web_url, cpu_profile and run == 0)
             results.append(result)
             print(f"  {label} run {run + 1}: longest task to first frame {result['to_first_frame']:.0f} ms, "
                   f"after it {result['after']:.0f} ms, scrolling the list {result['scrolling']:.0f} ms; "
                   f"Load -> first frame {result['load_ms'] / 1000:.1f} s, -> figures +{result['figures_ms'] / 1000:.1f} s; "
                   f"{result['events']}, {result['rows']} rows in the DOM; longest tasks {result['tasks']}"
-                  + (f"; longest task after asking for each figure {result['per_figure']}" if result["per_figure"] else ""),
+                  + (f"; longest task after asking for each figure {result['per_figure']}, each redrawn alone "
+                     f"{result['redrawn']}" if result["per_figure"] else ""),
                   flush=True)
     finally:
         if driver is not None:
