@@ -252,7 +252,7 @@ def test_each_figure_alone_is_the_one_built_with_all_the_others(loaded):
     _, history = loaded
     together = C.build_figures(C.metric_frames(history), history.bounds, TZ)
     for name in P.FIGURES:
-        assert C.build_figure(name, history, TZ).to_plotly_json() == together[name].to_plotly_json(), name
+        assert C.build_figure(name, history, TZ).to_json() == together[name].to_json(), name
     with pytest.raises(C.WindowRefused):
         C.build_figure("passwords", history, TZ)
     assert set(P.FIGURE_WANTED) == set(P.FIGURES) and len(set(P.FIGURE_WANTED.values())) == len(P.FIGURES)
