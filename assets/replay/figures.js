@@ -19,6 +19,7 @@ let drawn = new Set();
 let asked = null; // {name, nonce} of the figure asked for and not yet answered
 let nonce = 0;
 let idle = false;
+let blank = null; // the chart shown while no window is ready (layout.page_config figure_blank)
 
 /** Watches the figures' cards (config.figures from layout.page_config: name, graph id, store id). */
 export function initFigures(config) {
@@ -45,19 +46,34 @@ export function initFigures(config) {
 
 /** The "ready" store changed: a window's figures to ask for, or none while another one loads (its charts
  * blanked here: the previous window's must not stand for the next one). */
-export function onReadyFigures(ready, blank) {
+export function onReadyFigures(ready, blankFigure) {
+  blank = blankFigure || blank;
   drawn = new Set();
   asked = null;
   wanted = ready && ready.from_ms != null ? { from_ms: ready.from_ms, to_ms: ready.to_ms } : null;
-  if (!wanted && blank) {
-    cards.forEach(function (card) { window.dash_clientside.set_props(card.graph, { figure: blank }); });
-  }
+  if (!wanted) cards.forEach(function (card) { unsee(card.name); });
   askNext();
+}
+
+/** Blanks a chart, and asks for it again if the window it belongs to is ready. */
+function unsee(name) {
+  const card = cards.find(function (c) { return c.name === name; });
+  if (card && blank) window.dash_clientside.set_props(card.graph, { figure: blank });
+  if (drawn.delete(name)) askNext();
+}
+
+function sameWindow(a, b) {
+  return !!b && a.from_ms === b.from_ms && a.to_ms === b.to_ms;
 }
 
 /** The server answered a figure (FIGURE_DONE): the next one may be asked for once this one is drawn. */
 export function onFigureDone(done) {
-  if (!done || !asked || done.nonce !== asked.nonce) return; // an answer about an older window
+  if (!done) return;
+  if (done.ok && !sameWindow(done, wanted)) {
+    unsee(done.name); // a chart of an older window, drawn after Load was pressed again: not this window's
+    return;
+  }
+  if (!asked || done.nonce !== asked.nonce) return;
   drawn.add(done.name); // drawn, or refused (the window gone): not asked again for this window
   asked = null;
   setTimeout(askNext, 0); // after the task that draws this one

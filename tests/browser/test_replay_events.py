@@ -161,5 +161,14 @@ def test_the_figures_come_one_at_a_time_and_appear_when_scrolled_to(browser, web
     asks = page.js("return window.figureAsks")
     assert sorted(a["id"] for a in asks) == sorted(P.FIGURE_WANTED.values()), "each asked for once"
     assert [a["drawn"] for a in asks] == list(range(len(P.FIGURES))), "one at a time: each after the previous came"
-    page.js(f"document.getElementById('{P.EVENTS}').scrollIntoView()")
+
+    # A chart of an older window answered late (Load pressed again meanwhile): blanked, and this window's asked again.
+    page.js("window.dash_clientside.set_props(arguments[0], {data: {name: 'heatmap', ok: true, from_ms: 1, to_ms: 2, "
+            "nonce: -1}})", P.FIGURE_DONE)
+    wait_until(lambda: page.js("return window.figureAsks.length") == len(P.FIGURES) + 1, timeout=10,
+               what="the heat map asked for again")
+    assert page.js("return window.figureAsks[window.figureAsks.length - 1].id") == P.FIGURE_WANTED["heatmap"]
+    wait_until(lambda: traces(P.FIGURES["heatmap"][0], "type") == ["heatmap"]
+               and len(page.js("return dispatchReplay.figures.state.drawn")) == len(P.FIGURES), timeout=20,
+               what="this window's heat map drawn again")
     assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
