@@ -188,11 +188,11 @@ def plan_rows(reply: Iterable[tuple[str, list]], limits: ClockLimits = ClockLimi
                     if current is None or current[0] < ts:
                         drones[values[0]] = (ts, values)
                     continue
-            add(RawEntry(kind, raw_id.decode(), _fields(flat)))
+            add(RawEntry(kind, raw_id.decode(), row_fields(flat)))
     return planner.plan()
 
 
-def _fields(flat: list | None) -> dict | None:
+def row_fields(flat: list | None) -> dict | None:
     """What streams.read_group makes of an entry's field list: redis-py's pairs_to_dict, empty as None."""
     if not flat:
         return None

@@ -383,6 +383,13 @@ class IngestScript:
         keys = [*self._keys, *(self._day_key(day) for day in days)]
         return self._script(keys=keys, args=self._args(plan, days), client=client)
 
+    def command(self, plan: BatchPlan) -> list:
+        """The EVALSHA that applies the plan, for a caller that sends it itself (store/ingest_pipe.py); a
+        NOSCRIPT reply means nothing was applied: apply the plan with `__call__`, which loads the script."""
+        days = list(dict.fromkeys(unit.day for unit in plan.sightings))
+        keys = [*self._keys, *(self._day_key(day) for day in days)]
+        return ["EVALSHA", self._script.sha, len(keys), *keys, *self._args(plan, days)]
+
     def _args(self, plan: BatchPlan, days: list[str]) -> list:
         day_index = {day: i for i, day in enumerate(days, start=1)}
         args: list = [self._group, self._live_maxlen, DEADLETTER_MAX_FIELDS,
