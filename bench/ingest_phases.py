@@ -23,44 +23,55 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ingest import fill  # noqa: E402  (bench/ingest.py, this script's directory)
 
-from dispatch.domain.batch import plan_batch, split_at_ends  # noqa: E402
+from dispatch.domain.batch import plan_batch, plan_rows, split_at_ends  # noqa: E402
 from dispatch.keys import Keys  # noqa: E402
 from dispatch.services.ingest import IngestWorker  # noqa: E402
 from dispatch.settings import Settings  # noqa: E402
 from dispatch.store import streams  # noqa: E402
 from dispatch.store.connection import connect  # noqa: E402
 from dispatch.store.embedded import EmbeddedRedis  # noqa: E402
+from dispatch.store.ingest_pipe import StepPipe, size  # noqa: E402
 from dispatch.store.state import read_stats  # noqa: E402
 
 
-def phases(server: EmbeddedRedis, count: int) -> None:
-    keys = Keys("phases")
+def phases(server: EmbeddedRedis, count: int, raw: bool) -> None:
+    """raw: the backlog path (replies read raw, batch.plan_rows), one step at a time so phases add up;
+    else the path of every other read (redis-py's parsing into RawEntry values, batch.plan_batch)."""
+    site = "rows" if raw else "phases"
+    keys = Keys(site)
     client = connect(server.url)
     fill(client, keys, count)
-    worker = IngestWorker(Settings.from_env({"REDIS_URL": server.url, "DISPATCH_SITE": "phases"}), consumer="c")
+    worker = IngestWorker(Settings.from_env({"REDIS_URL": server.url, "DISPATCH_SITE": site}), consumer="c")
     streams.ensure_groups(client, keys)
     spent = {"read": 0.0, "plan": 0.0, "script": 0.0}
     before, started, done = client.info("cpu"), time.perf_counter(), 0
-    while done < count:
-        a = time.process_time()
-        entries = streams.read_group(client, keys, "c", count=worker.settings.ingest_batch, block_ms=None)
-        b = time.process_time()
-        plans = [plan_batch(batch, worker.limits) for batch in split_at_ends(entries)]
-        c = time.process_time()
-        for plan in plans:
-            worker.apply_plan(plan)
-        spent["read"] += b - a
-        spent["plan"] += c - b
-        spent["script"] += time.process_time() - c
-        done += len(entries)
+    with StepPipe(worker.client, keys, worker.apply_plan, "c") as pipe:
+        while done < count:
+            a = time.process_time()
+            if raw:
+                rows = pipe.read(worker.settings.ingest_batch)
+                b = time.process_time()
+                plans, n = [plan_rows(rows, worker.limits)], size(rows)
+            else:
+                entries = streams.read_group(client, keys, "c", count=worker.settings.ingest_batch, block_ms=None)
+                b = time.process_time()
+                plans, n = [plan_batch(batch, worker.limits) for batch in split_at_ends(entries)], len(entries)
+            c = time.process_time()
+            for plan in plans:
+                worker.apply_plan(plan)
+            spent["read"] += b - a
+            spent["plan"] += c - b
+            spent["script"] += time.process_time() - c
+            done += n
     wall = time.perf_counter() - started
     after = client.info("cpu")
     server_cpu = sum(after[k] - before[k] for k in ("used_cpu_user", "used_cpu_sys"))
-    print(f"{count:,} entries, {count / wall:,.0f} entries/s wall (one process, no profiler)")
-    print(f"worker CPU {sum(spent.values()) / count * 1e6:.2f} µs/entry: "
+    print(f"{'raw replies, plan_rows' if raw else 'redis-py parsing, plan_batch'}: {count:,} entries, "
+          f"{count / wall:,.0f} entries/s wall (one process, steps not overlapped, no profiler)")
+    print(f"  worker CPU {sum(spent.values()) / count * 1e6:.2f} µs/entry: "
           + ", ".join(f"{name} {seconds / count * 1e6:.2f}" for name, seconds in spent.items())
           + " (script: building and sending the arguments)")
-    print(f"redis-server CPU {server_cpu / count * 1e6:.2f} µs/entry (XREADGROUP and the script)")
+    print(f"  redis-server CPU {server_cpu / count * 1e6:.2f} µs/entry (XREADGROUP and the script)")
 
 
 def profile(server: EmbeddedRedis, count: int) -> None:
@@ -69,9 +80,8 @@ def profile(server: EmbeddedRedis, count: int) -> None:
     fill(client, keys, count)
     worker = IngestWorker(Settings.from_env({"REDIS_URL": server.url, "DISPATCH_SITE": "profile"}), consumer="c")
     streams.ensure_groups(worker.client, worker.keys)
-    worker._step()  # script load, first claim sweep
     profiler = cProfile.Profile()
-    profiler.enable()
+    profiler.enable()  # from the first step: a backlog is drained in one step (IngestWorker._drain_backlog)
     while sum(read_stats(client, keys).values()) < count:
         worker._step()
     profiler.disable()
@@ -84,7 +94,11 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     with EmbeddedRedis(Path(tempfile.mkdtemp(prefix="bench-redis-")), persistent=False) as server:
-        (profile if args.profile else phases)(server, args.entries)
+        if args.profile:
+            profile(server, args.entries)
+        else:
+            phases(server, args.entries, raw=False)
+            phases(server, args.entries, raw=True)
 
 
 if __name__ == "__main__":

@@ -177,13 +177,14 @@ def plan_rows(reply: Iterable[tuple[str, list]], limits: ClockLimits = ClockLimi
     max_future, max_past = limits.max_future_ms, limits.max_past_ms
     for kind, messages in reply:
         fast = kind == "telemetry"
+        accept = planner.accepted(kind).append
         for raw_id, flat in messages:
             values = telemetry_row(flat) if fast else None
             if values is not None:
                 ts = int(values[1])
-                skew = ts - int(raw_id.partition(b"-")[0])
+                skew = ts - int(raw_id[:raw_id.index(b"-")])
                 if skew <= max_future and -skew <= max_past:  # validate.within_clock
-                    planner.accept(kind, raw_id.decode())
+                    accept(raw_id.decode())
                     current = drones.get(values[0])
                     if current is None or current[0] < ts:
                         drones[values[0]] = (ts, values)
@@ -214,11 +215,12 @@ class _Planner:
         # shape, judged fast), keyed by the drone id's bytes.
         self.drones: dict[bytes, tuple[int, Telemetry | dict | list]] = {}
 
+    def accepted(self, kind: str) -> list[str]:
+        """The ids of the kind accepted so far (the list itself, to append to)."""
+        return self.result.accepted.setdefault(kind, [])
+
     def accept(self, kind: str, entry_id: str) -> None:
-        accepted = self.result.accepted.get(kind)
-        if accepted is None:
-            accepted = self.result.accepted[kind] = []
-        accepted.append(entry_id)
+        self.accepted(kind).append(entry_id)
 
     def add(self, entry: RawEntry) -> None:
         plan, limits = self.result, self.limits
@@ -263,6 +265,7 @@ class _Planner:
 
     def plan(self) -> BatchPlan:
         plan, zone = self.result, self.zone
+        plan.accepted = {kind: ids for kind, ids in plan.accepted.items() if ids}
         plan.drones = [_unit_write(model.drone_id, model) for model in map(_drone_model, self.drones.values())]
         plan.sightings = [
             SightingWrite(sighting_id, m.ts, m.model_dump_json().encode(),
