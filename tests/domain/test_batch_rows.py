@@ -7,6 +7,7 @@ way: accepted ids, dead letters and their reasons, each drone's newest value, pa
 
 from __future__ import annotations
 
+import orjson
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -38,6 +39,8 @@ def test_the_common_shape_takes_the_row_path() -> None:
 @example(fields=VALID, number="89.9999999999999999", name=b"lat")
 @example(fields=VALID, number="359.999999999999", name=b"heading_deg")
 @example(fields=VALID, number="-99.9999999999999999", name=b"alt_m")
+@example(fields=VALID, number="0.0000001", name=b"speed_mps")
+@example(fields=VALID, number="123456.5", name=b"alt_m")
 def test_the_row_path_agrees_with_the_reference(fields, number, name) -> None:
     for candidate in (fields, {**VALID, name: number.encode("utf-8", "surrogatepass")}):
         values = telemetry_row(flat(candidate))
@@ -45,6 +48,7 @@ def test_the_row_path_agrees_with_the_reference(fields, number, name) -> None:
             continue
         reference = validate_reference("telemetry", candidate, RECEIVED, NO_CLOCK)
         _same(telemetry_model(telemetry_row_values(values)), reference)
+        assert orjson.dumps(telemetry_row_values(values)) == reference.model_dump_json().encode(), "as stored"
 
 
 _other_fields = st.one_of(
