@@ -1,6 +1,6 @@
 """Where one ingest worker's time goes, per entry: CPU of each phase, the server's CPU, and a cProfile.
 
-    .venv/bin/python bench/ingest_phases.py [--entries 100000] [--profile]
+    .venv/bin/python bench/ingest_phases.py [--entries 100000] [--batch 500] [--profile]
 
 Fills a private redis-server with bench/ingest.py's backlog (200 drones, 1 % malformed), then drains it in
 this process through the worker's own steps (read, plan, atomic script), timing each with process time, so
@@ -34,14 +34,15 @@ from dispatch.store.ingest_pipe import StepPipe, size  # noqa: E402
 from dispatch.store.state import read_stats  # noqa: E402
 
 
-def phases(server: EmbeddedRedis, count: int, raw: bool) -> None:
+def phases(server: EmbeddedRedis, count: int, raw: bool, batch: int) -> None:
     """raw: the backlog path (replies read raw, batch.plan_rows), one step at a time so phases add up;
     else the path of every other read (redis-py's parsing into RawEntry values, batch.plan_batch)."""
-    site = "rows" if raw else "phases"
+    site = f"{'rows' if raw else 'phases'}{batch}"
     keys = Keys(site)
     client = connect(server.url)
     fill(client, keys, count)
-    worker = IngestWorker(Settings.from_env({"REDIS_URL": server.url, "DISPATCH_SITE": site}), consumer="c")
+    worker = IngestWorker(Settings.from_env({"REDIS_URL": server.url, "DISPATCH_SITE": site,
+                                             "DISPATCH_INGEST_BATCH": str(batch)}), consumer="c")
     streams.ensure_groups(client, keys)
     spent = {"read": 0.0, "plan": 0.0, "script": 0.0}
     before, started, done = client.info("cpu"), time.perf_counter(), 0
@@ -66,7 +67,7 @@ def phases(server: EmbeddedRedis, count: int, raw: bool) -> None:
     wall = time.perf_counter() - started
     after = client.info("cpu")
     server_cpu = sum(after[k] - before[k] for k in ("used_cpu_user", "used_cpu_sys"))
-    print(f"{'raw replies, plan_rows' if raw else 'redis-py parsing, plan_batch'}: {count:,} entries, "
+    print(f"{'raw replies, plan_rows' if raw else 'redis-py parsing, plan_batch'}, batch {batch}: {count:,} entries, "
           f"{count / wall:,.0f} entries/s wall (one process, steps not overlapped, no profiler)")
     print(f"  worker CPU {sum(spent.values()) / count * 1e6:.2f} µs/entry: "
           + ", ".join(f"{name} {seconds / count * 1e6:.2f}" for name, seconds in spent.items())
@@ -92,13 +93,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Ingest: CPU per phase, or a cProfile of the worker loop.")
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--batch", type=int, default=Settings.ingest_batch, help="DISPATCH_INGEST_BATCH")
     args = parser.parse_args()
     with EmbeddedRedis(Path(tempfile.mkdtemp(prefix="bench-redis-")), persistent=False) as server:
         if args.profile:
             profile(server, args.entries)
         else:
-            phases(server, args.entries, raw=False)
-            phases(server, args.entries, raw=True)
+            phases(server, args.entries, raw=False, batch=args.batch)
+            phases(server, args.entries, raw=True, batch=args.batch)
 
 
 if __name__ == "__main__":

@@ -170,7 +170,7 @@ def plan_batch(entries: Iterable[RawEntry], limits: ClockLimits = ClockLimits(),
 def plan_rows(reply: Iterable[tuple[str, list]], limits: ClockLimits = ClockLimits(), zone: str = "UTC",
               reported_by: Mapping[str, str] | None = None) -> BatchPlan:
     """`plan_batch` of entries as Redis returns them: (kind, [[id, [name, value, ...] or None], ...]) per
-    stream, ids and fields as bytes. The same plan, without a RawEntry or a dict per entry: the ingest hot
+    stream, ids and fields as bytes, ids rising within a stream. The same plan, without a RawEntry or a dict per entry: the ingest hot
     path (issue 15). Telemetry in the common shape is judged by `validate.telemetry_row` alone (no float()
     unless it wins its drone); any other entry becomes the RawEntry that redis-py's parsing would have made
     (a field named twice: the last value) and is judged by `plan_batch`'s own steps, in stream order."""
@@ -178,13 +178,20 @@ def plan_rows(reply: Iterable[tuple[str, list]], limits: ClockLimits = ClockLimi
     drones, add = planner.drones, planner.add
     max_future, max_past = limits.max_future_ms, limits.max_past_ms
     for kind, messages in reply:
-        fast = kind == "telemetry"
+        fast = kind == "telemetry" and messages
         accept = planner.accepted(kind).append
+        # A stream's ids rise: a ts within the clock limits of both the first and the last entry's arrival
+        # is within those of every entry between (validate.within_clock), checked without reading the id.
+        earliest = _received_ms(messages[0][0]) if fast else 0
+        latest = _received_ms(messages[-1][0]) if fast else 0
         for raw_id, flat in messages:
             values = telemetry_row(flat) if fast else None
             if values is not None:
                 ts = int(values[1])
-                skew = ts - int(raw_id[:raw_id.index(b"-")])
+                if ts - earliest <= max_future and latest - ts <= max_past:
+                    skew = 0
+                else:
+                    skew = ts - _received_ms(raw_id)
                 if skew <= max_future and -skew <= max_past:  # validate.within_clock
                     accept(raw_id.decode())
                     current = drones.get(values[0])
@@ -193,6 +200,10 @@ def plan_rows(reply: Iterable[tuple[str, list]], limits: ClockLimits = ClockLimi
                     continue
             add(RawEntry(kind, raw_id.decode(), row_fields(flat)))
     return planner.plan()
+
+
+def _received_ms(raw_id: bytes) -> int:
+    return int(raw_id[:raw_id.index(b"-")])
 
 
 def row_fields(flat: list | None) -> dict | None:

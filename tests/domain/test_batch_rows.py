@@ -62,11 +62,13 @@ _other_fields = st.one_of(
 @st.composite
 def batches(draw) -> list[tuple[str, list]]:
     """An XREADGROUP reply: per stream, [id, flat fields or None]; telemetry near the common shape, some of it
-    with a field written twice (Redis keeps both, redis-py's dict the last), patrols and junk."""
+    with a field written twice (Redis keeps both, redis-py's dict the last), patrols and junk. Arrival times
+    spread over up to 200 s, ts around them: the clock limits (30 s ahead) cut through a batch."""
     reply = []
     for kind in draw(st.lists(st.sampled_from(["telemetry", "patrol"]), min_size=1, max_size=2, unique=True)):
-        messages = []
+        messages, received = [], RECEIVED
         for i in range(draw(st.integers(0, 10))):
+            received += draw(st.sampled_from([0, 1, 999, 5_000, 20_000]))  # ids rise, as Redis returns them
             if kind == "telemetry":
                 fields = draw(st.one_of(mutated(), _other_fields))
                 if isinstance(fields, dict) and fields.get(b"drone_id") == VALID[b"drone_id"]:
@@ -77,7 +79,7 @@ def batches(draw) -> list[tuple[str, list]]:
             row = flat(fields) if fields is not None else None
             if row and draw(st.booleans()) and draw(st.booleans()):
                 row = row + row[:2]  # a field named twice
-            messages.append([f"{RECEIVED}-{i}".encode(), row])
+            messages.append([f"{received}-{i}".encode(), row])
         reply.append((kind, messages))
     return reply
 
