@@ -16,6 +16,7 @@ import time
 
 from dispatch.store import streams
 from dispatch.store.state import read_snapshot, read_stats
+from tests.services.test_ingest import RunningWorker, now_ms, patrol
 from tests.support.processes import python_module, wait_until
 
 BATCH = 40
@@ -122,3 +123,30 @@ def test_a_step_refused_for_want_of_its_script_is_applied_again(settings, keys, 
     worker._next_claim = time.monotonic() + 60  # the claim sweep not due: the drain goes on to the end
     worker._drain_backlog()
     assert_in_order_exactly_once(redis_client, keys, 3 * BATCH, bad, expected)
+
+
+def test_a_step_failing_in_the_overlapped_drain_dead_letters_only_its_culprit(settings, keys, redis_client):
+    """test_ingest_hostile's unforeseen failure (BAC-12 assigned, its stored record not JSON), in the third
+    batch of a backlog: that step's outcome comes back through the pipe, the batch is bisected, and only
+    BAC-12's report is dead-lettered while the batches around it land."""
+    redis_client.hset(keys.patrol_assignment, "BAC-12", "assignment-0001")
+    redis_client.hset(keys.patrols, "BAC-12", b"\x00 not json")
+    ts = now_ms()
+    pipe = redis_client.pipeline(transaction=False)
+    for n in range(5 * BATCH):
+        pipe.xadd(keys.in_patrols, patrol(f"PS-{n}", ts=ts))
+        if n == 2 * BATCH + 7:
+            culprit_at = len(pipe)
+            pipe.xadd(keys.in_patrols, patrol("BAC-12", ts=ts))
+    culprit = pipe.execute()[culprit_at].decode()
+
+    with RunningWorker(dataclasses.replace(settings, ingest_batch=BATCH)) as worker:
+        wait_until(lambda: processed(redis_client, keys) == 5 * BATCH + 1, what="the backlog")
+        assert worker.processed == 5 * BATCH + 1
+
+    ((_, letter),) = redis_client.xrange(keys.deadletter)
+    assert (letter[b"source"], letter[b"entry_id"].decode()) == (b"patrol", culprit)
+    assert letter[b"reason"].startswith(b"step-failed: ")
+    assert read_stats(redis_client, keys) == {"accepted:patrol": 5 * BATCH, "rejected:patrol": 1}
+    assert redis_client.hlen(keys.patrols) == 5 * BATCH + 1, "every other patrol landed; BAC-12 kept as it was"
+    assert streams.pending_count(redis_client, keys) == 0
