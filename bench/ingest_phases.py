@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest import fill  # noqa: E402  (bench/ingest.py, this script's directory)
+from ingest import fill, raw_xadd_rate  # noqa: E402  (bench/ingest.py, this script's directory)
 
 from dispatch.domain.batch import plan_batch, plan_rows, split_at_ends  # noqa: E402
 from dispatch.keys import Keys  # noqa: E402
@@ -75,6 +75,18 @@ def phases(server: EmbeddedRedis, count: int, raw: bool, batch: int) -> None:
     print(f"  redis-server CPU {server_cpu / count * 1e6:.2f} µs/entry (XREADGROUP and the script)")
 
 
+def server_cpu_per_raw_xadd(server: EmbeddedRedis, count: int) -> None:
+    """The reference of bench/ingest.py's ratio in the server's own CPU: what one pipelined XADD of the same
+    8-field entry costs redis-server, against what ingesting one entry costs it (above). On two cores the
+    worker and the server overlap, so the server's share bounds the ratio whatever the worker does."""
+    client = connect(server.url)
+    before = client.info("cpu")
+    rate = raw_xadd_rate(server, count)
+    after = client.info("cpu")
+    server_cpu = sum(after[k] - before[k] for k in ("used_cpu_user", "used_cpu_sys"))
+    print(f"raw XADD (redis-benchmark -P 16): {rate:,.0f} /s wall, redis-server CPU {server_cpu / count * 1e6:.2f} µs/XADD")
+
+
 def profile(server: EmbeddedRedis, count: int) -> None:
     keys = Keys("profile")
     client = connect(server.url)
@@ -101,6 +113,7 @@ def main() -> None:
         else:
             phases(server, args.entries, raw=False, batch=args.batch)
             phases(server, args.entries, raw=True, batch=args.batch)
+            server_cpu_per_raw_xadd(server, args.entries)
 
 
 if __name__ == "__main__":
