@@ -19,6 +19,11 @@ import redis
 import redis.cluster
 from redis.exceptions import ResponseError
 
+try:  # what redis-py packs with when hiredis is installed (requirements.txt), minus its per-argument pass
+    from hiredis import pack_command
+except ImportError:  # pragma: no cover
+    pack_command = None
+
 from ..domain.batch import BatchPlan, RawEntry, row_fields
 from ..keys import INGEST_GROUP, Keys
 from .connection import Undecided
@@ -89,7 +94,11 @@ class StepPipe:
             commands.append(list(self._read))
             sent.append("read")
         self._sent = sent
-        self._connection.send_packed_command(self._connection.pack_commands(commands))
+        if pack_command is not None:  # the arguments are str, bytes and int only: nothing to convert
+            packed = [b"".join(pack_command(tuple(command)) for command in commands)]  # one write
+        else:
+            packed = self._connection.pack_commands(commands)
+        self._connection.send_packed_command(packed)
 
 
 def entries_of(rows: list[tuple[str, list]]) -> list[RawEntry]:
