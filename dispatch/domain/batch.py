@@ -187,16 +187,16 @@ def plan_rows(reply: Iterable[tuple[str, list]], limits: ClockLimits = ClockLimi
         for raw_id, flat in messages:
             values = telemetry_row(flat) if fast else None
             if values is not None:
-                ts = int(values[1])
+                ts = int(values[3])
                 if ts - earliest <= max_future and latest - ts <= max_past:
                     skew = 0
                 else:
                     skew = ts - _received_ms(raw_id)
                 if skew <= max_future and -skew <= max_past:  # validate.within_clock
                     accept(raw_id.decode())
-                    current = drones.get(values[0])
+                    current = drones.get(values[1])
                     if current is None or current[0] < ts:
-                        drones[values[0]] = (ts, values)
+                        drones[values[1]] = (ts, values)
                     continue
             add(RawEntry(kind, raw_id.decode(), row_fields(flat)))
     return planner.plan()
