@@ -1,6 +1,6 @@
 """Ingest throughput: telemetry entries per second through one worker process.
 
-    .venv/bin/python bench/ingest.py [--entries 200000] [--runs 5] [--wide-every N]
+    .venv/bin/python bench/ingest.py [--entries 200000] [--runs 5] [--wide-every N] [--serial] [--before REV]
 
 Each run fills a fresh site's telemetry stream with N entries (200 drones, 1 %
 malformed), starts one `python -m dispatch ingest` process and times the drain
@@ -9,6 +9,12 @@ ack). In the same run, on the same private redis-server, `redis-benchmark -P 16`
 measures the raw pipelined XADD rate as a reference. Every run checks that
 nothing was lost: accepted + dead-lettered == sent, nothing pending, and each
 drone holds its newest position. Medians are quoted; the machine is noisy.
+
+`--serial` also times each run with DISPATCH_INGEST_OVERLAP=0: one step at a time, replies parsed by
+redis-py (the path before issue 15's overlap), in the same run.
+
+`--before REV` also times the worker of git revision REV (its dispatch/ exported with git archive), in
+the same run: the before figure of a change, on the same server in the same minutes.
 
 `--wide-every N` makes one entry in N the hostile entry of issue 10: a valid
 telemetry message followed by 10,000 extra fields `x0 1 ... x9999 1`. Each is
@@ -67,16 +73,19 @@ def fill(client, keys: Keys, count: int, wide_every: int = 0) -> tuple[int, dict
     return bad, newest
 
 
-def ingest_run(server: EmbeddedRedis, run: int, count: int, batch: int, wide_every: int = 0) -> float:
-    site = f"bench{run}"
+def ingest_run(server: EmbeddedRedis, run: int, count: int, batch: int, wide_every: int = 0,
+               overlap: bool = True, tree: Path | None = None) -> float:
+    """`tree`: a checkout of the code to run the worker from (`--before`), else this one."""
+    site = f"bench{run}{'' if overlap else 'serial'}{'before' if tree else ''}"
     keys = Keys(site)
     client = connect(server.url)
     bad, newest = fill(client, keys, count, wide_every)
     settings = Settings.from_env({"REDIS_URL": server.url, "DISPATCH_SITE": site,
-                                  "DISPATCH_INGEST_BATCH": str(batch)})
+                                  "DISPATCH_INGEST_BATCH": str(batch),
+                                  "DISPATCH_INGEST_OVERLAP": "1" if overlap else "0"})
     env = {**settings.as_env(), "PATH": "/usr/bin:/bin"}
     worker = subprocess.Popen([sys.executable, "-m", "dispatch", "ingest"], env=env,
-                              cwd=Path(__file__).resolve().parent.parent,
+                              cwd=tree or Path(__file__).resolve().parent.parent,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         first_seen = None
@@ -117,6 +126,16 @@ def check_nothing_lost(client, keys: Keys, count: int, bad: int, newest: dict[st
         raise SystemExit("LOST OR DUPLICATED: " + "; ".join(problems))
 
 
+def tree_at(revision: str) -> Path:
+    """The dispatch package as it was at `revision`, exported to a directory of its own."""
+    root = Path(__file__).resolve().parent.parent
+    tree = Path(tempfile.mkdtemp(prefix="ingest-before-"))
+    archive = subprocess.run(["git", "archive", revision, "dispatch"], cwd=root, check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
+
+
 def raw_xadd_rate(server: EmbeddedRedis, count: int) -> float:
     binary = shutil.which("redis-benchmark")
     if not binary:
@@ -141,23 +160,43 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=Settings.ingest_batch)
     parser.add_argument("--wide-every", type=int, default=0,
                         help="one entry in N carries 10,000 extra fields (issue 10); 0: none")
+    parser.add_argument("--before", metavar="REVISION",
+                        help="also time the worker as it was at this git revision, in the same run")
+    parser.add_argument("--serial", action="store_true",
+                        help="also time each run with DISPATCH_INGEST_OVERLAP=0 (one step at a time), as a reference")
     args = parser.parse_args()
 
     with EmbeddedRedis(Path(tempfile.mkdtemp(prefix="bench-redis-")), persistent=False) as server:
         print(f"redis-server {server.url}, {args.entries} telemetry entries per run, "
               f"{DRONES} drones, 1 in {BAD_EVERY} malformed, batch {args.batch}"
               + (f", 1 in {args.wide_every} with 10,000 extra fields" if args.wide_every else ""))
-        ingest_rates, raw_rates = [], []
+        before = tree_at(args.before) if args.before else None
+        ingest_rates, raw_rates, serial_rates, before_rates = [], [], [], []
         for run in range(args.runs):
             raw_rates.append(raw_xadd_rate(server, args.entries))
             ingest_rates.append(ingest_run(server, run, args.entries, args.batch, args.wide_every))
+            if args.serial:
+                serial_rates.append(ingest_run(server, run, args.entries, args.batch, args.wide_every, overlap=False))
+            if before:
+                before_rates.append(ingest_run(server, run, args.entries, args.batch, args.wide_every, tree=before))
             print(f"run {run + 1}: ingest {ingest_rates[-1]:>9,.0f} entries/s   "
-                  f"raw XADD -P 16 {raw_rates[-1]:>9,.0f} /s   nothing lost")
+                  + (f"one step at a time {serial_rates[-1]:>9,.0f}   " if args.serial else "")
+                  + (f"at {args.before} {before_rates[-1]:>9,.0f}   " if before else "")
+                  + f"raw XADD -P 16 {raw_rates[-1]:>9,.0f} /s   nothing lost")
         ingest, raw = statistics.median(ingest_rates), statistics.median(raw_rates)
         print(f"\nmedian ingest: {ingest:,.0f} entries/s (one worker process)")
+        if before:
+            print(f"median ingest of the worker at {args.before}: {statistics.median(before_rates):,.0f} entries/s, "
+                  f"ratio {statistics.median(before_rates) / raw:.2f}")
+        if args.serial:
+            print(f"median ingest one step at a time (DISPATCH_INGEST_OVERLAP=0, the path before issue 15's "
+                  f"overlap): {statistics.median(serial_rates):,.0f} entries/s, "
+                  f"ratio {statistics.median(serial_rates) / raw:.2f}")
         print(f"median raw XADD (redis-benchmark -P 16): {raw:,.0f} /s")
         print(f"ratio ingest / raw XADD: {ingest / raw:.2f}")
         print(f"target 50,000 entries/s: {'met' if ingest >= 50_000 else 'NOT met'}")
+        print(f"issue 15 target 120,000 entries/s and ratio 0.25: "
+              f"{'met' if ingest >= 120_000 and ingest / raw >= 0.25 else 'NOT met'}")
 
 
 if __name__ == "__main__":

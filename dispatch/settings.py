@@ -115,6 +115,10 @@ class Settings:
     ingest_batch: Annotated[Whole, Field(ge=1)] = 500
     # DISPATCH_INGEST_BLOCK_MS: how long one read waits for new entries.
     ingest_block_ms: Annotated[Whole, Field(ge=1)] = 1_000
+    # issue 15 (ingest) ---------------------------------------------------------------
+    # DISPATCH_INGEST_OVERLAP: on a backlog, plan the next batch while Redis runs this one's step.
+    ingest_overlap: Flag = True
+    # ------------------------------------------------------------------------------------
     # DISPATCH_CLAIM_IDLE_MS: an entry pending this long on a consumer is taken over.
     claim_idle_ms: Annotated[Whole, Field(ge=1)] = 30_000
     # DISPATCH_MAX_DELIVERIES: an entry delivered this often is dead-lettered as poison.

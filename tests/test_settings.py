@@ -98,6 +98,8 @@ PARSED = [
     ("DISPATCH_GATEWAY_HOST", "0.0.0.0", "gateway_host", "0.0.0.0"),
     ("DISPATCH_GATEWAY_TICK_MS", "100", "gateway_tick_ms", 100),
     ("DISPATCH_GATEWAY_MAX_MESSAGES_PER_S", "10", "gateway_max_messages_per_s", 10),  # issue 15 (push)
+    ("DISPATCH_INGEST_OVERLAP", "0", "ingest_overlap", False),  # issue 15 (ingest)
+    ("DISPATCH_INGEST_OVERLAP", "on", "ingest_overlap", True),  # issue 15 (ingest)
     ("DISPATCH_ALLOWED_ORIGINS", "https://dispatch.example", "allowed_origins", "https://dispatch.example"),
     ("DISPATCH_GATEWAY_QUEUE_MESSAGES", "16", "gateway_queue_messages", 16),
     ("DISPATCH_GATEWAY_QUEUE_BYTES", "65536", "gateway_queue_bytes", 65_536),

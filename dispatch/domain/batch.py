@@ -20,12 +20,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
+import orjson
+
 from .numbers import local_day
 from .models import PatrolReport, PatrolStatus, Sighting, SightingEnd, Telemetry
 from .picture import Picture, apply
 from .sightings import Disposition, Ending, check_operator
-from .validate import (MAX_FIELDS, MAX_NAME_BYTES, MAX_VALUE_BYTES, ClockLimits, Rejection, telemetry_model,
-                       telemetry_values, validate, within_clock)
+from .validate import (MAX_FIELDS, MAX_NAME_BYTES, MAX_VALUE_BYTES, ClockLimits, Rejection,
+                       telemetry_row, telemetry_row_values, telemetry_values, validate, within_clock)
 
 
 GEO_MAX_LATITUDE = 85.05112878
@@ -159,55 +161,143 @@ def plan_batch(entries: Iterable[RawEntry], limits: ClockLimits = ClockLimits(),
     The atomic step applies a batch's sighting writes before its ends, so nothing about a sighting may
     follow its end in one batch: the worker cuts batches there first (`split_at_ends`).
     """
-    plan = BatchPlan()
-    latest = Picture()
-    arrived: dict[str, int] = {}  # sighting id -> when Redis received its first entry of the batch
-    owners = dict(reported_by or {})
-    # The hot path, telemetry: what `apply` does for a drone, inline, on (ts, values or model); a model is
-    # built only for each drone's newest entry (validate.telemetry_values: the common shape, judged fast).
-    drones: dict[str, tuple[int, Telemetry | dict]] = {}
+    planner = _Planner(limits, zone, reported_by)
     for entry in entries:
+        planner.add(entry)
+    return planner.plan()
+
+
+def plan_rows(reply: Iterable[tuple[str, list]], limits: ClockLimits = ClockLimits(), zone: str = "UTC",
+              reported_by: Mapping[str, str] | None = None) -> BatchPlan:
+    """`plan_batch` of entries as Redis returns them: (kind, [[id, [name, value, ...] or None], ...]) per
+    stream, ids and fields as bytes, ids rising within a stream. The same plan, without a RawEntry or a dict per entry: the ingest hot
+    path (issue 15). Telemetry in the common shape is judged by `validate.telemetry_row` alone (no float()
+    unless it wins its drone); any other entry becomes the RawEntry that redis-py's parsing would have made
+    (a field named twice: the last value) and is judged by `plan_batch`'s own steps, in stream order."""
+    planner = _Planner(limits, zone, reported_by)
+    drones, add = planner.drones, planner.add
+    max_future, max_past = limits.max_future_ms, limits.max_past_ms
+    for kind, messages in reply:
+        fast = kind == "telemetry" and messages
+        accept = planner.accepted(kind).append
+        # A stream's ids rise: a ts within the clock limits of both the first and the last entry's arrival
+        # is within those of every entry between (validate.within_clock), checked without reading the id.
+        earliest = _received_ms(messages[0][0]) if fast else 0
+        latest = _received_ms(messages[-1][0]) if fast else 0
+        for raw_id, flat in messages:
+            values = telemetry_row(flat) if fast else None
+            if values is not None:
+                ts = int(values[3])
+                if ts - earliest <= max_future and latest - ts <= max_past:
+                    skew = 0
+                else:
+                    skew = ts - _received_ms(raw_id)
+                if skew <= max_future and -skew <= max_past:  # validate.within_clock
+                    accept(raw_id.decode())
+                    current = drones.get(values[1])
+                    if current is None or current[0] < ts:
+                        drones[values[1]] = (ts, values)
+                    continue
+            add(RawEntry(kind, raw_id.decode(), row_fields(flat)))
+    return planner.plan()
+
+
+def _received_ms(raw_id: bytes) -> int:
+    return int(raw_id[:raw_id.index(b"-")])
+
+
+def row_fields(flat: list | None) -> dict | None:
+    """What streams.read_group makes of an entry's field list: redis-py's pairs_to_dict, empty as None."""
+    if not flat:
+        return None
+    pairs = iter(flat)
+    return dict(zip(pairs, pairs)) or None
+
+
+class _Planner:
+    """One batch's plan, built entry by entry in stream order (`plan_batch`, `plan_rows`)."""
+
+    def __init__(self, limits: ClockLimits, zone: str, reported_by: Mapping[str, str] | None):
+        self.limits, self.zone = limits, zone
+        self.result = BatchPlan()
+        self.latest = Picture()
+        self.arrived: dict[str, int] = {}  # sighting id -> when Redis received its first entry of the batch
+        self.owners = dict(reported_by or {})
+        # The hot path, telemetry: what `apply` does for a drone, inline, on (ts, values or model); a model
+        # is built only for each drone's newest entry (validate.telemetry_values, telemetry_row: the common
+        # shape, judged fast), keyed by the drone id's bytes.
+        self.drones: dict[bytes, tuple[int, Telemetry | dict | list]] = {}
+
+    def accepted(self, kind: str) -> list[str]:
+        """The ids of the kind accepted so far (the list itself, to append to)."""
+        return self.result.accepted.setdefault(kind, [])
+
+    def accept(self, kind: str, entry_id: str) -> None:
+        self.accepted(kind).append(entry_id)
+
+    def add(self, entry: RawEntry) -> None:
+        plan, limits = self.result, self.limits
         if entry.kind == "telemetry" and entry.fields is not None:
             values = telemetry_values(entry.fields)
             if values is not None and within_clock(values["ts"], entry.received_ms, limits):
-                plan.accepted.setdefault(entry.kind, []).append(entry.entry_id)
-                current = drones.get(values["drone_id"])
-                if current is None or current[0] < values["ts"]:
-                    drones[values["drone_id"]] = (values["ts"], values)
-                continue
+                self.accept(entry.kind, entry.entry_id)
+                self._coalesce(values["drone_id"], values["ts"], values)
+                return
         verdict = _judge(entry, limits)
         if type(verdict) is Telemetry:
-            plan.accepted.setdefault(entry.kind, []).append(entry.entry_id)
-            current = drones.get(verdict.drone_id)
-            if current is None or current[0] < verdict.ts:
-                drones[verdict.drone_id] = (verdict.ts, verdict)
-            continue
+            self.accept(entry.kind, entry.entry_id)
+            self._coalesce(verdict.drone_id, verdict.ts, verdict)
+            return
         if isinstance(verdict, (Sighting, SightingEnd)):
-            refusal = check_operator(verdict.sighting_id, reported_by=owners.get(verdict.sighting_id),
+            refusal = check_operator(verdict.sighting_id, reported_by=self.owners.get(verdict.sighting_id),
                                      operator_id=verdict.operator_id)
             verdict = Rejection(refusal) if refusal else verdict
         if isinstance(verdict, Rejection):
             plan.rejected.append(reject(entry, verdict.reason))
-            continue
-        plan.accepted.setdefault(entry.kind, []).append(entry.entry_id)
+            return
+        self.accept(entry.kind, entry.entry_id)
         if isinstance(verdict, SightingEnd):
             plan.ends.append(EndWrite(entry.entry_id, verdict.operator_id, Ending(
                 verdict.sighting_id, Disposition.ENDED_BY_OPERATOR, verdict.ts, verdict.operator_id,
                 reason=verdict.ended, text=verdict.note)))
-            continue
+            return
         if isinstance(verdict, Sighting):
-            owners.setdefault(verdict.sighting_id, verdict.operator_id)
-        apply(latest, verdict)
+            self.owners.setdefault(verdict.sighting_id, verdict.operator_id)
+        apply(self.latest, verdict)
         if isinstance(verdict, Sighting):
-            arrived[verdict.sighting_id] = min(arrived.get(verdict.sighting_id, entry.received_ms), entry.received_ms)
-    plan.drones = [_unit_write(drone_id, telemetry_model(m) if type(m) is dict else m)
-                   for drone_id, (_, m) in drones.items()]
-    plan.sightings = [
-        SightingWrite(sighting_id, m.ts, m.model_dump_json().encode(), day=local_day(arrived[sighting_id], zone))
-        for sighting_id, m in latest.sightings.items()
-    ]
-    plan.patrols = [_patrol_write(patrol_id, m) for patrol_id, m in latest.patrols.items()]
-    return plan
+            arrived = self.arrived
+            arrived[verdict.sighting_id] = min(arrived.get(verdict.sighting_id, entry.received_ms),
+                                               entry.received_ms)
+
+    def _coalesce(self, drone_id: str, ts: int, message) -> None:
+        # Keyed by the id's bytes, as the row path reads it: a drone seen both ways is one drone.
+        drones, key = self.drones, drone_id.encode("utf-8", "surrogatepass")
+        current = drones.get(key)
+        if current is None or current[0] < ts:
+            drones[key] = (ts, message)
+
+    def plan(self) -> BatchPlan:
+        plan, zone = self.result, self.zone
+        plan.accepted = {kind: ids for kind, ids in plan.accepted.items() if ids}
+        plan.drones = [_drone_write(message) for _, message in self.drones.values()]
+        plan.sightings = [
+            SightingWrite(sighting_id, m.ts, m.model_dump_json().encode(),
+                          day=local_day(self.arrived[sighting_id], zone))
+            for sighting_id, m in self.latest.sightings.items()
+        ]
+        plan.patrols = [_patrol_write(patrol_id, m) for patrol_id, m in self.latest.patrols.items()]
+        return plan
+
+
+def _drone_write(message: Telemetry | dict | list) -> UnitWrite:
+    """A drone's newest value as stored. Values judged by a fast path (a dict of final values, or a row) are
+    serialised by orjson, byte for byte what the model's model_dump_json writes for them (same field order,
+    same shortest float form: tests/domain/test_batch_rows.py), at a fraction of building the model."""
+    if type(message) is list:
+        message = telemetry_row_values(message)
+    if type(message) is dict:
+        return UnitWrite(message["drone_id"], message["ts"], orjson.dumps(message))
+    return _unit_write(message.drone_id, message)
 
 
 def split_at_ends(entries: list[RawEntry]) -> list[list[RawEntry]]:

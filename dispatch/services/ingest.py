@@ -15,6 +15,13 @@ lost with an unpersisted Redis is recreated.
 If the atomic step fails on a batch for a reason nobody foresaw, nothing of that
 batch was acknowledged (the script acks last): the batch is bisected until the
 entry at fault is found, and only that entry is dead-lettered (`step-failed`).
+
+A read that comes back full means a backlog: it is drained with each batch's step
+sent together with the read of the batch after next, and the next batch planned
+while Redis runs the step (DISPATCH_INGEST_OVERLAP; store/ingest_pipe.py). Every
+batch read but not yet applied is pending for this consumer, so a kill at any
+instant still loses and doubles nothing. A batch with sighting entries is applied
+alone, after the step before it: its plan reads the stored sightings.
 """
 
 from __future__ import annotations
@@ -35,7 +42,8 @@ from ..domain.validate import ClockLimits
 from ..keys import Keys
 from . import process
 from ..settings import Settings
-from ..store import streams
+from ..domain.batch import plan_rows
+from ..store import ingest_pipe, streams
 from ..store.connection import RETRYABLE, connect
 from ..store.scripts import IngestScript, sighting_reporters
 
@@ -57,9 +65,11 @@ class IngestWorker:
         # A consumer is presumed dead no sooner than its entries would be taken over.
         self._remove_idle_ms = max(int(settings.consumer_idle_remove_s * 1000), settings.claim_idle_ms)
         self._backoff = Backoff()
+        self._stop = threading.Event()
 
     def run(self, stop: threading.Event) -> None:
         log.info("ingest consumer %s on site %s", self.consumer, self.settings.site)
+        self._stop = stop
         recovered = False
         while not stop.is_set():
             try:
@@ -106,6 +116,71 @@ class IngestWorker:
         )
         if entries:
             self._process(entries)
+            if self.settings.ingest_overlap and len(entries) >= self.settings.ingest_batch:
+                self._drain_backlog()
+
+    def _drain_backlog(self) -> None:
+        """Batches until a read comes back short, each step overlapped with planning the next batch.
+
+        In each turn Redis runs the step of `current` and reads `further` while this process plans
+        `following`, read in the turn before. Left (its batches in hand applied first) when the claim sweep
+        is due or the worker is asked to stop."""
+        count = self.settings.ingest_batch
+        with ingest_pipe.StepPipe(self.client, self.keys, self.apply_plan, self.consumer) as pipe:
+            current, plan, following = None, None, pipe.read(count)
+            while True:
+                if current is None:
+                    current, following = following, []
+                    if not current:
+                        return
+                    plan = self._plan_alone(current)
+                    if plan is None:
+                        self._process(ingest_pipe.entries_of(current))
+                        following = pipe.read(count) if self._go_on(current) else []
+                        current = None
+                        continue
+                    following = pipe.read(count) if self._go_on(current) else []
+                if not following:
+                    self._settle(current, plan, None)
+                    return
+                pipe.send(plan, count if self._go_on(following) else None)
+                next_plan = self._plan_alone(following)
+                outcome, further = pipe.receive()
+                self._settle(current, plan, outcome)
+                if next_plan is None:
+                    self._process(ingest_pipe.entries_of(following))
+                    current, following = None, further
+                else:
+                    current, plan, following = following, next_plan, further
+
+    def _go_on(self, rows) -> bool:
+        """Read another batch after these? Only on a backlog, and not past the claim sweep or a stop."""
+        return (ingest_pipe.size(rows) >= self.settings.ingest_batch and not self._stop.is_set()
+                and time.monotonic() < self._next_claim)
+
+    def _plan_alone(self, rows):
+        """The plan of a batch read raw, or None if it must wait for the step before it: sightings (their
+        plan reads the stored ones, and an operator's end may cut the batch)."""
+        if any(kind == "sighting" and messages for kind, messages in rows):
+            return None
+        return plan_rows(rows, self.limits, self.settings.timezone)
+
+    def _settle(self, rows, plan, outcome) -> None:
+        """Finish a planned batch given its step's outcome (None: not sent yet, apply it now)."""
+        if outcome is None:
+            try:
+                outcome = self.apply_plan(plan)
+            except redis.ResponseError as error:
+                outcome = error
+        if isinstance(outcome, redis.exceptions.NoScriptError):  # Redis restarted: nothing was applied
+            self.apply_plan(plan)  # loads the script
+        elif isinstance(outcome, redis.ResponseError):
+            if not streams.is_entry_failure(outcome):
+                raise outcome
+            self._apply(ingest_pipe.entries_of(rows))  # bisects to the entry at fault
+        elif plan.rejected:
+            log.info("rejected %d of %d entries (see %s)", len(plan.rejected), plan.size, self.keys.deadletter)
+        self.processed += ingest_pipe.size(rows)
 
     def _drain_own_pending(self) -> None:
         """Finish what this consumer holds but has not acked: after a restart, or a takeover."""

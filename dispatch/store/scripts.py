@@ -91,13 +91,22 @@ end
 
 -- Phase 1: read, compute, check; write nothing ------------------------------
 
--- Accepted entries, per input stream: kind, count, ids.
+-- Accepted entries, per input stream: kind, count, ids. The ids stay where they are in ARGV (a range):
+-- copying each into a table cost the script a function call and a table write per entry.
 local accepted = {}
 for s = 1, streams do
   local kind, n = take(), tonumber(take())
-  local ids = {}
-  for j = 1, n do ids[j] = take() end
-  accepted[s] = {kind = kind, ids = ids}
+  accepted[s] = {kind = kind, first = at, last = at + n - 1}
+  at = at + n
+end
+
+-- XACK of ARGV[first..last], in chunks. Returns how many were acknowledged.
+local function ack_range(key, first, last)
+  local total = 0
+  for a = first, last, 999 do
+    total = total + redis.call('XACK', key, group, unpack(ARGV, a, math.min(a + 998, last)))
+  end
+  return total
 end
 
 -- Rejected entries: stream index, kind, id, reason, truncated, field count,
@@ -340,7 +349,7 @@ chunked('HSET', KEYS[10], nil, tombstones, 2)
 for _, letter in ipairs(letters) do redis.call('XADD', DEADLETTER, '*', unpack(letter)) end
 
 for s = 1, streams do
-  local acked = chunked('XACK', KEYS[13 + s], group, accepted[s].ids, 1)
+  local acked = ack_range(KEYS[13 + s], accepted[s].first, accepted[s].last)
   if acked > 0 then redis.call('HINCRBY', STATS, 'accepted:' .. accepted[s].kind, acked) end
   chunked('XACK', KEYS[13 + s], group, rejected_ids[s] or {}, 1)
 end
@@ -373,6 +382,13 @@ class IngestScript:
         days = list(dict.fromkeys(unit.day for unit in plan.sightings))  # a batch spans one day, or two
         keys = [*self._keys, *(self._day_key(day) for day in days)]
         return self._script(keys=keys, args=self._args(plan, days), client=client)
+
+    def command(self, plan: BatchPlan) -> list:
+        """The EVALSHA that applies the plan, for a caller that sends it itself (store/ingest_pipe.py); a
+        NOSCRIPT reply means nothing was applied: apply the plan with `__call__`, which loads the script."""
+        days = list(dict.fromkeys(unit.day for unit in plan.sightings))
+        keys = [*self._keys, *(self._day_key(day) for day in days)]
+        return ["EVALSHA", self._script.sha, len(keys), *keys, *self._args(plan, days)]
 
     def _args(self, plan: BatchPlan, days: list[str]) -> list:
         day_index = {day: i for i, day in enumerate(days, start=1)}
