@@ -88,6 +88,9 @@ const view = {
     return entry ? [entry.lat, entry.lon] : null;
   },
   schedule: schedule,
+  /* Draw what is pending now rather than at the next frame: a layer shown again must show its
+     units where they are now, not where they were when it was hidden, even for one frame. */
+  drawNow: function () { flush(); },
   /* Centre the map on a unit (the status board's search and rows): true when it is drawn.
      Zooms in to at least street level, never out; the unit's marker is flashed. */
   centreOn: function (kind, id) {
