@@ -47,9 +47,9 @@ def test_drone_and_patrol_appear_then_the_drone_moves_and_leaves_a_trail(page, s
     assert moved["x"] > drone["x"] + 20, "east is right"
     assert "rotate(45deg)" in moved["style"]
     assert page.marker("BAC-12")["x"] == pytest.approx(bac["x"], abs=1), "the patrol did not move"
-    trail = page.js("""let n = 0; dispatchScreen.mapView.groups.trails.eachLayer(l => n = l.getLatLngs().length);
-                       return n;""")
-    assert trail == 2
+    # Trails are redrawn in batches (map.js TRAILS_EVERY_MS): the second point within half a second.
+    trail = """let n = 0; dispatchScreen.mapView.groups.trails.eachLayer(l => n = l.getLatLngs().length); return n;"""
+    wait_until(lambda: page.js(trail) == 2, timeout=2, interval=0.05, what="the trail's second point")
 
 
 def test_a_silent_drone_turns_lost_by_itself_and_a_low_battery_shows(page, screen, redis_client):
