@@ -36,6 +36,7 @@ import { priorityOf } from "./queue_rules.js";
 import { shapeMarker } from "../common/map_shapes.js";
 import { readMapColours } from "../common/overlays.js";
 import { ClusterKind } from "./cluster_kind.js";
+import { batched } from "./batch.js";
 import { linkNow } from "./feed.js";
 import { model, onPictureChange, onSecond } from "./model.js";
 import { labels } from "./labels.js";
@@ -68,7 +69,7 @@ var CANVAS_MOVES_EVERY_MS = 250;
 var TRAILS_EVERY_MS = 500;
 var canvasMoves = new Map(); // canvas patrol entry -> its kind, batched
 var trailsDirty = new Set(); // drone entries whose trail has new points
-var slow = { canvas: batch(CANVAS_MOVES_EVERY_MS, moveCanvasPatrols), trails: batch(TRAILS_EVERY_MS, redrawTrails) };
+var slow = { canvas: batched(CANVAS_MOVES_EVERY_MS, moveCanvasPatrols), trails: batched(TRAILS_EVERY_MS, redrawTrails) };
 var patrolMode = "dom";
 var trailRenderer = null;
 var patrolRenderer = null;
@@ -264,26 +265,6 @@ function moveCanvasPatrols() {
 function redrawTrails() {
   trailsDirty.forEach(function (entry) { if (drawn.drones.get(entry.marker.dzUnit.id) === entry) entry.trail.setLatLngs(entry.points); });
   trailsDirty.clear();
-}
-
-/* work() at most once per `everyMs`, as soon as that allows: request() it whenever there is some. */
-function batch(everyMs, work) {
-  var last = -Infinity;
-  var timer = null;
-  function run() {
-    timer = null;
-    last = Date.now();
-    work();
-  }
-  return {
-    request: function () {
-      if (timer === null) timer = setTimeout(run, Math.max(0, last + everyMs - Date.now()));
-    },
-    now: function () {
-      if (timer !== null) clearTimeout(timer);
-      run();
-    }
-  };
 }
 
 // Through the group, not marker.remove(): a group (and a cluster group's index) would keep the
