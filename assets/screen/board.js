@@ -70,6 +70,7 @@ export const board = {
   refresh: function () { if (shown()) schedule(); },
   toggle: function (open) {
     state.open = typeof open === "boolean" ? open : !state.open;
+    shownCache.at = -Infinity;
     document.getElementById(S.config.ids.screen).classList.toggle("board-open", state.open);
     if (parts.toggle) parts.toggle.setAttribute("aria-pressed", String(state.open));
     if (state.open) render();
@@ -84,7 +85,19 @@ export const board = {
   }
 };
 
-function shown() { return parts && parts.root && parts.root.offsetParent !== null; }
+/* Whether the board is on screen. offsetParent makes the browser lay the page out: with deltas
+   arriving twenty times a second that was a forced layout each (issue 15), so the answer is kept
+   for SHOWN_FOR_MS; board.toggle forgets it at once. */
+var SHOWN_FOR_MS = 250;
+var shownCache = { value: false, at: -Infinity };
+function shown() {
+  var now = Date.now();
+  if (now - shownCache.at >= SHOWN_FOR_MS) {
+    shownCache.value = !!(parts && parts.root && parts.root.offsetParent !== null);
+    shownCache.at = now;
+  }
+  return shownCache.value;
+}
 
 function onChange(changes) {
   if (changes.patrols) {
@@ -94,9 +107,9 @@ function onChange(changes) {
   // Drones move several times a second: their section is redrawn with the one-second tick, and when
   // one comes or goes; the patrols only for what their rows show.
   if ((changes.patrols || changes.assignments || changes.sightings) && shown()) schedule();
-  else if (changes.drones && (changes.drones.removed.length || changes.drones.changed.some(function (id) {
+  else if (changes.drones && shown() && (changes.drones.removed.length || changes.drones.changed.some(function (id) {
     return !parts.drones.querySelector('[data-drone-id="' + CSS.escape(id) + '"]');
-  })) && shown()) renderDrones(gatewayNow());
+  }))) renderDrones(gatewayNow());
 }
 
 /* At most one redraw per 200 ms: a busy feed brings many deltas a second, the eye needs one. */

@@ -5,7 +5,8 @@
  *   model.js     the screen's copy of the picture, its change events, the one-second tick
  *   feed.js      where the picture comes from: the push gateway (common/live_client.js), or, only
  *                while the socket is down, polling /api/snapshot
- *   map.js       the Leaflet layers of the units: one marker per unit, updated in place
+ *   map.js       the Leaflet layers of the units: one marker per unit, updated in place (batch.js: the
+ *                canvases redrawn at most every few hundred ms)
  *   overlays.js  zones, alert rings, lines to the nearest patrols, layer toggles
  *   labels.js    where each unit's label goes (label_places.js: the pure placement rules)
  *   queue.js     the sighting queue (queue_rules.js: its order and the probable-duplicate rule)

@@ -36,6 +36,7 @@ import { priorityOf } from "./queue_rules.js";
 import { shapeMarker } from "../common/map_shapes.js";
 import { readMapColours } from "../common/overlays.js";
 import { ClusterKind } from "./cluster_kind.js";
+import { batched } from "./batch.js";
 import { linkNow } from "./feed.js";
 import { model, onPictureChange, onSecond } from "./model.js";
 import { labels } from "./labels.js";
@@ -58,6 +59,17 @@ var adding = { drones: [], patrols: [], sightings: [] }; // markers created this
 var restyled = { patrols: new Set(), sightings: new Set() }; // members whose cluster icon must be redrawn
 var extrasDirty = false;
 var scheduled = false;
+// Canvases redraw every shape in the region that changed, and moves all over the map make that the
+// whole canvas: drawn on every frame that brought a delta (twenty a second under load), the trails'
+// and the canvas patrols' redraws were most of the wall screen's long tasks (issue 15). They are
+// batched instead (the DOM markers, drones first, still move on the next frame): a canvas patrol is
+// drawn where it is at most CANVAS_MOVES_EVERY_MS late, a trail catches up with its drone at most
+// TRAILS_EVERY_MS late.
+var CANVAS_MOVES_EVERY_MS = 250;
+var TRAILS_EVERY_MS = 500;
+var canvasMoves = new Map(); // canvas patrol entry -> its kind, batched
+var trailsDirty = new Set(); // drone entries whose trail has new points
+var slow = { canvas: batched(CANVAS_MOVES_EVERY_MS, moveCanvasPatrols), trails: batched(TRAILS_EVERY_MS, redrawTrails) };
 var patrolMode = "dom";
 var trailRenderer = null;
 var patrolRenderer = null;
@@ -88,6 +100,13 @@ const view = {
     return entry ? [entry.lat, entry.lon] : null;
   },
   schedule: schedule,
+  /* Draw what is pending now rather than at the next frame: a layer shown again must show its
+     units where they are now, not where they were when it was hidden, even for one frame. */
+  drawNow: function () {
+    flush();
+    if (canvasMoves.size) slow.canvas.now();
+    if (trailsDirty.size) slow.trails.now();
+  },
   /* Centre the map on a unit (the status board's search and rows): true when it is drawn.
      Zooms in to at least street level, never out; the unit's marker is flashed. */
   centreOn: function (kind, id) {
@@ -222,14 +241,30 @@ function place(kind, id, unit, create) {
   } else if (entry.lat !== unit.lat || entry.lon !== unit.lon) {
     entry.lat = unit.lat;
     entry.lon = unit.lon;
-    if (typeof groups[kind].move === "function") groups[kind].move(entry.marker, [unit.lat, unit.lon]);
-    else entry.marker.setLatLng([unit.lat, unit.lon]);
+    if (!entry.root) {
+      canvasMoves.set(entry, kind);
+      slow.canvas.request();
+    } else moveMarker(kind, entry);
   }
-  if (entry.root) {
-    entry.root.dataset.lat = String(unit.lat);
-    entry.root.dataset.lon = String(unit.lon);
-  }
+  if (entry.root && entry.root.dataset.lat !== String(unit.lat)) entry.root.dataset.lat = String(unit.lat);
+  if (entry.root && entry.root.dataset.lon !== String(unit.lon)) entry.root.dataset.lon = String(unit.lon);
   return entry;
+}
+
+function moveMarker(kind, entry) {
+  if (typeof groups[kind].move === "function") groups[kind].move(entry.marker, [entry.lat, entry.lon]);
+  else entry.marker.setLatLng([entry.lat, entry.lon]);
+}
+
+function moveCanvasPatrols() {
+  canvasMoves.forEach(function (kind, entry) { if (drawn[kind].get(entry.marker.dzUnit.id) === entry) moveMarker(kind, entry); });
+  canvasMoves.clear();
+  refreshClusters();
+}
+
+function redrawTrails() {
+  trailsDirty.forEach(function (entry) { if (drawn.drones.get(entry.marker.dzUnit.id) === entry) entry.trail.setLatLngs(entry.points); });
+  trailsDirty.clear();
 }
 
 // Through the group, not marker.remove(): a group (and a cluster group's index) would keep the
@@ -239,6 +274,8 @@ function remove(kind, id, entry) {
   if (pending >= 0) adding[kind].splice(pending, 1);
   else groups[kind].removeLayer(entry.marker);
   if (entry.trail) groups.trails.removeLayer(entry.trail);
+  canvasMoves.delete(entry);
+  trailsDirty.delete(entry);
   if (restyled[kind]) restyled[kind].delete(entry.marker);
   drawn[kind].delete(id);
 }
@@ -392,10 +429,14 @@ function drawDrone(id, unit) {
   if (!last || last[0] !== unit.lat || last[1] !== unit.lon) {
     entry.points.push([unit.lat, unit.lon]);
     if (entry.points.length > rules.trail_points) entry.points.shift();
-    entry.trail.setLatLngs(entry.points);
+    trailsDirty.add(entry);
+    slow.trails.request();
   }
   var heading = Number(unit.heading_deg) || 0; // a number, never text, in the style
-  entry.glyph.style.transform = "rotate(" + heading + "deg)";
+  if (entry.heading !== heading) { // writes only what changed: each write costs the page a style pass
+    entry.heading = heading;
+    entry.glyph.style.transform = "rotate(" + heading + "deg)";
+  }
   refreshDrone(entry, gatewayNow());
 }
 
@@ -406,12 +447,18 @@ function refreshDrone(entry, now) {
   var battery = Number(unit.battery_pct);
   // The watcher's rules exactly (strictly older, strictly below), on the raw figures; rounding is for display.
   var status = ageMs > rules.link_lost_ms ? "lost" : battery < rules.low_battery_pct ? "low_battery" : "ok";
-  setClass(entry, "status", status, entry.glyph, "is-");
-  entry.root.dataset.status = status;
-  entry.root.classList.toggle("is-warn", status !== "ok");
+  if (entry.status !== status) {
+    setClass(entry, "status", status, entry.glyph, "is-");
+    entry.root.dataset.status = status;
+    entry.root.classList.toggle("is-warn", status !== "ok");
+  }
   var link = Math.max(0, Math.round(ageMs / 1000)) + " s";
-  entry.detail.textContent = status === "lost" ? "LINK LOST · " + link : (status === "low_battery" ? "LOW " : "") +
+  var text = status === "lost" ? "LINK LOST · " + link : (status === "low_battery" ? "LOW " : "") +
     Math.round(battery) + "% · " + link;
+  if (entry.detailText !== text) {
+    entry.detailText = text;
+    entry.detail.textContent = text;
+  }
 }
 
 // ---- patrols -----------------------------------------------------------------------------------
@@ -429,6 +476,7 @@ function choosePatrolMode() {
   patrolMode = wanted;
   groups.patrols.clearLayers(); // all at once: cheaper than one by one in a cluster group
   drawn.patrols.clear();
+  canvasMoves.clear();
   restyled.patrols.clear();
   model.units.patrols.forEach(function (_, id) { dirty.patrols.add(id); });
 }

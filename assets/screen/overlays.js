@@ -257,8 +257,10 @@ function bindToggles() {
     }
     var group = mapView.groups[name];
     if (!group) return;
-    if (on) group.addTo(map);
-    else group.remove();
+    if (on) {
+      mapView.drawNow();
+      group.addTo(map);
+    } else group.remove();
     if (name === "sightings") mapView.groups.lines[on ? "addTo" : "remove"](map);
   });
 }
