@@ -558,6 +558,8 @@ class ReplayCache:
 
     def _end(self, state: dict, outcome: str, error: str) -> None:
         state.update(state=outcome, error=error, finished_at=self._clock(), prefix=None)
+        if outcome != READY:
+            state["loaded_until_ms"] = None
         self._prefix_path(Window(*state["window"])).unlink(missing_ok=True)  # whole, or nothing to show
 
     def _touch(self, window: Window) -> None:
