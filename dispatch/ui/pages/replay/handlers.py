@@ -138,8 +138,8 @@ def answer_jump(n_submit, text, ready) -> dict:
 
 def answer_figures(ready) -> list:
     if ready is None:  # the page is loading another window: its figures would be the old one's
-        blank = figures.empty_figure("Load a window to see its figures")
-        return [blank] * len(ids.FIGURES) + ["", True, True, True]
+        blank = figures.empty_figure("Figures: available once the window has loaded")
+        return [blank] * len(ids.FIGURES) + [f"Figures, their files and exports: {NOT_LOADED_YET}", True, True, True]
     window = _window(ready)
     history = cache().history(window) if window else None
     if history is None or not history.complete:  # (issue 15: a window still loading has only its prefix)
