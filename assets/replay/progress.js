@@ -2,7 +2,8 @@
 
 // Which recording the server is reading (History's load order), as a reviewer calls it.
 const STREAM_WORDS = { deadletter: "rejected entries", telemetry: "drone positions", patrol: "patrol reports",
-  sighting: "sightings", assignments: "assignments", alerts: "alerts", done: "indexing" };
+  sighting: "sightings", assignments: "assignments", alerts: "alerts", endings: "endings", positions: "positions",
+  done: "indexing" };
 
 /** The share loaded, 0 to 1, whatever the server sent. */
 export function progressFraction(status) {

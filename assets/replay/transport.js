@@ -113,6 +113,7 @@ export function pause() {
   if (playTimer !== null) clearInterval(playTimer);
   playTimer = null;
   replay.state.playing = false;
+  if (buffered !== null && replay.state.waiting === null) showWaiting(null); // no longer held at the loaded edge
   if (replay.config) showPlaying();
 }
 
