@@ -10,13 +10,14 @@
  * under the slider (transport.setLoaded); figures and exports wait for "ready".
  * performance marks: replay-opened, replay-first-frame (transport.js), replay-ready.
  */
-import { clearEvents, setEvents } from "./events.js";
+import { clearEvents, highlightEvents, setEvents } from "./events.js";
 import { clearMap, setMapWindow } from "./map.js";
 import { api, byId, getJson, message, replay, setProps } from "./page.js";
 import { loadedText, loadedUntil, loadingText, partialText, progressFraction, progressText } from "./progress.js";
-import { forgetFrames, pause, setInstant, setLoaded, setUpSlider } from "./transport.js";
+import { forgetFrames, pause, setInstant, setLoaded, setSliderWindow, setTicks, setUpSlider } from "./transport.js";
 
 let summaryAsked = -1; // the generation whose summary was asked for while it loads
+let summaryShown = -1; // the generation whose events, zones and marks are on the page
 
 /** The server's answer to Load ({ok, from_ms, to_ms, label, note, status} or {ok: false, message}). */
 export function onOpened(answer) {
@@ -95,27 +96,39 @@ export function cancelLoad() {
   message("Loading cancelled", "refused");
 }
 
-/* The window's start is loaded: its events, zones and first instant now, the rest as it comes. */
+/* The window's start is loaded: its first instant asked for at once (the slider spans the window Load
+ * answered), its events, zones and marks as soon as the summary is in (both requests run together), the
+ * rest of the window as it comes. */
 function showPartial(mine, status) {
   summaryAsked = mine;
+  replay.state.showing = true;
+  setSliderWindow(replay.state.window);
+  setLoaded(loadedUntil(status, replay.state.window));
+  byId("transport").classList.remove("is-disabled");
+  setInstant(replay.state.window.from_ms, "load");
   getJson(api("window")).then(function (reply) {
-    if (mine !== replay.generation || replay.state.showing) return; // a newer window, or ready meanwhile
-    if (reply.status !== 200) {
-      summaryAsked = -1; // asked again at the next poll
-      return;
-    }
-    const summary = reply.body;
-    showWindow(summary, Math.max(replay.state.loadedUntil || 0, loadedUntil(status, replay.state.window)));
-    message(partialText(replay.state.window.label, summary), summary.warning ? "refused" : "info");
+    if (mine !== replay.generation || summaryShown === mine) return; // a newer window, or ready meanwhile
+    if (reply.status !== 200) return; // onReady asks again
+    showSummary(mine, reply.body);
+    message(partialText(replay.state.window.label, reply.body), reply.body.warning ? "refused" : "info");
   });
 }
 
-function showWindow(summary, until) {
+function showSummary(mine, summary) {
+  summaryShown = mine;
+  setEvents(summary.events);
+  setMapWindow(summary.zones);
+  setTicks(summary);
+  highlightEvents(replay.state.t);
+}
+
+function showWindow(mine, summary) {
   replay.state.showing = true;
+  summaryShown = mine;
   setEvents(summary.events);
   setMapWindow(summary.zones);
   setUpSlider(summary);
-  setLoaded(until);
+  setLoaded(summary.to_ms);
   byId("transport").classList.remove("is-disabled");
   setInstant(summary.from_ms, "load");
 }
@@ -133,8 +146,11 @@ function onReady(mine, status) {
     replay.state.ready = true;
     replay.timing.ready_at = performance.now();
     performance.mark("replay-ready");
-    if (replay.state.showing) setLoaded(summary.to_ms); // drawn while it loaded: the instant shown stays
-    else showWindow(summary, summary.to_ms);
+    if (!replay.state.showing) showWindow(mine, summary);
+    else { // drawn while it loaded: the instant shown stays
+      if (summaryShown !== mine) showSummary(mine, summary);
+      setLoaded(summary.to_ms);
+    }
     message(loadedText(replay.state.window.label, summary, status.elapsed_s), summary.warning ? "refused" : "ok");
     setProps("ready", { data: { from_ms: summary.from_ms, to_ms: summary.to_ms } });
   });

@@ -161,10 +161,20 @@ export function step(direction) {
 
 /** The slider spans the loaded window, one mark per event under it. */
 export function setUpSlider(summary) {
-  slider.min = String(summary.from_ms);
-  slider.max = String(summary.to_ms);
+  setSliderWindow(summary);
+  drawTicks(summary);
+}
+
+/** The slider spans the window (known from Load's answer: the first frame need not wait for the summary). */
+export function setSliderWindow(window) {
+  slider.min = String(window.from_ms);
+  slider.max = String(window.to_ms);
   slider.step = "1000";
-  slider.value = String(summary.from_ms);
+  slider.value = String(window.from_ms);
+}
+
+/** The marks of the window's events under the slider, once its summary is in. */
+export function setTicks(summary) {
   drawTicks(summary);
 }
 
