@@ -1,6 +1,6 @@
 """Replay in the browser (issue 15): Load -> first frame drawn, and Load -> whole window loaded, for an 8-h shift.
 
-    .venv/bin/python bench/replay_browser.py [--runs 5] [--workers 2] [--app-root DIR] [shift options of bench/replay.py]
+    .venv/bin/python bench/replay_browser.py [--runs 5] [--workers 2] [--before-root DIR] [shift options of bench/replay.py]
 
 Writes bench/replay.py's shift (1.73 M positions by default) into a private
 redis-server, ending now, starts the real web app under gunicorn (`--workers`
@@ -12,13 +12,16 @@ click to the first frame drawn on the map (dispatchReplay.frames.drawn turning
 positive, seen by a requestAnimationFrame watcher installed before the click), and
 from the click to the whole window loaded (dispatchReplay.state.ready). Medians.
 
-`--app-root` serves the app from another checkout (e.g. `git worktree`/`git archive` of the commit
-before issue 15's progressive load) to measure "before" with the same page-side watcher.
+`--before-root DIR` also serves the app from another checkout (e.g. `git archive` of the commit before
+issue 15's progressive load, unpacked in DIR), on its own port and cache, against the same Redis, and
+alternates the runs between the two (the machine is noisy: interleaving keeps the comparison fair). The
+same page-side watcher measures both.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import statistics
 import sys
@@ -62,7 +65,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--app-root", default=str(ROOT))
+    parser.add_argument("--before-root", default="")
     parser.add_argument("--timeout-s", type=float, default=180)
     args = parser.parse_args()
     from dispatch.ui.pages.replay import ids as replay_ids
@@ -77,39 +80,48 @@ def main() -> int:
         shift = shift_bench.fill(client, keys, args)
         print(f"shift: {args.hours:g} h, {shift['telemetry']:,} drone positions + {shift['patrols']:,} patrol "
               f"reports, {shift['sightings']} sightings; written in {shift['written_s']:.0f} s", flush=True)
-        web_url = f"http://127.0.0.1:{settings.web_port}"
-        web = python_module("web", "gunicorn", settings, "app:server", "--chdir", args.app_root,
-                            "-b", web_url.removeprefix("http://"), "--workers", str(args.workers), "--threads", "8",
-                            "--timeout", "300", "--no-control-socket").start()
-        driver = profile = None
+        apps = {"today": ROOT} | ({"before": Path(args.before_root)} if args.before_root else {})
+        webs, urls, drivers = [], {}, []
         try:
-            wait_until(lambda: port_open(settings.web_port), timeout=60, what=f"the web app\n{web.output()}")
+            for name, root in apps.items():
+                port = free_port()
+                app_settings = dataclasses.replace(settings, data_dir=Path(tmp) / name)
+                urls[name] = f"http://127.0.0.1:{port}"
+                webs.append(python_module(f"web-{name}", "gunicorn", app_settings, "app:server", "--chdir", str(root),
+                                          "-b", f"127.0.0.1:{port}", "--workers", str(args.workers), "--threads",
+                                          "8", "--timeout", "300", "--no-control-socket").start())
+                wait_until(lambda: port_open(port), timeout=60, what=f"the web app ({name})\n{webs[-1].output()}")
             driver, profile = start_chromium(WALL_SCREEN, log_console=False)
-            driver.get(web_url + "/healthz")
-            sign_in_browser(driver, settings, user_id="SUP-1", role="supervisor")
-            driver.get(web_url + "/replay")
-            wait_until(lambda: driver.execute_script("return !!(window.dispatchReplay && dispatchReplay.started)"),
-                       timeout=30, what="the replay page")
-            firsts, readies = [], []
+            drivers.append((driver, profile))
+            firsts = {name: [] for name in apps}
+            readies = {name: [] for name in apps}
             for run in range(args.runs):
-                time.sleep(1.1)  # a new second: a new window, a new load
-                driver.execute_script(WATCH, replay_ids.LOAD)
-                seen = wait_until(lambda: (s := driver.execute_script("return window.__replayRun")) and
-                                  s["ready"] is not None and s, timeout=args.timeout_s, interval=0.1,
-                                  what=f"run {run + 1}: the whole window")
-                first, ready = seen["first"] - seen["clicked"], seen["ready"] - seen["clicked"]
-                firsts.append(first)
-                readies.append(ready)
-                print(f"run {run + 1}: Load -> first frame {first / 1000:.2f} s, Load -> ready {ready / 1000:.2f} s",
-                      flush=True)
-            print(f"app from {args.app_root}, {args.workers} web workers, {args.runs} runs: "
-                  f"Load -> first frame median {statistics.median(firsts) / 1000:.2f} s; "
-                  f"Load -> whole window median {statistics.median(readies) / 1000:.2f} s")
+                for name, url in urls.items():
+                    driver.get(url + "/healthz")
+                    sign_in_browser(driver, settings, user_id="SUP-1", role="supervisor")
+                    driver.get(url + "/replay")
+                    wait_until(lambda: driver.execute_script(
+                        "return !!(window.dispatchReplay && dispatchReplay.started)"), timeout=30, what="the page")
+                    time.sleep(1.1)  # a new second: a new window, a new load
+                    driver.execute_script(WATCH, replay_ids.LOAD)
+                    seen = wait_until(lambda: (s := driver.execute_script("return window.__replayRun")) and
+                                      s["ready"] is not None and s, timeout=args.timeout_s, interval=0.1,
+                                      what=f"run {run + 1} ({name}): the whole window")
+                    first, ready = seen["first"] - seen["clicked"], seen["ready"] - seen["clicked"]
+                    firsts[name].append(first)
+                    readies[name].append(ready)
+                    print(f"run {run + 1} ({name}): Load -> first frame {first / 1000:.2f} s, "
+                          f"Load -> ready {ready / 1000:.2f} s", flush=True)
+            for name, root in apps.items():
+                print(f"{name} (app from {root}), {args.workers} web workers, {args.runs} runs: Load -> first frame "
+                      f"median {statistics.median(firsts[name]) / 1000:.2f} s; Load -> whole window median "
+                      f"{statistics.median(readies[name]) / 1000:.2f} s")
         finally:
-            if driver is not None:
+            for driver, profile in drivers:
                 driver.quit()
                 shutil.rmtree(profile, ignore_errors=True)
-            web.stop()
+            for web in webs:
+                web.stop()
             client.close()
             server.stop()
     return 0
