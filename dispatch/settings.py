@@ -143,7 +143,7 @@ class Settings:
     replay_cache_mb: Annotated[Whole, Field(ge=1)] = 2_048
     # issue 15 (replay): DISPATCH_REPLAY_CHUNK: entries per XRANGE when a replay window loads (and about the
     # positions per arrival-time slice); DISPATCH_REPLAY_PREFIX_S: while it loads, the page is handed what is
-    # read so far at the window's start, then at most this often (and at most ~20 % of the load's time).
+    # read so far at the window's start, then at most this often (and at most ~10 % of the load's time).
     replay_chunk: Annotated[Whole, Field(ge=10, le=1_000_000)] = 10_000
     replay_prefix_s: Annotated[float, Field(ge=0, le=600)] = 1.5
     # DISPATCH_BEHIND_PROXY: trust the proxy's X-Forwarded-For/-Proto/-Host (one hop). Off by default:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_MIN_INTERVAL_S = 1.5
-DEFAULT_MAX_SHARE = 0.2
+DEFAULT_MAX_SHARE = 0.1
 
 
 def loaded_until(read_until_ms: int, from_ms: int, to_ms: int, late_ms: int) -> int | None:
