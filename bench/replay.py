@@ -1,6 +1,7 @@
 """After-action replay of a big shift: load, seek, payload, memory, against a naive full scan.
 
     .venv/bin/python bench/replay.py [--hours 8] [--drones 50] [--patrols 500] [--patrol-interval-s 50]
+                                     [--before <git revision>]
 
 Starts a private redis-server (no persistence) and writes a shift into the
 real streams, in time order, with explicit ids equal to each message's ts
@@ -29,6 +30,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import importlib.util
+import subprocess
+import pickle
 import random
 import statistics
 import sys
@@ -55,6 +59,7 @@ from dispatch.store.connection import connect  # noqa: E402
 from dispatch.store.embedded import EmbeddedRedis  # noqa: E402
 from dispatch.store import history as history_store  # noqa: E402
 from dispatch.store.history import load_window  # noqa: E402
+from dispatch.domain.replay.progressive import Checkpoints  # noqa: E402
 
 SHIFT_START = 1_773_518_400_000  # 2026-03-14 20:00 UTC
 RENNES = (48.1113, -1.6800)
@@ -290,6 +295,38 @@ def naive_messages(shift: dict, args) -> list:
     return messages
 
 
+def loader_at(revision: str):
+    """store/history.py as at `revision`, importable beside today's (its dataclasses need it in sys.modules)."""
+    source = subprocess.run(["git", "show", f"{revision}:dispatch/store/history.py"], cwd=Path(__file__).parent,
+                            check=True, capture_output=True, text=True).stdout
+    name = f"dispatch.store.history_at_{revision}"
+    spec = importlib.util.spec_from_loader(name, loader=None)
+    module = importlib.util.module_from_spec(spec)
+    module.__package__ = "dispatch.store"
+    sys.modules[name] = module
+    exec(compile(source, f"<{revision}:dispatch/store/history.py>", "exec"), module.__dict__)
+    return module
+
+
+def progressive_load(client, keys: Keys, from_ms: int, to_ms: int) -> dict:
+    """One load with prefixes at the page's pace (Checkpoints()), each pickled as web/replay_cache.py does."""
+    started = time.perf_counter()
+    prefixes = []
+
+    def follow(report) -> None:
+        if report.prefix is not None:
+            began = time.perf_counter()
+            pickle.dumps(report.prefix, protocol=pickle.HIGHEST_PROTOCOL)
+            prefixes.append((began - started, time.perf_counter() - began, report.prefix.loaded_until_ms))
+
+    history = load_window(client, keys, from_ms, to_ms, progress=follow, prefixes=Checkpoints())
+    total = time.perf_counter() - started
+    first = prefixes[0] if prefixes else (total, 0.0, to_ms)
+    return {"first_ms": (first[0] + first[1]) * 1000, "first_until_ms": first[2] - from_ms, "total_ms": total * 1000,
+            "prefixes": len(prefixes),
+            "prefix_ms": history.stats.get("prefix_ms", 0)}  # (building and handing over: the pickling included)
+
+
 def timed(call):
     started = time.perf_counter()
     result = call()
@@ -303,10 +340,13 @@ def main() -> None:
     parser.add_argument("--seeks", type=int, default=200)
     parser.add_argument("--naive-seeks", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--before", default="", help="a git revision: its load_window measured too, interleaved")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     from_ms, to_ms = SHIFT_START, SHIFT_START + int(args.hours * 3_600_000)
 
+    # --before REV: the loader as it was at REV, loads interleaved with today's (the machine is noisy)
+    before = loader_at(args.before) if args.before else None
     with EmbeddedRedis(Path(tempfile.mkdtemp(prefix="bench-replay-")), persistent=False) as server:
         client = connect(server.url)
         keys = Keys("bench")
@@ -318,14 +358,21 @@ def main() -> None:
         print(f"generated in {shift['generated_s']:.1f} s, written (pipelined XADD) in {shift['written_s']:.1f} s; "
               f"redis used_memory {client.info('memory')['used_memory_human']}")
 
-        load_ms, calls = [], []
+        load_ms, calls, before_ms = [], [], []
         for _ in range(args.loads):
+            if before is not None:
+                gc.collect()
+                before_ms.append(timed(lambda: before.load_window(client, keys, from_ms, to_ms))[0])
             gc.collect()
             progress = []
             elapsed, history = timed(lambda: load_window(client, keys, from_ms, to_ms, progress=progress.append))
             load_ms.append(elapsed)
             calls.append(progress)
         stats = history.stats
+        prefix_runs = []
+        for _ in range(args.loads):  # issue 15: the page's first frame comes from the first prefix
+            gc.collect()
+            prefix_runs.append(progressive_load(client, keys, from_ms, to_ms))
         pause = history_store._cyclic_gc_paused
         history_store._cyclic_gc_paused = contextlib.nullcontext  # the same load, the cyclic GC left running
         try:
@@ -340,10 +387,22 @@ def main() -> None:
               f"(runs: {', '.join(f'{m / 1000:.2f}' for m in load_ms)}); {len(calls[-1])} progress calls, "
               f"fractions {calls[-1][0].fraction:.3f} .. {calls[-1][-1].fraction:.3f}, "
               f"estimate {calls[-1][0].entries_estimated:,} vs read {calls[-1][-1].entries_read:,}")
+        if before_ms:
+            print(f"load_window as at {args.before}, interleaved: median {statistics.median(before_ms) / 1000:.2f} s "
+                  f"(runs: {', '.join(f'{m / 1000:.2f}' for m in before_ms)})")
         print(f"  of which building the index (History from the frames): median "
               f"{statistics.median(index_ms) / 1000:.2f} s; the same load with the cyclic GC left running: "
               f"{with_gc / 1000:.2f} s")
         print("  load stats: " + ", ".join(f"{k} {v:,}" for k, v in sorted(stats.items())))
+        firsts = [run["first_ms"] for run in prefix_runs]
+        print(f"progressive load (prefixes published and pickled as the web cache does, issue 15): first prefix "
+              f"(the window's start) after median {statistics.median(firsts) / 1000:.2f} s (runs: "
+              f"{', '.join(f'{m / 1000:.2f}' for m in firsts)}); whole load median "
+              f"{statistics.median(r['total_ms'] for r in prefix_runs) / 1000:.2f} s with "
+              f"{statistics.median(r['prefixes'] for r in prefix_runs):g} prefixes costing median "
+              f"{statistics.median(r['prefix_ms'] for r in prefix_runs) / 1000:.2f} s (build + pickle); "
+              f"loaded_until of the first: window start + "
+              f"{statistics.median(r['first_until_ms'] for r in prefix_runs) / 1000:.0f} s")
 
         gc.collect()
         tracemalloc.start()

@@ -145,6 +145,11 @@ class Settings:
     # is ~240 MB on disk), least recently used evicted first.
     replay_cache_ttl_min: Annotated[float, Field(ge=0.1, le=1_440)] = 30.0
     replay_cache_mb: Annotated[Whole, Field(ge=1)] = 2_048
+    # issue 15 (replay): DISPATCH_REPLAY_CHUNK: entries per XRANGE when a replay window loads (and about the
+    # positions per arrival-time slice); DISPATCH_REPLAY_PREFIX_S: while it loads, the page is handed what is
+    # read so far at the window's start, then at most this often (and at most ~10 % of the load's time).
+    replay_chunk: Annotated[Whole, Field(ge=10, le=1_000_000)] = 10_000
+    replay_prefix_s: Annotated[float, Field(ge=0, le=600)] = 1.5
     # DISPATCH_BEHIND_PROXY: trust the proxy's X-Forwarded-For/-Proto/-Host (one hop). Off by default:
     # with it on and the app reachable directly, any client could choose its audited address.
     behind_proxy: Flag = False

@@ -81,6 +81,9 @@ PARSED = [
     ("DISPATCH_WEB_WORKERS", "3", "web_workers", 3),
     ("DISPATCH_REPLAY_CACHE_TTL_MIN", "5", "replay_cache_ttl_min", 5.0),
     ("DISPATCH_REPLAY_CACHE_MB", "512", "replay_cache_mb", 512),
+    # issue 15 (replay)
+    ("DISPATCH_REPLAY_CHUNK", "500", "replay_chunk", 500),
+    ("DISPATCH_REPLAY_PREFIX_S", "0", "replay_prefix_s", 0.0),
     ("DISPATCH_BEHIND_PROXY", "1", "behind_proxy", True),
     ("DISPATCH_BEHIND_PROXY", " Yes ", "behind_proxy", True),
     ("DISPATCH_BEHIND_PROXY", "off", "behind_proxy", False),
@@ -220,6 +223,8 @@ ERRORS = [
     # issue 14 (replay-workers)
     ("DISPATCH_WEB_WORKERS", "0", ("DISPATCH_WEB_WORKERS", "at least 1")),
     ("DISPATCH_REPLAY_CACHE_TTL_MIN", "0", ("DISPATCH_REPLAY_CACHE_TTL_MIN", "at least 0.1")),
+    # issue 15 (replay)
+    ("DISPATCH_REPLAY_CHUNK", "5", ("DISPATCH_REPLAY_CHUNK", "at least 10")),
 ]
 
 

@@ -3,12 +3,21 @@
  * the recordings in the background; the page polls the load's progress (config.poll_ms), then reads the
  * window's events and zones once, and shows its first instant. Cancel stops polling at once (the server
  * callback tells the cache).
+ *
+ * Issue 15: the server publishes what it has read so far (exact up to status.loaded_until_ms), the
+ * window's start first. As soon as that is out the page fetches the summary (the events are complete in
+ * it), draws the first instant and enables the transport, then keeps polling and moves the "loaded" bar
+ * under the slider (transport.setLoaded); figures and exports wait for "ready".
+ * performance marks: replay-opened, replay-first-frame (transport.js), replay-ready.
  */
-import { clearEvents, setEvents } from "./events.js";
+import { clearEvents, highlightEvents, setEvents } from "./events.js";
 import { clearMap, setMapWindow } from "./map.js";
 import { api, byId, getJson, message, replay, setProps } from "./page.js";
-import { loadedText, loadingText, progressFraction, progressText } from "./progress.js";
-import { forgetFrames, pause, setInstant, setUpSlider } from "./transport.js";
+import { loadedText, loadedUntil, loadingText, partialText, progressFraction, progressText } from "./progress.js";
+import { forgetFrames, pause, setInstant, setLoaded, setSliderWindow, setTicks, setUpSlider } from "./transport.js";
+
+let summaryAsked = -1; // the generation whose summary was asked for while it loads
+let summaryShown = -1; // the generation whose events, zones and marks are on the page
 
 /** The server's answer to Load ({ok, from_ms, to_ms, label, note, status} or {ok: false, message}). */
 export function onOpened(answer) {
@@ -22,6 +31,10 @@ export function onOpened(answer) {
   forgetFrames();
   replay.state.window = { from_ms: answer.from_ms, to_ms: answer.to_ms, label: answer.label };
   replay.state.ready = false;
+  replay.state.showing = false;
+  Object.assign(replay.timing, { opened_at: performance.now(), first_frame_at: null, ready_at: null });
+  performance.mark("replay-opened");
+  setLoaded(null);
   byId("transport").classList.add("is-disabled");
   setProps("ready", { data: null }); // the figures and exports of the previous window go
   clearEvents();
@@ -39,10 +52,15 @@ function poll(mine) {
     if (reply.status !== 200) status = { state: "failed", error: status.error || "the server lost this window" };
     showProgress(status);
     if (status.state === "queued" || status.state === "loading") {
+      const until = loadedUntil(status, replay.state.window);
+      if (until !== null && replay.state.showing) setLoaded(until);
+      else if (until !== null && summaryAsked !== mine) showPartial(mine, status);
       setTimeout(function () { poll(mine); }, replay.config.poll_ms);
     } else if (status.state === "ready") {
       onReady(mine, status);
     } else {
+      replay.state.showing = false; // the server keeps no part of a load that failed or was cancelled
+      byId("transport").classList.add("is-disabled");
       hideProgress();
       message(status.state === "cancelled" ? "Loading cancelled" : status.error || "Loading failed", "refused");
     }
@@ -71,8 +89,48 @@ function hideProgress() { byId("progress").classList.add("hidden"); }
 export function cancelLoad() {
   if (!replay.state.window || replay.state.ready) return;
   replay.generation += 1; // stop polling at once
+  pause();
+  replay.state.showing = false; // what was shown of it goes with the load
+  byId("transport").classList.add("is-disabled");
   hideProgress();
   message("Loading cancelled", "refused");
+}
+
+/* The window's start is loaded: its first instant asked for at once (the slider spans the window Load
+ * answered), its events, zones and marks as soon as the summary is in (both requests run together), the
+ * rest of the window as it comes. */
+function showPartial(mine, status) {
+  summaryAsked = mine;
+  replay.state.showing = true;
+  setSliderWindow(replay.state.window);
+  setLoaded(loadedUntil(status, replay.state.window));
+  byId("transport").classList.remove("is-disabled");
+  setInstant(replay.state.window.from_ms, "load");
+  getJson(api("window")).then(function (reply) {
+    if (mine !== replay.generation || summaryShown === mine) return; // a newer window, or ready meanwhile
+    if (reply.status !== 200) return; // onReady asks again
+    showSummary(mine, reply.body);
+    message(partialText(replay.state.window.label, reply.body), reply.body.warning ? "refused" : "info");
+  });
+}
+
+function showSummary(mine, summary) {
+  summaryShown = mine;
+  setEvents(summary.events);
+  setMapWindow(summary.zones);
+  setTicks(summary);
+  highlightEvents(replay.state.t);
+}
+
+function showWindow(mine, summary) {
+  replay.state.showing = true;
+  summaryShown = mine;
+  setEvents(summary.events);
+  setMapWindow(summary.zones);
+  setUpSlider(summary);
+  setLoaded(summary.to_ms);
+  byId("transport").classList.remove("is-disabled");
+  setInstant(summary.from_ms, "load");
 }
 
 function onReady(mine, status) {
@@ -86,12 +144,14 @@ function onReady(mine, status) {
     const summary = reply.body;
     hideProgress();
     replay.state.ready = true;
-    setEvents(summary.events);
-    setMapWindow(summary.zones);
-    setUpSlider(summary);
-    byId("transport").classList.remove("is-disabled");
+    replay.timing.ready_at = performance.now();
+    performance.mark("replay-ready");
+    if (!replay.state.showing) showWindow(mine, summary);
+    else { // drawn while it loaded: the instant shown stays
+      if (summaryShown !== mine) showSummary(mine, summary);
+      setLoaded(summary.to_ms);
+    }
     message(loadedText(replay.state.window.label, summary, status.elapsed_s), summary.warning ? "refused" : "ok");
     setProps("ready", { data: { from_ms: summary.from_ms, to_ms: summary.to_ms } });
-    setInstant(summary.from_ms, "load");
   });
 }

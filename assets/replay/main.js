@@ -73,6 +73,7 @@ window.dispatchReplay = {
   get started() { return replay.started; },
   get config() { return replay.config; },
   state: replay.state,
+  timing: replay.timing, // performance.now() of Load answered, first frame drawn, whole window loaded
   frames: replay.frames,
   map: {
     count: mapCount,

@@ -7,7 +7,11 @@ import { siteClock, siteDay } from "../common/time.js";
 export const replay = {
   config: null, // from dispatch/ui/replay/page.py: ids, api paths, speeds, poll_ms, timezone, map rules
   started: false,
-  state: { window: null, ready: false, t: null, playing: false, speedIndex: 0 },
+  // ready: the whole window is loaded; showing: its frames can be shown, up to loadedUntil (ms), maybe while
+  // the rest still loads (issue 15); waiting: an instant beyond loadedUntil, drawn once it is loaded
+  state: { window: null, ready: false, showing: false, loadedUntil: null, waiting: null, t: null, playing: false,
+    speedIndex: 0 },
+  timing: { opened_at: null, first_frame_at: null, ready_at: null }, // performance.now() of each, per window
   frames: { drawn: 0, last: null }, // frames drawn, and the last one ({t, requested_at, drawn_at, server_ms})
   generation: 0 // bumped whenever the window changes: late answers about an older one are dropped
 };

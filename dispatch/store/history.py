@@ -32,6 +32,14 @@ What it keeps, and why:
   thousand rows, are always validated. Any remaining unparsable position row
   is counted and dropped (History.stats).
 
+Read order (issue 15: a first frame before the whole window is read): the dead
+letters, then the small context streams (sightings, assignments, alerts,
+endings), then both position streams together, slice by slice in arrival (id)
+time, so that after each slice every position that arrived by its end is read.
+With `prefixes`, a History of what is read so far (exact up to its
+loaded_until_ms, domain/replay/progressive.py) goes to the progress callback once
+the window's start is exact and then at the checkpoints' pace.
+
 Progress: `progress(LoadProgress)` is called after every chunk with entries
 read against an estimate (XLEN scaled by the share of the stream's id span the
 window covers), so a page can show a bar while a long shift loads.
@@ -40,14 +48,16 @@ window covers), so a page can show a bar while a long shift loads.
 from __future__ import annotations
 
 import gc
+import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 import orjson
 import redis
 
 from ..domain.replay.history import History
+from ..domain.replay.progressive import Checkpoints, loaded_until, slice_ends
 from ..domain.replay.frames import PositionColumns, alert_frame, assignment_frame, ending_frame, sighting_frame
 from ..domain.models import SightingEnd
 from ..domain.validate import ClockLimits, Rejection, validate
@@ -70,6 +80,8 @@ class LoadProgress:
     stream: str
     entries_read: int
     entries_estimated: int
+    prefix: History | None = field(default=None, compare=False, repr=False)
+    """A History of what is read so far, exact up to its loaded_until_ms (only with `prefixes`)."""
 
     @property
     def fraction(self) -> float:
@@ -90,14 +102,19 @@ def load_window(
     client: redis.Redis, keys: Keys, from_ms: int, to_ms: int, *,
     progress: ProgressCallback | None = None, limits: ClockLimits = ClockLimits(),
     lead_in_ms: int = DEFAULT_LEAD_IN_MS, late_ms: int = DEFAULT_LATE_MS, context_from_ms: int | None = None,
-    chunk: int = DEFAULT_CHUNK, group: str = INGEST_GROUP,
+    chunk: int = DEFAULT_CHUNK, group: str = INGEST_GROUP, prefixes: Checkpoints | None = None,
 ) -> History:
-    """Everything retained about [from_ms, to_ms], as a History ready to seek."""
+    """Everything retained about [from_ms, to_ms], as a History ready to seek.
+
+    With `prefixes` (and a `progress`), Histories of what is read so far are handed to `progress`
+    (LoadProgress.prefix) at the window's start and then at the checkpoints' pace, while the load goes on.
+    """
     if to_ms < from_ms:
         raise ValueError(f"window ends before it starts: {from_ms} > {to_ms}")
     with _cyclic_gc_paused():
         return _load(client, keys, from_ms, to_ms, progress=progress, limits=limits, lead_in_ms=lead_in_ms,
-                     late_ms=late_ms, context_from_ms=context_from_ms, chunk=chunk, group=group)
+                     late_ms=late_ms, context_from_ms=context_from_ms, chunk=chunk, group=group,
+                     checkpoints=prefixes)
 
 
 @contextmanager
@@ -115,7 +132,7 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 def _load(client: redis.Redis, keys: Keys, from_ms: int, to_ms: int, *, progress: ProgressCallback | None,
           limits: ClockLimits, lead_in_ms: int, late_ms: int, context_from_ms: int | None, chunk: int,
-          group: str) -> History:
+          group: str, checkpoints: Checkpoints | None) -> History:
     reader = _Reader(client, chunk, progress)
     position_start = max(0, from_ms - lead_in_ms - limits.max_future_ms)
     context_start = 0 if context_from_ms is None else max(0, context_from_ms - limits.max_future_ms)
@@ -128,21 +145,12 @@ def _load(client: redis.Redis, keys: Keys, from_ms: int, to_ms: int, *, progress
         "alerts": (keys.alerts, context_start),
         "endings": (keys.sighting_endings, context_start),
     }
-    reader.estimate({name: (key, start, end) for name, (key, start) in ranges.items()} | {
+    estimates = reader.estimate({name: (key, start, end) for name, (key, start) in ranges.items()} | {
         "deadletter": (keys.deadletter, min(position_start, context_start), None)})
     dead = _dead_letters(reader, keys.deadletter, min(position_start, context_start))
     stats: dict[str, int] = {}
 
-    positions = {}
-    for kind in ("telemetry", "patrol"):
-        key, start = ranges[kind]
-        columns = PositionColumns(kind)
-        for rows in _judged(reader, kind, key, start, end, dead.get(kind, set()), _unjudged_from(client, key, group),
-                            limits, stats):
-            columns.add(rows)
-        positions[kind], stats[f"outside:{kind}"] = columns.frame(from_ms - lead_in_ms, to_ms)
-        stats[f"unparsable:{kind}"] = columns.unparsable
-
+    # The context first (a few thousand entries a day): every prefix then has all of the window's events.
     key, start = ranges["sighting"]
     sightings = []
     skipped = dead.get("sighting", set())
@@ -165,11 +173,45 @@ def _load(client: redis.Redis, keys: Keys, from_ms: int, to_ms: int, *, progress
     alerts = [event for event in _decoded(reader, "alerts", *ranges["alerts"], end) if int(event["ts"]) <= to_ms]
     endings = [event for event in _decoded(reader, "endings", *ranges["endings"], end) if int(event["ts"]) <= to_ms]
     numbers = _numbers(client, keys, {m.sighting_id for m in sightings})
+    context = {"sightings": sighting_frame(sightings), "assignments": assignment_frame(assignments),
+               "alerts": alert_frame(alerts), "endings": ending_frame(endings), "numbers": numbers}
+
+    # Then the positions, both kinds slice by slice in arrival time: after a slice, every position that
+    # arrived by its end is read, and the picture is exact up to that end less late_ms (progressive.py).
+    columns = {kind: PositionColumns(kind) for kind in ("telemetry", "patrol")}
+    unjudged = {kind: _unjudged_from(client, ranges[kind][0], group) for kind in columns}
+    position_entries = estimates.get("telemetry", 0) + estimates.get("patrol", 0)
+    low = position_start
+    for high in slice_ends(position_start, end, position_entries, chunk, head_ms=from_ms + late_ms):
+        for kind, found in columns.items():
+            for rows in _judged(reader, kind, ranges[kind][0], low, high, dead.get(kind, set()), unjudged[kind],
+                                limits, stats):
+                found.add(rows)
+        low = high + 1
+        until = loaded_until(high, from_ms, to_ms, late_ms)
+        if checkpoints is not None and progress is not None and checkpoints.due(time.monotonic(), until, to_ms):
+            started = time.monotonic()
+            positions = {kind: found.snapshot(from_ms - lead_in_ms, to_ms)[0] for kind, found in columns.items()}
+            prefix = History(positions["telemetry"], positions["patrol"], context["sightings"],
+                             context["assignments"], context["alerts"], bounds=(from_ms, to_ms),
+                             stats={"prefix": 1}, endings=context["endings"], numbers=numbers,
+                             loaded_until_ms=until)
+            reader.prefix(prefix)
+            checkpoints.done(started, time.monotonic())
+
+    positions = {}
+    for kind, found in columns.items():
+        positions[kind], stats[f"outside:{kind}"] = found.frame(from_ms - lead_in_ms, to_ms)
+        stats[f"unparsable:{kind}"] = found.unparsable
+        _count(stats, f"deadletter:{kind}", 0)
+    if checkpoints is not None:
+        stats["prefixes"] = checkpoints.published
+        stats["prefix_ms"] = round(checkpoints.spent_s * 1000)
     reader.done()
     stats.update({f"read:{name}": count for name, count in reader.read.items()})
-    return History(positions["telemetry"], positions["patrol"], sighting_frame(sightings),
-                   assignment_frame(assignments), alert_frame(alerts), bounds=(from_ms, to_ms), stats=stats,
-                   endings=ending_frame(endings), numbers=numbers)
+    return History(positions["telemetry"], positions["patrol"], context["sightings"], context["assignments"],
+                   context["alerts"], bounds=(from_ms, to_ms), stats=stats, endings=context["endings"],
+                   numbers=numbers)
 
 
 class _Reader:
@@ -185,22 +227,24 @@ class _Reader:
         self.read: dict[str, int] = {}
         self.estimated = 0
 
-    def estimate(self, ranges: dict[str, tuple[str, int, int | None]]) -> None:
+    def estimate(self, ranges: dict[str, tuple[str, int, int | None]]) -> dict[str, int]:
+        """Entries each range likely holds (XLEN scaled by the share of the stream's id span it covers)."""
         pipe = self.raw.pipeline(transaction=False)
         for key, _, _ in ranges.values():
             pipe.xlen(key)
             pipe.execute_command("XRANGE", key, "-", "+", "COUNT", 1)
             pipe.execute_command("XREVRANGE", key, "+", "-", "COUNT", 1)
         replies = pipe.execute()
-        total = 0
-        for i, (_, start, end) in enumerate(ranges.values()):
+        found = {}
+        for i, (name, (_, start, end)) in enumerate(ranges.items()):
             length, first, last = replies[3 * i: 3 * i + 3]
             if not length:
                 continue
             low, high = _ms(first[0][0]), _ms(last[0][0])
             covered = min(high, end if end is not None else high) - max(low, start)
-            total += length if high == low else max(0, round(length * min(1.0, (covered + 1) / (high - low + 1))))
-        self.estimated = total
+            found[name] = length if high == low else max(0, round(length * min(1.0, (covered + 1) / (high - low + 1))))
+        self.estimated = sum(found.values())
+        return found
 
     def chunks(self, name: str, key: str, start_ms: int, end_ms: int | None) -> Iterator[list]:
         """The entries with ids in [start_ms, end_ms] (None: to the end), `chunk` at a time."""
@@ -221,6 +265,12 @@ class _Reader:
             read = sum(self.read.values())
             self.estimated = max(self.estimated, read)
             self.progress(LoadProgress(name, read, self.estimated))
+
+    def prefix(self, history: History) -> None:
+        """Hands a prefix History to whoever follows the load (the cache publishes it)."""
+        if self.progress is not None:
+            read = sum(self.read.values())
+            self.progress(LoadProgress("positions", read, max(self.estimated, read), prefix=history))
 
     def done(self) -> None:
         if self.progress is not None:
@@ -272,6 +322,7 @@ def _unjudged_from(client: redis.Redis, key: str, group: str) -> StreamId:
 
 def _judged(reader: _Reader, kind: str, key: str, start: int, end: int, dead: set[bytes], unjudged: StreamId,
             limits: ClockLimits, stats: dict[str, int]) -> Iterator[list]:
+    # (entries are skipped and counted per call: a load calls it once per slice)
     """Field lists of the entries ingest accepted, or would accept, chunk by chunk."""
     skipped = 0
     for entries in reader.chunks(kind, key, start, end):
@@ -292,7 +343,8 @@ def _judged(reader: _Reader, kind: str, key: str, start: int, end: int, dead: se
             yield judged
         else:
             yield [fields for _, fields in entries]
-    _count(stats, f"deadletter:{kind}", skipped)
+    if skipped:
+        _count(stats, f"deadletter:{kind}", skipped)
 
 
 def _decoded(reader: _Reader, name: str, key: str, start: int, end: int) -> Iterator[dict]:

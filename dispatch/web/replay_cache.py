@@ -18,6 +18,11 @@ sticky sessions), so the cache's state lives in files under one directory
 - `<key>.<job>.load` held with `flock` by the process running (or queueing) the
   load: if that process dies the kernel drops the lock, and the others report
   the load as failed instead of waiting for ever;
+- `<key>.prefix` while a window loads, the newest History of what is read so far
+  (a prefix, exact up to its `loaded_until_ms`: domain/replay/progressive.py), pickled
+  like the whole one; the state names its generation, so each process unpickles a
+  generation once. Deleted when the whole History lands or the load ends otherwise,
+  counted in `max_bytes`, swept like the rest (issue 15: a first frame in seconds);
 - `<key>.history` the loaded History, pickled (bench/replay_workers.py: an 8-h
   shift is ~240 MiB on disk, unpickled in ~0.2 s by a worker that did not load
   it); each process keeps the last `in_memory` it used, unpickled;
@@ -127,6 +132,7 @@ class LoadStatus:
     stream: str = ""
     error: str = ""
     elapsed_s: float = 0.0
+    loaded_until_ms: int | None = None  # frames up to here can be served (a prefix, or the whole window)
 
     @property
     def fraction(self) -> float:
@@ -140,7 +146,7 @@ class LoadStatus:
         return {"state": self.state, "from_ms": self.window.from_ms, "to_ms": self.window.to_ms,
                 "entries_read": self.entries_read, "entries_estimated": self.entries_estimated,
                 "fraction": round(self.fraction, 4), "stream": self.stream, "error": self.error,
-                "elapsed_s": round(self.elapsed_s, 2)}
+                "elapsed_s": round(self.elapsed_s, 2), "loaded_until_ms": self.loaded_until_ms}
 
 
 def window_key(window: Window) -> str:
@@ -227,34 +233,43 @@ class ReplayCache:
         return None if state is None else self._status(state)
 
     def history(self, window: Window) -> History | None:
-        """The loaded History, or None; counts as a use for the LRU. Unpickled once per process."""
+        """The newest History published for the window: the whole one once ready, else the newest prefix
+        of a load under way (`History.complete` tells them apart), or None; counts as a use for the LRU.
+        Unpickled once per process and generation."""
         state = self._current(window)
-        if state is None or state["state"] != READY:
+        if state is not None and state["state"] == READY:
+            tag, path = state["job"], self._history_path(window)
+            self._touch(window)
+        elif state is not None and state["state"] == LOADING and state.get("prefix"):
+            tag, path = f"{state['job']}:{state['prefix']}", self._prefix_path(window)
+        else:
             self._forget(window)
             return None
-        self._touch(window)
         with self._memory_lock:
             found = self._memory.get(window)
-            if found is not None and found[0] == state["job"]:
+            if found is not None and found[0] == tag:
                 self._memory.move_to_end(window)
                 return found[1]
             reading = self._unpickling.setdefault(window, threading.Lock())
         with reading:  # one thread per process unpickles a window; the others wait for it
             with self._memory_lock:
                 found = self._memory.get(window)
-                if found is not None and found[0] == state["job"]:
+                if found is not None and found[0] == tag:
                     return found[1]
             try:
-                with open(self._history_path(window), "rb") as file:
+                with open(path, "rb") as file:
                     history = pickle.load(file)
-            except FileNotFoundError:  # evicted or expired meanwhile
+            except FileNotFoundError:  # evicted, expired or (a prefix) replaced by the whole one meanwhile
                 return None
-            with self._memory_lock:
-                self._memory[window] = (state["job"], history)
-                self._memory.move_to_end(window)
-                while len(self._memory) > self._in_memory:
-                    self._memory.popitem(last=False)
+            self._remember(window, tag, history)
             return history
+
+    def _remember(self, window: Window, tag: str, history: History) -> None:
+        with self._memory_lock:
+            self._memory[window] = (tag, history)
+            self._memory.move_to_end(window)
+            while len(self._memory) > self._in_memory:
+                self._memory.popitem(last=False)
 
     def cancel(self, window: Window, watcher: str) -> LoadStatus | None:
         """`watcher` no longer wants the window; its load stops once no watcher is left."""
@@ -322,6 +337,10 @@ class ReplayCache:
                 state = _read_json(self._root / f"{key}.json")
                 if (state is None or state.get("job") != job or state["state"] not in _UNDER_WAY) and _free(path):
                     path.unlink(missing_ok=True)
+            for path in self._root.glob("*.prefix"):  # a prefix outlives no load
+                state = _read_json(path.with_suffix(".json"))
+                if state is None or state["state"] != LOADING or not self._owner_alive(Window(*state["window"]), state):
+                    path.unlink(missing_ok=True)
             for path in [*self._root.glob("*.tmp"), *self._root.glob("*.part")]:
                 if now - path.stat().st_mtime > 3_600:  # a pickle its writer never finished
                     path.unlink(missing_ok=True)
@@ -341,7 +360,7 @@ class ReplayCache:
     def _bound(self) -> None:
         """Evict least recently used windows beyond `capacity` or `max_bytes` (lock held)."""
         ready = self._ready_files()
-        total = sum(size for _, _, size in ready)
+        total = sum(size for _, _, size in ready) + sum(_size(path) for path in self._root.glob("*.prefix"))
         while ready and (len(ready) > self._capacity or (total > self._max_bytes and len(ready) > 1)):
             window, _, size = ready.pop(0)
             log.info("replay window %s evicted (capacity %d, %d bytes)", window, self._capacity, total)
@@ -383,6 +402,8 @@ class ReplayCache:
                 self._write(window, state)
 
             def progress(report: LoadProgress) -> None:
+                if report.prefix is not None:
+                    self._publish(window, job, report.prefix)
                 with self._locked():
                     state = self._current(window)
                     if state is None or state["job"] != job:
@@ -428,15 +449,26 @@ class ReplayCache:
                 return
             os.replace(written, self._history_path(window))
             read = sum(v for k, v in history.stats.items() if k.startswith("read:")) or state["entries_read"]
-            state.update(entries_read=read, entries_estimated=read, stream="done", expires_at=kept_until)
+            state.update(entries_read=read, entries_estimated=read, stream="done", expires_at=kept_until,
+                         loaded_until_ms=window.to_ms, prefix=None)
             self._end(state, READY, "")
             self._write(window, state)
-            with self._memory_lock:  # the loading process keeps what it built: no unpickling here
-                self._memory[window] = (job, history)
-                self._memory.move_to_end(window)
-                while len(self._memory) > self._in_memory:
-                    self._memory.popitem(last=False)
+            self._remember(window, job, history)  # the loading process keeps what it built: no unpickling here
             self._bound()
+
+    def _publish(self, window: Window, job: str, prefix: History) -> None:
+        """A prefix of a load under way: pickled (outside the lock: it takes a while), then named in the state
+        under a new generation, so that every worker serves frames up to its loaded_until_ms."""
+        written = self._pickle(window, job, prefix)
+        with self._locked():
+            state = self._current(window)
+            if state is None or state["job"] != job or state["state"] != LOADING:
+                written.unlink(missing_ok=True)
+                return
+            os.replace(written, self._prefix_path(window))
+            state.update(prefix=(state.get("prefix") or 0) + 1, loaded_until_ms=prefix.loaded_until_ms)
+            self._write(window, state)
+            self._remember(window, f"{job}:{state['prefix']}", prefix)
 
     def _pickle(self, window: Window, job: str, history: History) -> Path:
         path = self._root / f"{window_key(window)}.{job}.tmp"
@@ -489,6 +521,9 @@ class ReplayCache:
     def _history_path(self, window: Window) -> Path:
         return self._root / f"{window_key(window)}.history"
 
+    def _prefix_path(self, window: Window) -> Path:
+        return self._root / f"{window_key(window)}.prefix"
+
     def _current(self, window: Window) -> dict | None:
         """The window's state, None if absent or expired; a load whose owner died reads as failed."""
         state = _read_json(self._state_path(window))
@@ -522,7 +557,10 @@ class ReplayCache:
         os.replace(temporary, path)
 
     def _end(self, state: dict, outcome: str, error: str) -> None:
-        state.update(state=outcome, error=error, finished_at=self._clock())
+        state.update(state=outcome, error=error, finished_at=self._clock(), prefix=None)
+        if outcome != READY:
+            state["loaded_until_ms"] = None
+        self._prefix_path(Window(*state["window"])).unlink(missing_ok=True)  # whole, or nothing to show
 
     def _touch(self, window: Window) -> None:
         try:
@@ -532,6 +570,7 @@ class ReplayCache:
 
     def _delete(self, window: Window) -> None:
         self._history_path(window).unlink(missing_ok=True)
+        self._prefix_path(window).unlink(missing_ok=True)
         self._state_path(window).unlink(missing_ok=True)
         self._forget(window)
 
@@ -544,7 +583,8 @@ class ReplayCache:
         began = state["started_at"] if state["started_at"] is not None else state["queued_at"]
         return LoadStatus(Window(*state["window"]), state["state"], entries_read=state["entries_read"],
                           entries_estimated=state["entries_estimated"], stream=state["stream"],
-                          error=state["error"], elapsed_s=max(0.0, end - began))
+                          error=state["error"], elapsed_s=max(0.0, end - began),
+                          loaded_until_ms=state["window"][2] if state["state"] == READY else state.get("loaded_until_ms"))
 
 
 def _private_directory(path: Path) -> None:
@@ -572,6 +612,13 @@ def _free(path: Path) -> bool:
         return False
     finally:
         os.close(fd)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 def _read_json(path: Path) -> dict | None:

@@ -141,6 +141,21 @@ class PositionColumns:
     def frame(self, from_ms: int | None = None, to_ms: int | None = None) -> tuple[pd.DataFrame, int]:
         """The tidy frame of rows whose message ts is within [from_ms, to_ms], and how many fell outside."""
         chunks, self._chunks = self._chunks, []
+        return self._frame_of(chunks, from_ms, to_ms)
+
+    def snapshot(self, from_ms: int | None = None, to_ms: int | None = None) -> tuple[pd.DataFrame, int]:
+        """`frame` of what was added so far, and `add` goes on: the chunks are joined into one first, so
+        that repeated snapshots of a growing load never join the same small chunks again."""
+        if len(self._chunks) > 1:
+            self._chunks = [self._joined(self._chunks)]
+        return self._frame_of(list(self._chunks), from_ms, to_ms)
+
+    def _joined(self, chunks: list[dict]) -> dict:
+        joined = {name: np.concatenate([chunk[name] for chunk in chunks]) for name in chunks[0] if name != self.id_field}
+        joined[self.id_field] = union_categoricals([chunk[self.id_field] for chunk in chunks], sort_categories=True)
+        return joined
+
+    def _frame_of(self, chunks: list[dict], from_ms: int | None, to_ms: int | None) -> tuple[pd.DataFrame, int]:
         if chunks:
             ids = union_categoricals([chunk[self.id_field] for chunk in chunks], sort_categories=True)
             columns = {name: np.concatenate([chunk[name] for chunk in chunks])

@@ -105,13 +105,27 @@ class History:
     earlier messages (a lead-in) so that the picture at the window's start
     knows where every unit was; events and figures are limited to the window.
     `stats` says what loading read, skipped and why (store/history.py).
+
+    A History of a window still loading (a prefix, domain/replay/progressive.py)
+    has every context event but the positions read so far: its pictures are
+    exact up to `loaded_until_ms` (the window's end once complete) and nothing
+    after it may be shown as the window's.
     """
+
+    @property
+    def complete(self) -> bool:
+        return self.loaded_until_ms >= self.bounds[1]
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.__dict__.setdefault("loaded_until_ms", self.bounds[1])  # cached before prefixes existed: whole
 
     def __init__(self, telemetry: pd.DataFrame, patrols: pd.DataFrame, sightings: pd.DataFrame,
                  assignments: pd.DataFrame, alerts: pd.DataFrame, bounds: tuple[int, int],
                  stats: Mapping[str, int] | None = None, endings: pd.DataFrame | None = None,
-                 numbers: Mapping[str, str] | None = None):
+                 numbers: Mapping[str, str] | None = None, loaded_until_ms: int | None = None):
         self.bounds = (int(bounds[0]), int(bounds[1]))
+        self.loaded_until_ms = self.bounds[1] if loaded_until_ms is None else int(loaded_until_ms)
         self.stats = dict(stats or {})
         self._drones = _Positions.build(telemetry, "drone_id")
         patrol_ids = sorted(set(patrols["patrol_id"].astype(object)) | set(assignments["patrol_id"].dropna()))

@@ -21,12 +21,13 @@ from . import ids
 from . import layout as P
 from .logic import (
     DEFAULT_MAX_WINDOW_HOURS, EXPORT_FORMATS, Actor, WindowRefused, build_figure, export_filename, export_stream,
-    figure_download, frame_at, load_history, parse_instant, record_opened, resolve_window, track_of,
+    figure_download, frame_at, frame_ready, load_history, parse_instant, record_opened, resolve_window, track_of,
     window_summary,
 )
 from ....domain.pages import REPLAY
 
 CACHE_EXTENSION = "dispatch.replay"
+NOT_LOADED_YET = "available once the window has loaded"
 MAX_WATCHER_CHARS = 64
 MAX_ID_CHARS = 64  # longer than any valid unit id
 _cache_lock = threading.Lock()
@@ -144,6 +145,8 @@ def answer_figures(ready) -> list:
     history = cache().history(window) if window else None
     if history is None:
         return ["The window is no longer loaded: press Load again", True, True, True]
+    if not history.complete:  # (issue 15: a window still loading has only its prefix)
+        return [f"Figures, their files and exports: {NOT_LOADED_YET}", True, True, True]
     return ["drawn as you come to them", False, False, False]
 
 
@@ -153,7 +156,7 @@ def answer_figure(name: str) -> Callable:
     def answer(wanted) -> tuple:
         window = _window(wanted)
         history = cache().history(window) if window else None
-        if history is None:
+        if history is None or not history.complete:  # figures need the whole window (issue 15)
             return no_update, {"name": name, "ok": False, "nonce": (wanted or {}).get("nonce")}
         started = time.perf_counter()
         built = build_figure(name, history, context().settings.timezone)
@@ -185,6 +188,8 @@ def answer_export(_geojson, _csv, _kml, ready) -> str:
     history = cache().history(window) if window and fmt else None
     if history is None:
         return "Load a window first"
+    if not history.complete:
+        return f"Exports: {NOT_LOADED_YET}"
     settings = context().settings
     name = export_filename(settings.site, history.bounds, settings.timezone, fmt)
     return f"{name}: downloading, your browser saves it as it arrives (recorded in the audit trail)"
@@ -197,6 +202,8 @@ def _audited_download(ready, chosen, make) -> tuple:
     history = cache().history(window) if window and chosen else None
     if history is None:
         return no_update, "Load a window first"
+    if not history.complete:
+        return no_update, f"Figures' files: {NOT_LOADED_YET}"
     ui = context()
     actor = acting()
     try:
@@ -239,7 +246,8 @@ def add_routes(server: flask.Flask) -> None:
             versions, warning = ui.redis(stored_versions), ""
         except PictureUnavailable as error:
             versions, warning = [], f"zones not shown: {error}"
-        return webauth.json_response({**window_summary(history, versions), "warning": warning})
+        return webauth.json_response({**window_summary(history, versions), "warning": warning,
+                                      "loaded_until_ms": history.loaded_until_ms, "complete": history.complete})
 
     def frame():
         window = _query_window()
@@ -250,6 +258,9 @@ def add_routes(server: flask.Flask) -> None:
             instant = int(flask.request.args.get("t", ""))
         except ValueError:
             return webauth.json_response({"error": "t must be an instant in ms"}, 400)
+        if not frame_ready(history, instant):  # never a picture the rest of the window could still change
+            return webauth.json_response({"pending": True, "loaded_until_ms": history.loaded_until_ms,
+                                          "t": instant}, 202)
         started = time.perf_counter()
         payload = frame_at(history, instant)
         payload["server_ms"] = round((time.perf_counter() - started) * 1000, 1)
@@ -302,6 +313,9 @@ def _export_response() -> flask.Response:
     if history is None:
         return _export_refused("This window is not loaded (or no longer): go back to the replay page and press "
                                "Load, then export again", 404)
+    if not history.complete:
+        return _export_refused(f"This window is still loading: exports are {NOT_LOADED_YET}. Go back to the "
+                               "replay page, wait for it, then export again", 409)
     ui = context()
     now = clock.now_ms()
     if history.bounds[0] < now - ui.settings.retention_ms:

@@ -22,6 +22,7 @@ integration tests as behind the page.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import gzip
 import math
 import re
@@ -36,6 +37,7 @@ import redis
 
 from ....domain.audit import Action, AuditRole, make_entry
 from ....domain.replay.history import History, frame_payload
+from ....domain.replay.progressive import Checkpoints
 from ....domain.replay.export import export_csv, export_geojson, feature_count, iter_csv, iter_geojson, position_count
 from ....domain.replay.kml import export_kml, iter_kml
 from ....domain.replay.metrics import (
@@ -47,7 +49,7 @@ from ....keys import Keys
 from ....web.replay_cache import Window, WindowUnavailable
 from ....settings import Settings
 from ....store.audit import record
-from ....store.history import ProgressCallback, clock_limits, load_window
+from ....store.history import LoadProgress, ProgressCallback, clock_limits, load_window
 from . import figures
 
 PRESET_HOURS = {"shift": 8.0, "hour": 1.0}
@@ -183,12 +185,22 @@ def _ms(moment: datetime) -> int:
 def load_history(client: redis.Redis, keys: Keys, window: Window, progress: ProgressCallback, *,
                  settings: Settings) -> History:
     """The cache's loader: the retained streams over the window, judged as ingest judged them."""
-    history = load_window(client, keys, window.from_ms, window.to_ms, progress=progress,
-                          limits=clock_limits(settings.max_future_s, settings.max_past_s))
-    if not (len(history.telemetry) or len(history.patrol_reports) or len(history.events())):
+    def forward(report: LoadProgress) -> None:  # an empty window is refused below: no empty first frame first
+        if report.prefix is not None and not _recorded(report.prefix):
+            report = dataclasses.replace(report, prefix=None)
+        progress(report)
+
+    history = load_window(client, keys, window.from_ms, window.to_ms, progress=forward,
+                          limits=clock_limits(settings.max_future_s, settings.max_past_s),
+                          chunk=settings.replay_chunk, prefixes=Checkpoints(min_interval_s=settings.replay_prefix_s))
+    if not _recorded(history):
         raise WindowUnavailable(f"Nothing was recorded in this window ({window_label(window, settings.timezone)}, "
                                 f"{settings.timezone}): no drone, patrol, sighting or alert")
     return history
+
+
+def _recorded(history: History) -> bool:
+    return bool(len(history.telemetry) or len(history.patrol_reports) or len(history.events()))
 
 
 def window_summary(history: History, zones: list[ZoneVersion]) -> dict:
@@ -217,6 +229,13 @@ def _stored_feature(version: ZoneVersion) -> dict:
     return feature
 
 
+def frame_ready(history: History, t_ms: int) -> bool:
+    """Whether the History answers instant `t_ms` (clamped to the window) exactly: a window still loading
+    answers only up to its loaded_until_ms (domain/replay/progressive.py)."""
+    from_ms, to_ms = history.bounds
+    return min(max(int(t_ms), from_ms), to_ms) <= history.loaded_until_ms
+
+
 def frame_at(history: History, t_ms: int) -> dict:
     """The picture at `t_ms` (clamped to the window) as the browser draws it (domain/replay/payload.py)."""
     from_ms, to_ms = history.bounds
@@ -226,12 +245,13 @@ def frame_at(history: History, t_ms: int) -> dict:
 def track_of(history: History, kind: str, unit_id: str, t_ms: int, *, max_points: int = TRACK_POINTS) -> dict:
     """One drone's or patrol's whole track in the window, downsampled for display to `max_points`,
     always keeping its exact position at `t_ms` (where the page shows it): the line passes through
-    the marker at every instant."""
+    the marker at every instant. While the window loads, the track so far: up to its loaded_until_ms."""
     if kind not in TRACK_KINDS:
         raise WindowRefused(f"No track for {str(kind)[:20]!r}: expected drone or patrol")
-    track = history.track(kind, unit_id, max_points=max_points, at_ms=int(t_ms))
+    track = history.track(kind, unit_id, to_ms=history.loaded_until_ms, max_points=max_points, at_ms=int(t_ms))
     coordinates = [[round(lon, 6), round(lat, 6)] for lat, lon in zip(track["lat"].tolist(), track["lon"].tolist())]
-    return {"kind": kind, "id": unit_id, "ts": track["ts"].tolist(), "coordinates": coordinates}
+    return {"kind": kind, "id": unit_id, "ts": track["ts"].tolist(), "coordinates": coordinates,
+            "loaded_until_ms": history.loaded_until_ms}
 
 
 def _text_or_none(value) -> str | None:
