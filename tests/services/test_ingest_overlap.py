@@ -17,6 +17,7 @@ import time
 from dispatch.store import streams
 from dispatch.store.state import read_snapshot, read_stats
 from tests.services.test_ingest import RunningWorker, now_ms, patrol
+from tests.services.test_ingest_recovery import assert_accounted_once
 from tests.support.processes import python_module, wait_until
 
 BATCH = 40
@@ -53,12 +54,7 @@ def write_equal_ts_load(client, keys, count: int, bad_every: int = 89,
 
 
 def assert_in_order_exactly_once(client, keys, total: int, bad: int, expected: dict[str, tuple[int, int]]) -> None:
-    stats = read_stats(client, keys)
-    assert stats.get("accepted:telemetry", 0) == total - bad, stats
-    assert stats.get("rejected:telemetry", 0) == bad, stats
-    letters = [fields[b"entry_id"] for _, fields in client.xrange(keys.deadletter)]
-    assert len(letters) == bad and len(set(letters)) == bad, "each bad entry dead-lettered exactly once"
-    assert streams.pending_count(client, keys) == 0, "nothing left pending"
+    assert_accounted_once(client, keys, total, bad)
     stored = {d["drone_id"]: (d["ts"], round((d["lat"] - 40) * 1e6)) for d in read_snapshot(client, keys)["drones"]}
     assert stored == expected, "each drone holds the first entry of its newest ts: batches applied in order"
 
